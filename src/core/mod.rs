@@ -1,0 +1,14 @@
+//! The pure core: every Instagram request builder and response parser, the
+//! login and publishing flows as `async fn`s over [`http::Transport`], and
+//! the values they pass around. No wasm, JavaScript or Worker types live
+//! here; everything is tested natively with `cargo test`.
+
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod json;
+pub mod secret;
+pub mod time;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
