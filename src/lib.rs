@@ -14,3 +14,4 @@
 //! See `README.md` for usage.
 
 pub mod core;
+pub mod service;

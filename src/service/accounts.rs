@@ -1,0 +1,356 @@
+//! Connected accounts in KV: the encrypted record, the expiry index, and the
+//! status the API shows (never the token).
+//!
+//! Keys:
+//! - `token:{ig_user_id}`: the [`AccountRecord`], sealed with the keyring
+//!   (AES-256-GCM, KV key as associated data);
+//! - `due:{yyyymmdd}:{ig_user_id}`: the expiry index, one entry per account
+//!   whose token needs attention on that UTC day (refresh before expiry, or
+//!   the periodic check of a non-expiring Page token). KV lists keys in
+//!   order, so the cron reads from `due:` up to today and its cost grows
+//!   with the accounts that are due, not with all accounts;
+//! - `alias:{meta_user_id}:{ig_user_id}`: the other IDs Meta may name the
+//!   account by (the app-scoped Facebook user of a Facebook Login, the
+//!   token's user ID), so a `signed_request` finds what to delete.
+//!
+//! Write order keeps every state recoverable: the new index entry is written
+//! before the record that points at it, and the old entry is deleted last,
+//! so a crash in between leaves an extra index entry (the cron drops entries
+//! the record no longer points at), never an account without one. A
+//! refreshed token overwrites the record in one put: the old token is only
+//! dropped by the write that stores the new one.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::core::config::Product;
+use crate::core::http::Transport;
+use crate::core::secret::AccessToken;
+use crate::core::time::Timestamp;
+use crate::service::config::ServiceConfig;
+use crate::service::error::ApiError;
+use crate::service::store::{KvStore, ListPage};
+
+/// Meta refuses to refresh a long-lived token under 24 hours old.
+pub const MIN_TOKEN_AGE_FOR_REFRESH: Duration = Duration::from_secs(24 * 3600);
+
+/// Refresh attempts kept in a record.
+pub const HISTORY_LEN: usize = 10;
+
+/// Which kind of token a record holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenKind {
+    /// Instagram Login: a long-lived Instagram User token (60 days, refreshable).
+    InstagramUser,
+    /// Facebook Login: a Page token derived from a long-lived user token
+    /// (does not expire; checked periodically).
+    FacebookPage,
+    /// Facebook Login: a long-lived Facebook User token (60 days).
+    FacebookUser,
+}
+
+/// The token and what Meta said about it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredToken {
+    pub access_token: AccessToken,
+    pub kind: TokenKind,
+    pub scopes: Vec<String>,
+    pub issued_at: Timestamp,
+    /// `None` for tokens that do not expire (Page tokens).
+    pub expires_at: Option<Timestamp>,
+}
+
+/// One refresh or check attempt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshEvent {
+    pub at: Timestamp,
+    /// `refreshed`, `checked`, `failed`, `needs_reauth`.
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<String>,
+}
+
+/// Everything stored about one connected account (sealed in KV).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AccountRecord {
+    /// The Instagram professional account ID (the key).
+    pub id: String,
+    pub product: Product,
+    pub username: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `BUSINESS`, `MEDIA_CREATOR`, ...
+    #[serde(default)]
+    pub account_type: Option<String>,
+    pub token: StoredToken,
+    /// Facebook Login: the Page the account is reached through.
+    #[serde(default)]
+    pub page_id: Option<String>,
+    #[serde(default)]
+    pub page_name: Option<String>,
+    /// Other IDs Meta may use for this person (see module docs).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub connected_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// The token stopped working; the owner must log in again.
+    #[serde(default)]
+    pub needs_reauth: bool,
+    #[serde(default)]
+    pub reauth_reason: Option<String>,
+    /// When a Page token was last confirmed to work.
+    #[serde(default)]
+    pub last_checked_at: Option<Timestamp>,
+    /// Transient failures since the last success (for backoff of the index date).
+    #[serde(default)]
+    pub consecutive_failures: u32,
+    #[serde(default)]
+    pub history: Vec<RefreshEvent>,
+    /// The index entry that currently points at this record.
+    #[serde(default)]
+    pub due_key: Option<String>,
+}
+
+impl AccountRecord {
+    /// When the cron should next look at this account; `None` when it
+    /// never should (needs re-login).
+    pub fn due_at(&self, config: &ServiceConfig) -> Option<Timestamp> {
+        if self.needs_reauth {
+            return None;
+        }
+        let base = match self.token.expires_at {
+            Some(expires) => expires
+                .minus(config.refresh_window)
+                .max(self.token.issued_at.plus(MIN_TOKEN_AGE_FOR_REFRESH)),
+            None => self
+                .last_checked_at
+                .unwrap_or(self.token.issued_at)
+                .plus(config.page_token_check),
+        };
+        Some(base)
+    }
+
+    /// Whether the token should be refreshed (or checked) at `now`.
+    pub fn is_due(&self, config: &ServiceConfig, now: Timestamp) -> bool {
+        self.due_at(config).is_some_and(|d| d <= now)
+    }
+
+    pub fn push_history(&mut self, event: RefreshEvent) {
+        self.history.insert(0, event);
+        self.history.truncate(HISTORY_LEN);
+    }
+
+    /// What the API shows: everything but the token.
+    pub fn status(&self, config: &ServiceConfig, now: Timestamp) -> Value {
+        let days_left = self.token.expires_at.map(|e| {
+            let ms = e.as_millis() as i128 - now.as_millis() as i128;
+            (ms / 86_400_000) as i64
+        });
+        let expired = self.token.expires_at.is_some_and(|e| e <= now);
+        json!({
+            "id": self.id,
+            "product": self.product,
+            "username": self.username,
+            "name": self.name,
+            "account_type": self.account_type,
+            "page_id": self.page_id,
+            "page_name": self.page_name,
+            "token": {
+                "kind": self.token.kind,
+                "scopes": self.token.scopes,
+                "issued_at": self.token.issued_at.to_rfc3339(),
+                "expires_at": self.token.expires_at.map(|e| e.to_rfc3339()),
+                "days_left": days_left,
+                "expired": expired,
+                "needs_refresh": !expired && self.is_due(config, now),
+                "last_checked_at": self.last_checked_at.map(|t| t.to_rfc3339()),
+            },
+            "needs_reauth": self.needs_reauth || expired,
+            "reauth_reason": self.reauth_reason,
+            "connected_at": self.connected_at.to_rfc3339(),
+            "updated_at": self.updated_at.to_rfc3339(),
+            "last_refresh": self.history.first().map(event_json),
+            "refresh_history": self.history.iter().map(event_json).collect::<Vec<_>>(),
+        })
+    }
+}
+
+fn event_json(e: &RefreshEvent) -> Value {
+    json!({"at": e.at.to_rfc3339(), "outcome": e.outcome, "error_kind": e.error_kind})
+}
+
+pub fn token_key(id: &str) -> String {
+    format!("token:{id}")
+}
+
+pub fn due_key(day: Timestamp, id: &str) -> String {
+    format!("due:{}:{id}", day.yyyymmdd())
+}
+
+pub fn alias_prefix(alias: &str) -> String {
+    format!("alias:{alias}:")
+}
+
+/// Splits `due:{yyyymmdd}:{id}` into its day and account ID.
+pub fn parse_due_key(key: &str) -> Option<(&str, &str)> {
+    let rest = key.strip_prefix("due:")?;
+    let (day, id) = rest.split_once(':')?;
+    (day.len() == 8 && day.bytes().all(|b| b.is_ascii_digit()) && !id.is_empty())
+        .then_some((day, id))
+}
+
+/// Whether `id` looks like a Meta ID (decimal digits), before it is used in a key.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Reads and writes account records.
+pub struct Accounts<'a, S, T> {
+    pub store: &'a S,
+    pub transport: &'a T,
+    pub config: &'a ServiceConfig,
+}
+
+impl<S: KvStore, T: Transport> Accounts<'_, S, T> {
+    /// The account's record, decrypted; `None` when there is none.
+    pub async fn load(&self, id: &str) -> Result<Option<AccountRecord>, ApiError> {
+        if !valid_id(id) {
+            return Ok(None);
+        }
+        let key = token_key(id);
+        let Some(sealed) = self.store.get(&key).await? else {
+            return Ok(None);
+        };
+        let plain = self.config.keyring.open(&sealed, &key)?;
+        let record: AccountRecord = serde_json::from_slice(&plain)
+            .map_err(|_| ApiError::decrypt_failed(&format!("the record of account {id}")))?;
+        Ok(Some(record))
+    }
+
+    /// Stores `record` and moves its index entry (see the module docs for
+    /// the order). `record.due_key` is updated to the entry it now has.
+    pub async fn save(&self, record: &mut AccountRecord) -> Result<(), ApiError> {
+        let old_due = record.due_key.clone();
+        let new_due = record.due_at(self.config).map(|d| due_key(d, &record.id));
+        if new_due.is_some() && new_due != old_due {
+            if let Some(k) = &new_due {
+                self.store.put(k, "1", None).await?;
+            }
+        }
+        record.due_key = new_due.clone();
+        record.updated_at = self.transport.now();
+        let key = token_key(&record.id);
+        let plain = serde_json::to_vec(&record)
+            .map_err(|e| ApiError::storage(format!("could not encode the account record: {e}")))?;
+        let sealed = self.config.keyring.seal_with(self.transport, &plain, &key);
+        self.store.put(&key, &sealed, None).await?;
+        if let Some(old) = old_due {
+            if Some(&old) != new_due.as_ref() {
+                // A failure here leaves a stale entry that the cron drops.
+                let _ = self.store.delete(&old).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the alias entries of a newly connected account.
+    pub async fn save_aliases(&self, record: &AccountRecord) -> Result<(), ApiError> {
+        for alias in record
+            .aliases
+            .iter()
+            .filter(|a| valid_id(a) && **a != record.id)
+        {
+            let key = format!("{}{}", alias_prefix(alias), record.id);
+            self.store.put(&key, "1", None).await?;
+        }
+        Ok(())
+    }
+
+    /// The accounts Meta's `user_id` refers to: the account itself and any
+    /// account that has it as an alias.
+    pub async fn resolve(&self, meta_user_id: &str) -> Result<Vec<String>, ApiError> {
+        if !valid_id(meta_user_id) {
+            return Ok(Vec::new());
+        }
+        let mut ids = vec![meta_user_id.to_owned()];
+        let prefix = alias_prefix(meta_user_id);
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self.store.list(&prefix, cursor.as_deref(), 1000).await?;
+            for key in page.keys {
+                if let Some(id) = key.strip_prefix(&prefix) {
+                    if !ids.iter().any(|i| i == id) {
+                        ids.push(id.to_owned());
+                    }
+                }
+            }
+            match page.cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Removes the account: record, index entry and aliases. Returns
+    /// whether there was a record. Publish jobs are removed by the caller.
+    pub async fn delete(&self, id: &str) -> Result<bool, ApiError> {
+        // A record that no longer decrypts (lost key) can still be deleted.
+        let record = match self.load(id).await {
+            Ok(r) => r,
+            Err(e) if e.kind == "decrypt_failed" || e.kind == "key_unavailable" => None,
+            Err(e) => return Err(e),
+        };
+        let existed = record.is_some() || self.store.get(&token_key(id)).await?.is_some();
+        self.store.delete(&token_key(id)).await?;
+        if let Some(record) = record {
+            if let Some(k) = &record.due_key {
+                self.store.delete(k).await?;
+            }
+            for alias in record.aliases.iter().filter(|a| valid_id(a)) {
+                self.store
+                    .delete(&format!("{}{}", alias_prefix(alias), id))
+                    .await?;
+            }
+        }
+        Ok(existed)
+    }
+
+    /// One page of all accounts (API key listing), in ID order.
+    pub async fn list(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<(Vec<AccountRecord>, Option<String>), ApiError> {
+        let ListPage { keys, cursor } = self.store.list("token:", cursor, limit).await?;
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(id) = key.strip_prefix("token:") {
+                if let Some(record) = self.load(id).await? {
+                    out.push(record);
+                }
+            }
+        }
+        Ok((out, cursor))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn due_keys_parse() {
+        let k = due_key(Timestamp::from_secs(951_782_400), "17841400000000001");
+        assert_eq!(k, "due:20000229:17841400000000001");
+        assert_eq!(parse_due_key(&k), Some(("20000229", "17841400000000001")));
+        assert_eq!(parse_due_key("due:2000:1"), None);
+        assert_eq!(parse_due_key("token:1"), None);
+        assert!(valid_id("17841400000000001"));
+        assert!(!valid_id("1:2"));
+        assert!(!valid_id(""));
+    }
+}

@@ -1,0 +1,183 @@
+//! Signed cookies: the pending-login binding and the browser session.
+//!
+//! A cookie value is `base64url(json).base64url(hmac)`, where the JSON is
+//! `{"d": data, "exp": ms}` and the HMAC-SHA256 (key `SESSION_KEY`) covers a
+//! purpose label as well, so a login cookie can never be replayed as a
+//! session cookie. Cookies are `__Host-` prefixed (Secure, Path=/, no
+//! Domain: a sibling subdomain cannot plant one), HttpOnly (page scripts
+//! cannot read them) and SameSite=Lax (sent on the top-level redirect back
+//! from Meta, not on cross-site POSTs).
+//! <https://developer.mozilla.org/en-US/docs/Web/HTTP/Cookies#cookie_prefixes>
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::core::time::Timestamp;
+use crate::service::crypto::{b64url, b64url_decode, hmac_sha256, verify_hmac_sha256};
+
+/// Binds a pending login (`state`) to the browser that started it.
+pub const LOGIN_COOKIE: &str = "__Host-instagate_login";
+/// The browser session: which accounts this browser connected.
+pub const SESSION_COOKIE: &str = "__Host-instagate_session";
+
+/// Purposes, signed into each cookie.
+pub const LOGIN_PURPOSE: &str = "login";
+pub const SESSION_PURPOSE: &str = "session";
+
+/// The most accounts one browser session holds (the cookie stays small).
+pub const MAX_SESSION_ACCOUNTS: usize = 20;
+
+/// What the login cookie holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginBinding {
+    pub state: String,
+}
+
+/// What the session cookie holds: the Instagram account IDs this browser
+/// logged in (most recent first).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub accounts: Vec<String>,
+}
+
+impl Session {
+    pub fn allows(&self, account_id: &str) -> bool {
+        self.accounts.iter().any(|a| a == account_id)
+    }
+
+    /// The session with `account_id` added in front (kept once, capped).
+    pub fn with_account(mut self, account_id: &str) -> Session {
+        self.accounts.retain(|a| a != account_id);
+        self.accounts.insert(0, account_id.to_owned());
+        self.accounts.truncate(MAX_SESSION_ACCOUNTS);
+        self
+    }
+
+    pub fn without_account(mut self, account_id: &str) -> Session {
+        self.accounts.retain(|a| a != account_id);
+        self
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope<T> {
+    d: T,
+    exp: u64,
+}
+
+/// Signs and checks cookie values.
+pub struct CookieSigner<'a> {
+    key: &'a [u8],
+}
+
+impl<'a> CookieSigner<'a> {
+    pub fn new(key: &'a [u8]) -> CookieSigner<'a> {
+        CookieSigner { key }
+    }
+
+    /// A signed value carrying `data` until `expires`.
+    pub fn sign<T: Serialize>(&self, purpose: &str, data: &T, expires: Timestamp) -> String {
+        let json = serde_json::to_vec(&Envelope {
+            d: data,
+            exp: expires.as_millis(),
+        })
+        .unwrap_or_default();
+        let payload = b64url(&json);
+        let tag = hmac_sha256(self.key, signed_text(purpose, &payload).as_bytes());
+        format!("{payload}.{}", b64url(&tag))
+    }
+
+    /// The data of a value signed for `purpose`, if the signature holds and
+    /// it has not expired at `now`.
+    pub fn verify<T: DeserializeOwned>(
+        &self,
+        purpose: &str,
+        value: &str,
+        now: Timestamp,
+    ) -> Option<T> {
+        let (payload, tag) = value.split_once('.')?;
+        let tag = b64url_decode(tag)?;
+        if !verify_hmac_sha256(self.key, signed_text(purpose, payload).as_bytes(), &tag) {
+            return None;
+        }
+        let envelope: Envelope<T> = serde_json::from_slice(&b64url_decode(payload)?).ok()?;
+        (envelope.exp > now.as_millis()).then_some(envelope.d)
+    }
+}
+
+fn signed_text(purpose: &str, payload: &str) -> String {
+    format!("instagate-cookie-v1|{purpose}|{payload}")
+}
+
+/// A `Set-Cookie` value with the attributes every instagate cookie has.
+pub fn set_cookie(name: &str, value: &str, max_age_secs: u64) -> String {
+    format!("{name}={value}; Max-Age={max_age_secs}; Path=/; HttpOnly; Secure; SameSite=Lax")
+}
+
+/// A `Set-Cookie` value that removes the cookie.
+pub fn clear_cookie(name: &str) -> String {
+    format!("{name}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_values_round_trip_and_resist_tampering() {
+        let signer = CookieSigner::new(b"0123456789abcdef0123456789abcdef");
+        let now = Timestamp::from_secs(1_000);
+        let s = Session::default().with_account("17841400000000001");
+        let v = signer.sign(
+            SESSION_PURPOSE,
+            &s,
+            now.plus(std::time::Duration::from_secs(60)),
+        );
+        assert_eq!(
+            signer.verify::<Session>(SESSION_PURPOSE, &v, now),
+            Some(s.clone())
+        );
+        // Expired.
+        assert_eq!(
+            signer.verify::<Session>(SESSION_PURPOSE, &v, Timestamp::from_secs(1_060)),
+            None
+        );
+        // Another purpose.
+        assert_eq!(signer.verify::<Session>(LOGIN_PURPOSE, &v, now), None);
+        // Another key.
+        let other = CookieSigner::new(b"another key, just as long as that");
+        assert_eq!(other.verify::<Session>(SESSION_PURPOSE, &v, now), None);
+        // A forged payload with the old signature.
+        let (_, tag) = v.split_once('.').unwrap();
+        let forged_data = Session::default().with_account("17841400000000002");
+        let forged = signer.sign(
+            SESSION_PURPOSE,
+            &forged_data,
+            now.plus(std::time::Duration::from_secs(60)),
+        );
+        let (forged_payload, _) = forged.split_once('.').unwrap();
+        assert_eq!(
+            signer.verify::<Session>(SESSION_PURPOSE, &format!("{forged_payload}.{tag}"), now),
+            None
+        );
+        assert_eq!(
+            signer.verify::<Session>(SESSION_PURPOSE, "garbage", now),
+            None
+        );
+    }
+
+    #[test]
+    fn sessions_keep_each_account_once() {
+        let s = Session::default()
+            .with_account("1")
+            .with_account("2")
+            .with_account("1");
+        assert_eq!(s.accounts, ["1", "2"]);
+        assert!(s.allows("2"));
+        assert!(!s.clone().without_account("2").allows("2"));
+        let c = set_cookie(SESSION_COOKIE, "v", 60);
+        for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/", "Max-Age=60"] {
+            assert!(c.contains(attr), "{c}");
+        }
+    }
+}
