@@ -1,0 +1,467 @@
+// publish.mjs — content publishing on both Graph hosts:
+//   POST /{ig-user-id}/media                     create a container
+//   GET  /{container-id}?fields=status_code,...  IN_PROGRESS / FINISHED / ERROR / EXPIRED / PUBLISHED
+//   POST /{ig-user-id}/media_publish             publish a container (counts against the quota)
+//   GET  /{ig-user-id}/content_publishing_limit  rolling 24 h usage
+//   GET  /{ig-user-id}/media, /{media-id}, /{media-id}/children
+//
+// Docs:
+//   Content Publishing guide  https://developers.facebook.com/documentation/instagram-platform/content-publishing
+//   IG User Media (create)    https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/media
+//   IG User Media Publish     https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/media_publish
+//   Publishing limit          https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/content_publishing_limit
+//   Error codes               https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/error-codes
+//
+// The stand-in never fetches media URLs. Instead a URL containing
+//   "fail-download"      cannot be fetched   (9004 / 2207052)
+//   "unsupported-format" has a bad format     (images 36001 / 2207005, videos 352 / 2207026)
+//   "processing-error"   fails in processing  (container ends in ERROR)
+// Images are fetched while the container is created, so their download and format
+// errors answer the POST; videos are processed later, so theirs show up as an ERROR
+// status_code.
+
+import { graph, graphError, publishing } from './errors.mjs';
+import { json } from './http.mjs';
+import { hasScope, selectFields } from './graph.mjs';
+import { CONTAINER_TTL_MS, DAY, randomToken } from './state.mjs';
+
+const CAPTION_MAX = 2200;
+const HASHTAGS_MAX = 30;
+const MENTIONS_MAX = 20;
+
+// ---- create ------------------------------------------------------------------------------
+
+export function createContainer({ state, ctx, viewer, node, product }) {
+  const account = node.value;
+  const denied = publishDenied(viewer, account, product);
+  if (denied) return denied;
+  const p = ctx.params;
+  if (p.upload_type === 'resumable') {
+    return graph.invalidParam('upload_type=resumable (rupload.facebook.com) is not supported by the local stand-in; use video_url.');
+  }
+
+  const mediaType = p.media_type ? String(p.media_type).toUpperCase() : null;
+  const isItem = p.is_carousel_item === 'true' || p.is_carousel_item === '1';
+  let kind;
+  let mediaKind; // IMAGE or VIDEO: what gets fetched
+  if (mediaType === null) {
+    kind = 'IMAGE';
+    mediaKind = 'IMAGE';
+  } else if (mediaType === 'REELS') {
+    kind = 'REELS';
+    mediaKind = 'VIDEO';
+  } else if (mediaType === 'STORIES') {
+    kind = 'STORIES';
+    mediaKind = p.video_url ? 'VIDEO' : 'IMAGE';
+  } else if (mediaType === 'CAROUSEL') {
+    kind = 'CAROUSEL';
+  } else if (mediaType === 'VIDEO' && isItem) {
+    kind = 'VIDEO'; // a carousel video item still uses media_type=VIDEO
+    mediaKind = 'VIDEO';
+  } else {
+    return publishing.unknownMediaType(mediaType);
+  }
+  if (kind !== 'CAROUSEL' && isItem && kind !== 'IMAGE' && kind !== 'VIDEO') {
+    return graph.invalidParam(`is_carousel_item cannot be used with media_type=${mediaType}`);
+  }
+
+  // Captions: 2,200 characters, 30 hashtags, 20 @ tags (36004 / 2207010).
+  const caption = p.caption ?? null;
+  if (caption != null && kind !== 'STORIES' && !isItem) {
+    const tags = caption.match(/#[\p{L}\p{N}_]+/gu) ?? [];
+    const mentions = caption.match(/@[\p{L}\p{N}_.]+/gu) ?? [];
+    if ([...caption].length > CAPTION_MAX || tags.length > HASHTAGS_MAX || mentions.length > MENTIONS_MAX) {
+      return publishing.captionTooLong();
+    }
+  }
+
+  const extras = parseExtras(p, kind);
+  if (extras.error) return extras.error;
+
+  const now = state.now();
+  const container = {
+    id: state.newContainerId(),
+    owner: account.user_id,
+    product,
+    kind,
+    mediaKind: mediaKind ?? null,
+    isCarouselItem: isItem,
+    caption: kind === 'STORIES' || isItem ? null : caption,
+    imageUrl: null,
+    videoUrl: null,
+    children: [],
+    createdAt: now,
+    readyAt: now,
+    failure: null,
+    publishedMediaId: null,
+    ...extras.value,
+  };
+
+  if (kind === 'CAROUSEL') {
+    const problem = attachChildren(state, container, p.children, account);
+    if (problem) return problem;
+    container.readyAt = now + state.config.processingMs.CAROUSEL;
+  } else {
+    const field = mediaKind === 'VIDEO' ? 'video_url' : 'image_url';
+    const url = p[field];
+    if (!url) return graph.missingParam(field);
+    if (!isHttpUrl(url)) return publishing.fetchFailed(url);
+    const failure = mediaFailure(url, mediaKind);
+    if (failure?.sync) return failure.sync;
+    container.failure = failure;
+    container[mediaKind === 'VIDEO' ? 'videoUrl' : 'imageUrl'] = url;
+    container.readyAt = now + processingMs(state, kind, mediaKind);
+  }
+
+  state.containers.set(container.id, container);
+  return json(200, { id: container.id });
+}
+
+function processingMs(state, kind, mediaKind) {
+  const ms = state.config.processingMs;
+  if (kind === 'STORIES') return mediaKind === 'VIDEO' ? ms.STORIES_VIDEO : ms.STORIES_IMAGE;
+  return ms[kind] ?? 0;
+}
+
+function publishDenied(viewer, account, product) {
+  const needed = product === 'instagram'
+    ? ['instagram_business_basic', 'instagram_business_content_publish']
+    : ['instagram_basic', 'instagram_content_publish'];
+  if (!needed.every((s) => hasScope(viewer, s))) return graph.permission();
+  // ASSUMPTION: a personal account cannot publish through the API; the error wording
+  // is not documented, the stand-in answers the generic permission error.
+  if (account.account_type === 'PERSONAL') return graph.permission();
+  return null;
+}
+
+function isHttpUrl(s) {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+// Returns null (fine), {sync: response} (fails the POST) or {statusText} (container ERROR).
+function mediaFailure(url, mediaKind) {
+  if (url.includes('fail-download')) {
+    return mediaKind === 'IMAGE'
+      ? { sync: publishing.fetchFailed(url) }
+      : { statusText: 'Error: Media upload has failed with error code 2207052' };
+  }
+  if (url.includes('unsupported-format')) {
+    return mediaKind === 'IMAGE'
+      ? { sync: publishing.imageFormat() }
+      : { statusText: 'Error: Media upload has failed with error code 2207026' };
+  }
+  if (url.includes('processing-error')) {
+    return { statusText: `Error: Media upload has failed with error code ${mediaKind === 'IMAGE' ? '2207001' : '2207053'}` };
+  }
+  return null;
+}
+
+// Optional parameters from the IG User Media reference, lightly checked.
+function parseExtras(p, kind) {
+  const value = {
+    altText: kind === 'IMAGE' ? p.alt_text ?? null : null, // images only (March 24, 2025)
+    locationId: p.location_id ?? null,
+    userTags: null,
+    collaborators: null,
+    coverUrl: kind === 'REELS' ? p.cover_url ?? null : null,
+    thumbOffset: null,
+    shareToFeed: kind === 'REELS' ? p.share_to_feed !== 'false' : null,
+    audioName: kind === 'REELS' ? p.audio_name ?? null : null,
+  };
+  if (p.user_tags != null) {
+    try {
+      value.userTags = JSON.parse(p.user_tags);
+      if (!Array.isArray(value.userTags)) throw new Error();
+    } catch {
+      return { error: graph.invalidParam('Param user_tags must be a JSON array of {username, x, y} objects') };
+    }
+  }
+  if (p.collaborators != null) {
+    let list;
+    try {
+      list = JSON.parse(p.collaborators);
+    } catch {
+      list = String(p.collaborators).split(',').map((s) => s.trim()).filter(Boolean);
+    }
+    if (!Array.isArray(list)) return { error: graph.invalidParam('Param collaborators must be a list of usernames') };
+    if (list.length > 3) return { error: graph.invalidParam('You can add up to 3 collaborators') };
+    value.collaborators = list.map(String);
+  }
+  if (p.thumb_offset != null) {
+    const n = Number(p.thumb_offset);
+    if (!Number.isInteger(n) || n < 0) {
+      return {
+        error: graphError({
+          message: 'Thumbnail offset must be greater than or equal to 0 and less than video duration',
+          code: 1,
+          subcode: 2207057,
+          isTransient: false,
+        }),
+      };
+    }
+    value.thumbOffset = n;
+  }
+  return { value };
+}
+
+function attachChildren(state, carousel, childrenParam, account) {
+  if (!childrenParam) return graph.missingParam('children');
+  const ids = String(childrenParam).split(',').map((s) => s.trim()).filter(Boolean);
+  if (ids.length < 2 || ids.length > 10) return publishing.carouselSize();
+  for (const [i, id] of ids.entries()) {
+    const child = state.containers.get(id);
+    if (!child || child.owner !== account.user_id || !child.isCarouselItem || child.publishedMediaId) {
+      // ASSUMPTION: wording for an unusable child is not documented.
+      return graph.invalidParam(`Param children[${i}] (${id}) is not a carousel item container of this account`);
+    }
+  }
+  carousel.children = ids;
+  return null;
+}
+
+// ---- status --------------------------------------------------------------------------------
+
+// status_code values from the Content Publishing guide ("Troubleshooting"):
+// EXPIRED, ERROR, FINISHED, IN_PROGRESS, PUBLISHED.
+export function containerStatus(state, c) {
+  if (c.publishedMediaId) return { code: 'PUBLISHED', text: 'Published: Media has been successfully published.' };
+  const now = state.now();
+  if (now < c.readyAt) return inProgress();
+  if (c.failure) return { code: 'ERROR', text: c.failure.statusText };
+  if (now >= c.createdAt + CONTAINER_TTL_MS) {
+    return { code: 'EXPIRED', text: 'Expired: Media has not been published within 24 hours and has expired.' };
+  }
+  if (c.kind === 'CAROUSEL') {
+    const kids = c.children.map((id) => containerStatus(state, state.containers.get(id)));
+    const failed = kids.find((k) => k.code === 'ERROR' || k.code === 'EXPIRED');
+    if (failed) return { code: 'ERROR', text: `Error: A carousel item failed. ${failed.text}` };
+    if (kids.some((k) => k.code === 'IN_PROGRESS')) return inProgress();
+  }
+  return { code: 'FINISHED', text: 'Finished: Media has been uploaded and it is ready to be published.' };
+}
+
+function inProgress() {
+  return { code: 'IN_PROGRESS', text: 'In Progress: Media is still being processed.' };
+}
+
+export function containerFields(state, c) {
+  return {
+    nodeType: 'ShadowIGMediaBuilder',
+    id: c.id,
+    defaults: ['id'],
+    fields: {
+      id: () => c.id,
+      status_code: () => containerStatus(state, c).code,
+      status: () => containerStatus(state, c).text,
+    },
+  };
+}
+
+// ---- publish -------------------------------------------------------------------------------
+
+export function publishContainer({ state, ctx, viewer, node, product }) {
+  const account = node.value;
+  const denied = publishDenied(viewer, account, product);
+  if (denied) return denied;
+  const id = ctx.params.creation_id;
+  if (!id) return graph.missingParam('creation_id');
+  const c = state.containers.get(String(id));
+  if (!c || c.owner !== account.user_id) return publishing.notFound(id);
+  if (c.isCarouselItem) return publishing.carouselItemAlone();
+
+  const status = containerStatus(state, c).code;
+  if (status === 'PUBLISHED') return publishing.alreadyPublished(c.publishedMediaId);
+  if (status === 'EXPIRED') return publishing.expired();
+  if (status !== 'FINISHED') return publishing.notReady(); // IN_PROGRESS or ERROR
+  // "This limit is enforced on the POST /<IG_ID>/media_publish endpoint" (guide, Rate Limit).
+  if (state.publishesInWindow(account.user_id) >= state.config.publishQuota) return publishing.quota();
+
+  const media = makeMedia(state, c, account);
+  c.publishedMediaId = media.id;
+  state.recordPublish(account.user_id);
+  return json(200, { id: media.id });
+}
+
+function makeMedia(state, c, account) {
+  const now = state.now();
+  const id = state.newMediaId();
+  const shortcode = shortcodeOf();
+  const productType = c.kind === 'REELS' ? 'REELS' : c.kind === 'STORIES' ? 'STORY' : 'FEED';
+  const web = `${state.origin}/www.instagram.com`;
+  const permalink = productType === 'REELS'
+    ? `${web}/reel/${shortcode}/`
+    : productType === 'STORY'
+      ? `${web}/stories/${account.username}/${id}/`
+      : `${web}/p/${shortcode}/`;
+  const media = {
+    id,
+    owner: account.user_id,
+    username: account.username,
+    containerId: c.id,
+    kind: c.kind,
+    // A published reel reports media_type VIDEO, a story IMAGE or VIDEO (guide,
+    // "Reels posts" and "Story posts"); a carousel is CAROUSEL_ALBUM.
+    mediaType: c.kind === 'CAROUSEL' ? 'CAROUSEL_ALBUM' : c.mediaKind,
+    productType,
+    caption: c.caption,
+    altText: c.altText,
+    mediaUrl: c.imageUrl ?? c.videoUrl,
+    thumbnailUrl: c.coverUrl ?? null,
+    shareToFeed: c.shareToFeed,
+    collaborators: c.collaborators,
+    userTags: c.userTags,
+    locationId: c.locationId,
+    shortcode,
+    permalink,
+    timestamp: graphTimestamp(now),
+    publishedAt: now,
+    children: [],
+    parent: null,
+  };
+  if (c.kind === 'CAROUSEL') {
+    for (const childId of c.children) {
+      const child = state.containers.get(childId);
+      const childMedia = {
+        ...makeMediaChild(state, child, account, now),
+        parent: id,
+        permalink,
+      };
+      state.media.set(childMedia.id, childMedia);
+      child.publishedMediaId = childMedia.id;
+      media.children.push(childMedia.id);
+    }
+    media.mediaUrl = state.media.get(media.children[0]).mediaUrl;
+  }
+  state.media.set(id, media);
+  return media;
+}
+
+function makeMediaChild(state, child, account, now) {
+  return {
+    id: state.newMediaId(),
+    owner: account.user_id,
+    username: account.username,
+    containerId: child.id,
+    kind: child.kind,
+    mediaType: child.mediaKind,
+    productType: 'FEED',
+    caption: null,
+    altText: child.altText,
+    mediaUrl: child.imageUrl ?? child.videoUrl,
+    thumbnailUrl: null,
+    shortcode: shortcodeOf(),
+    timestamp: graphTimestamp(now),
+    publishedAt: now,
+    children: [],
+  };
+}
+
+function shortcodeOf() {
+  return ('C' + randomToken(12)).slice(0, 11);
+}
+
+// Graph timestamps look like 2025-11-22T10:15:30+0000.
+function graphTimestamp(ms) {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+0000');
+}
+
+// ---- reads ------------------------------------------------------------------------------------
+
+export function mediaFields(state, m) {
+  return {
+    nodeType: 'IGMedia',
+    id: m.id,
+    defaults: ['id'],
+    fields: {
+      id: () => m.id,
+      caption: () => m.caption ?? undefined,
+      media_type: () => m.mediaType,
+      media_product_type: () => m.productType,
+      media_url: () => m.mediaUrl,
+      thumbnail_url: () => m.thumbnailUrl ?? undefined,
+      permalink: () => m.permalink,
+      shortcode: () => m.shortcode,
+      timestamp: () => m.timestamp,
+      username: () => m.username,
+      owner: () => ({ id: m.owner }),
+      alt_text: () => m.altText ?? undefined,
+      is_shared_to_feed: () => (m.productType === 'REELS' ? m.shareToFeed : undefined),
+      like_count: () => 0,
+      comments_count: () => 0,
+      is_comment_enabled: () => true,
+      children: (sub) => {
+        if (m.children.length === 0) return undefined;
+        const data = [];
+        for (const childId of m.children) {
+          const r = selectFields(mediaFields(state, state.media.get(childId)), sub ?? 'id');
+          if (r.error) return r;
+          data.push(r.value);
+        }
+        return { data };
+      },
+    },
+  };
+}
+
+export function mediaChildren({ state, ctx, node }) {
+  const data = [];
+  for (const childId of node.value.children) {
+    const r = selectFields(mediaFields(state, state.media.get(childId)), ctx.params.fields);
+    if (r.error) return r.error;
+    data.push(r.value);
+  }
+  return json(200, { data });
+}
+
+// GET /{ig-user-id}/media — the account's published feed media (not stories, not
+// carousel children), newest first.
+export function listMedia({ state, ctx, viewer, node, product }) {
+  const basic = product === 'instagram' ? 'instagram_business_basic' : 'instagram_basic';
+  if (!hasScope(viewer, basic)) return graph.permission();
+  const account = node.value;
+  const items = [...state.media.values()]
+    .filter((m) => m.owner === account.user_id && !m.parent && m.productType !== 'STORY')
+    .sort((a, b) => b.publishedAt - a.publishedAt || (BigInt(b.id) > BigInt(a.id) ? 1 : -1));
+  const data = [];
+  for (const m of items) {
+    const r = selectFields(mediaFields(state, m), ctx.params.fields);
+    if (r.error) return r.error;
+    data.push(r.value);
+  }
+  return json(200, { data });
+}
+
+// GET /{ig-user-id}/content_publishing_limit
+// {"data":[{"quota_usage":2,"config":{"quota_total":50,"quota_duration":86400}}]}
+// "If omitted, the quota_usage field will be returned by default"; `since` is a Unix
+// timestamp no older than 24 hours.
+export function publishingLimit({ state, ctx, viewer, node, product }) {
+  const needed = product === 'instagram'
+    ? ['instagram_business_basic', 'instagram_business_content_publish']
+    : ['instagram_basic', 'instagram_content_publish'];
+  if (!needed.every((s) => hasScope(viewer, s))) return graph.permission();
+  const account = node.value;
+  const p = ctx.params;
+  let since = state.now() - DAY;
+  if (p.since != null) {
+    const s = Number(p.since) * 1000;
+    if (!Number.isFinite(s) || s < state.now() - DAY) {
+      return graph.invalidParam('Param since must be a Unix timestamp no older than 24 hours');
+    }
+    since = s;
+  }
+  const fields = p.fields ? String(p.fields).split(',').map((s) => s.trim()).filter(Boolean) : ['quota_usage'];
+  const entry = {};
+  for (const f of fields) {
+    if (f === 'quota_usage') entry.quota_usage = state.publishesInWindow(account.user_id, since);
+    else if (f === 'config' || f === 'rate_limit_settings') {
+      entry.config = { quota_total: state.config.publishQuota, quota_duration: DAY / 1000 };
+    } else return graph.nonexistingField(f, 'ContentPublishingLimitResponse');
+  }
+  return json(200, { data: [entry] });
+}
