@@ -79,6 +79,13 @@ async function handle(state, control, req, res) {
   const query = searchToObject(url.searchParams);
   const buf = await readBody(req);
 
+  // Graph answers cross-origin calls (Access-Control-Allow-Origin: *, observed on
+  // both Graph hosts), so browser code can call it; api.instagram.com's code exchange
+  // carries the app secret and is meant for servers, so it gets no CORS headers.
+  const cors = CORS_HOSTS.has(host);
+  if (cors && req.method === 'OPTIONS') return send(res, preflight(req));
+  if (cors) res.setHeader('access-control-allow-origin', '*');
+
   if (host === '__control') {
     let jsonBody = {};
     if (buf.length) {
@@ -135,6 +142,21 @@ async function handle(state, control, req, res) {
   entry.status = response.status;
   if (rule && afterHandler(rule, response, res)) return;
   send(res, response);
+}
+
+const CORS_HOSTS = new Set(['graph.instagram.com', 'graph.facebook.com', '__control']);
+
+function preflight(req) {
+  return {
+    status: 204,
+    headers: {
+      'access-control-allow-origin': '*',
+      'access-control-allow-methods': 'GET, POST, DELETE',
+      'access-control-allow-headers': req.headers['access-control-request-headers'] ?? 'authorization, content-type',
+      'access-control-max-age': '86400',
+    },
+    body: '',
+  };
 }
 
 function route(state, ctx) {

@@ -150,7 +150,7 @@ test('the CLI prints its address and answers', async () => {
         if (m) resolve(m[1]);
       });
       child.once('exit', (code) => reject(new Error(`exited ${code}`)));
-      setTimeout(() => reject(new Error('no listening line')), 5000);
+      setTimeout(() => reject(new Error('no listening line')), 5000).unref();
     });
     const res = await fetch(`${line}/__control/accounts`);
     assert.equal(res.status, 200);
@@ -781,6 +781,20 @@ describe('Faults and control', () => {
     assert.equal((await (await fetch(`${B}/__control/log`)).json()).entries.length, 0);
     assert.equal((await (await fetch(`${B}/__control/clock`)).json()).offsetSeconds, 0);
     await graphError(await get(`/graph.instagram.com/v21.0/me?access_token=${token}`), 190);
+  });
+
+  test('Graph hosts allow cross-origin calls; the code exchange does not', async () => {
+    const pre = await fetch(`${B}/graph.instagram.com/v21.0/me/media`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    assert.equal(pre.status, 204);
+    assert.equal(pre.headers.get('access-control-allow-origin'), '*');
+    assert.match(pre.headers.get('access-control-allow-headers'), /authorization/);
+    const g = await get('/graph.facebook.com/v21.0/me');
+    assert.equal(g.res.headers.get('access-control-allow-origin'), '*');
+    const a = await exchangeIgCode('x');
+    assert.equal(a.res.headers.get('access-control-allow-origin'), null);
   });
 
   test('control errors are 400 with a message', async () => {
