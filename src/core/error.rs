@@ -369,6 +369,10 @@ fn classify(status: u16, meta: &MetaError, message: &str) -> ErrorKind {
         (_, Some(2_207_000..=2_207_999)) | (Some(9004 | 9007 | 352 | 36_000..=36_003), _) => {
             ErrorKind::Media
         }
+        // Facebook Login code exchange: 36007 expired, 36008 redirect_uri
+        // mismatch, 36009 already used
+        // (https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow).
+        (Some(100), Some(36_007..=36_009)) => ErrorKind::InvalidCode,
         // The flat api.instagram.com shape and Graph's code 100 for a bad,
         // expired or reused authorization code.
         _ if lower.contains("authorization code") || lower.contains("verification code") => {
@@ -472,6 +476,7 @@ mod tests {
             (500, 2, None, ErrorKind::Transient),
             (400, 9004, Some(2_207_052), ErrorKind::Media),
             (400, 9, Some(2_207_042), ErrorKind::PublishLimit),
+            (400, 100, Some(36_009), ErrorKind::InvalidCode),
         ];
         for (status, code, sub, kind) in cases {
             let sub = sub
