@@ -137,12 +137,21 @@ fn split_origin(url: &str) -> (&str, &str) {
     }
 }
 
+/// Work the Worker should finish after answering (`ctx.waitUntil`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Background {
+    /// Keep advancing this publish job.
+    AdvanceJob(String),
+}
+
 /// An outgoing response.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Not sent: what to keep doing after the answer is out.
+    pub background: Vec<Background>,
 }
 
 impl HttpResponse {
@@ -151,6 +160,7 @@ impl HttpResponse {
             status,
             headers: Vec::new(),
             body: Vec::new(),
+            background: Vec::new(),
         }
     }
 

@@ -1,0 +1,188 @@
+//! The account routes of the HTTP API: list, show, forget, refresh now.
+//! Every answer shows the account's status, never its token.
+
+use serde_json::json;
+
+use crate::core::http::Transport;
+use crate::service::accounts::{valid_id, Accounts};
+use crate::service::auth::{authenticate, Caller};
+use crate::service::cookies::{set_cookie, CookieSigner, Session, SESSION_COOKIE, SESSION_PURPOSE};
+use crate::service::error::ApiError;
+use crate::service::http::{HttpRequest, HttpResponse};
+use crate::service::store::{KvStore, MAX_LIST_LIMIT};
+use crate::service::Service;
+
+impl<S: KvStore, T: Transport> Service<'_, S, T> {
+    pub(crate) fn accounts(&self) -> Accounts<'_, S, T> {
+        Accounts {
+            store: self.store,
+            transport: self.transport,
+            config: self.config,
+        }
+    }
+
+    /// `GET /api/accounts`: a session's accounts, or (API key) every
+    /// account, a page at a time (`?cursor=&limit=`).
+    pub(crate) async fn list_accounts(&self, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
+        let now = self.transport.now();
+        let caller = authenticate(self.config, req, now)?;
+        match caller {
+            Caller::Session(session) => {
+                let mut accounts = Vec::new();
+                for id in &session.accounts {
+                    if let Some(record) = self.accounts().load(id).await? {
+                        accounts.push(record.status(self.config, now));
+                    }
+                }
+                Ok(HttpResponse::json(
+                    200,
+                    &json!({ "accounts": accounts, "cursor": null }),
+                ))
+            }
+            Caller::ApiKey => {
+                let limit = match req.query_param("limit")? {
+                    None => 100,
+                    Some(l) => l
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|n| (1..=MAX_LIST_LIMIT).contains(n))
+                        .ok_or_else(|| {
+                            ApiError::invalid_input("limit", "limit must be 1 to 1000")
+                        })?,
+                };
+                let cursor = req.query_param("cursor")?;
+                let (records, next) = self.accounts().list(cursor.as_deref(), limit).await?;
+                let accounts: Vec<_> = records.iter().map(|r| r.status(self.config, now)).collect();
+                Ok(HttpResponse::json(
+                    200,
+                    &json!({ "accounts": accounts, "cursor": next }),
+                ))
+            }
+        }
+    }
+
+    /// Authenticates, checks the caller may use `id`, and loads the record.
+    pub(crate) async fn authorized_account(
+        &self,
+        req: &HttpRequest,
+        id: &str,
+    ) -> Result<(Caller, crate::service::accounts::AccountRecord), ApiError> {
+        let caller = authenticate(self.config, req, self.transport.now())?;
+        if !valid_id(id) {
+            return Err(ApiError::not_found(format!("no account {id:?}")));
+        }
+        caller.require_account(id)?;
+        let record = self
+            .accounts()
+            .load(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("no account {id}")))?;
+        Ok((caller, record))
+    }
+
+    /// `GET /api/accounts/{id}`.
+    pub(crate) async fn get_account(
+        &self,
+        req: &HttpRequest,
+        id: &str,
+    ) -> Result<HttpResponse, ApiError> {
+        let (_, record) = self.authorized_account(req, id).await?;
+        Ok(HttpResponse::json(
+            200,
+            &json!({ "account": record.status(self.config, self.transport.now()) }),
+        ))
+    }
+
+    /// `DELETE /api/accounts/{id}`: forgets the account and its jobs; a
+    /// session also loses the account.
+    pub(crate) async fn delete_account(
+        &self,
+        req: &HttpRequest,
+        id: &str,
+    ) -> Result<HttpResponse, ApiError> {
+        let caller = authenticate(self.config, req, self.transport.now())?;
+        if !valid_id(id) {
+            return Err(ApiError::not_found(format!("no account {id:?}")));
+        }
+        caller.require_account(id)?;
+        let existed = self.delete_account_data(id).await?;
+        if !existed {
+            return Err(ApiError::not_found(format!("no account {id}")));
+        }
+        let mut response = HttpResponse::json(200, &json!({ "deleted": id }));
+        if let Caller::Session(session) = caller {
+            response = response.with_header(
+                "set-cookie",
+                &self.session_cookie(session.without_account(id)),
+            );
+        }
+        Ok(response)
+    }
+
+    /// Removes everything stored about an account: record, index entries,
+    /// aliases and publish jobs. Returns whether there was a record.
+    pub(crate) async fn delete_account_data(&self, id: &str) -> Result<bool, ApiError> {
+        self.delete_jobs_of(id).await?;
+        self.accounts().delete(id).await
+    }
+
+    /// `POST /api/accounts/{id}/refresh`: refresh (or check) the token now.
+    pub(crate) async fn refresh_now(
+        &self,
+        req: &HttpRequest,
+        id: &str,
+    ) -> Result<HttpResponse, ApiError> {
+        let (_, record) = self.authorized_account(req, id).await?;
+        let outcome = self.refresh_account(record, true).await?;
+        let now = self.transport.now();
+        let status = outcome.record.status(self.config, now);
+        match outcome.error {
+            None => Ok(HttpResponse::json(
+                200,
+                &json!({ "account": status, "outcome": outcome.outcome }),
+            )),
+            Some(error) => {
+                let mut body = error.body();
+                body["account"] = status;
+                let mut r = HttpResponse::json(error.status, &body);
+                if let Some(after) = error.retry_after {
+                    r = r.with_header("retry-after", &after.as_secs().max(1).to_string());
+                }
+                Ok(r)
+            }
+        }
+    }
+
+    /// The `Set-Cookie` value for `session` (expired when it holds nothing).
+    pub(crate) fn session_cookie(&self, session: Session) -> String {
+        if session.accounts.is_empty() {
+            return crate::service::cookies::clear_cookie(SESSION_COOKIE);
+        }
+        let expires = self.transport.now().plus(self.config.session_ttl);
+        let value =
+            CookieSigner::new(&self.config.session_key).sign(SESSION_PURPOSE, &session, expires);
+        set_cookie(SESSION_COOKIE, &value, self.config.session_ttl.as_secs())
+    }
+
+    /// The session the request carries, if valid (for adding an account).
+    pub(crate) fn current_session(&self, req: &HttpRequest) -> Session {
+        CookieSigner::new(&self.config.session_key)
+            .verify(
+                SESSION_PURPOSE,
+                req.cookie(SESSION_COOKIE).unwrap_or(""),
+                self.transport.now(),
+            )
+            .unwrap_or_default()
+    }
+
+    /// `POST /auth/logout`: forget the browser session.
+    pub(crate) fn logout(&self, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
+        crate::service::auth::check_same_or_allowed_origin(self.config, req)?;
+        Ok(
+            HttpResponse::json(200, &json!({ "logged_out": true })).with_header(
+                "set-cookie",
+                &crate::service::cookies::clear_cookie(SESSION_COOKIE),
+            ),
+        )
+    }
+}

@@ -1,0 +1,520 @@
+//! Logging in: the redirect flow (`GET /auth/login` → Meta → `GET
+//! /auth/callback`) and the single-page flow (`POST /auth/pending` before
+//! the redirect, `POST /auth/exchange` after it).
+//!
+//! Redirect flow. `/auth/login` makes the `state` (32 random bytes) and, for
+//! Facebook Login, a PKCE verifier; keeps them with the return URL as
+//! `state:{state}` (sealed, TTL 10 minutes); binds them to the browser
+//! with a signed `__Host-` cookie (HttpOnly, Secure, SameSite=Lax); and
+//! redirects to the consent page. `/auth/callback` needs that cookie and
+//! the same state (login CSRF: a callback from another browser is refused
+//! without touching its pending login), deletes the pending login before
+//! using it (no replay), exchanges the code, and stores the account only
+//! once every step succeeded. Failures after the state check redirect to the
+//! app with `?error=<kind>`; earlier ones show an error page, since nothing
+//! trustworthy says where to send the browser. The return URL must be in
+//! `APP_RETURN_URLS` (no open redirect).
+//!
+//! Single-page flow. The npm package's browser helper makes the state and
+//! the PKCE verifier itself, so the Worker did not see them being made. To
+//! keep a leaked `code` (+ `state`) from being redeemable by anyone, the
+//! front end registers the login first: `POST /auth/pending` with the
+//! state, the S256 challenge of its verifier and its redirect URI (from an
+//! allowed origin). `POST /auth/exchange` then needs the same origin, the
+//! registered state (deleted on use) and the verifier that hashes to the
+//! registered challenge: in effect PKCE between the browser and the
+//! Worker, for both products (Instagram Login has no PKCE at Meta). For
+//! Facebook Login the same verifier also goes to Meta. No cookie is needed
+//! for the binding, so it works across sites; the answer also sets the
+//! session cookie, which a same-site front end can use for the API.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::core::config::Product;
+use crate::core::error::{Error, ErrorKind};
+use crate::core::http::{with_query, Transport};
+use crate::core::secret::PkceVerifier;
+use crate::core::time::Timestamp;
+use crate::service::accounts::{AccountRecord, RefreshEvent, StoredToken};
+use crate::service::cookies::{
+    clear_cookie, set_cookie, CookieSigner, LoginBinding, LOGIN_COOKIE, LOGIN_PURPOSE,
+};
+use crate::service::crypto::{random_id, secret_eq};
+use crate::service::error::ApiError;
+use crate::service::http::{HttpRequest, HttpResponse};
+use crate::service::meta_login::{
+    authorization_url, complete_login, pkce_challenge, ConnectedAccount,
+};
+use crate::service::router::LogFields;
+use crate::service::store::KvStore;
+use crate::service::Service;
+
+/// How long a pending login lives (KV TTL and cookie lifetime).
+pub const PENDING_TTL: Duration = Duration::from_secs(600);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Flow {
+    Redirect,
+    Spa,
+}
+
+/// What `state:{state}` holds (sealed).
+#[derive(Serialize, Deserialize)]
+struct PendingLogin {
+    flow: Flow,
+    product: Product,
+    redirect_uri: String,
+    /// Redirect flow, Facebook Login: the PKCE verifier sent to Meta.
+    #[serde(default)]
+    verifier: Option<PkceVerifier>,
+    /// Single-page flow: the S256 challenge of the browser's verifier.
+    #[serde(default)]
+    code_challenge: Option<String>,
+    #[serde(default)]
+    return_to: Option<String>,
+    /// Single-page flow: the origin that registered it.
+    #[serde(default)]
+    origin: Option<String>,
+    created_at: Timestamp,
+}
+
+pub fn state_key(state: &str) -> String {
+    format!("state:{state}")
+}
+
+/// A state is 16–128 base64url characters (the helpers make 43).
+pub fn valid_state(state: &str) -> bool {
+    (16..=128).contains(&state.len())
+        && state
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn state_error(message: &str) -> ApiError {
+    ApiError::from(Error::new(ErrorKind::StateMismatch, message))
+}
+
+/// `url` with `key=value` added to its query (before any fragment).
+pub fn append_query(url: &str, key: &str, value: &str) -> String {
+    let (base, fragment) = match url.split_once('#') {
+        Some((b, f)) => (b, Some(f)),
+        None => (url, None),
+    };
+    let joined = with_query(base, &[(key, value)]);
+    match fragment {
+        Some(f) => format!("{joined}#{f}"),
+        None => joined,
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PendingInput {
+    state: String,
+    code_challenge: String,
+    redirect_uri: String,
+    #[serde(default)]
+    product: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ExchangeInput {
+    code: String,
+    state: String,
+    code_verifier: String,
+}
+
+impl<S: KvStore, T: Transport> Service<'_, S, T> {
+    fn product_settings(
+        &self,
+        name: Option<&str>,
+    ) -> Result<&crate::service::config::ProductSettings, ApiError> {
+        match name {
+            None => Ok(self.config.default_product()),
+            Some(name) => Product::parse(name)
+                .ok()
+                .and_then(|p| self.config.product(p))
+                .ok_or_else(|| {
+                    ApiError::invalid_input(
+                        "product",
+                        format!("this Worker does not serve the login product {name:?}"),
+                    )
+                }),
+        }
+    }
+
+    async fn put_pending(&self, state: &str, pending: &PendingLogin) -> Result<(), ApiError> {
+        let key = state_key(state);
+        let plain = serde_json::to_vec(pending).unwrap_or_default();
+        let sealed = self.config.keyring.seal_with(self.transport, &plain, &key);
+        self.store.put(&key, &sealed, Some(PENDING_TTL)).await
+    }
+
+    /// Loads and deletes the pending login: each state is used once.
+    async fn take_pending(&self, state: &str) -> Result<PendingLogin, ApiError> {
+        let key = state_key(state);
+        let sealed =
+            self.store.get(&key).await?.ok_or_else(|| {
+                state_error("this login expired or was already used; start again")
+            })?;
+        self.store.delete(&key).await?;
+        let plain = self.config.keyring.open(&sealed, &key)?;
+        serde_json::from_slice(&plain).map_err(|_| ApiError::decrypt_failed("the pending login"))
+    }
+
+    /// `GET /auth/login?product=&return_to=`.
+    pub(crate) async fn login(&self, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
+        let settings = self.product_settings(req.query_param("product")?.as_deref())?;
+        let return_to = req.query_param("return_to")?;
+        if let Some(url) = &return_to {
+            if !self.config.return_url_allowed(url) {
+                return Err(ApiError::invalid_input(
+                    "return_to",
+                    "return_to is not one of this Worker's APP_RETURN_URLS",
+                ));
+            }
+        }
+        let state = random_id(self.transport, 32);
+        let verifier = (settings.config.product == Product::Facebook)
+            .then(|| PkceVerifier::new(random_id(self.transport, 32)));
+        let now = self.transport.now();
+        self.put_pending(
+            &state,
+            &PendingLogin {
+                flow: Flow::Redirect,
+                product: settings.config.product,
+                redirect_uri: settings.config.redirect_uri.clone(),
+                verifier: verifier.clone(),
+                code_challenge: None,
+                return_to,
+                origin: None,
+                created_at: now,
+            },
+        )
+        .await?;
+        let binding = CookieSigner::new(&self.config.session_key).sign(
+            LOGIN_PURPOSE,
+            &LoginBinding {
+                state: state.clone(),
+            },
+            now.plus(PENDING_TTL),
+        );
+        let url = authorization_url(&settings.config, &state, verifier.as_ref());
+        Ok(HttpResponse::redirect(&url).with_header(
+            "set-cookie",
+            &set_cookie(LOGIN_COOKIE, &binding, PENDING_TTL.as_secs()),
+        ))
+    }
+
+    /// `GET /auth/callback?code=&state=` (or `?error=...&state=`).
+    pub(crate) async fn callback(
+        &self,
+        req: &HttpRequest,
+        fields: &mut LogFields,
+    ) -> Result<HttpResponse, ApiError> {
+        let state = req
+            .query_param("state")?
+            .filter(|s| valid_state(s))
+            .ok_or_else(|| state_error("the callback has no valid state parameter"))?;
+        let binding: Option<LoginBinding> = req.cookie(LOGIN_COOKIE).and_then(|v| {
+            CookieSigner::new(&self.config.session_key).verify(
+                LOGIN_PURPOSE,
+                v,
+                self.transport.now(),
+            )
+        });
+        match binding {
+            Some(b) if secret_eq(&b.state, &state) => {}
+            _ => {
+                // Not this browser's login: leave its pending login alone.
+                return Err(state_error(
+                    "this login was not started in this browser (or took longer than 10 minutes); start again",
+                ));
+            }
+        }
+        let pending = self.take_pending(&state).await?;
+        if pending.flow != Flow::Redirect {
+            return Err(state_error("this state belongs to a single-page login"));
+        }
+        let return_to = pending
+            .return_to
+            .clone()
+            .unwrap_or_else(|| self.config.default_return_url().to_owned());
+        let clear_login = clear_cookie(LOGIN_COOKIE);
+        match self.finish_redirect_login(req, &pending).await {
+            Ok(record) => {
+                fields.account_id = Some(record.id.clone());
+                let session = self.current_session(req).with_account(&record.id);
+                Ok(
+                    HttpResponse::redirect(&append_query(&return_to, "connected", &record.id))
+                        .with_header("set-cookie", &clear_login)
+                        .with_header("set-cookie", &self.session_cookie(session)),
+                )
+            }
+            Err(e) => {
+                fields.error_kind = Some(e.kind);
+                Ok(
+                    HttpResponse::redirect(&append_query(&return_to, "error", e.kind))
+                        .with_header("set-cookie", &clear_login),
+                )
+            }
+        }
+    }
+
+    async fn finish_redirect_login(
+        &self,
+        req: &HttpRequest,
+        pending: &PendingLogin,
+    ) -> Result<AccountRecord, ApiError> {
+        if let Some(error) = req.query_param("error")? {
+            let reason = req.query_param("error_reason")?.unwrap_or_default();
+            let kind = if error == "access_denied" || reason == "user_denied" {
+                ErrorKind::OAuthDenied
+            } else {
+                ErrorKind::InvalidCallback
+            };
+            return Err(ApiError::from(Error::new(
+                kind,
+                format!("Meta answered {error}: the login was not completed"),
+            )));
+        }
+        let code = req
+            .query_param("code")?
+            .map(|c| c.trim_end_matches("#_").to_owned())
+            .filter(|c| !c.is_empty() && c.len() <= 2048)
+            .ok_or_else(|| {
+                ApiError::from(Error::new(
+                    ErrorKind::InvalidCallback,
+                    "the callback has no code",
+                ))
+            })?;
+        let settings = self.config.product(pending.product).ok_or_else(|| {
+            ApiError::invalid_input("product", "this Worker no longer serves that login product")
+        })?;
+        let connected = complete_login(
+            self.transport,
+            &settings.config,
+            &settings.app_secret,
+            &code,
+            &pending.redirect_uri,
+            pending.verifier.as_ref(),
+        )
+        .await?;
+        self.store_connected(pending.product, connected).await
+    }
+
+    /// `POST /auth/pending`: a single-page front end registers its login
+    /// before redirecting to Meta.
+    pub(crate) async fn register_pending(
+        &self,
+        req: &HttpRequest,
+    ) -> Result<HttpResponse, ApiError> {
+        let origin = self.require_allowed_origin(req)?;
+        let input: PendingInput = req.json()?;
+        if !valid_state(&input.state) {
+            return Err(ApiError::invalid_input(
+                "state",
+                "state must be 16-128 base64url characters",
+            ));
+        }
+        let challenge_ok = input.code_challenge.len() == 43
+            && input
+                .code_challenge
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !challenge_ok {
+            return Err(ApiError::invalid_input(
+                "codeChallenge",
+                "codeChallenge must be the S256 challenge (43 base64url characters) of the verifier",
+            ));
+        }
+        if !self.config.spa_redirect_uris.contains(&input.redirect_uri)
+        {
+            return Err(ApiError::invalid_input(
+                "redirectUri",
+                "redirectUri is not one of this Worker's SPA_REDIRECT_URIS",
+            ));
+        }
+        let settings = self.product_settings(input.product.as_deref())?;
+        if self.store.get(&state_key(&input.state)).await?.is_some() {
+            return Err(ApiError::new(
+                409,
+                "conflict",
+                "this state is already registered",
+            ));
+        }
+        self.put_pending(
+            &input.state,
+            &PendingLogin {
+                flow: Flow::Spa,
+                product: settings.config.product,
+                redirect_uri: input.redirect_uri,
+                verifier: None,
+                code_challenge: Some(input.code_challenge),
+                return_to: None,
+                origin: Some(origin),
+                created_at: self.transport.now(),
+            },
+        )
+        .await?;
+        Ok(HttpResponse::json(
+            201,
+            &json!({ "state": input.state, "expires_in": PENDING_TTL.as_secs() }),
+        ))
+    }
+
+    /// `POST /auth/exchange`: code + state + verifier in, account out.
+    pub(crate) async fn exchange(
+        &self,
+        req: &HttpRequest,
+        fields: &mut LogFields,
+    ) -> Result<HttpResponse, ApiError> {
+        let origin = self.require_allowed_origin(req)?;
+        let input: ExchangeInput = req.json()?;
+        if !valid_state(&input.state) {
+            return Err(ApiError::invalid_input(
+                "state",
+                "state must be 16-128 base64url characters",
+            ));
+        }
+        let verifier_ok = (43..=128).contains(&input.code_verifier.len())
+            && input
+                .code_verifier
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+        if !verifier_ok {
+            return Err(ApiError::invalid_input(
+                "codeVerifier",
+                "codeVerifier must be 43-128 characters of [A-Za-z0-9-._~] (RFC 7636)",
+            ));
+        }
+        let code = input.code.trim_end_matches("#_");
+        if code.is_empty() || code.len() > 2048 {
+            return Err(ApiError::invalid_input("code", "code is missing"));
+        }
+        let pending = self.take_pending(&input.state).await?;
+        if pending.flow != Flow::Spa || pending.origin.as_deref() != Some(origin.as_str()) {
+            return Err(state_error(
+                "this state was not registered by this front end",
+            ));
+        }
+        let challenge = pending.code_challenge.as_deref().unwrap_or("");
+        if !secret_eq(&pkce_challenge(&input.code_verifier), challenge) {
+            return Err(state_error(
+                "codeVerifier does not match the registered challenge",
+            ));
+        }
+        let settings = self.config.product(pending.product).ok_or_else(|| {
+            ApiError::invalid_input("product", "this Worker no longer serves that login product")
+        })?;
+        let verifier = PkceVerifier::new(input.code_verifier);
+        let meta_verifier = (pending.product == Product::Facebook).then_some(&verifier);
+        let connected = complete_login(
+            self.transport,
+            &settings.config,
+            &settings.app_secret,
+            code,
+            &pending.redirect_uri,
+            meta_verifier,
+        )
+        .await?;
+        let record = self.store_connected(pending.product, connected).await?;
+        fields.account_id = Some(record.id.clone());
+        let session = self.current_session(req).with_account(&record.id);
+        Ok(HttpResponse::json(
+            200,
+            &json!({ "account": record.status(self.config, self.transport.now()) }),
+        )
+        .with_header("set-cookie", &self.session_cookie(session)))
+    }
+
+    /// Cross-origin auth routes need an allowed `Origin`.
+    fn require_allowed_origin(&self, req: &HttpRequest) -> Result<String, ApiError> {
+        match req.header("origin") {
+            Some(o) if self.config.origin_allowed(o) => Ok(o.to_owned()),
+            Some(_) => Err(ApiError::forbidden("this origin is not in ALLOWED_ORIGINS")),
+            None => Err(ApiError::forbidden(
+                "this route takes requests from an allowed front-end origin only",
+            )),
+        }
+    }
+
+    /// Stores a completed login. Aliases first, then the record (with its
+    /// index entry): the record is the commit point, so a failure before it
+    /// leaves no account behind.
+    pub(crate) async fn store_connected(
+        &self,
+        product: Product,
+        c: ConnectedAccount,
+    ) -> Result<AccountRecord, ApiError> {
+        let now = self.transport.now();
+        // A record that no longer decrypts is replaced by this fresh login.
+        let existing = self.accounts().load(&c.ig_user_id).await.unwrap_or(None);
+        let mut history = existing
+            .as_ref()
+            .map(|e| e.history.clone())
+            .unwrap_or_default();
+        history.insert(
+            0,
+            RefreshEvent {
+                at: now,
+                outcome: "connected".into(),
+                error_kind: None,
+            },
+        );
+        history.truncate(crate::service::accounts::HISTORY_LEN);
+        let mut record = AccountRecord {
+            id: c.ig_user_id,
+            product,
+            username: c.username,
+            name: c.name,
+            account_type: c.account_type,
+            token: StoredToken {
+                access_token: c.token,
+                kind: c.kind,
+                scopes: c.scopes,
+                issued_at: c.issued_at,
+                expires_at: c.expires_at,
+            },
+            page_id: c.page_id,
+            page_name: c.page_name,
+            aliases: c.aliases,
+            connected_at: existing.as_ref().map_or(now, |e| e.connected_at),
+            updated_at: now,
+            needs_reauth: false,
+            reauth_reason: None,
+            last_checked_at: Some(now),
+            consecutive_failures: 0,
+            history,
+            due_key: existing.and_then(|e| e.due_key),
+        };
+        self.accounts().save_aliases(&record).await?;
+        self.accounts().save(&mut record).await?;
+        Ok(record)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_is_appended_before_the_fragment() {
+        assert_eq!(
+            append_query("https://a/x", "error", "oauth_denied"),
+            "https://a/x?error=oauth_denied"
+        );
+        assert_eq!(
+            append_query("https://a/x?t=1#top", "connected", "1"),
+            "https://a/x?t=1&connected=1#top"
+        );
+        assert!(valid_state(&"a".repeat(43)));
+        assert!(!valid_state("short"));
+        assert!(!valid_state(&format!("{}.", "a".repeat(20))));
+    }
+}

@@ -1,0 +1,276 @@
+//! Routing: method + path to a handler, CORS for the allowed front ends,
+//! body size limits, JSON errors, and the one log line per request.
+
+use std::time::Duration;
+
+use crate::core::http::Transport;
+use crate::service::error::ApiError;
+use crate::service::http::{HttpRequest, HttpResponse};
+use crate::service::log::{emit, RequestLog};
+use crate::service::store::KvStore;
+use crate::service::Service;
+
+/// The largest body the Worker reads for API and auth routes.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Webhook deliveries batch many events; they get more room.
+pub const MAX_WEBHOOK_BODY_BYTES: usize = 1024 * 1024;
+
+/// What a handler learned, for the log line.
+#[derive(Default)]
+pub struct LogFields {
+    pub route: &'static str,
+    pub account_id: Option<String>,
+    pub job_id: Option<String>,
+    /// A failure the handler answered with a redirect (login callback).
+    pub error_kind: Option<&'static str>,
+}
+
+/// The route a request matches, with its path parameters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    Health,
+    Login,
+    Callback,
+    Pending,
+    Exchange,
+    Logout,
+    Accounts,
+    Account(String),
+    AccountRefresh(String),
+    AccountPublish(String),
+    AccountQuota(String),
+    Job(String),
+    Webhook,
+    Deauthorize,
+    DataDeletion,
+    DataDeletionStatus,
+    NotFound,
+}
+
+impl Route {
+    pub fn parse(path: &str) -> Route {
+        let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+        match segments.as_slice() {
+            ["health"] => Route::Health,
+            ["auth", "login"] => Route::Login,
+            ["auth", "callback"] => Route::Callback,
+            ["auth", "pending"] => Route::Pending,
+            ["auth", "exchange"] => Route::Exchange,
+            ["auth", "logout"] => Route::Logout,
+            ["auth", "deauthorize"] => Route::Deauthorize,
+            ["auth", "data-deletion"] => Route::DataDeletion,
+            ["auth", "data-deletion", "status"] => Route::DataDeletionStatus,
+            ["api", "accounts"] => Route::Accounts,
+            ["api", "accounts", id] => Route::Account((*id).to_owned()),
+            ["api", "accounts", id, "refresh"] => Route::AccountRefresh((*id).to_owned()),
+            ["api", "accounts", id, "publish"] => Route::AccountPublish((*id).to_owned()),
+            ["api", "accounts", id, "quota"] => Route::AccountQuota((*id).to_owned()),
+            ["api", "jobs", id] => Route::Job((*id).to_owned()),
+            ["webhooks", "instagram"] => Route::Webhook,
+            _ => Route::NotFound,
+        }
+    }
+
+    /// The pattern, for logs (no IDs or values).
+    pub fn pattern(&self) -> &'static str {
+        match self {
+            Route::Health => "/health",
+            Route::Login => "/auth/login",
+            Route::Callback => "/auth/callback",
+            Route::Pending => "/auth/pending",
+            Route::Exchange => "/auth/exchange",
+            Route::Logout => "/auth/logout",
+            Route::Accounts => "/api/accounts",
+            Route::Account(_) => "/api/accounts/{id}",
+            Route::AccountRefresh(_) => "/api/accounts/{id}/refresh",
+            Route::AccountPublish(_) => "/api/accounts/{id}/publish",
+            Route::AccountQuota(_) => "/api/accounts/{id}/quota",
+            Route::Job(_) => "/api/jobs/{id}",
+            Route::Webhook => "/webhooks/instagram",
+            Route::Deauthorize => "/auth/deauthorize",
+            Route::DataDeletion => "/auth/data-deletion",
+            Route::DataDeletionStatus => "/auth/data-deletion/status",
+            Route::NotFound => "(none)",
+        }
+    }
+
+    /// Routes a browser front end on another origin may call (CORS).
+    fn cross_origin(&self) -> bool {
+        matches!(
+            self,
+            Route::Pending
+                | Route::Exchange
+                | Route::Logout
+                | Route::Accounts
+                | Route::Account(_)
+                | Route::AccountRefresh(_)
+                | Route::AccountPublish(_)
+                | Route::AccountQuota(_)
+                | Route::Job(_)
+        )
+    }
+}
+
+impl<S: KvStore, T: Transport> Service<'_, S, T> {
+    /// Answers one request and logs one line about it.
+    pub async fn handle(&self, req: HttpRequest) -> HttpResponse {
+        let started = self.transport.now();
+        let route = Route::parse(&req.path);
+        let mut fields = LogFields {
+            route: route.pattern(),
+            ..LogFields::default()
+        };
+        let result = self.dispatch(&route, &req, &mut fields).await;
+        let (mut response, error) = match result {
+            Ok(r) => (r, None),
+            // The browser-facing login routes show a page, not JSON.
+            Err(e) if matches!(route, Route::Login | Route::Callback) => {
+                let page = HttpResponse::html_page(
+                    e.status,
+                    "The login did not complete",
+                    &format!("{} (error: {})", e.message, e.kind),
+                );
+                (page, Some(e))
+            }
+            Err(e) => (HttpResponse::error(&e), Some(e)),
+        };
+        if route.cross_origin() {
+            response = self.with_cors(&req, response);
+        }
+        let finished = self.transport.now();
+        emit(
+            self.log,
+            finished.as_millis(),
+            &RequestLog {
+                event: "request",
+                method: &req.method,
+                route: fields.route,
+                status: response.status,
+                duration_ms: finished.since(started).as_millis() as u64,
+                account_id: fields.account_id.as_deref(),
+                job_id: fields.job_id.as_deref(),
+                error_kind: error.as_ref().map(|e| e.kind).or(fields.error_kind),
+                error_field: error.as_ref().and_then(|e| e.field.as_deref()),
+                meta_code: error.as_ref().and_then(|e| e.code),
+                fbtrace_id: error.as_ref().and_then(|e| e.fbtrace_id.as_deref()),
+            },
+        );
+        response
+    }
+
+    async fn dispatch(
+        &self,
+        route: &Route,
+        req: &HttpRequest,
+        fields: &mut LogFields,
+    ) -> Result<HttpResponse, ApiError> {
+        let limit = if *route == Route::Webhook {
+            MAX_WEBHOOK_BODY_BYTES
+        } else {
+            MAX_BODY_BYTES
+        };
+        if req.body.len() > limit {
+            return Err(ApiError::payload_too_large(limit));
+        }
+        if req.method == "OPTIONS" && route.cross_origin() {
+            return self.preflight(req);
+        }
+        let method = req.method.as_str();
+        match (method, route) {
+            ("GET" | "HEAD", Route::Health) => Ok(HttpResponse::json(
+                200,
+                &serde_json::json!({"status": "ok", "time": self.transport.now().to_rfc3339()}),
+            )),
+            ("GET", Route::Login) => self.login(req).await,
+            ("GET", Route::Callback) => self.callback(req, fields).await,
+            ("POST", Route::Pending) => self.register_pending(req).await,
+            ("POST", Route::Exchange) => self.exchange(req, fields).await,
+            ("POST", Route::Logout) => self.logout(req),
+            ("GET", Route::Accounts) => self.list_accounts(req).await,
+            ("GET", Route::Account(id)) => {
+                fields.account_id = Some(id.clone());
+                self.get_account(req, id).await
+            }
+            ("DELETE", Route::Account(id)) => {
+                fields.account_id = Some(id.clone());
+                self.delete_account(req, id).await
+            }
+            ("POST", Route::AccountRefresh(id)) => {
+                fields.account_id = Some(id.clone());
+                self.refresh_now(req, id).await
+            }
+            ("POST", Route::AccountPublish(id)) => {
+                fields.account_id = Some(id.clone());
+                self.publish(req, id, fields).await
+            }
+            ("GET", Route::AccountQuota(id)) => {
+                fields.account_id = Some(id.clone());
+                self.quota(req, id).await
+            }
+            ("GET", Route::Job(id)) => {
+                fields.job_id = Some(id.clone());
+                self.get_job(req, id, fields).await
+            }
+            ("GET", Route::Webhook) => self.webhook_verify(req),
+            ("POST", Route::Webhook) => self.webhook_event(req),
+            ("POST", Route::Deauthorize) => self.deauthorize(req, fields).await,
+            ("POST", Route::DataDeletion) => self.data_deletion(req, fields).await,
+            ("GET", Route::DataDeletionStatus) => self.data_deletion_status(req).await,
+            (_, Route::NotFound) => Err(ApiError::not_found(format!(
+                "no route {} {}",
+                req.method, req.path
+            ))),
+            _ => Err(ApiError::method_not_allowed(&req.method, route.pattern())),
+        }
+    }
+
+    /// Answers a CORS preflight: allowed origins get the methods and
+    /// headers the API takes; others a 403.
+    fn preflight(&self, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
+        match req.header("origin") {
+            Some(origin) if self.config.origin_allowed(origin) => Ok(HttpResponse::new(204)
+                .with_header("access-control-allow-methods", "GET, POST, DELETE, OPTIONS")
+                .with_header(
+                    "access-control-allow-headers",
+                    "content-type, authorization",
+                )
+                .with_header(
+                    "access-control-max-age",
+                    &Duration::from_secs(600).as_secs().to_string(),
+                )),
+            _ => Err(ApiError::forbidden("this origin is not in ALLOWED_ORIGINS")),
+        }
+    }
+
+    /// Adds the CORS answer headers for an allowed `Origin`.
+    fn with_cors(&self, req: &HttpRequest, response: HttpResponse) -> HttpResponse {
+        let response = response.with_header("vary", "Origin");
+        match req.header("origin") {
+            Some(origin) if self.config.origin_allowed(origin) => response
+                .with_header("access-control-allow-origin", origin)
+                .with_header("access-control-allow-credentials", "true"),
+            _ => response,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_parse() {
+        assert_eq!(Route::parse("/health"), Route::Health);
+        assert_eq!(Route::parse("/api/accounts/"), Route::Accounts);
+        assert_eq!(
+            Route::parse("/api/accounts/17841400000000001/publish"),
+            Route::AccountPublish("17841400000000001".into())
+        );
+        assert_eq!(Route::parse("/api/accounts/1/x"), Route::NotFound);
+        assert_eq!(Route::parse("/"), Route::NotFound);
+        assert_eq!(
+            Route::parse("/auth/data-deletion/status"),
+            Route::DataDeletionStatus
+        );
+    }
+}

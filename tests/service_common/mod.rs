@@ -1,0 +1,548 @@
+//! Shared harness for the Worker service's native tests: a fake Meta (both
+//! login products, refresh, Page token checks) behind the scripted
+//! transport, an in-memory KV on the same fake clock, a configuration, and
+//! helpers that walk a browser through the login.
+#![allow(dead_code, clippy::result_large_err)]
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::time::Duration;
+
+use instagate::core::error::{Error, ErrorKind};
+use instagate::core::http::{Request, Response, Transport};
+use instagate::core::testing::{block_on, ScriptedTransport};
+use instagate::core::time::Timestamp;
+use instagate::service::config::ServiceConfig;
+use instagate::service::http::{HttpRequest, HttpResponse};
+use instagate::service::log::MemoryLog;
+use instagate::service::store::MemoryStore;
+use instagate::service::Service;
+
+pub const START: Timestamp = Timestamp::from_millis(1_795_000_000_000);
+pub const DAY: Duration = Duration::from_secs(86_400);
+pub const WORKER: &str = "https://worker.example";
+pub const APP: &str = "https://app.example";
+pub const API_KEY: &str = "test-api-key-0123456789";
+pub const SECRET: &str = "standin-app-secret";
+pub const K1: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+pub const K2: &str = "k2:__79_Pv6-fj39vX08_Lx8O_u7ezr6uno5-bl5OPi4eA";
+
+/// The Instagram Login test account.
+pub const IG_USER: &str = "17841400000000001";
+pub const IG_SCOPED: &str = "9000000000000001";
+/// The Facebook Login test user, Page and linked Instagram account.
+pub const FB_USER: &str = "10000000000000001";
+pub const FB_PAGE: &str = "20000000000000001";
+pub const FB_IG: &str = "17841400000000002";
+
+pub const LONG_LIVED: Duration = Duration::from_secs(60 * 86_400);
+
+#[derive(Clone, Debug)]
+pub struct TokenInfo {
+    pub product: &'static str,
+    /// short, long, page
+    pub kind: &'static str,
+    pub subject: String,
+    pub issued_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub revoked: bool,
+    pub scopes: Vec<String>,
+}
+
+struct CodeInfo {
+    product: &'static str,
+    redirect_uri: String,
+    challenge: Option<String>,
+    used: bool,
+    scopes: Vec<String>,
+}
+
+/// A small model of Meta's servers.
+#[derive(Default)]
+pub struct FakeMeta {
+    codes: HashMap<String, CodeInfo>,
+    pub tokens: HashMap<String, TokenInfo>,
+    next: u64,
+    /// First matching entry (path contains) answers instead, once.
+    faults: VecDeque<(String, Result<Response, Error>)>,
+    pub calls: Vec<String>,
+    pub account_type: String,
+    pub link_page: bool,
+}
+
+impl FakeMeta {
+    fn fresh(&mut self, prefix: &str) -> String {
+        self.next += 1;
+        format!("{prefix}{:016x}", self.next * 0x9E37_79B9)
+    }
+
+    pub fn issue_code(
+        &mut self,
+        product: &'static str,
+        redirect_uri: &str,
+        challenge: Option<String>,
+    ) -> String {
+        let code = self.fresh("CODE");
+        let scopes = match product {
+            "instagram" => vec![
+                "instagram_business_basic",
+                "instagram_business_content_publish",
+            ],
+            _ => vec![
+                "instagram_basic",
+                "instagram_content_publish",
+                "pages_show_list",
+                "pages_read_engagement",
+                "business_management",
+            ],
+        };
+        self.codes.insert(
+            code.clone(),
+            CodeInfo {
+                product,
+                redirect_uri: redirect_uri.to_owned(),
+                challenge,
+                used: false,
+                scopes: scopes.into_iter().map(str::to_owned).collect(),
+            },
+        );
+        code
+    }
+
+    pub fn decline_scope(&mut self, code: &str, scope: &str) {
+        if let Some(c) = self.codes.get_mut(code) {
+            c.scopes.retain(|s| s != scope);
+        }
+    }
+
+    pub fn issue_token(
+        &mut self,
+        product: &'static str,
+        kind: &'static str,
+        subject: &str,
+        now: Timestamp,
+        life: Option<Duration>,
+        scopes: Vec<String>,
+    ) -> String {
+        let prefix = match (product, kind) {
+            ("instagram", _) => "IGQVJ",
+            (_, "page") => "EAAPAGE",
+            _ => "EAAUSER",
+        };
+        let token = self.fresh(prefix);
+        self.tokens.insert(
+            token.clone(),
+            TokenInfo {
+                product,
+                kind,
+                subject: subject.to_owned(),
+                issued_at: now,
+                expires_at: life.map(|l| now.plus(l)),
+                revoked: false,
+                scopes,
+            },
+        );
+        token
+    }
+
+    pub fn fail_next(&mut self, path_contains: &str, answer: Result<Response, Error>) {
+        self.faults.push_back((path_contains.to_owned(), answer));
+    }
+
+    /// Revokes every token of `subject` (the user removed the app).
+    pub fn revoke_all(&mut self, subject: &str) {
+        for t in self.tokens.values_mut() {
+            if t.subject == subject {
+                t.revoked = true;
+            }
+        }
+    }
+
+    pub fn count(&self, path_contains: &str) -> usize {
+        self.calls
+            .iter()
+            .filter(|c| c.contains(path_contains))
+            .count()
+    }
+
+    fn answer(&mut self, req: &Request, now: Timestamp) -> Result<Response, Error> {
+        let path = req.path().to_owned();
+        self.calls.push(format!("{} {path}", req.method.as_str()));
+        if let Some(i) = self
+            .faults
+            .iter()
+            .position(|(p, _)| path.contains(p.as_str()))
+        {
+            return self
+                .faults
+                .remove(i)
+                .map(|(_, a)| a)
+                .unwrap_or_else(|| Ok(Response::new(500, "")));
+        }
+        let p: HashMap<String, String> = req.params().into_iter().collect();
+        let get = |k: &str| p.get(k).cloned().unwrap_or_default();
+        let ok = |v: serde_json::Value| Ok(Response::new(200, v.to_string()));
+        let bad_token = || {
+            Ok(Response::new(
+                400,
+                r#"{"error":{"message":"Error validating access token: The session has been invalidated","type":"OAuthException","code":190,"fbtrace_id":"FAKE"}}"#,
+            ))
+        };
+
+        // Instagram Login
+        if path == "https://api.instagram.com/oauth/access_token" {
+            let Some(code) = self.codes.get_mut(&get("code")) else {
+                return Ok(Response::new(
+                    400,
+                    r#"{"error_type":"OAuthException","code":400,"error_message":"Invalid authorization code: not found or already used"}"#,
+                ));
+            };
+            if code.used
+                || code.product != "instagram"
+                || code.redirect_uri != get("redirect_uri")
+                || get("client_secret") != SECRET
+            {
+                return Ok(Response::new(
+                    400,
+                    r#"{"error_type":"OAuthException","code":400,"error_message":"Invalid authorization code"}"#,
+                ));
+            }
+            code.used = true;
+            let scopes = code.scopes.clone();
+            let t = self.issue_token(
+                "instagram",
+                "short",
+                IG_USER,
+                now,
+                Some(Duration::from_secs(3600)),
+                scopes.clone(),
+            );
+            return Ok(Response::new(
+                200,
+                format!(
+                    r#"{{"data":[{{"access_token":"{t}","user_id":{IG_SCOPED},"permissions":"{}"}}]}}"#,
+                    scopes.join(",")
+                ),
+            ));
+        }
+        if path == "https://graph.instagram.com/access_token" {
+            let Some(info) = self.valid(&get("access_token"), now) else {
+                return bad_token();
+            };
+            if get("client_secret") != SECRET {
+                return bad_token();
+            }
+            let t = self.issue_token(
+                "instagram",
+                "long",
+                &info.subject,
+                now,
+                Some(LONG_LIVED),
+                info.scopes,
+            );
+            return ok(
+                serde_json::json!({"access_token": t, "token_type": "bearer", "expires_in": LONG_LIVED.as_secs()}),
+            );
+        }
+        if path == "https://graph.instagram.com/refresh_access_token" {
+            let Some(info) = self.valid(&get("access_token"), now) else {
+                return bad_token();
+            };
+            if now.since(info.issued_at) < DAY {
+                return Ok(Response::new(
+                    400,
+                    r#"{"error":{"message":"too young","code":100}}"#,
+                ));
+            }
+            let t = self.issue_token(
+                "instagram",
+                "long",
+                &info.subject,
+                now,
+                Some(LONG_LIVED),
+                info.scopes,
+            );
+            return ok(
+                serde_json::json!({"access_token": t, "token_type": "bearer", "expires_in": LONG_LIVED.as_secs()}),
+            );
+        }
+        if path == "https://graph.instagram.com/v26.0/me" {
+            let Some(_) = self.valid(&get("access_token"), now) else {
+                return bad_token();
+            };
+            return ok(
+                serde_json::json!({"id": IG_SCOPED, "user_id": IG_USER, "username": "standin_business", "name": "Stand-in Business", "account_type": self.account_type}),
+            );
+        }
+        // Facebook Login
+        if path == "https://graph.facebook.com/v26.0/oauth/access_token" {
+            if get("grant_type") == "fb_exchange_token" {
+                let Some(info) = self.valid(&get("fb_exchange_token"), now) else {
+                    return bad_token();
+                };
+                let t = self.issue_token(
+                    "facebook",
+                    "long",
+                    &info.subject,
+                    now,
+                    Some(LONG_LIVED),
+                    info.scopes,
+                );
+                return ok(
+                    serde_json::json!({"access_token": t, "token_type": "bearer", "expires_in": LONG_LIVED.as_secs()}),
+                );
+            }
+            let Some(code) = self.codes.get_mut(&get("code")) else {
+                return Ok(Response::new(
+                    400,
+                    r#"{"error":{"message":"Invalid verification code format.","type":"OAuthException","code":100}}"#,
+                ));
+            };
+            let pkce_ok = match &code.challenge {
+                None => true,
+                Some(c) => {
+                    *c == instagate::service::meta_login::pkce_challenge(&get("code_verifier"))
+                }
+            };
+            if code.used
+                || code.product != "facebook"
+                || code.redirect_uri != get("redirect_uri")
+                || !pkce_ok
+            {
+                return Ok(Response::new(
+                    400,
+                    r#"{"error":{"message":"Invalid code verifier or authorization code","type":"OAuthException","code":100}}"#,
+                ));
+            }
+            code.used = true;
+            let scopes = code.scopes.clone();
+            let t = self.issue_token(
+                "facebook",
+                "short",
+                FB_USER,
+                now,
+                Some(Duration::from_secs(3600)),
+                scopes,
+            );
+            return ok(
+                serde_json::json!({"access_token": t, "token_type": "bearer", "expires_in": 3600}),
+            );
+        }
+        if path == "https://graph.facebook.com/v26.0/me/permissions" {
+            let Some(info) = self.valid(&get("access_token"), now) else {
+                return bad_token();
+            };
+            let data: Vec<_> = info
+                .scopes
+                .iter()
+                .map(|s| serde_json::json!({"permission": s, "status": "granted"}))
+                .collect();
+            return ok(serde_json::json!({ "data": data }));
+        }
+        if path == "https://graph.facebook.com/v26.0/me" {
+            let Some(info) = self.valid(&get("access_token"), now) else {
+                return bad_token();
+            };
+            return ok(serde_json::json!({"id": info.subject, "name": "Someone"}));
+        }
+        if path == "https://graph.facebook.com/v26.0/me/accounts" {
+            let Some(info) = self.valid(&get("access_token"), now) else {
+                return bad_token();
+            };
+            if !self.link_page {
+                return ok(
+                    serde_json::json!({"data": [{"id": FB_PAGE, "name": "Unlinked Page", "access_token": "x"}]}),
+                );
+            }
+            let page_token = self.issue_token("facebook", "page", FB_PAGE, now, None, info.scopes);
+            return ok(
+                serde_json::json!({"data": [{"id": FB_PAGE, "name": "Stand-in Page", "access_token": page_token, "instagram_business_account": {"id": FB_IG}}]}),
+            );
+        }
+        if path == format!("https://graph.facebook.com/v26.0/{FB_IG}") {
+            let Some(_) = self.valid(&get("access_token"), now) else {
+                return bad_token();
+            };
+            return ok(
+                serde_json::json!({"id": FB_IG, "username": "standin_page_ig", "name": "Page IG"}),
+            );
+        }
+        panic!("FakeMeta: unexpected {} {path}", req.method.as_str());
+    }
+
+    fn valid(&self, token: &str, now: Timestamp) -> Option<TokenInfo> {
+        let info = self.tokens.get(token)?;
+        let expired = info.expires_at.is_some_and(|e| e <= now);
+        (!info.revoked && !expired).then(|| info.clone())
+    }
+}
+
+/// Everything a test needs, sharing one fake clock.
+pub struct World {
+    pub transport: Rc<ScriptedTransport>,
+    pub store: MemoryStore,
+    pub config: ServiceConfig,
+    pub log: MemoryLog,
+    pub meta: Rc<RefCell<FakeMeta>>,
+}
+
+pub fn env(extra: &[(&str, &str)]) -> HashMap<String, String> {
+    let mut m: HashMap<String, String> = [
+        ("PRODUCTS", "instagram,facebook"),
+        ("CLIENT_ID", "1000000000000001"),
+        ("REDIRECT_URI", "https://worker.example/auth/callback"),
+        ("APP_RETURN_URLS", "https://app.example/connected"),
+        ("ALLOWED_ORIGINS", "https://app.example"),
+        ("SPA_REDIRECT_URIS", "https://app.example/callback"),
+        ("APP_SECRET", SECRET),
+        ("TOKEN_KEYS", K1),
+        ("SESSION_KEY", "0123456789abcdef0123456789abcdef-session"),
+        ("API_KEY", API_KEY),
+        ("WEBHOOK_VERIFY_TOKEN", "verify-me"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        m.insert(k.to_string(), v.to_string());
+    }
+    m
+}
+
+pub fn config(extra: &[(&str, &str)]) -> ServiceConfig {
+    let m = env(extra);
+    ServiceConfig::from_env(|k| m.get(k).cloned()).expect("test config")
+}
+
+impl World {
+    pub fn new() -> World {
+        World::with_config(config(&[]))
+    }
+
+    pub fn with_config(config: ServiceConfig) -> World {
+        let transport = Rc::new(ScriptedTransport::new(START));
+        let clock = transport.clone();
+        let store = MemoryStore::with_clock(move || clock.now());
+        let meta = Rc::new(RefCell::new(FakeMeta {
+            account_type: "BUSINESS".into(),
+            link_page: true,
+            ..FakeMeta::default()
+        }));
+        let m = meta.clone();
+        transport.set_handler(move |req, now| m.borrow_mut().answer(req, now));
+        World {
+            transport,
+            store,
+            config,
+            log: MemoryLog::default(),
+            meta,
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.transport.now()
+    }
+
+    pub fn advance(&self, d: Duration) {
+        self.transport.advance(d);
+    }
+
+    pub fn service(&self) -> Service<'_, MemoryStore, ScriptedTransport> {
+        Service::new(&self.config, &self.store, &self.transport, &self.log)
+    }
+
+    pub fn call(&self, req: HttpRequest) -> HttpResponse {
+        block_on(self.service().handle(req))
+    }
+
+    /// `GET /auth/login`: returns (state, login cookie, consent URL).
+    pub fn start_login(&self, product: &str) -> (String, String, String) {
+        let r = self.call(HttpRequest::new("GET", &format!("{WORKER}/auth/login?product={product}&return_to=https%3A%2F%2Fapp.example%2Fconnected")));
+        assert_eq!(r.status, 302, "{}", String::from_utf8_lossy(&r.body));
+        let location = r.header("location").unwrap().to_owned();
+        let state = query(&location, "state").expect("state in the consent URL");
+        let cookie = cookie_pair(&r, "__Host-instagate_login").expect("login cookie");
+        (state, cookie, location)
+    }
+
+    /// The whole redirect login; returns (account id, session cookie pair).
+    pub fn connect(&self, product: &'static str) -> (String, String) {
+        let (state, cookie, location) = self.start_login(product);
+        let challenge = query(&location, "code_challenge");
+        let code = self.meta.borrow_mut().issue_code(
+            product,
+            "https://worker.example/auth/callback",
+            challenge,
+        );
+        let r = self.callback(&code, &state, Some(&cookie));
+        assert_eq!(r.status, 302);
+        let location = r.header("location").unwrap();
+        let id = query(location, "connected").unwrap_or_else(|| panic!("login failed: {location}"));
+        let session = cookie_pair(&r, "__Host-instagate_session").expect("session cookie");
+        (id, session)
+    }
+
+    pub fn callback(&self, code: &str, state: &str, cookie: Option<&str>) -> HttpResponse {
+        let mut req = HttpRequest::new(
+            "GET",
+            &format!("{WORKER}/auth/callback?code={code}&state={state}"),
+        );
+        if let Some(c) = cookie {
+            req = req.with_header("cookie", c);
+        }
+        self.call(req)
+    }
+
+    /// Every stored value (for "no token in clear" scans).
+    pub fn kv_text(&self) -> String {
+        self.store
+            .dump()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}\n"))
+            .collect()
+    }
+
+    /// Every token Meta ever issued.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.meta.borrow().tokens.keys().cloned().collect()
+    }
+
+    pub fn api(&self, method: &str, path: &str) -> HttpRequest {
+        HttpRequest::new(method, &format!("{WORKER}{path}"))
+            .with_header("authorization", &format!("Bearer {API_KEY}"))
+    }
+}
+
+/// A query parameter of a URL, decoded.
+pub fn query(url: &str, name: &str) -> Option<String> {
+    let q = url.split_once('?')?.1;
+    let q = q.split('#').next().unwrap_or(q);
+    form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `name=value` of a Set-Cookie in the response.
+pub fn cookie_pair(r: &HttpResponse, name: &str) -> Option<String> {
+    r.header_all("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with(&format!("{name}=")) && !c.contains("Max-Age=0"))
+        .map(|c| c.split(';').next().unwrap_or("").to_owned())
+}
+
+pub fn meta_error(status: u16, code: i64) -> Result<Response, Error> {
+    Ok(Response::new(
+        status,
+        format!(
+            r#"{{"error":{{"message":"fault","type":"OAuthException","code":{code},"fbtrace_id":"TRACE"}}}}"#
+        ),
+    ))
+}
+
+pub fn transport_error() -> Result<Response, Error> {
+    Err(Error::new(
+        ErrorKind::Timeout,
+        "upstream did not answer in time",
+    ))
+}

@@ -1,0 +1,468 @@
+//! The login routes of the Worker service, natively: both products' redirect
+//! flow, the single-page flow, and every failure path, with what is (and is
+//! not) stored afterwards.
+
+mod service_common;
+
+use instagate::service::http::HttpRequest;
+use serde_json::json;
+use service_common::*;
+
+#[test]
+fn instagram_redirect_login_stores_an_encrypted_account() {
+    let w = World::new();
+    let (state, cookie, location) = w.start_login("instagram");
+    assert!(
+        location.starts_with("https://www.instagram.com/oauth/authorize?"),
+        "{location}"
+    );
+    assert_eq!(
+        query(&location, "client_id").as_deref(),
+        Some("1000000000000001")
+    );
+    assert_eq!(
+        query(&location, "redirect_uri").as_deref(),
+        Some("https://worker.example/auth/callback")
+    );
+    assert_eq!(query(&location, "code_challenge"), None);
+    assert_eq!(state.len(), 43);
+    // The pending login is in KV with a 10-minute TTL, sealed.
+    let key = format!("state:{state}");
+    assert_eq!(
+        w.store.expiry(&key),
+        Some(w.now().plus(std::time::Duration::from_secs(600)))
+    );
+    assert!(w.store.peek(&key).unwrap().contains("\"kid\":\"k1\""));
+    for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        let r = w.call(HttpRequest::new("GET", &format!("{WORKER}/auth/login")));
+        assert!(r.header("set-cookie").unwrap().contains(attr));
+    }
+
+    let code =
+        w.meta
+            .borrow_mut()
+            .issue_code("instagram", "https://worker.example/auth/callback", None);
+    let r = w.callback(&code, &state, Some(&cookie));
+    assert_eq!(r.status, 302);
+    assert_eq!(
+        r.header("location"),
+        Some(format!("https://app.example/connected?connected={IG_USER}").as_str())
+    );
+    let session = cookie_pair(&r, "__Host-instagate_session").unwrap();
+    assert!(r
+        .header_all("set-cookie")
+        .iter()
+        .any(|c| c.starts_with("__Host-instagate_login=;") && c.contains("Max-Age=0")));
+    // State used once.
+    assert_eq!(w.store.peek(&key), None);
+
+    // Two round trips to Meta after the code: exchange, then long-lived + profile together.
+    let meta = w.meta.borrow();
+    assert_eq!(meta.count("api.instagram.com/oauth/access_token"), 1);
+    assert_eq!(meta.count("graph.instagram.com/access_token"), 1);
+    assert_eq!(meta.count("graph.instagram.com/v26.0/me"), 1);
+    drop(meta);
+
+    let stored = w.store.peek(&format!("token:{IG_USER}")).unwrap();
+    for token in w.issued_tokens() {
+        assert!(!w.kv_text().contains(&token), "token in clear in KV");
+    }
+    assert!(
+        !stored.contains("standin_business"),
+        "the whole record is sealed"
+    );
+    assert_eq!(w.store.keys("due:").len(), 1);
+    assert!(w.store.keys("due:")[0].ends_with(IG_USER));
+    assert_eq!(w.store.keys(&format!("alias:{IG_SCOPED}:")).len(), 1);
+
+    let r = w.call(
+        HttpRequest::new("GET", &format!("{WORKER}/api/accounts/{IG_USER}"))
+            .with_header("cookie", &session),
+    );
+    assert_eq!(r.status, 200);
+    let a = r.json_body()["account"].clone();
+    assert_eq!(a["username"], "standin_business");
+    assert_eq!(a["token"]["kind"], "instagram_user");
+    assert_eq!(a["token"]["days_left"], 60);
+    assert_eq!(a["needs_reauth"], false);
+    let text = String::from_utf8(r.body.clone()).unwrap();
+    for token in w.issued_tokens() {
+        assert!(!text.contains(&token), "token in an API answer");
+    }
+    for line in w.log.lines() {
+        for token in w.issued_tokens() {
+            assert!(!line.contains(&token), "token in a log line: {line}");
+        }
+        assert!(!line.contains(&code), "code in a log line");
+        assert!(!line.contains(SECRET));
+    }
+}
+
+#[test]
+fn facebook_redirect_login_uses_pkce_and_stores_the_page_token() {
+    let w = World::new();
+    let (state, cookie, location) = w.start_login("facebook");
+    assert!(
+        location.starts_with("https://www.facebook.com/v26.0/dialog/oauth?"),
+        "{location}"
+    );
+    let challenge = query(&location, "code_challenge").expect("PKCE for Facebook Login");
+    assert_eq!(
+        query(&location, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    // A code minted for another challenge fails at Meta.
+    let wrong = w.meta.borrow_mut().issue_code(
+        "facebook",
+        "https://worker.example/auth/callback",
+        Some("x".repeat(43)),
+    );
+    let r = w.callback(&wrong, &state, Some(&cookie));
+    assert_eq!(r.status, 302);
+    assert!(
+        r.header("location")
+            .unwrap()
+            .ends_with("?error=invalid_code"),
+        "{:?}",
+        r.header("location")
+    );
+    assert!(
+        w.store.keys("token:").is_empty(),
+        "nothing stored on failure"
+    );
+
+    let (state, cookie, _) = w.start_login("facebook");
+    let code = w.meta.borrow_mut().issue_code(
+        "facebook",
+        "https://worker.example/auth/callback",
+        Some(challenge.clone()),
+    );
+    let r = w.callback(&code, &state, Some(&cookie));
+    // The challenge of the first login differs from this one's verifier.
+    assert!(
+        r.header("location").unwrap().contains("error="),
+        "verifier is per login"
+    );
+
+    let (id, session) = w.connect("facebook");
+    assert_eq!(id, FB_IG);
+    let r = w.call(
+        HttpRequest::new("GET", &format!("{WORKER}/api/accounts/{FB_IG}"))
+            .with_header("cookie", &session),
+    );
+    let a = r.json_body()["account"].clone();
+    assert_eq!(a["token"]["kind"], "facebook_page");
+    assert_eq!(a["token"]["expires_at"], serde_json::Value::Null);
+    assert_eq!(a["page_id"], FB_PAGE);
+    assert_eq!(a["username"], "standin_page_ig");
+    // The Facebook user is an alias (signed_request names it).
+    assert_eq!(
+        w.store.keys(&format!("alias:{FB_USER}:")),
+        vec![format!("alias:{FB_USER}:{FB_IG}")]
+    );
+    for token in w.issued_tokens() {
+        assert!(!w.kv_text().contains(&token));
+    }
+}
+
+#[test]
+fn callback_failures_store_nothing_and_say_why() {
+    let w = World::new();
+    let redirect = "https://worker.example/auth/callback";
+
+    // No cookie (another browser): error page, pending login left alone.
+    let (state, _cookie, _) = w.start_login("instagram");
+    let code = w.meta.borrow_mut().issue_code("instagram", redirect, None);
+    let r = w.callback(&code, &state, None);
+    assert_eq!(r.status, 400);
+    assert!(String::from_utf8_lossy(&r.body).contains("state_mismatch"));
+    assert!(w.store.peek(&format!("state:{state}")).is_some());
+
+    // A cookie for another state.
+    let (other_state, other_cookie, _) = w.start_login("instagram");
+    let r = w.callback(&code, &state, Some(&other_cookie));
+    assert_eq!(r.status, 400);
+    // A forged cookie.
+    let r = w.callback(&code, &state, Some("__Host-instagate_login=e30.AAAA"));
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        w.meta.borrow().count("oauth/access_token"),
+        0,
+        "nothing reached Meta"
+    );
+
+    // Denied consent.
+    let r = w.call(
+        HttpRequest::new("GET", &format!("{WORKER}/auth/callback?error=access_denied&error_reason=user_denied&error_description=Permissions+error&state={other_state}"))
+            .with_header("cookie", &other_cookie),
+    );
+    assert_eq!(r.status, 302);
+    assert_eq!(
+        r.header("location"),
+        Some("https://app.example/connected?error=oauth_denied")
+    );
+
+    // Expired pending login (11 minutes).
+    let (state, cookie, _) = w.start_login("instagram");
+    w.advance(std::time::Duration::from_secs(660));
+    let code = w.meta.borrow_mut().issue_code("instagram", redirect, None);
+    assert_eq!(w.callback(&code, &state, Some(&cookie)).status, 400);
+
+    // Code already used / unknown: redirect with invalid_code.
+    let (state, cookie, _) = w.start_login("instagram");
+    let r = w.callback("CODEunknown", &state, Some(&cookie));
+    assert_eq!(
+        r.header("location"),
+        Some("https://app.example/connected?error=invalid_code")
+    );
+
+    // Upstream 5xx on the long-lived exchange.
+    let (state, cookie, _) = w.start_login("instagram");
+    let code = w.meta.borrow_mut().issue_code("instagram", redirect, None);
+    w.meta
+        .borrow_mut()
+        .fail_next("graph.instagram.com/access_token", meta_error(500, 2));
+    let r = w.callback(&code, &state, Some(&cookie));
+    assert_eq!(
+        r.header("location"),
+        Some("https://app.example/connected?error=transient")
+    );
+
+    // A personal account.
+    w.meta.borrow_mut().account_type = "PERSONAL".into();
+    let (state, cookie, _) = w.start_login("instagram");
+    let code = w.meta.borrow_mut().issue_code("instagram", redirect, None);
+    let r = w.callback(&code, &state, Some(&cookie));
+    assert_eq!(
+        r.header("location"),
+        Some("https://app.example/connected?error=personal_account")
+    );
+    w.meta.borrow_mut().account_type = "BUSINESS".into();
+
+    // A required permission unticked.
+    let (state, cookie, _) = w.start_login("instagram");
+    let code = w.meta.borrow_mut().issue_code("instagram", redirect, None);
+    w.meta
+        .borrow_mut()
+        .decline_scope(&code, "instagram_business_basic");
+    let r = w.callback(&code, &state, Some(&cookie));
+    assert_eq!(
+        r.header("location"),
+        Some("https://app.example/connected?error=missing_permission")
+    );
+
+    // Facebook Login with no Page linked to Instagram.
+    w.meta.borrow_mut().link_page = false;
+    let (state, cookie, location) = w.start_login("facebook");
+    let code =
+        w.meta
+            .borrow_mut()
+            .issue_code("facebook", redirect, query(&location, "code_challenge"));
+    let r = w.callback(&code, &state, Some(&cookie));
+    assert_eq!(
+        r.header("location"),
+        Some("https://app.example/connected?error=no_linked_account")
+    );
+
+    // Upstream hangs: the transport times out.
+    let (state, cookie, _) = w.start_login("instagram");
+    let code = w.meta.borrow_mut().issue_code("instagram", redirect, None);
+    w.meta
+        .borrow_mut()
+        .fail_next("api.instagram.com", transport_error());
+    let r = w.callback(&code, &state, Some(&cookie));
+    assert_eq!(
+        r.header("location"),
+        Some("https://app.example/connected?error=timeout")
+    );
+
+    assert!(
+        w.store.keys("token:").is_empty(),
+        "no account was stored by any failure"
+    );
+    assert!(w.store.keys("due:").is_empty());
+    let kinds: Vec<String> = w
+        .log
+        .records()
+        .iter()
+        .filter_map(|r| r["error_kind"].as_str().map(str::to_owned))
+        .collect();
+    for k in [
+        "state_mismatch",
+        "oauth_denied",
+        "invalid_code",
+        "transient",
+        "personal_account",
+        "missing_permission",
+        "no_linked_account",
+        "timeout",
+    ] {
+        assert!(
+            kinds.iter().any(|x| x == k),
+            "log lines name {k}: {kinds:?}"
+        );
+    }
+}
+
+#[test]
+fn a_used_state_cannot_be_replayed() {
+    let w = World::new();
+    let (state, cookie, _) = w.start_login("instagram");
+    let code =
+        w.meta
+            .borrow_mut()
+            .issue_code("instagram", "https://worker.example/auth/callback", None);
+    assert_eq!(w.callback(&code, &state, Some(&cookie)).status, 302);
+    let exchanges = w.meta.borrow().count("oauth/access_token");
+    let r = w.callback(&code, &state, Some(&cookie));
+    assert_eq!(r.status, 400, "replayed state");
+    assert_eq!(
+        w.meta.borrow().count("oauth/access_token"),
+        exchanges,
+        "a replay never reaches Meta"
+    );
+}
+
+#[test]
+fn login_refuses_open_redirects_and_unknown_products() {
+    let w = World::new();
+    for bad in [
+        "https%3A%2F%2Fevil.example%2F",
+        "https%3A%2F%2Fapp.example%2Fconnectedx",
+        "https%3A%2F%2Fapp.example.evil.example%2Fconnected",
+        "%2F%2Fevil.example",
+        "https%3A%2F%2Fapp.example%2Fconnected%40evil.example",
+    ] {
+        let r = w.call(HttpRequest::new(
+            "GET",
+            &format!("{WORKER}/auth/login?return_to={bad}"),
+        ));
+        assert_eq!(r.status, 400, "{bad}");
+        assert!(r.header("location").is_none());
+        assert!(String::from_utf8_lossy(&r.body).contains("invalid_input"));
+    }
+    let r = w.call(HttpRequest::new(
+        "GET",
+        &format!("{WORKER}/auth/login?product=tiktok"),
+    ));
+    assert_eq!(r.status, 400);
+    let r = w.call(HttpRequest::new("GET", &format!("{WORKER}/auth/login?return_to=https%3A%2F%2Fapp.example%2Fconnected&return_to=https%3A%2F%2Fevil.example")));
+    assert_eq!(r.status, 400, "a repeated parameter is refused");
+    assert!(w.store.keys("state:").is_empty());
+}
+
+fn spa_register(
+    w: &World,
+    state: &str,
+    verifier: &str,
+    product: &str,
+) -> instagate::service::http::HttpResponse {
+    w.call(
+        HttpRequest::new("POST", &format!("{WORKER}/auth/pending"))
+            .with_header("origin", APP)
+            .with_json(&json!({
+                "state": state,
+                "codeChallenge": instagate::service::meta_login::pkce_challenge(verifier),
+                "redirectUri": "https://app.example/callback",
+                "product": product,
+            })),
+    )
+}
+
+fn spa_exchange(
+    w: &World,
+    origin: &str,
+    code: &str,
+    state: &str,
+    verifier: &str,
+) -> instagate::service::http::HttpResponse {
+    w.call(
+        HttpRequest::new("POST", &format!("{WORKER}/auth/exchange"))
+            .with_header("origin", origin)
+            .with_json(&json!({"code": code, "state": state, "codeVerifier": verifier})),
+    )
+}
+
+#[test]
+fn spa_exchange_binds_the_code_to_the_registered_verifier() {
+    let w = World::new();
+    let verifier = "v".repeat(43) + "-verifier";
+    let state = "s".repeat(43);
+
+    // Preflight from the allowed origin, and from another.
+    let r = w.call(
+        HttpRequest::new("OPTIONS", &format!("{WORKER}/auth/exchange")).with_header("origin", APP),
+    );
+    assert_eq!(r.status, 204);
+    assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+    let r = w.call(
+        HttpRequest::new("OPTIONS", &format!("{WORKER}/auth/exchange"))
+            .with_header("origin", "https://evil.example"),
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(r.header("access-control-allow-origin"), None);
+
+    let r = spa_register(&w, &state, &verifier, "instagram");
+    assert_eq!(r.status, 201, "{:?}", r.json_body());
+    assert_eq!(
+        spa_register(&w, &state, &verifier, "instagram").status,
+        409,
+        "a state registers once"
+    );
+
+    let code = w
+        .meta
+        .borrow_mut()
+        .issue_code("instagram", "https://app.example/callback", None);
+    // From another origin: refused before anything is used.
+    assert_eq!(
+        spa_exchange(&w, "https://evil.example", &code, &state, &verifier).status,
+        403
+    );
+    // A stolen code + state without the verifier: refused, and the state is spent.
+    let r = spa_exchange(&w, APP, &code, &state, &("x".repeat(43)));
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json_body()["error"]["kind"], "state_mismatch");
+    assert_eq!(w.meta.borrow().count("oauth/access_token"), 0);
+    let r = spa_exchange(&w, APP, &code, &state, &verifier);
+    assert_eq!(r.status, 400, "the state was spent by the failed attempt");
+
+    // The happy path.
+    let state = "t".repeat(43);
+    assert_eq!(spa_register(&w, &state, &verifier, "instagram").status, 201);
+    let r = spa_exchange(&w, APP, &code, &state, &verifier);
+    assert_eq!(r.status, 200, "{:?}", r.json_body());
+    assert_eq!(r.json_body()["account"]["id"], IG_USER);
+    assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    let session = cookie_pair(&r, "__Host-instagate_session").expect("session cookie");
+    let r = w.call(
+        HttpRequest::new("GET", &format!("{WORKER}/api/accounts")).with_header("cookie", &session),
+    );
+    assert_eq!(r.json_body()["accounts"][0]["id"], IG_USER);
+    // Replay.
+    assert_eq!(spa_exchange(&w, APP, &code, &state, &verifier).status, 400);
+
+    // Facebook: the verifier also goes to Meta (PKCE there too).
+    let state = "f".repeat(43);
+    assert_eq!(spa_register(&w, &state, &verifier, "facebook").status, 201);
+    let code = w.meta.borrow_mut().issue_code(
+        "facebook",
+        "https://app.example/callback",
+        Some(instagate::service::meta_login::pkce_challenge(&verifier)),
+    );
+    let r = spa_exchange(&w, APP, &code, &state, &verifier);
+    assert_eq!(r.status, 200, "{:?}", r.json_body());
+    assert_eq!(r.json_body()["account"]["id"], FB_IG);
+
+    // Registration checks.
+    let bad = w.call(HttpRequest::new("POST", &format!("{WORKER}/auth/pending")).with_header("origin", APP).with_json(&json!({
+        "state": "u".repeat(43), "codeChallenge": "short", "redirectUri": "https://app.example/callback"})));
+    assert_eq!(bad.json_body()["error"]["field"], "codeChallenge");
+    let bad = w.call(HttpRequest::new("POST", &format!("{WORKER}/auth/pending")).with_header("origin", APP).with_json(&json!({
+        "state": "u".repeat(43), "codeChallenge": "c".repeat(43), "redirectUri": "https://evil.example/callback"})));
+    assert_eq!(bad.json_body()["error"]["field"], "redirectUri");
+    let bad =
+        w.call(HttpRequest::new("POST", &format!("{WORKER}/auth/pending")).with_json(&json!({})));
+    assert_eq!(bad.status, 403, "no Origin");
+}
