@@ -333,8 +333,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 "codeChallenge must be the S256 challenge (43 base64url characters) of the verifier",
             ));
         }
-        if !self.config.spa_redirect_uris.contains(&input.redirect_uri)
-        {
+        if !self.config.spa_redirect_uris.contains(&input.redirect_uri) {
             return Err(ApiError::invalid_input(
                 "redirectUri",
                 "redirectUri is not one of this Worker's SPA_REDIRECT_URIS",

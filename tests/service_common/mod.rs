@@ -546,3 +546,66 @@ pub fn transport_error() -> Result<Response, Error> {
         "upstream did not answer in time",
     ))
 }
+
+/// Stores an Instagram Login account directly (as a login would) whose
+/// token Meta knows; returns the token.
+pub fn seed_instagram_account(w: &World, id: &str, issued_at: Timestamp) -> String {
+    use instagate::core::config::Product;
+    use instagate::core::secret::AccessToken;
+    use instagate::service::accounts::{AccountRecord, Accounts, StoredToken, TokenKind};
+    let token = w.meta.borrow_mut().issue_token(
+        "instagram",
+        "long",
+        id,
+        issued_at,
+        Some(LONG_LIVED),
+        vec![
+            "instagram_business_basic".into(),
+            "instagram_business_content_publish".into(),
+        ],
+    );
+    let mut record = AccountRecord {
+        id: id.to_owned(),
+        product: Product::Instagram,
+        username: format!("user_{id}"),
+        name: None,
+        account_type: Some("BUSINESS".into()),
+        token: StoredToken {
+            access_token: AccessToken::new(token.clone()),
+            kind: TokenKind::InstagramUser,
+            scopes: vec!["instagram_business_basic".into()],
+            issued_at,
+            expires_at: Some(issued_at.plus(LONG_LIVED)),
+        },
+        page_id: None,
+        page_name: None,
+        aliases: vec![],
+        connected_at: issued_at,
+        updated_at: issued_at,
+        needs_reauth: false,
+        reauth_reason: None,
+        last_checked_at: None,
+        consecutive_failures: 0,
+        history: vec![],
+        due_key: None,
+    };
+    let accounts = Accounts {
+        store: &w.store,
+        transport: &*w.transport,
+        config: &w.config,
+    };
+    block_on(accounts.save(&mut record)).expect("seed");
+    token
+}
+
+/// The decrypted record of an account.
+pub fn record(w: &World, id: &str) -> instagate::service::accounts::AccountRecord {
+    let accounts = instagate::service::accounts::Accounts {
+        store: &w.store,
+        transport: &*w.transport,
+        config: &w.config,
+    };
+    block_on(accounts.load(id))
+        .expect("load")
+        .expect("record exists")
+}
