@@ -15,3 +15,5 @@
 
 pub mod core;
 pub mod service;
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
+pub mod worker;

@@ -1,0 +1,168 @@
+//! The Cloudflare Worker entry points: a thin adapter from workers-rs to
+//! the pure [`crate::service`]. `fetch` converts the request, builds a
+//! [`Service`] over the KV binding and a `fetch`-based transport, answers,
+//! and hands leftover work to `ctx.waitUntil`; `scheduled` runs the cron.
+//! Everything else (routes, storage layout, refresh planning) lives in the
+//! service and is tested natively.
+
+mod kv;
+mod transport;
+
+use worker::{event, Context, Env, Headers, Request, Response, ScheduleContext, ScheduledEvent};
+
+use crate::core::http::Transport;
+use crate::service::config::ServiceConfig;
+use crate::service::error::ApiError;
+use crate::service::http::{HttpRequest, HttpResponse};
+use crate::service::log::{emit, LogSink};
+use crate::service::router::MAX_WEBHOOK_BODY_BYTES;
+use crate::service::{misconfigured, Service};
+
+use kv::KvBinding;
+use transport::FetchTransport;
+
+/// The KV namespace binding named in `wrangler.toml`.
+pub const KV_BINDING: &str = "INSTAGATE_KV";
+
+/// Log lines go to `console.log` (Workers Logs indexes JSON).
+struct ConsoleLog;
+
+impl LogSink for ConsoleLog {
+    fn line(&self, line: &str) {
+        worker::console_log!("{}", line);
+    }
+}
+
+/// A var or secret by name (`Env::var` reads both as text).
+fn setting(env: &Env, name: &str) -> Option<String> {
+    env.var(name)
+        .map(|v| v.to_string())
+        .or_else(|_| env.secret(name).map(|s| s.to_string()))
+        .ok()
+}
+
+fn load_config(env: &Env) -> Result<ServiceConfig, crate::core::error::Error> {
+    ServiceConfig::from_env(|name| setting(env, name))
+}
+
+fn kv_binding(env: &Env) -> Result<KvBinding, crate::core::error::Error> {
+    env.kv(KV_BINDING).map(KvBinding::new).map_err(|_| {
+        crate::core::error::Error::config(
+            KV_BINDING,
+            "the KV namespace binding INSTAGATE_KV is missing (wrangler.toml [[kv_namespaces]])",
+        )
+    })
+}
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
+    let transport = FetchTransport::new(std::time::Duration::from_secs(15));
+    let request = match read_request(req).await {
+        Ok(r) => r,
+        Err(e) => return write_response(HttpResponse::error(&e)),
+    };
+    let config = match load_config(&env) {
+        Ok(c) => c,
+        Err(e) => return write_response(misconfigured(&e, &request, &ConsoleLog, transport.now())),
+    };
+    let store = match kv_binding(&env) {
+        Ok(s) => s,
+        Err(e) => return write_response(misconfigured(&e, &request, &ConsoleLog, transport.now())),
+    };
+    let transport = FetchTransport::new(config.upstream_timeout);
+    let mut response = Service::new(&config, &store, &transport, &ConsoleLog)
+        .handle(request)
+        .await;
+    for task in std::mem::take(&mut response.background) {
+        let (config, store, transport) = (config.clone(), store.clone(), transport.clone());
+        ctx.wait_until(async move {
+            Service::new(&config, &store, &transport, &ConsoleLog)
+                .run_background(task)
+                .await;
+        });
+    }
+    write_response(response)
+}
+
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    let now = FetchTransport::new(std::time::Duration::from_secs(1)).now();
+    let config = match load_config(&env) {
+        Ok(c) => c,
+        Err(e) => {
+            emit(
+                &ConsoleLog,
+                now.as_millis(),
+                &serde_json::json!({"event": "cron", "error_kind": "config", "error_field": e.field, "message": e.message}),
+            );
+            return;
+        }
+    };
+    let store = match kv_binding(&env) {
+        Ok(s) => s,
+        Err(e) => {
+            emit(
+                &ConsoleLog,
+                now.as_millis(),
+                &serde_json::json!({"event": "cron", "error_kind": "config", "error_field": e.field}),
+            );
+            return;
+        }
+    };
+    let transport = FetchTransport::new(config.upstream_timeout);
+    Service::new(&config, &store, &transport, &ConsoleLog)
+        .run_cron()
+        .await;
+}
+
+/// Converts the incoming request, refusing oversized bodies before reading them.
+async fn read_request(mut req: Request) -> Result<HttpRequest, ApiError> {
+    let url = req
+        .url()
+        .map_err(|_| ApiError::invalid_input("url", "the request URL is not valid"))?;
+    let declared = req
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_WEBHOOK_BODY_BYTES) {
+        return Err(ApiError::payload_too_large(MAX_WEBHOOK_BODY_BYTES));
+    }
+    let method = req.method().to_string().to_ascii_uppercase();
+    let headers: Vec<(String, String)> = req.headers().entries().collect();
+    let body = if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+        Vec::new()
+    } else {
+        req.bytes().await.unwrap_or_default()
+    };
+    if body.len() > MAX_WEBHOOK_BODY_BYTES {
+        return Err(ApiError::payload_too_large(MAX_WEBHOOK_BODY_BYTES));
+    }
+    let origin = url.origin().ascii_serialization();
+    Ok(HttpRequest {
+        method,
+        origin,
+        path: url.path().to_owned(),
+        query: url.query().unwrap_or("").to_owned(),
+        headers,
+        body,
+    })
+}
+
+fn write_response(response: HttpResponse) -> worker::Result<Response> {
+    let headers = Headers::new();
+    for (name, value) in &response.headers {
+        headers.append(name, value)?;
+    }
+    let body = if matches!(response.status, 204 | 304) {
+        None
+    } else {
+        Some(response.body)
+    };
+    let out = match body {
+        Some(bytes) => Response::from_bytes(bytes)?,
+        None => Response::empty()?,
+    };
+    Ok(out.with_status(response.status).with_headers(headers))
+}

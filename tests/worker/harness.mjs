@@ -1,0 +1,260 @@
+// harness.mjs — runs the built Worker (build/, from scripts/build-worker.sh) under
+// miniflare (real workerd, local KV) against the local Instagram stand-in, and
+// gives tests a small browser: manual redirects, a cookie jar, the Worker's log
+// lines, raw KV access and the record encryption (to seed and inspect KV the
+// way the Worker writes it).
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Miniflare } from 'miniflare';
+import { startStandin } from '../standin/server.mjs';
+
+export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+export const CLIENT_ID = '1000000000000001';
+export const APP_SECRET = 'standin-app-secret';
+export const API_KEY = 'e2e-api-key-0123456789';
+export const K1 = 'k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
+export const K2 = 'k2:__79_Pv6-fj39vX08_Lx8O_u7ezr6uno5-bl5OPi4eA';
+export const APP = 'http://127.0.0.1:5173';
+export const IG_BIZ = '17841400000000001';
+
+if (!existsSync(join(ROOT, 'build/index.js'))) {
+  throw new Error('build/index.js is missing: run scripts/build-worker.sh first');
+}
+
+// The Worker's settings, as wrangler.toml + .dev.vars would give them.
+export function settings(standinUrl, workerOrigin, extra = {}) {
+  return {
+    PRODUCTS: 'instagram,facebook',
+    CLIENT_ID,
+    REDIRECT_URI: `${workerOrigin}/auth/callback`,
+    APP_RETURN_URLS: `${APP}/connected`,
+    ALLOWED_ORIGINS: APP,
+    SPA_REDIRECT_URIS: `${APP}/callback.html`,
+    STANDIN_ORIGIN: standinUrl,
+    GRAPH_VERSION: 'v26.0',
+    UPSTREAM_TIMEOUT_MS: '1500',
+    PUBLISH_WAIT_MS: '3000',
+    APP_SECRET,
+    TOKEN_KEYS: K1,
+    SESSION_KEY: 'e2e-session-key-0123456789abcdef-0123',
+    API_KEY,
+    WEBHOOK_VERIFY_TOKEN: 'e2e-verify',
+    ...extra,
+  };
+}
+
+/**
+ * Starts the stand-in and the Worker. `persistDir` keeps KV across restarts
+ * (pass the same one to a second start). Returns {worker, standin, restart, close}.
+ */
+export async function start({ extra = {}, persistDir, standin: existingStandin } = {}) {
+  const standin = existingStandin ?? (await startStandin({ port: 0 }));
+  const dir = persistDir ?? mkdtempSync(join(tmpdir(), 'instagate-kv-'));
+  const worker = await startWorker(standin, dir, extra);
+  return {
+    standin,
+    worker,
+    persistDir: dir,
+    async close() {
+      await worker.close();
+      if (!existingStandin) await standin.close();
+      if (!persistDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function startWorker(standin, persistDir, extra) {
+  const logs = [];
+  // Miniflare needs the port before the settings name it: take a free one.
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const vars = settings(standin.url, origin, extra);
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath: join(ROOT, 'build/index.js'),
+    modulesRoot: join(ROOT, 'build'),
+    modulesRules: [
+      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
+      { type: 'CompiledWasm', include: ['**/*.wasm'] },
+    ],
+    compatibilityDate: '2026-04-26',
+    kvNamespaces: ['INSTAGATE_KV'],
+    kvPersist: persistDir,
+    bindings: vars,
+    cf: false,
+    host: '127.0.0.1',
+    port,
+    handleRuntimeStdio(stdout, stderr) {
+      for (const stream of [stdout, stderr]) {
+        let buffered = '';
+        stream.on('data', (chunk) => {
+          buffered += chunk;
+          let i;
+          while ((i = buffered.indexOf('\n')) >= 0) {
+            logs.push(buffered.slice(0, i));
+            buffered = buffered.slice(i + 1);
+          }
+        });
+      }
+    },
+  });
+  const url = await mf.ready;
+  const kv = await mf.getKVNamespace('INSTAGATE_KV');
+  return {
+    mf,
+    kv,
+    origin: url.origin,
+    vars,
+    logs,
+    /** Log lines the Worker printed that parse as JSON. */
+    records() {
+      return logs.flatMap((l) => {
+        try {
+          return [JSON.parse(l)];
+        } catch {
+          return [];
+        }
+      });
+    },
+    async scheduled() {
+      const w = await mf.getWorker();
+      return w.scheduled({ cron: '17 * * * *', scheduledTime: new Date() });
+    },
+    async close() {
+      await mf.dispose();
+    },
+  };
+}
+
+async function freePort() {
+  const { createServer } = await import('node:net');
+  return new Promise((resolvePort, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** A browser: follows nothing by itself, keeps cookies per host:port. */
+export class Browser {
+  constructor() {
+    this.jar = new Map();
+  }
+  cookieHeader(url) {
+    const host = new URL(url).host;
+    const cookies = this.jar.get(host) ?? new Map();
+    return [...cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+  store(url, response) {
+    const host = new URL(url).host;
+    const cookies = this.jar.get(host) ?? new Map();
+    for (const c of response.headers.getSetCookie()) {
+      const [pair, ...attrs] = c.split(';');
+      const eq = pair.indexOf('=');
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1).trim();
+      if (attrs.some((a) => /max-age=0/i.test(a.trim())) || value === '') cookies.delete(name);
+      else cookies.set(name, value);
+    }
+    this.jar.set(host, cookies);
+  }
+  cookie(url, name) {
+    return this.jar.get(new URL(url).host)?.get(name);
+  }
+  async fetch(url, init = {}) {
+    const headers = new Headers(init.headers ?? {});
+    const cookie = this.cookieHeader(url);
+    if (cookie && !headers.has('cookie')) headers.set('cookie', cookie);
+    const r = await fetch(url, { ...init, headers, redirect: 'manual' });
+    this.store(url, r);
+    return r;
+  }
+  /** Follows redirects until a URL outside `stopAt` origins (or not a redirect). */
+  async follow(url, { stopAt = [], max = 10 } = {}) {
+    let current = url;
+    for (let i = 0; i < max; i++) {
+      if (stopAt.some((o) => current.startsWith(o))) return { url: current };
+      const r = await this.fetch(current);
+      if (r.status < 300 || r.status >= 400) return { url: current, response: r };
+      current = new URL(r.headers.get('location'), current).toString();
+    }
+    throw new Error(`too many redirects from ${url}`);
+  }
+}
+
+/**
+ * The whole redirect login through the stand-in's consent page (auto-allow).
+ * Returns {location, params, browser} where location is where the app was sent.
+ */
+export async function login(env, { product = 'instagram', account, browser = new Browser(), decision = 'allow', declineScopes } = {}) {
+  env.standin.control.consent({ decision, account, declineScopes });
+  const start = `${env.worker.origin}/auth/login?product=${product}&return_to=${encodeURIComponent(`${APP}/connected`)}`;
+  const { url } = await browser.follow(start, { stopAt: [APP] });
+  return { location: url, params: new URL(url).searchParams, browser };
+}
+
+// ---- the Worker's record format (src/service/crypto.rs) ------------------------------
+
+const b64url = (buf) => Buffer.from(buf).toString('base64url');
+
+export function keyOf(spec) {
+  const [id, b64] = spec.split(':');
+  return { id, key: Buffer.from(b64.replace(/-/g, '+').replace(/_/g, '/'), 'base64') };
+}
+
+export function seal(spec, plaintext, aad) {
+  const { id, key } = keyOf(spec);
+  const nonce = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', key, nonce);
+  c.setAAD(Buffer.from(aad));
+  const ct = Buffer.concat([c.update(Buffer.from(plaintext)), c.final(), c.getAuthTag()]);
+  return JSON.stringify({ v: 1, kid: id, nonce: b64url(nonce), ct: b64url(ct) });
+}
+
+export function open(spec, sealed, aad) {
+  const { key } = keyOf(spec);
+  const r = JSON.parse(sealed);
+  const ct = Buffer.from(r.ct, 'base64url');
+  const d = createDecipheriv('aes-256-gcm', key, Buffer.from(r.nonce, 'base64url'));
+  d.setAAD(Buffer.from(aad));
+  d.setAuthTag(ct.subarray(ct.length - 16));
+  return JSON.parse(Buffer.concat([d.update(ct.subarray(0, ct.length - 16)), d.final()]).toString());
+}
+
+/** Every key and value in the Worker's KV. */
+export async function dumpKv(kv) {
+  const out = [];
+  let cursor;
+  do {
+    const page = await kv.list({ cursor });
+    for (const k of page.keys) out.push([k.name, await kv.get(k.name)]);
+    cursor = page.list_complete ? undefined : page.cursor;
+  } while (cursor);
+  return out;
+}
+
+/** Every token string the stand-in ever issued. */
+export function issuedTokens(standin) {
+  const tokens = standin.control.state().tokens;
+  const list = Array.isArray(tokens) ? tokens : Object.values(tokens);
+  return list.map((t) => t.token ?? t.access_token).filter(Boolean);
+}
+
+export function yyyymmdd(ms) {
+  return new Date(ms).toISOString().slice(0, 10).replace(/-/g, '');
+}
+
+export const pkceChallenge = (verifier) => createHash('sha256').update(verifier).digest('base64url');
+
+export function signedRequest(secret, payload) {
+  const p = b64url(JSON.stringify(payload));
+  return `${b64url(createHmac('sha256', secret).update(p).digest())}.${p}`;
+}
+
+export const hubSignature = (secret, body) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
