@@ -258,3 +258,46 @@ export function signedRequest(secret, payload) {
 }
 
 export const hubSignature = (secret, body) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Writes an Instagram Login account the way the Worker does (sealed record +
+ * due: entry), with a long-lived token minted by the stand-in `ageDays` ago.
+ * Returns {id, token, dueKey}.
+ */
+export async function seedInstagramAccount(env, { account = 'biz', ageDays = 31, keySpec = K1, windowDays = 30 } = {}) {
+  const minted = env.standin.control.mintToken({ product: 'instagram', account, kind: 'long', ageSeconds: ageDays * 86400 });
+  const issued = Date.parse(minted.issued_at);
+  const expires = Date.parse(minted.expires_at);
+  const id = minted.user_id;
+  const dueKey = `due:${yyyymmdd(Math.max(expires - windowDays * DAY_MS, issued + DAY_MS))}:${id}`;
+  const record = {
+    id,
+    product: 'instagram',
+    username: account,
+    name: null,
+    account_type: 'BUSINESS',
+    token: {
+      access_token: minted.access_token,
+      kind: 'instagram_user',
+      scopes: minted.scopes,
+      issued_at: issued,
+      expires_at: expires,
+    },
+    page_id: null,
+    page_name: null,
+    aliases: [minted.scoped_id],
+    connected_at: issued,
+    updated_at: issued,
+    needs_reauth: false,
+    reauth_reason: null,
+    last_checked_at: null,
+    consecutive_failures: 0,
+    history: [],
+    due_key: dueKey,
+  };
+  await env.worker.kv.put(dueKey, '1');
+  await env.worker.kv.put(`token:${id}`, seal(keySpec, JSON.stringify(record), `token:${id}`));
+  return { id, token: minted.access_token, dueKey };
+}
