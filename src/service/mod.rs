@@ -26,6 +26,7 @@ pub mod jobs;
 pub mod log;
 pub mod login;
 pub mod meta_login;
+pub mod publishing;
 pub mod refresh;
 pub mod router;
 pub mod store;
@@ -45,6 +46,9 @@ use crate::service::log::{emit, LogSink, RequestLog};
 use crate::service::refresh::RefreshStats;
 use crate::service::router::Route;
 use crate::service::store::KvStore;
+
+/// How long `waitUntil` work may run after the answer.
+pub const BACKGROUND_BUDGET: std::time::Duration = std::time::Duration::from_secs(25);
 
 /// One Worker invocation's view of the world.
 pub struct Service<'a, S, T> {
@@ -112,11 +116,12 @@ impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
         stats
     }
 
-    /// Finishes work the answer left behind (`waitUntil`).
+    /// Finishes work the answer left behind (`waitUntil`, which Workers
+    /// keep alive up to 30 s after the response).
     pub async fn run_background(&self, task: Background) {
         match task {
             Background::AdvanceJob(id) => {
-                let _ = self.advance_job_by_id(&id, self.config.publish_wait).await;
+                let _ = self.advance_job_by_id(&id, BACKGROUND_BUDGET).await;
             }
         }
     }

@@ -58,9 +58,34 @@ struct CodeInfo {
     scopes: Vec<String>,
 }
 
+#[derive(Clone, Debug)]
+pub struct FakeContainer {
+    pub owner: String,
+    pub kind: String,
+    pub ready_at: Timestamp,
+    pub fails: bool,
+    pub published_media: Option<String>,
+    pub caption: Option<String>,
+    pub children: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct FakeMedia {
+    pub id: String,
+    pub owner: String,
+    pub container: String,
+    pub caption: Option<String>,
+    pub permalink: String,
+}
+
 /// A small model of Meta's servers.
 #[derive(Default)]
 pub struct FakeMeta {
+    pub containers: HashMap<String, FakeContainer>,
+    pub media: Vec<FakeMedia>,
+    /// The next media_publish takes effect but its answer is lost.
+    pub lose_next_publish_answer: bool,
+    pub publish_quota_used: u32,
     codes: HashMap<String, CodeInfo>,
     pub tokens: HashMap<String, TokenInfo>,
     next: u64,
@@ -179,6 +204,9 @@ impl FakeMeta {
                 .remove(i)
                 .map(|(_, a)| a)
                 .unwrap_or_else(|| Ok(Response::new(500, "")));
+        }
+        if let Some(answer) = self.answer_publish(req, now) {
+            return answer;
         }
         let p: HashMap<String, String> = req.params().into_iter().collect();
         let get = |k: &str| p.get(k).cloned().unwrap_or_default();
@@ -369,6 +397,126 @@ impl FakeMeta {
             );
         }
         panic!("FakeMeta: unexpected {} {path}", req.method.as_str());
+    }
+
+    /// Content publishing on either Graph host.
+    fn answer_publish(&mut self, req: &Request, now: Timestamp) -> Option<Result<Response, Error>> {
+        let path = req.path();
+        let rest = path
+            .strip_prefix("https://graph.instagram.com/v26.0/")
+            .or_else(|| path.strip_prefix("https://graph.facebook.com/v26.0/"))?
+            .to_owned();
+        let p: HashMap<String, String> = req.params().into_iter().collect();
+        let get = |k: &str| p.get(k).cloned();
+        let json = |v: serde_json::Value| Some(Ok(Response::new(200, v.to_string())));
+        let graph_err = |code: i64, sub: i64, msg: &str| {
+            Some(Ok(Response::new(
+                400,
+                format!(
+                    r#"{{"error":{{"message":"{msg}","type":"OAuthException","code":{code},"error_subcode":{sub},"fbtrace_id":"PUB"}}}}"#
+                ),
+            )))
+        };
+        self.valid(&get("access_token").unwrap_or_default(), now)?;
+        let segs: Vec<&str> = rest.split('/').collect();
+        match (req.method.as_str(), segs.as_slice()) {
+            ("POST", [owner, "media"]) => {
+                let id = format!(
+                    "{}",
+                    17_900_000_000_000_000u64 + self.containers.len() as u64
+                );
+                let url = get("image_url").or(get("video_url")).unwrap_or_default();
+                if url.contains("fail-download") {
+                    return graph_err(
+                        9004,
+                        2_207_052,
+                        "The media could not be fetched from this uri",
+                    );
+                }
+                let kind = get("media_type").unwrap_or_else(|| "IMAGE".into());
+                let processing = if get("video_url").is_some() {
+                    3_000
+                } else {
+                    300
+                };
+                let children: Vec<String> = get("children")
+                    .map(|c| c.split(',').map(str::to_owned).collect())
+                    .unwrap_or_default();
+                self.containers.insert(
+                    id.clone(),
+                    FakeContainer {
+                        owner: (*owner).to_owned(),
+                        kind,
+                        ready_at: now.plus(Duration::from_millis(processing)),
+                        fails: url.contains("processing-error"),
+                        published_media: None,
+                        caption: get("caption"),
+                        children,
+                    },
+                );
+                json(serde_json::json!({ "id": id }))
+            }
+            ("POST", [owner, "media_publish"]) => {
+                let cid = get("creation_id").unwrap_or_default();
+                let Some(c) = self.containers.get(&cid).cloned() else {
+                    return graph_err(24, 2_207_006, "container not found");
+                };
+                if c.published_media.is_some() {
+                    return graph_err(100, 0, "already published");
+                }
+                if c.fails || c.ready_at > now {
+                    return graph_err(9007, 2_207_027, "Media ID is not available");
+                }
+                if self.publish_quota_used >= 100 {
+                    return graph_err(9, 2_207_042, "limit reached");
+                }
+                self.publish_quota_used += 1;
+                let id = format!("{}", 17_950_000_000_000_000u64 + self.media.len() as u64);
+                self.media.push(FakeMedia {
+                    id: id.clone(),
+                    owner: (*owner).to_owned(),
+                    container: cid.clone(),
+                    caption: c.caption.clone(),
+                    permalink: format!("https://www.instagram.com/p/{id}/"),
+                });
+                self.containers.get_mut(&cid).unwrap().published_media = Some(id.clone());
+                if std::mem::take(&mut self.lose_next_publish_answer) {
+                    return Some(Err(Error::new(
+                        ErrorKind::Transport,
+                        "connection reset after the request was sent",
+                    )));
+                }
+                json(serde_json::json!({ "id": id }))
+            }
+            ("GET", [owner, "media"]) => {
+                let data: Vec<_> = self.media.iter().rev().filter(|m| m.owner == *owner)
+                    .map(|m| serde_json::json!({"id": m.id, "permalink": m.permalink, "caption": m.caption})).collect();
+                json(serde_json::json!({ "data": data }))
+            }
+            ("GET", [_, "content_publishing_limit"]) => json(
+                serde_json::json!({"data": [{"quota_usage": self.publish_quota_used, "config": {"quota_total": 100, "quota_duration": 86400}}]}),
+            ),
+            ("GET", [id]) if self.containers.contains_key(*id) => {
+                let c = &self.containers[*id];
+                let code = if c.published_media.is_some() {
+                    "PUBLISHED"
+                } else if c.fails {
+                    "ERROR"
+                } else if c.ready_at <= now {
+                    "FINISHED"
+                } else {
+                    "IN_PROGRESS"
+                };
+                json(
+                    serde_json::json!({"id": id, "status_code": code, "status": format!("{code}: fake")}),
+                )
+            }
+            ("GET", [id]) => {
+                let m = self.media.iter().find(|m| m.id == *id)?;
+                json(serde_json::json!({"id": m.id, "permalink": m.permalink}))
+            }
+            _ => None,
+        }
     }
 
     fn valid(&self, token: &str, now: Timestamp) -> Option<TokenInfo> {
