@@ -35,8 +35,9 @@ use crate::service::Service;
 
 /// How long finished jobs stay readable.
 pub const FINISHED_JOB_TTL: Duration = Duration::from_secs(30 * 86_400);
-/// How long a runner holds a job beyond its own deadline.
-pub const LEASE_SLACK: Duration = Duration::from_secs(30);
+/// How long a runner holds a job past the moment it plans to step it next:
+/// a runner that died frees the job this long after its next planned step.
+pub const LEASE_SLACK: Duration = Duration::from_secs(5);
 /// How long a status read may advance a job (no sleeping).
 pub const READ_ADVANCE: Duration = Duration::from_secs(3);
 
@@ -296,8 +297,8 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             token: &account.token.access_token,
         };
         // Take the lease before the first step, so a second runner that
-        // loads the job now leaves it alone.
-        job.lease_until = Some(deadline.plus(LEASE_SLACK));
+        // loads the job now leaves it alone; it is renewed at every save.
+        job.lease_until = Some(self.lease(job, sleep, deadline));
         self.save_job(store, job).await?;
         loop {
             if job.state.is_finished() || job.state.calls - calls_before >= max_calls {
@@ -321,6 +322,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             if job.state.is_finished() {
                 break;
             }
+            job.lease_until = Some(self.lease(job, sleep, deadline));
             self.save_job(store, job).await?;
         }
         job.lease_until = None;
@@ -331,6 +333,18 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             self.save_job(store, job).await?;
         }
         Ok(job.state.calls - calls_before)
+    }
+
+    /// Until when this runner holds `job`: its next step (if it will wait
+    /// for it) plus [`LEASE_SLACK`].
+    fn lease(&self, job: &JobRecord, sleep: bool, deadline: Timestamp) -> Timestamp {
+        let now = self.transport.now();
+        let next = job
+            .state
+            .not_before
+            .filter(|n| sleep && *n > now && *n <= deadline)
+            .unwrap_or(now);
+        next.plus(LEASE_SLACK)
     }
 
     async fn finish_job<K: KvStore>(&self, store: &K, job: &mut JobRecord) -> Result<(), ApiError> {
