@@ -218,9 +218,15 @@ fn plumbing_health_limits_unknown_routes_and_methods() {
             .with_body("x"),
     );
     assert_eq!(r.json_body()["error"]["field"], "content-type");
+    let r = w.call(
+        HttpRequest::new("GET", &format!("{WORKER}/api/accounts"))
+            .with_header("cookie", &format!("x={}", "a".repeat(40 * 1024))),
+    );
+    assert_eq!(r.status, 431);
+    assert_eq!(r.json_body()["error"]["kind"], "headers_too_large");
     // One log line per request, with the route pattern and no IDs in it.
     let lines = w.log.records();
-    assert_eq!(lines.len(), 5);
+    assert_eq!(lines.len(), 6);
     assert!(lines
         .iter()
         .all(|l| l["event"] == "request" && l["duration_ms"].is_u64()));

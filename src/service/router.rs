@@ -12,6 +12,8 @@ use crate::service::Service;
 
 /// The largest body the Worker reads for API and auth routes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The most header bytes a request may carry (cookies included).
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// Webhook deliveries batch many events; they get more room.
 pub const MAX_WEBHOOK_BODY_BYTES: usize = 1024 * 1024;
 
@@ -171,6 +173,14 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         };
         if req.body.len() > limit {
             return Err(ApiError::payload_too_large(limit));
+        }
+        let header_bytes: usize = req.headers.iter().map(|(k, v)| k.len() + v.len() + 4).sum();
+        if header_bytes > MAX_HEADER_BYTES {
+            return Err(ApiError::new(
+                431,
+                "headers_too_large",
+                format!("the request headers are larger than {MAX_HEADER_BYTES} bytes"),
+            ));
         }
         if req.method == "OPTIONS" && route.cross_origin() {
             return self.preflight(req);
