@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod json;
+pub mod oauth;
 pub mod secret;
 pub mod time;
 
