@@ -1,0 +1,20 @@
+// The redirect target of the single-page flow: the package checks the
+// callback (exact redirect URI, state from sessionStorage) and the Worker
+// exchanges the code, stores the token encrypted and sets the session.
+import { completeLogin } from 'instagate';
+import { api } from './worker-api.js';
+import { loginConfig } from './settings.js';
+
+const status = document.querySelector('#status');
+const home = new URL('./', location.href);
+
+try {
+  const product = sessionStorage.getItem('instagate-demo-product') ?? 'instagram';
+  const { code, state, codeVerifier } = await completeLogin(loginConfig(product), location.href);
+  status.textContent = 'Connecting…';
+  const { account } = await api.exchange({ code, state, codeVerifier });
+  home.searchParams.set('connected', account.id);
+} catch (e) {
+  home.searchParams.set('error', e.kind ?? 'unexpected_response');
+}
+location.replace(home.href);

@@ -1,0 +1,241 @@
+// The demo page: connect accounts (single-page flow through the npm package,
+// or the Worker's redirect flow), list them with their token status, refresh
+// or forget them, and publish with a live view of the publish job.
+import { api, WORKER, WorkerError } from './worker-api.js';
+import { startSpaLogin } from './spa-login.js';
+
+const $ = (sel) => document.querySelector(sel);
+const el = (tag, props = {}, ...children) => {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...children.filter((c) => c !== null && c !== undefined));
+  return node;
+};
+
+// Errors say what to do, keyed by the Worker's error kinds.
+const ADVICE = {
+  oauth_denied: 'The login was cancelled on the consent page. Try again and press Allow.',
+  state_mismatch: 'This login did not start in this browser (or was already used). Start it again.',
+  invalid_code: 'The login code expired or was already used. Start the login again.',
+  personal_account: 'Personal Instagram accounts cannot use the API: switch it to a professional account in the Instagram app.',
+  no_linked_account: 'No Facebook Page of yours is linked to an Instagram professional account.',
+  missing_permission: 'A required permission was not granted. Reconnect and keep every permission ticked.',
+  invalid_token: 'Instagram no longer accepts this account\'s token. Reconnect the account.',
+  token_expired: 'The token expired. Reconnect the account.',
+  rate_limited: 'Instagram is rate limiting this app. Wait a little and try again.',
+  publish_limit: 'This account reached its publishing limit for the last 24 hours.',
+  media: 'Instagram could not use the media: check the URL and the format.',
+  invalid_input: 'Check the highlighted field.',
+  unauthorized: 'Your session ended. Connect the account again.',
+};
+
+function notice(text, kind = 'info') {
+  const box = $('#notice');
+  box.hidden = false;
+  box.className = `notice ${kind}`;
+  box.textContent = text;
+}
+
+function describe(error) {
+  const kind = error.kind ?? 'error';
+  return `${error.message}${ADVICE[kind] ? ` — ${ADVICE[kind]}` : ''} (${kind})`;
+}
+
+// After the Worker's redirect flow, it sends the browser back with ?connected= or ?error=.
+function readReturnParams() {
+  const params = new URLSearchParams(location.search);
+  if (params.has('connected')) notice('Account connected.', 'ok');
+  if (params.has('error')) {
+    const kind = params.get('error');
+    notice(`The login failed: ${ADVICE[kind] ?? kind} (${kind})`, 'error');
+  }
+  if (params.has('connected') || params.has('error')) {
+    params.delete('connected');
+    params.delete('error');
+    const rest = params.toString();
+    history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}`);
+  }
+}
+
+let accounts = [];
+
+async function loadAccounts() {
+  const list = $('#accounts');
+  try {
+    accounts = await api.accounts();
+  } catch (e) {
+    accounts = [];
+    if (!(e instanceof WorkerError && e.status === 401)) {
+      list.replaceChildren(el('li', { className: 'error' }, describe(e)));
+      return;
+    }
+  }
+  list.replaceChildren(
+    ...(accounts.length
+      ? accounts.map(accountItem)
+      : [el('li', { className: 'muted' }, 'No account connected in this browser yet.')]),
+  );
+  const select = $('#account');
+  select.replaceChildren(...accounts.filter((a) => !a.needs_reauth).map((a) => el('option', { value: a.id }, `@${a.username}`)));
+  $('#publish-card').hidden = select.options.length === 0;
+  if (select.options.length) loadQuota(select.value);
+}
+
+function accountItem(account) {
+  const t = account.token;
+  const expiry = t.expires_at
+    ? `token expires ${new Date(t.expires_at).toLocaleDateString()} (${t.days_left} days left)`
+    : 'token does not expire';
+  const status = account.needs_reauth
+    ? el('span', { className: 'badge bad' }, 'needs reconnect')
+    : t.needs_refresh
+      ? el('span', { className: 'badge warn' }, 'refresh due')
+      : el('span', { className: 'badge ok' }, 'healthy');
+  const refresh = el('button', { className: 'ghost', textContent: 'Refresh now' });
+  refresh.addEventListener('click', () => act(refresh, () => api.refresh(account.id), 'Token refreshed.'));
+  const forget = el('button', { className: 'ghost', textContent: 'Forget' });
+  forget.addEventListener('click', () => act(forget, () => api.forget(account.id), 'Account forgotten.'));
+  const reconnect = el('button', { className: 'primary', textContent: 'Reconnect' });
+  reconnect.addEventListener('click', () => location.assign(api.loginUrl(account.product)));
+  return el(
+    'li',
+    { className: 'account', dataset: { id: account.id } },
+    el('div', {},
+      el('b', {}, `@${account.username}`), ' ', status,
+      el('div', { className: 'muted small' },
+        `${account.account_type ?? ''} · ${account.product === 'facebook' ? `Facebook Login${account.page_name ? ` via ${account.page_name}` : ''}` : 'Instagram Login'} · ${expiry}`),
+      account.needs_reauth && account.reauth_reason ? el('div', { className: 'small error' }, account.reauth_reason) : null),
+    el('div', { className: 'row' }, account.needs_reauth ? reconnect : refresh, forget),
+  );
+}
+
+async function act(button, fn, done) {
+  button.disabled = true;
+  try {
+    await fn();
+    notice(done, 'ok');
+  } catch (e) {
+    notice(describe(e), 'error');
+  } finally {
+    button.disabled = false;
+    await loadAccounts();
+  }
+}
+
+async function loadQuota(id) {
+  try {
+    const { quota } = await api.quota(id);
+    $('#quota').textContent = `Publishing quota: ${quota.quota_usage} of ${quota.quota_total} posts used in the last 24 hours.`;
+  } catch (e) {
+    $('#quota').textContent = `Quota unavailable: ${describe(e)}`;
+  }
+}
+
+// ---- publish form ----------------------------------------------------------
+
+function kind() {
+  return new FormData($('#publish')).get('kind');
+}
+
+function showKindFields() {
+  for (const block of document.querySelectorAll('[data-kind]')) {
+    block.hidden = !block.dataset.kind.split(' ').includes(kind());
+  }
+  if (kind() === 'carousel' && $('#items').children.length === 0) {
+    addItem('image');
+    addItem('image');
+  }
+}
+
+function addItem(type) {
+  const items = $('#items');
+  if (items.children.length >= 10) return notice('A carousel holds at most 10 items.', 'error');
+  const input = el('input', { type: 'url', required: true, placeholder: `https://…/${type === 'image' ? 'photo.jpg' : 'clip.mp4'}` });
+  input.dataset.type = type;
+  const remove = el('button', { type: 'button', className: 'ghost', textContent: '×', title: 'Remove' });
+  const item = el('li', {}, el('span', { className: 'muted small' }, type), input, remove);
+  remove.addEventListener('click', () => item.remove());
+  items.append(item);
+}
+
+function countCaption() {
+  const text = $('#publish').caption.value;
+  const hashtags = (text.match(/(^|\s)#[\p{L}\p{N}_]+/gu) ?? []).length;
+  const mentions = (text.match(/(^|\s)@[\w.]+/g) ?? []).length;
+  const count = $('#caption-count');
+  count.textContent = `${[...text].length.toLocaleString()} / 2,200 characters · ${hashtags} / 30 hashtags · ${mentions} / 20 mentions`;
+  count.classList.toggle('error', [...text].length > 2200 || hashtags > 30 || mentions > 20);
+}
+
+function mediaFromForm(form) {
+  const caption = form.caption.value || undefined;
+  switch (kind()) {
+    case 'image':
+      return { kind: 'image', image_url: form.image_url.value, caption };
+    case 'reel':
+      return { kind: 'reel', video_url: form.video_url.value, caption };
+    case 'story':
+      return form.video_url.value
+        ? { kind: 'story', video_url: form.video_url.value }
+        : { kind: 'story', image_url: form.image_url.value };
+    case 'carousel':
+      return {
+        kind: 'carousel',
+        caption,
+        items: [...$('#items').querySelectorAll('input')].map((i) =>
+          i.dataset.type === 'image' ? { image_url: i.value } : { video_url: i.value }),
+      };
+  }
+}
+
+function progress(text, cls = '') {
+  const list = $('#progress');
+  list.hidden = false;
+  list.append(el('li', { className: cls }, text));
+}
+
+async function publish(event) {
+  event.preventDefault();
+  const form = event.target;
+  const submit = form.querySelector('[type=submit]');
+  submit.disabled = true;
+  $('#progress').replaceChildren();
+  const started = Date.now();
+  try {
+    let { job } = await api.publish(form.account.value, mediaFromForm(form));
+    progress(`created (job ${job.id})`);
+    while (job.status === 'processing') {
+      progress(`processing… ${Math.round((Date.now() - started) / 1000)} s (${job.phase})`, 'muted');
+      await new Promise((r) => setTimeout(r, 1000));
+      ({ job } = await api.job(job.id));
+    }
+    if (job.status === 'failed') throw Object.assign(new Error(job.error?.message ?? 'publish failed'), job.error ?? {});
+    const link = el('a', { href: job.permalink, target: '_blank', rel: 'noopener', textContent: job.permalink });
+    const done = el('li', { className: 'ok' }, 'published: ', link);
+    $('#progress').append(done);
+  } catch (e) {
+    progress(describe(e), 'error');
+  } finally {
+    submit.disabled = false;
+    loadQuota(form.account.value);
+  }
+}
+
+// ---- wiring ------------------------------------------------------------------
+
+$('#worker-url').textContent = WORKER;
+$('#connect-instagram').addEventListener('click', () =>
+  startSpaLogin('instagram').catch((e) => notice(describe(e), 'error')));
+$('#connect-facebook').addEventListener('click', () => location.assign(api.loginUrl('facebook')));
+$('#reload').addEventListener('click', loadAccounts);
+$('#publish').addEventListener('change', (e) => {
+  if (e.target.name === 'kind') showKindFields();
+  if (e.target.name === 'account') loadQuota(e.target.value);
+});
+$('#publish').caption.addEventListener('input', countCaption);
+$('#add-image').addEventListener('click', () => addItem('image'));
+$('#add-video').addEventListener('click', () => addItem('video'));
+$('#publish').addEventListener('submit', publish);
+
+readReturnParams();
+showKindFields();
+loadAccounts();
