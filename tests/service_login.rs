@@ -362,7 +362,7 @@ fn spa_register(
             .with_header("origin", APP)
             .with_json(&json!({
                 "state": state,
-                "codeChallenge": instagate::service::meta_login::pkce_challenge(verifier),
+                "codeChallenge": instagate::core::oauth::authorize::pkce_challenge(verifier),
                 "redirectUri": "https://app.example/callback",
                 "product": product,
             })),
@@ -449,7 +449,7 @@ fn spa_exchange_binds_the_code_to_the_registered_verifier() {
     let code = w.meta.borrow_mut().issue_code(
         "facebook",
         "https://app.example/callback",
-        Some(instagate::service::meta_login::pkce_challenge(&verifier)),
+        Some(instagate::core::oauth::authorize::pkce_challenge(&verifier)),
     );
     let r = spa_exchange(&w, APP, &code, &state, &verifier);
     assert_eq!(r.status, 200, "{:?}", r.json_body());

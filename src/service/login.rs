@@ -2,14 +2,16 @@
 //! /auth/callback`) and the single-page flow (`POST /auth/pending` before
 //! the redirect, `POST /auth/exchange` after it).
 //!
-//! Redirect flow. `/auth/login` makes the `state` (32 random bytes) and, for
-//! Facebook Login, a PKCE verifier; keeps them with the return URL as
+//! Redirect flow. `/auth/login` has the core make the `state` and PKCE pair
+//! (`core::oauth::authorize::start_login`; Meta checks PKCE for Facebook
+//! Login); keeps them with the return URL as
 //! `state:{state}` (sealed, TTL 10 minutes); binds them to the browser
 //! with a signed `__Host-` cookie (HttpOnly, Secure, SameSite=Lax); and
 //! redirects to the consent page. `/auth/callback` needs that cookie and
 //! the same state (login CSRF: a callback from another browser is refused
 //! without touching its pending login), deletes the pending login before
-//! using it (no replay), exchanges the code, and stores the account only
+//! using it (no replay), runs the core's callback checks
+//! (`validate_callback_params`), exchanges the code, and stores the account only
 //! once every step succeeded. Failures after the state check redirect to the
 //! app with `?error=<kind>`; earlier ones show an error page, since nothing
 //! trustworthy says where to send the browser. The return URL must be in
@@ -36,18 +38,18 @@ use serde_json::json;
 use crate::core::config::Product;
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{with_query, Transport};
+use crate::core::oauth::authorize::{pkce_challenge, start_login, LoginOptions};
+use crate::core::oauth::callback::validate_callback_params;
 use crate::core::secret::PkceVerifier;
 use crate::core::time::Timestamp;
 use crate::service::accounts::{AccountRecord, RefreshEvent, StoredToken};
 use crate::service::cookies::{
     clear_cookie, set_cookie, CookieSigner, LoginBinding, LOGIN_COOKIE, LOGIN_PURPOSE,
 };
-use crate::service::crypto::{random_id, secret_eq};
+use crate::service::crypto::secret_eq;
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
-use crate::service::meta_login::{
-    authorization_url, complete_login, pkce_challenge, ConnectedAccount,
-};
+use crate::service::meta_login::{complete_login, ConnectedAccount};
 use crate::service::router::LogFields;
 use crate::service::store::KvStore;
 use crate::service::Service;
@@ -96,6 +98,12 @@ pub fn valid_state(state: &str) -> bool {
 
 fn state_error(message: &str) -> ApiError {
     ApiError::from(Error::new(ErrorKind::StateMismatch, message))
+}
+
+/// The callback's `state` (already checked against the cookie).
+fn pending_state(req: &HttpRequest) -> Result<String, ApiError> {
+    req.query_param("state")?
+        .ok_or_else(|| state_error("the callback has no state parameter"))
 }
 
 /// `url` with `key=value` added to its query (before any fragment).
@@ -179,17 +187,18 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 ));
             }
         }
-        let state = random_id(self.transport, 32);
-        let verifier = (settings.config.product == Product::Facebook)
-            .then(|| PkceVerifier::new(random_id(self.transport, 32)));
+        // State and PKCE pair from the core (32 random bytes each); the
+        // verifier goes to Meta only for Facebook Login, which checks it.
+        let started = start_login(self.transport, &settings.config, &LoginOptions::default())?;
+        let state = started.state.clone();
         let now = self.transport.now();
         self.put_pending(
             &state,
             &PendingLogin {
                 flow: Flow::Redirect,
                 product: settings.config.product,
-                redirect_uri: settings.config.redirect_uri.clone(),
-                verifier: verifier.clone(),
+                redirect_uri: started.redirect_uri.clone(),
+                verifier: Some(started.code_verifier.clone()),
                 code_challenge: None,
                 return_to,
                 origin: None,
@@ -204,7 +213,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             },
             now.plus(PENDING_TTL),
         );
-        let url = authorization_url(&settings.config, &state, verifier.as_ref());
+        let url = started.url;
         Ok(HttpResponse::redirect(&url).with_header(
             "set-cookie",
             &set_cookie(LOGIN_COOKIE, &binding, PENDING_TTL.as_secs()),
@@ -271,28 +280,14 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         req: &HttpRequest,
         pending: &PendingLogin,
     ) -> Result<AccountRecord, ApiError> {
-        if let Some(error) = req.query_param("error")? {
-            let reason = req.query_param("error_reason")?.unwrap_or_default();
-            let kind = if error == "access_denied" || reason == "user_denied" {
-                ErrorKind::OAuthDenied
-            } else {
-                ErrorKind::InvalidCallback
-            };
-            return Err(ApiError::from(Error::new(
-                kind,
-                format!("Meta answered {error}: the login was not completed"),
-            )));
-        }
-        let code = req
-            .query_param("code")?
-            .map(|c| c.trim_end_matches("#_").to_owned())
-            .filter(|c| !c.is_empty() && c.len() <= 2048)
-            .ok_or_else(|| {
-                ApiError::from(Error::new(
-                    ErrorKind::InvalidCallback,
-                    "the callback has no code",
-                ))
-            })?;
+        // The core's checks: no repeated parameter, the state again, a
+        // denial as `oauth_denied`, a code (with Meta's `#_` removed).
+        let params: Vec<(String, String)> = form_urlencoded::parse(req.query.as_bytes())
+            .into_owned()
+            .collect();
+        let state = pending_state(req)?;
+        let validated = validate_callback_params(&params, &state)?;
+        let code = validated.code().expose_secret().to_owned();
         let settings = self.config.product(pending.product).ok_or_else(|| {
             ApiError::invalid_input("product", "this Worker no longer serves that login product")
         })?;

@@ -1,11 +1,11 @@
-//! The Meta calls of a login, as the Worker makes them: the authorization
-//! URL, and the completion of a login (code → token → long-lived token +
-//! profile → for Facebook Login, the Page and its Instagram account).
+//! The server-side Meta calls that complete a login (code → token →
+//! long-lived token + profile → for Facebook Login, the Page and its
+//! Instagram account). The consent URL, state, PKCE and callback checks are
+//! the core's (`core::oauth`).
 //!
-//! Interim: the core's `oauth` module (issue 2) will own these request
-//! builders and parsers; this module keeps the Worker working until it
-//! lands, and then shrinks to a mapping from the core's `ConnectedAccount`
-//! to [`ConnectedAccount`] here.
+//! Interim: when the core grows its exchange / long-lived / profile / Page
+//! calls (issue 2), this module shrinks to a mapping from the core's
+//! connected account to [`ConnectedAccount`] here.
 //!
 //! References:
 //! - Instagram Login: <https://developers.facebook.com/documentation/instagram-platform/instagram-api-with-instagram-login/business-login>
@@ -22,12 +22,11 @@ use serde_json::Value;
 
 use crate::core::config::{Config, Product};
 use crate::core::error::{Error, ErrorKind};
-use crate::core::http::{with_query, Request, Transport};
+use crate::core::http::{Request, Transport};
 use crate::core::json::parse_success;
 use crate::core::secret::{AccessToken, ClientSecret, PkceVerifier};
 use crate::core::time::Timestamp;
 use crate::service::accounts::TokenKind;
-use crate::service::crypto::{b64url, sha256};
 
 /// A login that completed: everything the Worker stores.
 pub struct ConnectedAccount {
@@ -44,49 +43,6 @@ pub struct ConnectedAccount {
     pub page_name: Option<String>,
     /// Other IDs Meta may name this person by (token user ID, Facebook user).
     pub aliases: Vec<String>,
-}
-
-/// The S256 PKCE challenge of a verifier (RFC 7636 §4.2).
-pub fn pkce_challenge(verifier: &str) -> String {
-    b64url(&sha256(verifier.as_bytes()))
-}
-
-/// The consent page URL. Facebook Login carries the PKCE challenge.
-pub fn authorization_url(config: &Config, state: &str, verifier: Option<&PkceVerifier>) -> String {
-    let scope = config.scopes.join(",");
-    match config.product {
-        Product::Instagram => with_query(
-            &format!("{}/oauth/authorize", config.endpoints.authorize_base),
-            &[
-                ("client_id", &config.client_id),
-                ("redirect_uri", &config.redirect_uri),
-                ("response_type", "code"),
-                ("scope", &scope),
-                ("state", state),
-            ],
-        ),
-        Product::Facebook => {
-            let challenge = verifier.map(|v| pkce_challenge(v.expose_secret()));
-            let mut params = vec![
-                ("client_id", config.client_id.as_str()),
-                ("redirect_uri", config.redirect_uri.as_str()),
-                ("response_type", "code"),
-                ("scope", scope.as_str()),
-                ("state", state),
-            ];
-            if let Some(c) = &challenge {
-                params.push(("code_challenge", c));
-                params.push(("code_challenge_method", "S256"));
-            }
-            with_query(
-                &format!(
-                    "{}/{}/dialog/oauth",
-                    config.endpoints.authorize_base, config.graph_version
-                ),
-                &params,
-            )
-        }
-    }
 }
 
 /// Exchanges `code` and gathers the account. `redirect_uri` must be the one
