@@ -330,7 +330,7 @@ impl FakeMeta {
             let pkce_ok = match &code.challenge {
                 None => true,
                 Some(c) => {
-                    *c == instagate::service::meta_login::pkce_challenge(&get("code_verifier"))
+                    *c == instagate::core::oauth::authorize::pkce_challenge(&get("code_verifier"))
                 }
             };
             if code.used
