@@ -1,0 +1,145 @@
+// The demo, driven as a person would in headless Chromium (Debian's, through
+// playwright-core): connect through the stand-in's consent pages with both
+// login products, see the accounts, refresh, publish an image and a
+// carousel and find them on the stand-in's feed, deny consent and see the
+// error. Screenshots are kept in tests/artifacts/demo/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { ROOT, startDemo } from '../../scripts/demo.mjs';
+
+const ARTIFACTS = join(ROOT, 'tests/artifacts/demo');
+const PORTS = { standinPort: 18790, workerPort: 18787, webPort: 15173 };
+
+let demo;
+let browser;
+let page;
+let persist;
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  persist = mkdtempSync(join(tmpdir(), 'instagate-demo-'));
+  demo = await startDemo({ ...PORTS, persistDir: persist });
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--no-first-run', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 900, height: 1200 } });
+  // The page learns where the Worker and the stand-in are from the query string.
+  const first = new URL(demo.pageUrl);
+  first.searchParams.set('worker', demo.workerUrl);
+  first.searchParams.set('standin', demo.standin.url);
+  await page.goto(first.href);
+  await page.waitForSelector('#accounts li');
+});
+
+after(async () => {
+  await browser?.close();
+  await demo?.stop();
+  if (persist) rmSync(persist, { recursive: true, force: true });
+});
+
+async function shot(name) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+async function consent(decision, account) {
+  await page.waitForSelector('#allow');
+  assert.match(await page.content(), /stand-in/i, 'the consent page says it is a stand-in');
+  if (account) await page.check(`input[name=account][value=${account}]`);
+  await shot(`consent-${decision}`);
+  await Promise.all([page.waitForURL(`${demo.pageUrl}**`), page.click(decision === 'allow' ? '#allow' : '#deny')]);
+}
+
+function accountRow(username) {
+  return page.locator('#accounts li.account', { hasText: `@${username}` });
+}
+
+test('Connect Instagram: single-page flow through the npm package', async () => {
+  await page.click('#connect-instagram');
+  await consent('allow', 'biz');
+  await page.waitForSelector('.notice.ok');
+  await accountRow('standin_bakery').waitFor();
+  const text = await accountRow('standin_bakery').innerText();
+  assert.match(text, /Instagram Login/);
+  assert.match(text, /days left/);
+  await shot('connected-instagram');
+});
+
+test('Connect with Facebook: the Worker redirect flow and a Page-linked account', async () => {
+  await page.click('#connect-facebook');
+  await consent('allow', 'fb_linked');
+  await page.waitForSelector('.notice.ok');
+  const rows = await page.locator('#accounts li.account').allInnerTexts();
+  const fb = rows.find((r) => r.includes('Facebook Login'));
+  assert.ok(fb, `a Facebook Login account is listed: ${rows.join(' | ')}`);
+  assert.match(fb, /does not expire/);
+  await shot('connected-facebook');
+});
+
+test('refresh: a Page token is checked; a fresh Instagram token is too young and says so', async () => {
+  const fbRow = page.locator('#accounts li.account', { hasText: 'Facebook Login' });
+  await fbRow.getByRole('button', { name: 'Refresh now' }).click();
+  await page.waitForSelector('.notice.ok');
+  await accountRow('standin_bakery').getByRole('button', { name: 'Refresh now' }).click();
+  await page.waitForSelector('.notice.error');
+  assert.match(await page.locator('#notice').innerText(), /refresh_too_early/);
+});
+
+async function publishAndOpen(kind, fill) {
+  await page.selectOption('#account', { label: '@standin_bakery' });
+  await page.check(`input[name=kind][value=${kind}]`);
+  await fill();
+  await page.click('#publish [type=submit]');
+  const link = page.locator('#progress li.ok a');
+  await link.waitFor({ timeout: 30_000 });
+  const permalink = await link.getAttribute('href');
+  assert.ok(permalink.startsWith(demo.standin.url), permalink);
+  return permalink;
+}
+
+test('publish an image and see it on the stand-in feed', async () => {
+  await publishAndOpen('image', async () => {
+    await page.fill('input[name=image_url]', 'https://cdn.example/demo/croissant.jpg');
+    await page.fill('textarea[name=caption]', 'Fresh out of the oven #bakery');
+  });
+  assert.match(await page.locator('#caption-count').innerText(), /1 \/ 30 hashtags/);
+  await shot('published-image');
+  const feed = await browser.newPage();
+  await feed.goto(`${demo.standin.url}/www.instagram.com/standin_bakery/`);
+  assert.match(await feed.content(), /Fresh out of the oven/);
+  await feed.close();
+});
+
+test('publish a carousel and see it on the stand-in feed', async () => {
+  await page.fill('textarea[name=caption]', 'Three loaves, one post');
+  await publishAndOpen('carousel', async () => {
+    await page.click('#add-video');
+    const inputs = page.locator('#items input');
+    assert.equal(await inputs.count(), 3);
+    await inputs.nth(0).fill('https://cdn.example/demo/loaf-1.jpg');
+    await inputs.nth(1).fill('https://cdn.example/demo/loaf-2.jpg');
+    await inputs.nth(2).fill('https://cdn.example/demo/loaf-3.mp4');
+  });
+  await shot('published-carousel');
+  const feed = await browser.newPage();
+  await feed.goto(`${demo.standin.url}/www.instagram.com/standin_bakery/`);
+  const html = await feed.content();
+  assert.match(html, /Three loaves, one post/);
+  assert.match(html, /loaf-3\.mp4/);
+  await feed.close();
+});
+
+test('denying consent shows what happened and connects nothing', async () => {
+  const before = await page.locator('#accounts li.account').count();
+  await page.click('#connect-facebook');
+  await consent('deny');
+  await page.waitForSelector('.notice.error');
+  assert.match(await page.locator('#notice').innerText(), /oauth_denied/);
+  assert.equal(await page.locator('#accounts li.account').count(), before);
+  await shot('denied');
+});
