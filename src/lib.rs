@@ -14,6 +14,8 @@
 //! See `README.md` for usage.
 
 pub mod core;
+#[cfg(all(target_arch = "wasm32", not(feature = "worker")))]
+pub mod js;
 pub mod service;
 #[cfg(all(target_arch = "wasm32", feature = "worker"))]
 pub mod worker;
