@@ -1,6 +1,6 @@
 // The public API shared by every entry; the browser helpers live here in JS.
-import { createLogin, validateCallback } from './instagate.js';
-export { createLogin, validateCallback };
+import { createLogin, validateCallback, connectAccount } from './instagate.js';
+export { createLogin, validateCallback, connectAccount };
 export { InstagateError } from './error.js';
 
 const storageKey = (config) => `instagate:login:${config.redirectUri}`;

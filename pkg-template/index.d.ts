@@ -78,3 +78,35 @@ export function startLogin(config: InstagateConfig, options?: LoginOptions): Sta
 
 /** Browser: validates `href` against the stored attempt, clears it, returns what the backend needs. */
 export function completeLogin(config: InstagateConfig, href?: string): CompletedLogin;
+
+export interface ConnectAccountInput {
+  config: InstagateConfig;
+  clientSecret: string;
+  /** The full callback URL (validated against `expectedState`), or … */
+  callbackUrl?: string;
+  expectedState?: string;
+  /** … an already validated code. */
+  code?: string;
+  /** Facebook Login with PKCE: the verifier from createLogin/completeLogin. */
+  codeVerifier?: string;
+}
+
+export interface ConnectedAccount {
+  /** The Instagram professional account ID (a string: it exceeds 2^53). */
+  igUserId: string;
+  username: string;
+  name: string | null;
+  accountType: string | null;
+  accessToken: string;
+  tokenKind: 'InstagramUser' | 'FacebookPage' | 'FacebookUser';
+  scopes: string[];
+  /** ISO-8601. */
+  issuedAt: string;
+  /** ISO-8601; null for a non-expiring Page token. */
+  expiresAt: string | null;
+  pageId: string | null;
+  pageName: string | null;
+}
+
+/** Server side: exchanges the code, gets the long-lived token, profile and (Facebook Login) Page. */
+export function connectAccount(input: ConnectAccountInput): Promise<ConnectedAccount>;

@@ -2,6 +2,8 @@
 //! thrown as `InstagateError` (see `error.js`), randomness and clock from
 //! `globalThis` so one build runs in a page, Node and a Worker.
 
+mod account;
 mod errors;
+mod fetch;
 mod login;
 mod platform;

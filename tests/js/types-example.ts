@@ -1,7 +1,7 @@
 // Compiled with `tsc --noEmit --strict` by tests/js/run.sh: the public types
 // must describe real use without `any`.
 import {
-  createLogin, validateCallback, startLogin, completeLogin, InstagateError,
+  createLogin, validateCallback, startLogin, completeLogin, connectAccount, InstagateError,
   type InstagateConfig, type CreatedLogin, type CompletedLogin,
 } from 'instagate';
 
@@ -25,3 +25,10 @@ try {
 }
 // @ts-expect-error an unknown product is not a Product
 createLogin({ ...config, product: 'myspace' });
+
+async function server(callbackUrl: string, expectedState: string): Promise<string> {
+  const account = await connectAccount({ config, clientSecret: 's', callbackUrl, expectedState });
+  const expires: string | null = account.expiresAt;
+  return `${account.igUserId} ${account.username} ${expires ?? 'never'}`;
+}
+void server;
