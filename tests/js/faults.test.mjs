@@ -1,0 +1,60 @@
+// Injected stand-in faults on the profile call of connectAccount, mapped to
+// InstagateError kinds and fields.
+import { test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStandin } from '../standin/server.mjs';
+import * as ig from '../../pkg/node.js';
+
+const redirectUri = 'http://127.0.0.1:8787/auth/callback';
+let standin;
+const config = () => ({ product: 'instagram', clientId: '1000000000000001', redirectUri, standinOrigin: standin.url });
+before(async () => { standin = await startStandin({ port: 0 }); });
+after(async () => { await standin.close(); });
+afterEach(() => standin.control.clearFaults());
+
+async function connectWithFault(fault) {
+  standin.control.consent({ decision: 'allow' });
+  const login = ig.createLogin(config());
+  const callbackUrl = (await fetch(login.url, { redirect: 'manual' })).headers.get('location');
+  standin.control.faults([{ host: 'graph.instagram.com', path: '/me', times: 'always', fault }]);
+  try {
+    await ig.connectAccount({ config: config(), clientSecret: 'standin-app-secret', callbackUrl, expectedState: login.state });
+  } catch (e) {
+    assert.ok(e instanceof ig.InstagateError && e instanceof Error, String(e));
+    return e;
+  }
+  assert.fail('connectAccount should have failed');
+}
+
+test('5xx → retryable transient error with the status', async () => {
+  const e = await connectWithFault({ type: 'status', status: 503, body: 'down' });
+  assert.equal(e.status, 503);
+  assert.equal(e.retryable, true);
+});
+
+test('429 with Retry-After → rate_limited with retryAfter in seconds', async () => {
+  const e = await connectWithFault({ type: 'rate_limit', status: 429, retryAfter: 7 });
+  assert.equal(e.kind, 'rate_limited');
+  assert.equal(e.retryAfter, 7);
+  assert.equal(e.code, 4);
+});
+
+test('Graph code 190 → invalid_token with Meta fields', async () => {
+  const e = await connectWithFault({ type: 'graph_error', code: 190, message: 'bad token' });
+  assert.equal(e.kind, 'invalid_token');
+  assert.equal(e.code, 190);
+  assert.equal(e.errorType, 'OAuthException');
+});
+
+test('HTML page with 200 → unexpected_response, never a crash', async () => {
+  const e = await connectWithFault({ type: 'html', status: 200 });
+  assert.equal(e.kind, 'unexpected_response');
+  assert.equal(e.status, 200);
+});
+
+test('HTML error page with 502 → transient (retryable), status kept', async () => {
+  const e = await connectWithFault({ type: 'html', status: 502 });
+  assert.equal(e.kind, 'transient');
+  assert.equal(e.status, 502);
+  assert.equal(e.retryable, true);
+});
