@@ -58,12 +58,7 @@ async fn send_once(request: Request) -> Result<Response, Error> {
     if let Some(body) = &request.body {
         let _ = Reflect::set(&init, &"body".into(), &body.into());
     }
-    let abort = {
-        let controller_value: JsValue = controller.clone().into();
-        Closure::once_into_js(move || {
-            controller_value.unchecked_into::<AbortController>().abort();
-        })
-    };
+    let abort = Closure::once_into_js(move || controller.abort());
     let timer = set_timeout(abort.unchecked_ref(), CALL_TIMEOUT_MS);
     let result = async {
         let promise: Promise = fetch
