@@ -1,27 +1,21 @@
-//! `connectAccount`: server-side code exchange → long-lived token → profile
-//! (→ Page for Facebook Login), through `service::meta_login` over `fetch`.
+//! `connectAccount`: the whole server side of a login — code exchange,
+//! long-lived token, permissions, profile and (Facebook Login) the Page —
+//! over `fetch`.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use super::errors::to_js;
+use super::config::config_field;
 use super::fetch::FetchTransport;
-use super::login::parse_config;
+use super::input::Obj;
+use super::output::finish;
+use super::server::client_secret;
 use crate::core::config::Config;
 use crate::core::error::{Error, ErrorKind};
 use crate::core::oauth::callback::validate_callback;
-use crate::core::secret::{ClientSecret, PkceVerifier};
+use crate::core::secret::PkceVerifier;
+use crate::service::accounts::TokenKind;
 use crate::service::meta_login::complete_login;
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ConnectInput {
-    client_secret: String,
-    callback_url: Option<String>,
-    expected_state: Option<String>,
-    code: Option<String>,
-    code_verifier: Option<String>,
-}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,7 +25,7 @@ struct ConnectedOutput {
     name: Option<String>,
     account_type: Option<String>,
     access_token: String,
-    token_kind: String,
+    token_kind: TokenKind,
     scopes: Vec<String>,
     issued_at: String,
     expires_at: Option<String>,
@@ -39,36 +33,33 @@ struct ConnectedOutput {
     page_name: Option<String>,
 }
 
-fn code_of(config: &Config, input: &ConnectInput) -> Result<String, Error> {
-    match (&input.code, &input.callback_url) {
-        (Some(code), _) if !code.is_empty() => Ok(code.clone()),
-        (_, Some(url)) => {
-            let state = input.expected_state.as_deref().ok_or_else(|| {
-                Error::invalid_input(
-                    "expectedState",
-                    "expectedState is required with callbackUrl",
-                )
-            })?;
-            Ok(validate_callback(config, url, state)?
-                .code()
-                .expose_secret()
-                .to_owned())
-        }
-        _ => Err(Error::invalid_input("code", "give code or callbackUrl")),
+/// The code: given directly, or read from the callback URL after checking it
+/// against `expectedState`.
+fn code_of(config: &Config, input: &Obj) -> Result<String, Error> {
+    if let Some(code) = input.opt_string("code")?.filter(|c| !c.is_empty()) {
+        return Ok(code);
     }
+    let Some(url) = input.opt_string("callbackUrl")? else {
+        return Err(input.error("code", "or callbackUrl is required"));
+    };
+    let state = input
+        .opt_string("expectedState")?
+        .ok_or_else(|| input.error("expectedState", "is required with callbackUrl"))?;
+    Ok(validate_callback(config, &url, &state)?
+        .code()
+        .expose_secret()
+        .to_owned())
 }
 
 async fn connect(input: JsValue) -> Result<ConnectedOutput, Error> {
-    let config_value = js_sys::Reflect::get(&input, &"config".into())
-        .map_err(|_| Error::invalid_input("config", "config is required"))?;
-    let config = parse_config(config_value)?;
-    let input: ConnectInput = serde_wasm_bindgen::from_value(input)
-        .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("bad input: {e}")))?;
+    let input = Obj::required(input, "input", ErrorKind::InvalidInput)?;
+    let config = config_field(&input)?;
+    let secret = client_secret(&input)?;
+    let transport = FetchTransport::from_input(&input)?;
     let code = code_of(&config, &input)?;
-    let secret = ClientSecret::new(input.client_secret);
-    let verifier = input.code_verifier.map(PkceVerifier::new);
+    let verifier = input.opt_string("codeVerifier")?.map(PkceVerifier::new);
     let account = complete_login(
-        &FetchTransport,
+        &transport,
         &config,
         &secret,
         &code,
@@ -82,7 +73,7 @@ async fn connect(input: JsValue) -> Result<ConnectedOutput, Error> {
         name: account.name,
         account_type: account.account_type,
         access_token: account.token.expose_secret().to_owned(),
-        token_kind: format!("{:?}", account.kind),
+        token_kind: account.kind,
         scopes: account.scopes,
         issued_at: account.issued_at.to_rfc3339(),
         expires_at: account.expires_at.map(|t| t.to_rfc3339()),
@@ -91,10 +82,9 @@ async fn connect(input: JsValue) -> Result<ConnectedOutput, Error> {
     })
 }
 
-/// `connectAccount({config, clientSecret, callbackUrl + expectedState | code, codeVerifier?})`.
+/// `connectAccount({config, clientSecret, callbackUrl + expectedState | code,
+/// codeVerifier?, timeoutMs?, signal?})`.
 #[wasm_bindgen(js_name = connectAccount)]
 pub async fn connect_account(input: JsValue) -> Result<JsValue, JsValue> {
-    let out = connect(input).await.map_err(|e| to_js(&e))?;
-    out.serialize(&serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true))
-        .map_err(|e| to_js(&Error::new(ErrorKind::InvalidInput, e.to_string())))
+    finish(connect(input).await)
 }

@@ -1,49 +1,64 @@
-//! Turns a core `Error` into a thrown JS `InstagateError`.
+//! Turns a core `Error` into a thrown JS `InstagateError` (class in `error.js`).
 
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::core::error::Error;
+use crate::core::error::{Error, ErrorKind};
 
 #[wasm_bindgen(module = "/src/js/error.js")]
 extern "C" {
+    /// Positional rather than an object: no serializer on the error path.
+    #[allow(clippy::too_many_arguments)]
     #[wasm_bindgen(js_name = makeInstagateError)]
-    fn make_instagate_error(fields: JsValue) -> JsValue;
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ErrorFields<'a> {
-    kind: &'a str,
-    message: &'a str,
-    code: Option<i64>,
-    subcode: Option<i64>,
-    fbtrace_id: Option<&'a str>,
-    error_type: Option<&'a str>,
-    status: Option<u16>,
-    retryable: bool,
-    retry_after: Option<f64>,
-    field: Option<&'a str>,
+    fn make_instagate_error(
+        kind: &str,
+        message: &str,
+        code: Option<f64>,
+        subcode: Option<f64>,
+        fbtrace_id: Option<String>,
+        error_type: Option<String>,
+        status: Option<u16>,
+        retryable: bool,
+        retry_after: Option<f64>,
+        field: Option<String>,
+    ) -> JsValue;
 }
 
 /// The `InstagateError` for `error`.
 pub fn to_js(error: &Error) -> JsValue {
     let meta = error.meta.as_ref();
-    let fields = ErrorFields {
-        kind: error.kind.as_str(),
-        message: &error.message,
-        code: error.code(),
-        subcode: error.subcode(),
-        fbtrace_id: meta.and_then(|m| m.fbtrace_id.as_deref()),
-        error_type: meta.and_then(|m| m.error_type.as_deref()),
-        status: error.status,
-        retryable: error.retryable(),
-        retry_after: error.retry_after.map(|d| d.as_secs_f64()),
-        field: error.field.as_deref(),
-    };
-    let serializer = serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true);
-    match fields.serialize(&serializer) {
-        Ok(value) => make_instagate_error(value),
-        Err(_) => JsValue::from_str(&error.message),
+    make_instagate_error(
+        error.kind.as_str(),
+        &error.message,
+        error.code().map(|c| c as f64),
+        error.subcode().map(|c| c as f64),
+        meta.and_then(|m| m.fbtrace_id.clone()),
+        meta.and_then(|m| m.error_type.clone()),
+        error.status,
+        error.retryable(),
+        error.retry_after.map(|d| d.as_secs_f64()),
+        error.field.as_deref().map(|f| js_field_name(error.kind, f)),
+    )
+}
+
+/// Config and input errors name a setting or argument: JS spells those in
+/// camelCase (`client_id` → `clientId`, `endpoints.graph_base` →
+/// `endpoints.graphBase`). Other kinds name Meta's own words (a callback
+/// parameter, a permission such as `instagram_business_basic`): kept as is.
+fn js_field_name(kind: ErrorKind, field: &str) -> String {
+    if !matches!(kind, ErrorKind::Config | ErrorKind::InvalidInput) {
+        return field.to_owned();
     }
+    let mut out = String::with_capacity(field.len());
+    let mut upper = false;
+    for c in field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

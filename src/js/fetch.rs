@@ -1,120 +1,114 @@
-//! `Transport` over `globalThis.fetch` (never `window`), so one build runs
-//! in a page, Node and a Worker. Per-call timeout through AbortController.
+//! The package's `Transport`: `globalThis.fetch` (through `fetch.js`), with
+//! a per-call timeout and the caller's `AbortSignal`; `setTimeout` sleeps,
+//! `Date.now()` and `crypto.getRandomValues` from `platform`. Nothing comes
+//! from `window`, so one build runs in a page, Node, Deno, Bun and Workers.
 
 use std::time::Duration;
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
+use super::input::Obj;
 use super::platform::LocalPlatform;
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Request, Response, Transport};
 use crate::core::time::Timestamp;
 
-#[wasm_bindgen]
+#[wasm_bindgen(module = "/src/js/fetch.js")]
 extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(callback: &Function, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue);
-    #[wasm_bindgen(js_name = AbortController)]
-    type AbortController;
-    #[wasm_bindgen(constructor, js_class = "AbortController")]
-    fn new() -> AbortController;
-    #[wasm_bindgen(method, getter)]
-    fn signal(this: &AbortController) -> JsValue;
-    #[wasm_bindgen(method)]
-    fn abort(this: &AbortController);
+    #[wasm_bindgen(catch, js_name = send)]
+    async fn js_send(
+        method: &str,
+        url: &str,
+        headers: Array,
+        body: Option<String>,
+        timeout_ms: f64,
+        signal: &JsValue,
+    ) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_name = sleep)]
+    async fn js_sleep(ms: f64);
 }
 
-/// Per-call timeout for every request.
-const CALL_TIMEOUT_MS: f64 = 30_000.0;
+/// Used when the caller gives no `timeoutMs`: long enough for a slow Graph
+/// answer, short enough that a hung connection does not hang a server.
+pub const DEFAULT_TIMEOUT_MS: f64 = 30_000.0;
 
-pub struct FetchTransport;
-
-fn transport_error(message: &str) -> Error {
-    Error::new(ErrorKind::Transport, message)
+/// A fetch transport with the caller's `timeoutMs` and `signal`.
+pub struct FetchTransport {
+    timeout_ms: f64,
+    signal: JsValue,
 }
 
-fn get(target: &JsValue, key: &str) -> Result<JsValue, Error> {
-    Reflect::get(target, &JsValue::from_str(key)).map_err(|_| transport_error("fetch: bad object"))
-}
-
-async fn send_once(request: Request) -> Result<Response, Error> {
-    let global = js_sys::global();
-    let fetch: Function = get(&global, "fetch")?
-        .dyn_into()
-        .map_err(|_| transport_error("globalThis.fetch is not available"))?;
-    let controller = AbortController::new();
-    let headers = Object::new();
-    for (name, value) in &request.headers {
-        let _ = Reflect::set(&headers, &name.into(), &value.into());
-    }
-    let init = Object::new();
-    let _ = Reflect::set(&init, &"method".into(), &request.method.as_str().into());
-    let _ = Reflect::set(&init, &"headers".into(), &headers);
-    let _ = Reflect::set(&init, &"signal".into(), &controller.signal());
-    if let Some(body) = &request.body {
-        let _ = Reflect::set(&init, &"body".into(), &body.into());
-    }
-    let abort = Closure::once_into_js(move || controller.abort());
-    let timer = set_timeout(abort.unchecked_ref(), CALL_TIMEOUT_MS);
-    let result = async {
-        let promise: Promise = fetch
-            .call2(&global, &request.url.as_str().into(), &init)
-            .map_err(|_| transport_error("fetch threw"))?
-            .dyn_into()
-            .map_err(|_| transport_error("fetch returned no promise"))?;
-        let response = JsFuture::from(promise).await.map_err(|e| {
-            if get(&e, "name").ok().and_then(|n| n.as_string()).as_deref() == Some("AbortError") {
-                Error::new(ErrorKind::Timeout, "the request timed out")
-            } else {
-                transport_error("network error")
-            }
-        })?;
-        let status = get(&response, "status")?.as_f64().unwrap_or(0.0) as u16;
-        let js_headers = get(&response, "headers")?;
-        let mut out = Response::new(status, String::new());
-        for name in ["retry-after", "content-type", "www-authenticate"] {
-            let getter: Function = get(&js_headers, "get")?
-                .dyn_into()
-                .map_err(|_| transport_error("headers.get missing"))?;
-            if let Ok(v) = getter.call1(&js_headers, &name.into()) {
-                if let Some(v) = v.as_string() {
-                    out = out.with_header(name, &v);
-                }
-            }
+impl FetchTransport {
+    /// Reads `timeoutMs?` (per HTTP call) and `signal?` (an `AbortSignal`)
+    /// from an input object.
+    pub fn from_input(input: &Obj) -> Result<FetchTransport, Error> {
+        let timeout_ms = input.opt_number("timeoutMs")?.unwrap_or(DEFAULT_TIMEOUT_MS);
+        if timeout_ms < 1.0 {
+            return Err(input.error("timeoutMs", "must be at least 1"));
         }
-        let text: Function = get(&response, "text")?
-            .dyn_into()
-            .map_err(|_| transport_error("response.text missing"))?;
-        let body_promise: Promise = text
-            .call0(&response)
-            .map_err(|_| transport_error("response.text threw"))?
-            .dyn_into()
-            .map_err(|_| transport_error("response.text returned no promise"))?;
-        let body = JsFuture::from(body_promise)
-            .await
-            .map_err(|_| Error::new(ErrorKind::Timeout, "the response body timed out"))?;
-        out.body = body.as_string().unwrap_or_default();
-        Ok(out)
+        let signal = input.raw("signal");
+        if !(signal.is_undefined() || signal.is_null() || has(&signal, "aborted")) {
+            return Err(input.error("signal", "must be an AbortSignal"));
+        }
+        Ok(FetchTransport { timeout_ms, signal })
     }
-    .await;
-    clear_timeout(&timer);
-    result
+}
+
+fn has(target: &JsValue, key: &str) -> bool {
+    Reflect::has(target, &JsValue::from_str(key)).unwrap_or(false)
+}
+
+fn get(target: &JsValue, key: &str) -> JsValue {
+    Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// The `{kind, message}` a failed `send` rejects with, as an `Error`.
+fn failure(rejection: &JsValue) -> Error {
+    let kind = match get(rejection, "kind").as_string().as_deref() {
+        Some("timeout") => ErrorKind::Timeout,
+        Some("aborted") => ErrorKind::Aborted,
+        _ => ErrorKind::Transport,
+    };
+    let message = get(rejection, "message")
+        .as_string()
+        .unwrap_or_else(|| "the request failed".to_owned());
+    Error::new(kind, message)
 }
 
 impl Transport for FetchTransport {
     async fn send(&self, request: Request) -> Result<Response, Error> {
-        send_once(request).await
+        let headers = Array::new();
+        for (name, value) in &request.headers {
+            headers.push(&Array::of2(&name.into(), &value.into()));
+        }
+        let answer = js_send(
+            request.method.as_str(),
+            &request.url,
+            headers,
+            request.body,
+            self.timeout_ms,
+            &self.signal,
+        )
+        .await
+        .map_err(|rejection| failure(&rejection))?;
+        let status = get(&answer, "status").as_f64().unwrap_or(0.0) as u16;
+        let mut response =
+            Response::new(status, get(&answer, "body").as_string().unwrap_or_default());
+        let flat = Array::from(&get(&answer, "headers"));
+        for i in (0..flat.length()).step_by(2) {
+            if let (Some(name), Some(value)) =
+                (flat.get(i).as_string(), flat.get(i + 1).as_string())
+            {
+                response.headers.push((name, value));
+            }
+        }
+        Ok(response)
     }
 
     async fn sleep(&self, duration: Duration) {
-        let promise = Promise::new(&mut |resolve, _reject| {
-            set_timeout(&resolve, duration.as_millis() as f64);
-        });
-        let _ = JsFuture::from(promise).await;
+        js_sleep(duration.as_millis() as f64).await;
     }
 
     fn now(&self) -> Timestamp {

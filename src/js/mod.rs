@@ -1,13 +1,68 @@
-//! The npm package's bindings: camelCase functions over `core`, errors
-//! thrown as `InstagateError` (see `error.js`), randomness and clock from
-//! `globalThis` so one build runs in a page, Node and a Worker.
+//! The npm package's bindings: camelCase JavaScript functions over `core`.
+//! Compiled only for `wasm32` without the `worker` feature.
+//!
+//! # Conventions (follow them when adding a binding, e.g. `publish.rs`)
+//!
+//! 1. **One file per concern**, a `//!` line saying which JS functions live
+//!    there; register it below with `mod name;`.
+//! 2. **Shape of a binding.** A private function does the work and returns
+//!    `Result<Out, core::error::Error>`; the exported wrapper only calls
+//!    [`output::finish`], which turns `Out` into a plain object and an
+//!    `Error` into a thrown `InstagateError`:
+//!    ```ignore
+//!    #[derive(Serialize)]
+//!    #[serde(rename_all = "camelCase")]
+//!    struct Published { media_id: String, permalink: Option<String> }
+//!
+//!    async fn publish(input: JsValue) -> Result<Published, Error> {
+//!        let input = Obj::required(input, "input", ErrorKind::InvalidInput)?;
+//!        let config = config_field(&input)?;               // `config` field
+//!        let transport = FetchTransport::from_input(&input)?; // timeoutMs, signal
+//!        let token = AccessToken::new(input.string("accessToken")?);
+//!        ...
+//!    }
+//!
+//!    /// `publishImage({config, accessToken, imageUrl, ...})` → `{mediaId, ...}`.
+//!    #[wasm_bindgen(js_name = publishImage)]
+//!    pub async fn publish_image(input: JsValue) -> Result<JsValue, JsValue> {
+//!        finish(publish(input).await)
+//!    }
+//!    ```
+//! 3. **Arguments.** Network functions take ONE input object
+//!    `{config, ...fields, timeoutMs?, signal?}`; synchronous helpers may take
+//!    positional `(config, ...)`. Parameters are `JsValue` and are read with
+//!    [`input::Obj`] (never serde-wasm-bindgen's deserializer: it drags in
+//!    float formatting and its messages name Rust types). A bad field is an
+//!    `invalid_input` error whose `field` is the camelCase JS name;
+//!    the config's are `config` errors. Secrets (`clientSecret`) go through
+//!    [`server::client_secret`], which refuses a web page.
+//! 4. **Results** are `#[derive(Serialize)]` structs with
+//!    `#[serde(rename_all = "camelCase")]`: IDs as `String`, times as
+//!    ISO-8601 strings (`Timestamp::to_rfc3339`) named `...At`, durations in
+//!    seconds, `Option::None` → `null`. No `u64`/`i64` fields (a JS number
+//!    loses them past 2^53).
+//! 5. **Errors** are the core's `Error`; never panic or `unwrap()` on
+//!    anything from JS or the network. `errors::to_js` makes the
+//!    `InstagateError` (class in `error.js`).
+//! 6. **Network** only through [`fetch::FetchTransport`] (global `fetch`,
+//!    timeout, `AbortSignal`); randomness and clock from [`platform`]. Never
+//!    `window`: the same build runs in pages, Node, Deno, Bun and Workers.
+//! 7. **Types and tests.** Every export gets its TypeScript declaration in
+//!    `pkg-template/index.d.ts` (no `any`), a use in
+//!    `tests/js/types-example.ts`, and Node tests in `tests/js/` against the
+//!    stand-in. `tests/js/exports.test.mjs` fails when the runtime exports
+//!    and `index.d.ts` disagree.
 
 // The core `Error` is large by design (Meta's fields); boxing it here would
 // only add allocations on the error path (same choice as `service`).
 #![allow(clippy::result_large_err)]
 
 mod account;
+mod config;
 mod errors;
 mod fetch;
+mod input;
 mod login;
+mod output;
 mod platform;
+mod server;

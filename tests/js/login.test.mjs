@@ -77,7 +77,7 @@ test('a foreign redirect URI is refused, not accepted', async () => {
 
 test('bad config names the field; no panic reaches JS', () => {
   assert.throws(() => ig.createLogin({ product: 'instagram', clientId: 'abc', redirectUri }),
-    (e) => e instanceof ig.InstagateError && e.kind === 'config' && e.field === 'client_id');
+    (e) => e instanceof ig.InstagateError && e.kind === 'config' && e.field === 'clientId');
   assert.throws(() => ig.createLogin({ product: 'myspace', clientId: '1', redirectUri }),
     (e) => e instanceof ig.InstagateError);
   assert.throws(() => ig.createLogin(42), (e) => e instanceof ig.InstagateError && e.kind === 'config');
