@@ -7,22 +7,18 @@ use wasm_bindgen::JsValue;
 use super::errors::to_js;
 use crate::core::error::{Error, ErrorKind};
 
-/// `value` as a plain JS object (`#[serde(rename_all = "camelCase")]` on
-/// the struct gives the JS names; `Option::None` becomes `null`).
+/// `value` as a plain JS object.
 pub fn to_object<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    let serializer = serde_wasm_bindgen::Serializer::new()
-        .serialize_missing_as_null(true)
-        .serialize_maps_as_objects(true);
-    value.serialize(&serializer).map_err(|_| {
+    let fail = |_| {
         to_js(&Error::new(
             ErrorKind::UnexpectedResponse,
             "instagate could not convert a result for JavaScript",
         ))
-    })
+    };
+    let json = serde_json::to_string(value).map_err(|_| fail(()))?;
+    js_sys::JSON::parse(&json).map_err(|_| fail(()))
 }
 
-/// The end of every binding: the result as an object, or the error thrown
-/// as an `InstagateError`.
 pub fn finish<T: Serialize>(result: Result<T, Error>) -> Result<JsValue, JsValue> {
     match result {
         Ok(value) => to_object(&value),

@@ -12,13 +12,13 @@ before(async () => { standin = await startStandin({ port: 0 }); });
 after(async () => { await standin.close(); });
 afterEach(() => standin.control.clearFaults());
 
-async function connectWithFault(fault) {
+async function connectWithFault(fault, extra = {}) {
   standin.control.consent({ decision: 'allow' });
   const login = ig.createLogin(config());
   const callbackUrl = (await fetch(login.url, { redirect: 'manual' })).headers.get('location');
   standin.control.faults([{ host: 'graph.instagram.com', path: '/me', times: 'always', fault }]);
   try {
-    await ig.connectAccount({ config: config(), clientSecret: 'standin-app-secret', callbackUrl, expectedState: login.state });
+    await ig.connectAccount({ config: config(), clientSecret: 'standin-app-secret', callbackUrl, expectedState: login.state, ...extra });
   } catch (e) {
     assert.ok(e instanceof ig.InstagateError && e instanceof Error, String(e));
     return e;
@@ -56,5 +56,44 @@ test('HTML error page with 502 → transient (retryable), status kept', async ()
   const e = await connectWithFault({ type: 'html', status: 502 });
   assert.equal(e.kind, 'transient');
   assert.equal(e.status, 502);
+  assert.equal(e.retryable, true);
+});
+
+test('a hung answer with timeoutMs → timeout (retryable), promptly', async () => {
+  const started = Date.now();
+  const e = await connectWithFault({ type: 'hang' }, { timeoutMs: 300 });
+  assert.equal(e.kind, 'timeout');
+  assert.equal(e.retryable, true);
+  assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+});
+
+test('a slow answer within timeoutMs succeeds', async () => {
+  standin.control.faults([{ host: 'graph.instagram.com', path: '/me', times: 1, fault: { type: 'delay', ms: 300 } }]);
+  standin.control.consent({ decision: 'allow' });
+  const login = ig.createLogin(config());
+  const callbackUrl = (await fetch(login.url, { redirect: 'manual' })).headers.get('location');
+  const account = await ig.connectAccount({ config: config(), clientSecret: 'standin-app-secret', callbackUrl,
+    expectedState: login.state, timeoutMs: 5000 });
+  assert.equal(account.username, 'standin_bakery');
+});
+
+test('a truncated body (connection cut mid-answer) → transport error, retryable', async () => {
+  const e = await connectWithFault({ type: 'truncated' });
+  assert.equal(e.kind, 'transport');
+  assert.equal(e.retryable, true);
+});
+
+test("the caller's AbortSignal → aborted, not retryable", async () => {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 200);
+  const e = await connectWithFault({ type: 'hang' }, { signal: controller.signal });
+  assert.equal(e.kind, 'aborted');
+  assert.equal(e.retryable, false);
+});
+
+test('Graph code 4 as Meta sends it (HTTP 400, no Retry-After) → rate_limited, retryable', async () => {
+  const e = await connectWithFault({ type: 'rate_limit', status: 400, retryAfter: null, code: 4 });
+  assert.equal(e.kind, 'rate_limited');
+  assert.equal(e.status, 400);
   assert.equal(e.retryable, true);
 });

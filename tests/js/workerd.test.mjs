@@ -1,0 +1,75 @@
+// The same package in workerd (Cloudflare's runtime, through miniflare): the
+// `workerd` entry imports the .wasm as a module; fetch and crypto are the
+// Worker's globals.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { Miniflare } from 'miniflare';
+import { startStandin } from '../standin/server.mjs';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const redirectUri = 'http://127.0.0.1:8787/auth/callback';
+let standin, mf;
+const config = (product) => ({ product, clientId: '1000000000000001', redirectUri, standinOrigin: standin.url });
+
+before(async () => {
+  standin = await startStandin({ port: 0 });
+  mf = new Miniflare({
+    modules: true,
+    scriptPath: `${root}tests/js/workerd-app.js`,
+    modulesRoot: root,
+    modulesRules: [
+      { type: 'ESModule', include: ['**/*.js'] },
+      { type: 'CompiledWasm', include: ['**/*.wasm'] },
+    ],
+    compatibilityDate: '2026-04-26',
+    bindings: { CLIENT_SECRET: 'standin-app-secret' },
+    cf: false,
+  });
+  await mf.ready;
+});
+
+after(async () => {
+  await mf?.dispose();
+  await standin?.close();
+});
+
+async function call(body) {
+  const response = await mf.dispatchFetch('http://worker/', { method: 'POST', body: JSON.stringify(body) });
+  return { status: response.status, body: await response.json() };
+}
+
+for (const product of ['instagram', 'facebook']) {
+  test(`${product}: createLogin and connectAccount run inside workerd`, async () => {
+    const created = await call({ step: 'createLogin', config: config(product) });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    assert.match(created.body.state, /^[A-Za-z0-9_-]{43}$/);
+    standin.control.consent({ decision: 'allow' });
+    const callbackUrl = (await fetch(created.body.url, { redirect: 'manual' })).headers.get('location');
+    const connected = await call({
+      step: 'connectAccount', config: config(product), callbackUrl,
+      expectedState: created.body.state, codeVerifier: created.body.codeVerifier,
+    });
+    assert.equal(connected.status, 200, JSON.stringify(connected.body));
+    assert.ok(BigInt(connected.body.igUserId) > 2n ** 53n, connected.body.igUserId);
+    assert.ok(connected.body.username.startsWith('standin_'));
+  });
+}
+
+test('an InstagateError inside workerd is a real Error with Meta fields', async () => {
+  const created = await call({ step: 'createLogin', config: config('instagram') });
+  standin.control.consent({ decision: 'allow' });
+  const callbackUrl = (await fetch(created.body.url, { redirect: 'manual' })).headers.get('location');
+  standin.control.faults([{ host: 'graph.instagram.com', path: '/me', times: 'always',
+    fault: { type: 'graph_error', code: 190, message: 'bad token' } }]);
+  try {
+    const failed = await call({ step: 'connectAccount', config: config('instagram'), callbackUrl, expectedState: created.body.state });
+    assert.equal(failed.status, 400);
+    assert.deepEqual(
+      { isError: failed.body.isError, isInstagateError: failed.body.isInstagateError, kind: failed.body.kind, code: failed.body.code },
+      { isError: true, isInstagateError: true, kind: 'invalid_token', code: 190 },
+    );
+  } finally {
+    standin.control.clearFaults();
+  }
+});
