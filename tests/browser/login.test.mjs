@@ -1,26 +1,37 @@
-// Headless Chromium (Debian's, through playwright-core): a plain module page
-// imports the package, startLogin → Allow on the stand-in consent page →
-// completeLogin on the redirect back.
+// The npm package in headless Chromium (Debian's, through playwright-core),
+// imported two ways: (a) a plain <script type="module"> page with an import
+// map onto pkg/index.js, (b) a page bundled by Vite from `import 'instagate'`.
+// Each runs a real login against the stand-in's consent page (clicking Allow),
+// startLogin/completeLogin through sessionStorage, and fetch calls to Meta.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { build } from 'vite';
 import { startStandin } from '../standin/server.mjs';
 
-const root = new URL('../../', import.meta.url).pathname;
+const root = fileURLToPath(new URL('../../', import.meta.url));
 const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-let standin, site, siteUrl, browser;
+let standin, site, siteUrl, browser, viteOut;
 
 before(async () => {
+  viteOut = await mkdtemp(join(tmpdir(), 'instagate-vite-'));
+  const app = join(root, 'tests/browser/vite-app');
+  await build({ root: app, configFile: join(app, 'vite.config.mjs'), base: './', build: { outDir: viteOut, emptyOutDir: true } });
   standin = await startStandin({ port: 0 });
+  // /pkg/ and /tests/browser/ from the repository, /vite/ from the Vite build.
   site = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
-    if (!path.startsWith('/pkg/') && !path.startsWith('/tests/browser/')) { res.writeHead(404); return res.end(); }
+    const file = path.startsWith('/vite/') ? join(viteOut, path.slice('/vite/'.length))
+      : (path.startsWith('/pkg/') || path.startsWith('/tests/browser/')) ? join(root, path) : null;
     try {
-      const body = await readFile(join(root, path));
-      res.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
+      if (!file) throw new Error('not served');
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': types[extname(file)] ?? 'application/octet-stream' });
       res.end(body);
     } catch { res.writeHead(404); res.end(); }
   });
@@ -35,33 +46,75 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  await new Promise((r) => site.close(r));
-  await standin.close();
+  await new Promise((r) => (site ? site.close(r) : r()));
+  await standin?.close();
+  if (viteOut) await rm(viteOut, { recursive: true, force: true });
 });
 
-for (const product of ['instagram', 'facebook']) {
-  test(`${product}: startLogin → Allow → completeLogin in Chromium`, async () => {
-    const page = await browser.newPage();
-    const pageUrl = `${siteUrl}/tests/browser/page.html`;
-    const config = { product, clientId: '1000000000000001', redirectUri: pageUrl, standinOrigin: standin.url };
-    await page.goto(pageUrl);
-    await page.waitForFunction(() => window.instagateReady === true);
-    const started = await page.evaluate((c) => window.instagate.startLogin(c), config);
-    assert.ok(started.url.startsWith(standin.url));
-    await page.goto(started.url);
-    await Promise.all([page.waitForURL((u) => u.href.startsWith(pageUrl)), page.click('#allow')]);
-    await page.waitForFunction(() => window.instagateReady === true);
-    const done = await page.evaluate((c) => window.instagate.completeLogin(c), config);
-    assert.equal(done.state, started.state);
-    assert.ok(done.code.length > 0);
-    assert.match(done.codeVerifier, /^[A-Za-z0-9_-]{43}$/);
-    // A replay of the same callback is refused as a real InstagateError.
-    const replay = await page.evaluate((c) => {
-      try { window.instagate.completeLogin(c); return null; } catch (e) {
-        return { isError: e instanceof Error, isInstagate: e instanceof window.instagate.InstagateError, kind: e.kind };
-      }
-    }, config);
-    assert.deepEqual(replay, { isError: true, isInstagate: true, kind: 'state_mismatch' });
+const pages = { 'plain module page': '/tests/browser/page.html', 'Vite-built page': '/vite/index.html' };
+
+async function open(pagePath) {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  const pageUrl = `${siteUrl}${pagePath}`;
+  await page.goto(pageUrl);
+  await page.waitForFunction(() => window.instagateReady === true);
+  return { page, pageUrl, errors };
+}
+
+for (const [name, pagePath] of Object.entries(pages)) {
+  for (const product of ['instagram', 'facebook']) {
+    test(`${name}, ${product}: startLogin → Allow on the consent page → completeLogin`, async () => {
+      const { page, pageUrl, errors } = await open(pagePath);
+      const config = { product, clientId: '1000000000000001', redirectUri: pageUrl, standinOrigin: standin.url };
+      const started = await page.evaluate((c) => window.instagate.startLogin(c), config);
+      assert.ok(started.url.startsWith(standin.url), started.url);
+      assert.equal(started.codeVerifier, undefined, 'the verifier stays in sessionStorage');
+      await page.goto(started.url);
+      await Promise.all([page.waitForURL((u) => u.href.startsWith(pageUrl)), page.click('#allow')]);
+      assert.match(page.url(), /[?&]code=/);
+      await page.waitForFunction(() => window.instagateReady === true);
+      const done = await page.evaluate((c) => window.instagate.completeLogin(c), config);
+      assert.equal(done.state, started.state);
+      assert.ok(done.code.length > 0);
+      assert.match(done.codeVerifier, /^[A-Za-z0-9_-]{43}$/);
+      assert.equal(page.url(), pageUrl, 'code and state removed from the address bar');
+      // A replay of the same callback is refused with a real InstagateError.
+      const replay = await page.evaluate(([c, href]) => {
+        try { window.instagate.completeLogin(c, href); return null; } catch (e) {
+          return { isError: e instanceof Error, isInstagate: e instanceof window.instagate.InstagateError, kind: e.kind };
+        }
+      }, [config, `${pageUrl}?code=${done.code}&state=${done.state}`]);
+      assert.deepEqual(replay, { isError: true, isInstagate: true, kind: 'state_mismatch' });
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+  }
+
+  test(`${name}: the app secret is refused in a page; with dangerouslyAllowBrowser fetch runs in Chromium`, async () => {
+    const { page, pageUrl } = await open(pagePath);
+    const config = { product: 'facebook', clientId: '1000000000000001', redirectUri: pageUrl, standinOrigin: standin.url };
+    const login = await page.evaluate((c) => window.instagate.createLogin(c), config);
+    // The consent step from Node: the stand-in's consent host sends no CORS headers.
+    standin.control.consent({ decision: 'allow' });
+    let callbackUrl;
+    try {
+      callbackUrl = (await fetch(login.url, { redirect: 'manual' })).headers.get('location');
+    } finally {
+      standin.control.consent(null);
+    }
+    const outcome = await page.evaluate(async ([c, login, callbackUrl]) => {
+      const input = { config: c, clientSecret: 'standin-app-secret', callbackUrl, expectedState: login.state, codeVerifier: login.codeVerifier };
+      let refused = null;
+      try { await window.instagate.connectAccount(input); } catch (e) { refused = { kind: e.kind, field: e.field }; }
+      const account = await window.instagate.connectAccount({ ...input, dangerouslyAllowBrowser: true });
+      return { refused, igUserId: account.igUserId, pageId: account.pageId, expiresAt: account.expiresAt };
+    }, [config, login, callbackUrl]);
+    assert.deepEqual(outcome.refused, { kind: 'invalid_input', field: 'clientSecret' });
+    assert.equal(outcome.igUserId, '17841400000000001');
+    assert.equal(outcome.pageId, '10300000000000001');
+    assert.equal(outcome.expiresAt, null);
     await page.close();
   });
 }
