@@ -10,6 +10,7 @@ pub mod json;
 pub mod oauth;
 pub mod secret;
 pub mod time;
+pub mod token;
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
