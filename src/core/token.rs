@@ -16,6 +16,10 @@
 //!
 //! [`TokenStatus`] is what JSON APIs show about a token: never the token.
 
+// `Error` carries Meta's fields by value on purpose (one plain error type
+// for every binding); as in `service` and `js`, its size is accepted.
+#![allow(clippy::result_large_err)]
+
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize, Serializer};
@@ -28,9 +32,9 @@ use crate::core::time::Timestamp;
 /// Meta refreshes a long-lived Instagram token only once it is this old.
 pub const MIN_REFRESH_AGE: Duration = Duration::from_secs(24 * 3600);
 
-/// An Instagram short-lived token's documented lifetime (1 hour); the code
-/// exchange does not say it.
-pub const INSTAGRAM_SHORT_LIVED: Duration = Duration::from_secs(3600);
+/// A short-lived token's lifetime when Meta's answer does not say: 1 hour,
+/// Instagram's documented lifetime (Facebook documents "hours").
+pub const SHORT_LIVED: Duration = Duration::from_secs(3600);
 
 /// A long-lived token's documented lifetime (60 days), used when Meta's
 /// answer leaves out `expires_in`.

@@ -54,6 +54,14 @@ pub struct PendingLogin {
     pub created_at: Timestamp,
 }
 
+impl PendingLogin {
+    /// The verifier to send with the code exchange: Facebook Login checks
+    /// it against the challenge the dialog got; Instagram Login takes none.
+    pub fn verifier_for_exchange(&self) -> Option<&PkceVerifier> {
+        (self.product == Product::Facebook).then_some(&self.code_verifier)
+    }
+}
+
 /// Makes the state and PKCE pair from the transport's secure randomness
 /// and builds the consent-page URL.
 pub fn start_login<T: Transport>(
@@ -61,10 +69,23 @@ pub fn start_login<T: Transport>(
     config: &Config,
     options: &LoginOptions,
 ) -> Result<PendingLogin, Error> {
-    config.validate()?;
     let mut random = [0u8; 64];
     transport.fill_random(&mut random);
+    start_login_with_random(config, options, &random, transport.now())
+}
+
+/// [`start_login`] without a transport: `random` must be 64 bytes from a
+/// cryptographically secure source (32 for `state`, 32 for the verifier).
+pub fn start_login_with_random(
+    config: &Config,
+    options: &LoginOptions,
+    random: &[u8; 64],
+    now: Timestamp,
+) -> Result<PendingLogin, Error> {
+    config.validate()?;
     let state = URL_SAFE_NO_PAD.encode(&random[..32]);
+    // 32 bytes give 43 base64url characters: RFC 7636 §4.1's minimum length,
+    // from its unreserved alphabet.
     let verifier = URL_SAFE_NO_PAD.encode(&random[32..]);
     let challenge = pkce_challenge(&verifier);
     let url = authorization_url(config, &state, &challenge, options)?;
@@ -75,7 +96,7 @@ pub fn start_login<T: Transport>(
         code_challenge: challenge,
         product: config.product,
         redirect_uri: config.redirect_uri.clone(),
-        created_at: transport.now(),
+        created_at: now,
     })
 }
 
@@ -235,6 +256,37 @@ mod tests {
         assert_eq!(a.created_at, Timestamp::from_secs(1_800_000_000));
         let debug = format!("{a:?}");
         assert!(!debug.contains(a.code_verifier.expose_secret()), "{debug}");
+        assert_eq!(a.verifier_for_exchange(), Some(&a.code_verifier));
+        let ig = start_login(&t, &config(Product::Instagram), &LoginOptions::default()).unwrap();
+        assert_eq!(ig.verifier_for_exchange(), None);
+    }
+
+    #[test]
+    fn start_login_with_random_is_pure() {
+        let mut random = [0u8; 64];
+        random[32..].copy_from_slice(&[0xFF; 32]);
+        let now = Timestamp::from_secs(1_800_000_000);
+        let p = start_login_with_random(
+            &config(Product::Facebook),
+            &LoginOptions::default(),
+            &random,
+            now,
+        )
+        .unwrap();
+        assert_eq!(p.state, "A".repeat(43));
+        assert_eq!(
+            p.code_verifier.expose_secret(),
+            format!("{}8", "_".repeat(42))
+        );
+        assert_eq!(
+            p.code_challenge,
+            pkce_challenge(p.code_verifier.expose_secret())
+        );
+        assert!(params(&p.url).contains(&("code_challenge".into(), p.code_challenge.clone())));
+        // Serializable for KV / sessionStorage, verifier included.
+        let json = serde_json::to_string(&p).unwrap();
+        let back: PendingLogin = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, p);
     }
 
     #[test]

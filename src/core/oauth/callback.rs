@@ -11,12 +11,22 @@
 //! before the ones above it pass:
 //! 1. the URL without query and fragment equals the configured
 //!    `redirect_uri` exactly (no prefix, case, port or trailing-slash slack);
-//! 2. no parameter appears twice (parameter pollution);
-//! 3. `state` is present and equals the pending one (constant time). A
-//!    denial whose state does not match is reported as `state_mismatch`:
-//!    it did not come from the login this browser started;
+//! 2. no parameter appears twice (parameter pollution: which copy would
+//!    Meta, a proxy or this code read?);
+//! 3. `state` is present and equals the pending one (constant time);
 //! 4. an `error` becomes `oauth_denied` with Meta's reason and description;
 //! 5. `code` is present.
+//!
+//! Why the denial comes after the state: anyone can send a browser to
+//! `redirect_uri?error=access_denied`. If that were believed first, a forged
+//! link could cancel (and show a "you declined" page for) a login the person
+//! is in the middle of. With the state checked first, only the login this
+//! browser started can be reported as declined; anything else is a
+//! `state_mismatch`, which is what it is.
+//!
+//! Entry points: [`validate_callback`] (the full URL the browser landed on),
+//! [`validate_callback_query`] (its query string, for a server that routed
+//! the path itself), [`validate_callback_params`] (already-decoded pairs).
 
 use std::collections::HashSet;
 
@@ -53,22 +63,34 @@ pub fn validate_callback(
     callback_url: &str,
     expected_state: &str,
 ) -> Result<ValidatedCallback, Error> {
-    let without_fragment = callback_url
-        .split_once('#')
-        .map_or(callback_url, |(u, _)| u);
+    let without_fragment = strip_fragment(callback_url);
     let (base, query) = without_fragment
         .split_once('?')
         .unwrap_or((without_fragment, ""));
-    let (expected_base, expected_query) = config
-        .redirect_uri
-        .split_once('?')
-        .unwrap_or((&config.redirect_uri, ""));
+    let (expected_base, _) = split_redirect_uri(config);
     if base != expected_base {
         return Err(invalid(
             "redirect_uri",
-            "the callback URL is not the configured redirect_uri (it must match exactly)",
+            format!(
+                "the callback URL is not the configured redirect_uri: its address (without the query) must be exactly {expected_base}"
+            ),
         ));
     }
+    validate_callback_query(config, query, expected_state)
+}
+
+/// Validates the query string of a callback whose path the caller already
+/// routed to the redirect URI (a Worker's `/auth/callback`). A leading `?`
+/// and any fragment are ignored; parameters that belong to a `redirect_uri`
+/// with its own query string must come back unchanged.
+pub fn validate_callback_query(
+    config: &Config,
+    query: &str,
+    expected_state: &str,
+) -> Result<ValidatedCallback, Error> {
+    let query = strip_fragment(query);
+    let query = query.strip_prefix('?').unwrap_or(query);
+    let (_, expected_query) = split_redirect_uri(config);
     let mut params = parse_unique(query)?;
     // A redirect_uri with its own query string gets those parameters back
     // unchanged; they are not part of Meta's answer.
@@ -143,6 +165,19 @@ pub fn validate_callback_params(
         code: AuthorizationCode::new(code),
         state: state.to_owned(),
     })
+}
+
+/// Meta appends `#_` (Instagram) or `#_=_` (Facebook); any fragment is
+/// dropped, since a browser never sends one to a server either.
+fn strip_fragment(url: &str) -> &str {
+    url.split_once('#').map_or(url, |(u, _)| u)
+}
+
+fn split_redirect_uri(config: &Config) -> (&str, &str) {
+    config
+        .redirect_uri
+        .split_once('?')
+        .unwrap_or((&config.redirect_uri, ""))
 }
 
 fn parse_unique(query: &str) -> Result<Vec<(String, String)>, Error> {

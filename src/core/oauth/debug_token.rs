@@ -1,0 +1,132 @@
+//! Facebook Login: asking Meta about a token (`/debug_token`).
+//!
+//! `GET {graph_base}/{version}/debug_token?input_token=...&access_token={app-id}|{app-secret}`
+//! answers `{"data":{"app_id","type","application","data_access_expires_at",
+//! "expires_at","is_valid","issued_at","scopes","user_id",...}}`;
+//! `expires_at` 0 means the token never expires (a Page token got with a
+//! long-lived user token), and an invalid token comes back as
+//! `is_valid:false` with an `error` inside `data`
+//! (<https://developers.facebook.com/docs/graph-api/reference/debug_token>,
+//! <https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived>).
+//! This is how a server confirms that a stored Page token still works
+//! without acting on the account. Instagram Login has no such endpoint.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::response::parse;
+use crate::core::config::{Config, Product};
+use crate::core::error::Error;
+use crate::core::http::{Request, Response, Transport};
+use crate::core::secret::{AccessToken, ClientSecret};
+use crate::core::time::Timestamp;
+
+/// What Meta says about a token.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub is_valid: bool,
+    /// `USER`, `PAGE` or `APP`.
+    pub token_type: Option<String>,
+    pub app_id: Option<String>,
+    /// The Facebook user the token belongs to (for a Page token, its owner).
+    pub user_id: Option<String>,
+    /// Page tokens: the Page.
+    pub profile_id: Option<String>,
+    pub issued_at: Option<Timestamp>,
+    /// `None`: never expires (Meta's `0`).
+    pub expires_at: Option<Timestamp>,
+    /// When the app's access to the person's data lapses (renewed by a login).
+    pub data_access_expires_at: Option<Timestamp>,
+    pub scopes: Vec<String>,
+    /// Why the token is invalid, classified like any Meta error
+    /// (`token_expired`, `invalid_token`, ...).
+    pub error: Option<Error>,
+}
+
+/// The `/debug_token` request for `input_token`, authenticated with the app
+/// token `{client_id}|{client_secret}` (server side only).
+pub fn debug_token_request(
+    config: &Config,
+    client_secret: &ClientSecret,
+    input_token: &AccessToken,
+) -> Result<Request, Error> {
+    if config.product != Product::Facebook {
+        return Err(Error::invalid_input(
+            "product",
+            "debug_token is a Facebook Login endpoint; Instagram Login tokens are checked by calling /me",
+        ));
+    }
+    let app_token = format!("{}|{}", config.client_id, client_secret.expose_secret());
+    Ok(Request::get(
+        &config.graph_url("debug_token"),
+        &[
+            ("input_token", input_token.expose_secret()),
+            ("access_token", &app_token),
+        ],
+    ))
+}
+
+/// Reads the `/debug_token` answer.
+pub fn process_debug_token(response: &Response) -> Result<TokenInfo, Error> {
+    #[derive(Deserialize)]
+    struct Body {
+        data: Data,
+    }
+    #[derive(Deserialize)]
+    struct Data {
+        #[serde(default)]
+        is_valid: bool,
+        #[serde(default, rename = "type")]
+        token_type: Option<String>,
+        #[serde(default, deserialize_with = "crate::core::json::opt_id")]
+        app_id: Option<String>,
+        #[serde(default, deserialize_with = "crate::core::json::opt_id")]
+        user_id: Option<String>,
+        #[serde(default, deserialize_with = "crate::core::json::opt_id")]
+        profile_id: Option<String>,
+        #[serde(default)]
+        issued_at: Option<u64>,
+        #[serde(default)]
+        expires_at: Option<u64>,
+        #[serde(default)]
+        data_access_expires_at: Option<u64>,
+        #[serde(default)]
+        scopes: Vec<String>,
+        #[serde(default)]
+        error: Option<Value>,
+    }
+    let body: Body = parse(response, "debug_token")?;
+    let d = body.data;
+    let at = |secs: Option<u64>| secs.filter(|s| *s > 0).map(Timestamp::from_secs);
+    let error = d.error.map(|inner| {
+        // The same fields as a Graph error body: classify them the same way.
+        let wrapped = serde_json::json!({ "error": inner }).to_string();
+        let mut e = Error::from_response(&Response::new(400, wrapped));
+        e.status = None;
+        e
+    });
+    Ok(TokenInfo {
+        is_valid: d.is_valid,
+        token_type: d.token_type,
+        app_id: d.app_id,
+        user_id: d.user_id,
+        profile_id: d.profile_id,
+        issued_at: at(d.issued_at),
+        expires_at: at(d.expires_at),
+        data_access_expires_at: at(d.data_access_expires_at),
+        scopes: d.scopes,
+        error,
+    })
+}
+
+/// Asks Meta about `input_token`.
+pub async fn debug_token<T: Transport>(
+    transport: &T,
+    config: &Config,
+    client_secret: &ClientSecret,
+    input_token: &AccessToken,
+) -> Result<TokenInfo, Error> {
+    let request = debug_token_request(config, client_secret, input_token)?;
+    let response = transport.send(request).await?;
+    process_debug_token(&response)
+}

@@ -1,0 +1,206 @@
+//! The whole server side of a login, from a validated callback to a
+//! connected account, in as few sequential round trips as Meta allows.
+//!
+//! Instagram Login, 2 round trips:
+//! 1. code → short-lived token (and the granted permissions, checked at once);
+//! 2. long-lived exchange and `/me` profile, concurrently (both need only
+//!    the short-lived token).
+//!
+//! Facebook Login, 3 round trips (more only when the Pages list is paged):
+//! 1. code (+ PKCE verifier) → short-lived user token;
+//! 2. long-lived user token, `/me/permissions` and the user's ID, concurrently;
+//! 3. `/me/accounts` with the long-lived token, so the Page token never
+//!    expires, the linked account's profile coming in the same answer.
+//!
+//! Nothing is stored here: a failure at any step leaves nothing behind,
+//! and the caller stores the [`ConnectedAccount`] only once it has it.
+
+use futures_util::future::{join, join3};
+use serde::Serialize;
+
+use super::callback::ValidatedCallback;
+use super::exchange::exchange_code;
+use super::facebook_user::fetch_facebook_user_id;
+use super::long_lived::exchange_for_long_lived;
+use super::pages::{fetch_linked_pages, pick_page};
+use super::permissions::{check_permissions, fetch_permissions};
+use super::profile::{fetch_profile, Profile};
+use crate::core::config::{Config, Product};
+use crate::core::error::{Error, ErrorKind};
+use crate::core::http::Transport;
+use crate::core::secret::{ClientSecret, PkceVerifier};
+use crate::core::token::{TokenKind, TokenRecord};
+
+/// A connected Instagram professional account and its token. Serializable
+/// (token included, for encrypted storage); `Debug` redacts the token.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConnectedAccount {
+    /// The professional account ID: the one to publish with.
+    pub ig_user_id: String,
+    pub username: String,
+    pub name: Option<String>,
+    /// Instagram Login: `BUSINESS` or `MEDIA_CREATOR`; Facebook Login: not given.
+    pub account_type: Option<String>,
+    pub product: Product,
+    pub profile_picture_url: Option<String>,
+    pub followers_count: Option<u64>,
+    pub follows_count: Option<u64>,
+    pub media_count: Option<u64>,
+    /// Instagram Login: long-lived (60 days, refreshable); Facebook Login:
+    /// the non-expiring Page token.
+    pub token: TokenRecord,
+    /// The permissions Meta reported as granted (Instagram Login: the
+    /// requested ones when the exchange did not list them).
+    pub granted_scopes: Vec<String>,
+    /// Facebook Login: the Page the account is reached through.
+    pub page: Option<ConnectedPage>,
+    /// Other IDs Meta uses for this person: Instagram Login's app-scoped
+    /// user ID and the code exchange's `user_id`; Facebook Login's user ID.
+    pub aliases: Vec<String>,
+}
+
+/// The Facebook Page behind a Facebook Login account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConnectedPage {
+    pub page_id: String,
+    pub page_name: Option<String>,
+}
+
+/// Exchanges the callback's code and gathers the account. `config` must be
+/// the one the consent URL was built with (same `redirect_uri`);
+/// `code_verifier` is the pending login's, for Facebook Login
+/// ([`super::authorize::PendingLogin::verifier_for_exchange`]).
+pub async fn complete_login<T: Transport>(
+    transport: &T,
+    config: &Config,
+    client_secret: &ClientSecret,
+    callback: &ValidatedCallback,
+    code_verifier: Option<&PkceVerifier>,
+) -> Result<ConnectedAccount, Error> {
+    config.validate()?;
+    match config.product {
+        Product::Instagram => instagram(transport, config, client_secret, callback).await,
+        Product::Facebook => {
+            facebook(transport, config, client_secret, callback, code_verifier).await
+        }
+    }
+}
+
+async fn instagram<T: Transport>(
+    transport: &T,
+    config: &Config,
+    client_secret: &ClientSecret,
+    callback: &ValidatedCallback,
+) -> Result<ConnectedAccount, Error> {
+    let exchanged = exchange_code(transport, config, client_secret, callback, None).await?;
+    let granted = match &exchanged.permissions {
+        Some(granted) => {
+            check_permissions(granted, config.product.required_scopes())?;
+            granted.clone()
+        }
+        None => config.scopes.clone(),
+    };
+    let short = &exchanged.token;
+    let (long, profile) = join(
+        exchange_for_long_lived(transport, config, client_secret, short),
+        fetch_profile(transport, config, &short.access_token, None),
+    )
+    .await;
+    // The profile's error first: a personal account is the more useful news.
+    let profile = profile?;
+    let mut token = long?;
+    token.scopes = granted.clone();
+    token.ig_user_id = Some(profile.ig_user_id.clone());
+    let aliases = profile
+        .app_scoped_id
+        .iter()
+        .chain(exchanged.user_id.iter())
+        .cloned()
+        .collect();
+    Ok(account(
+        config.product,
+        profile,
+        token,
+        granted,
+        None,
+        aliases,
+    ))
+}
+
+async fn facebook<T: Transport>(
+    transport: &T,
+    config: &Config,
+    client_secret: &ClientSecret,
+    callback: &ValidatedCallback,
+    code_verifier: Option<&PkceVerifier>,
+) -> Result<ConnectedAccount, Error> {
+    let exchanged =
+        exchange_code(transport, config, client_secret, callback, code_verifier).await?;
+    let short = &exchanged.token;
+    let (long, permissions, user_id) = join3(
+        exchange_for_long_lived(transport, config, client_secret, short),
+        fetch_permissions(transport, config, &short.access_token),
+        fetch_facebook_user_id(transport, config, &short.access_token),
+    )
+    .await;
+    let permissions = permissions?;
+    check_permissions(&permissions.granted, config.product.required_scopes())?;
+    let long = long?;
+    let user_id = user_id?;
+
+    let pages = fetch_linked_pages(transport, config, &long.access_token).await?;
+    let page = pick_page(pages, None)?;
+    // pick_page refuses Pages without a token; stay total anyway.
+    let page_token = page
+        .page_token
+        .ok_or_else(|| Error::new(ErrorKind::PermissionDenied, "Meta gave no Page token"))?;
+    let token = TokenRecord {
+        access_token: page_token,
+        kind: TokenKind::FacebookPage,
+        issued_at: transport.now(),
+        // Got with a long-lived user token: no expiry date.
+        expires_at: None,
+        scopes: permissions.granted.clone(),
+        ig_user_id: Some(page.instagram.ig_user_id.clone()),
+    };
+    let connected_page = ConnectedPage {
+        page_id: page.page_id,
+        page_name: page.page_name,
+    };
+    Ok(account(
+        config.product,
+        page.instagram,
+        token,
+        permissions.granted,
+        Some(connected_page),
+        vec![user_id],
+    ))
+}
+
+fn account(
+    product: Product,
+    profile: Profile,
+    token: TokenRecord,
+    granted_scopes: Vec<String>,
+    page: Option<ConnectedPage>,
+    mut aliases: Vec<String>,
+) -> ConnectedAccount {
+    aliases.retain(|a| *a != profile.ig_user_id);
+    aliases.sort();
+    aliases.dedup();
+    ConnectedAccount {
+        ig_user_id: profile.ig_user_id,
+        username: profile.username,
+        name: profile.name,
+        account_type: profile.account_type,
+        product,
+        profile_picture_url: profile.profile_picture_url,
+        followers_count: profile.followers_count,
+        follows_count: profile.follows_count,
+        media_count: profile.media_count,
+        token,
+        granted_scopes,
+        page,
+        aliases,
+    }
+}

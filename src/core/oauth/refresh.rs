@@ -1,0 +1,75 @@
+//! Refreshing a long-lived Instagram Login token.
+//!
+//! `GET {graph_base}/refresh_access_token?grant_type=ig_refresh_token&access_token`
+//! refreshes "a long-lived access token that is at least 24 hours old but
+//! has not expired"; the new token is valid for 60 days from the refresh
+//! (<https://developers.facebook.com/documentation/instagram-platform/reference/refresh_access_token>).
+//! The rules are checked locally first ([`TokenRecord::can_refresh`]), so a
+//! call Meta would refuse is never made and the error says when it will work.
+//!
+//! Facebook Login has no refresh endpoint. A Page token got with a
+//! long-lived user token does not expire; a user token lasts about 60 days
+//! and then needs a new login
+//! (<https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived>).
+
+use super::exchange::BearerGrant;
+use super::response::parse;
+use crate::core::config::Config;
+use crate::core::error::Error;
+use crate::core::http::{Request, Response, Transport};
+use crate::core::time::Timestamp;
+use crate::core::token::{TokenKind, TokenRecord, LONG_LIVED};
+
+/// The refresh request for `token`, or why Meta would refuse it at `now`.
+pub fn refresh_request(
+    config: &Config,
+    token: &TokenRecord,
+    now: Timestamp,
+) -> Result<Request, Error> {
+    if token.kind.product() != config.product {
+        return Err(Error::invalid_input(
+            "token",
+            format!(
+                "a {} token does not belong to this {} Login configuration",
+                token.kind.as_str(),
+                config.product.as_str()
+            ),
+        ));
+    }
+    // Only long-lived Instagram tokens pass: the request below is Instagram's.
+    token.can_refresh(now)?;
+    Ok(Request::get(
+        &format!("{}/refresh_access_token", config.endpoints.graph_base),
+        &[
+            ("grant_type", "ig_refresh_token"),
+            ("access_token", token.access_token.expose_secret()),
+        ],
+    ))
+}
+
+/// Reads the answer into the new record (issued at `now`), keeping the
+/// previous record's scopes and account.
+pub fn process_refresh(
+    response: &Response,
+    previous: &TokenRecord,
+    now: Timestamp,
+) -> Result<TokenRecord, Error> {
+    let grant: BearerGrant = parse(response, "token refresh")?;
+    let mut record = grant.into_record(TokenKind::InstagramLongLived, now, LONG_LIVED);
+    record.scopes = previous.scopes.clone();
+    record.ig_user_id = previous.ig_user_id.clone();
+    Ok(record)
+}
+
+/// Refreshes `token` if Meta allows it now. Store the new record before
+/// dropping the old one (Meta does not document whether the old token
+/// keeps working, so it is never thrown away first).
+pub async fn refresh_token<T: Transport>(
+    transport: &T,
+    config: &Config,
+    token: &TokenRecord,
+) -> Result<TokenRecord, Error> {
+    let request = refresh_request(config, token, transport.now())?;
+    let response = transport.send(request).await?;
+    process_refresh(&response, token, transport.now())
+}
