@@ -6,7 +6,8 @@ import { InstagateError } from './error.js';
 
 export { InstagateError };
 export const {
-  createLogin, validateCallback, connectAccount,
+  createLogin, validateCallback, connectAccount, exchangeCode, getLongLivedToken, refreshToken,
+  getProfile, getPermissions, getFacebookPages, resolveInstagramAccount, tokenStatus,
 } = wasm;
 
 const storageKey = (config) => `instagate:login:${config?.redirectUri}`;

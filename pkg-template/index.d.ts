@@ -89,39 +89,175 @@ export interface SecretInput extends CallOptions {
   dangerouslyAllowBrowser?: boolean;
 }
 
-export type ConnectAccountInput = SecretInput & {
-  /** Facebook Login with PKCE: the verifier from createLogin/completeLogin. */
-  codeVerifier?: string;
-} & (
-  | { /** An already validated code (from completeLogin or validateCallback). */ code: string }
+/** Which code to exchange. */
+export type CodeSource =
   | {
-      /** The full callback URL, validated here against `expectedState`. */
+      /** A code whose state the browser already checked (`completeLogin`'s result). */
+      code: string;
+      /** The state that came with it (informational; the browser compared it). */
+      state?: string;
+    }
+  | {
+      /** The full callback URL, validated here (redirect URI, state, denial). */
       callbackUrl: string;
       expectedState: string;
-    }
-);
+    };
 
-/** `instagram_user`: 60-day token, refreshable. `facebook_page`: Page token, does not expire. */
-export type TokenKind = 'instagram_user' | 'facebook_page' | 'facebook_user';
+export type ExchangeCodeInput = SecretInput & CodeSource & {
+  /** The PKCE verifier from createLogin/completeLogin: Facebook Login checks it; Instagram Login takes none. */
+  codeVerifier?: string;
+};
+
+export type ConnectAccountInput = ExchangeCodeInput;
+
+/**
+ * `instagram_short_lived` (1 h) → `getLongLivedToken` → `instagram_long_lived`
+ * (60 days, refreshable after 24 h). Facebook Login: `facebook_user_short_lived`
+ * → `facebook_user_long_lived` (~60 days, no refresh); `facebook_page` does not expire.
+ */
+export type TokenKind =
+  | 'instagram_short_lived' | 'instagram_long_lived'
+  | 'facebook_user_short_lived' | 'facebook_user_long_lived' | 'facebook_page';
+
+/** An access token and what is known about it. Keep it server side. */
+export interface TokenRecord {
+  accessToken: string;
+  kind: TokenKind;
+  /** ISO-8601. (As input, a `Date` or epoch milliseconds are accepted too.) */
+  issuedAt: string;
+  /** ISO-8601; null when it does not expire. */
+  expiresAt: string | null;
+  /** Permissions granted with it, when known. */
+  scopes: string[];
+  /** The Instagram professional account it acts for, when known. */
+  igUserId: string | null;
+}
+
+/** A token record given back to the package: times may also be `Date`s or epoch milliseconds. */
+export interface TokenRecordInput {
+  accessToken: string;
+  kind: TokenKind;
+  issuedAt: string | Date | number;
+  expiresAt?: string | Date | number | null;
+  scopes?: string[];
+  igUserId?: string | null;
+}
+
+export interface CodeExchange {
+  /** The short-lived token: exchange it with `getLongLivedToken` within the hour. */
+  token: TokenRecord;
+  /** Instagram Login: the exchange's `user_id` (exact, as a string). */
+  userId: string | null;
+  /** Instagram Login: the permissions granted; null for Facebook Login (see `getPermissions`). */
+  permissions: string[] | null;
+}
+
+export interface LongLivedInput extends SecretInput {
+  /** The short-lived record from `exchangeCode`. */
+  token: TokenRecordInput;
+}
+
+export interface RefreshInput extends CallOptions {
+  config: InstagateConfig;
+  /** An `instagram_long_lived` record at least 24 hours old and unexpired. */
+  token: TokenRecordInput;
+}
+
+export interface TokenInput extends CallOptions {
+  config: InstagateConfig;
+  accessToken: string;
+}
+
+export interface ProfileInput extends TokenInput {
+  /** Facebook Login: required (the Page's `instagram_business_account`). Instagram Login: `me`. */
+  igUserId?: string;
+}
+
+/** An Instagram professional account. IDs are strings; counts are numbers. */
+export interface Profile {
+  igUserId: string;
+  /** Instagram Login: the app-scoped user ID (`id` on graph.instagram.com). */
+  appScopedId: string | null;
+  username: string;
+  name: string | null;
+  /** Instagram Login: `BUSINESS` or `MEDIA_CREATOR`; null through a Page. */
+  accountType: string | null;
+  profilePictureUrl: string | null;
+  followersCount: number | null;
+  followsCount: number | null;
+  mediaCount: number | null;
+}
+
+export interface Permissions {
+  granted: string[];
+  declined: string[];
+}
+
+/** A Facebook Page linked to an Instagram professional account. */
+export interface LinkedPage {
+  pageId: string;
+  pageName: string | null;
+  /** The Page token (non-expiring from a long-lived user token); null when Meta gave none. */
+  pageToken: string | null;
+  instagram: Profile;
+}
+
+export interface FacebookPages {
+  /** Only the Pages linked to an Instagram account. */
+  pages: LinkedPage[];
+  /** Pages read in all, linked or not. */
+  pagesSeen: number;
+  /** More Pages exist than were read (paging is bounded). */
+  truncated: boolean;
+}
+
+export interface ResolveAccountInput extends TokenInput {
+  /** The account to find; without it, the only (or first) linked one. */
+  igUserId?: string;
+}
 
 export interface ConnectedAccount {
-  /** The Instagram professional account ID (a string: it exceeds 2^53). */
+  /** The Instagram professional account ID, to publish with (a string: it exceeds 2^53). */
   igUserId: string;
   username: string;
   name: string | null;
-  /** `BUSINESS` or `MEDIA_CREATOR` (`PERSONAL` accounts are refused). */
+  /** Instagram Login: `BUSINESS` or `MEDIA_CREATOR` (`PERSONAL` is refused); null through a Page. */
   accountType: string | null;
-  /** The long-lived (Instagram Login) or Page (Facebook Login) token. Keep it server side. */
-  accessToken: string;
-  tokenKind: TokenKind;
-  /** The permissions the person granted. */
-  scopes: string[];
-  /** ISO-8601. */
+  product: Product;
+  profilePictureUrl: string | null;
+  followersCount: number | null;
+  followsCount: number | null;
+  mediaCount: number | null;
+  /** Instagram Login: long-lived (60 days, refreshable). Facebook Login: the non-expiring Page token. */
+  token: TokenRecord;
+  grantedScopes: string[];
+  /** Facebook Login: the Page the account is reached through. */
+  page: { pageId: string; pageName: string | null } | null;
+  /** Other IDs Meta uses for this person (app-scoped IDs, the Facebook user). */
+  aliases: string[];
+}
+
+export interface TokenStatusOptions {
+  /** The time to judge at (default: now). */
+  now?: string | Date | number;
+  /** Refresh once fewer days than this remain (default 30). */
+  refreshWhenDaysLeft?: number;
+}
+
+/** What to show about a token: never the token itself. */
+export interface TokenStatus {
+  kind: TokenKind;
   issuedAt: string;
-  /** ISO-8601; null for a non-expiring Page token. */
   expiresAt: string | null;
-  pageId: string | null;
-  pageName: string | null;
+  /** Whole days until expiry (negative once expired); null when it does not expire. */
+  daysLeft: number | null;
+  /** Refreshable, old enough, and within `refreshWhenDaysLeft` of expiry. */
+  needsRefresh: boolean;
+  expired: boolean;
+  /** Meta would accept a refresh now. */
+  refreshable: boolean;
+  /** When an `instagram_long_lived` token becomes refreshable (24 h after issue). */
+  refreshableAt: string | null;
 }
 
 /** Every `kind` an `InstagateError` can have. */
@@ -196,5 +332,34 @@ export function completeLogin(config: InstagateConfig, href?: string): Completed
  * Server side: the whole login after the callback — code exchange, long-lived
  * token, permissions check, profile (personal accounts refused) and, for
  * Facebook Login, the Page linked to the Instagram account and its token.
+ * 2 round trips (Instagram Login) or 3 (Facebook Login).
  */
 export function connectAccount(input: ConnectAccountInput): Promise<ConnectedAccount>;
+
+/** Server side: the code for a short-lived token (step 1 of connectAccount). */
+export function exchangeCode(input: ExchangeCodeInput): Promise<CodeExchange>;
+
+/** Server side: a short-lived token for a long-lived one (`ig_exchange_token` / `fb_exchange_token`). */
+export function getLongLivedToken(input: LongLivedInput): Promise<TokenRecord>;
+
+/**
+ * A long-lived Instagram Login token for a fresh 60-day one (`ig_refresh_token`).
+ * Checked locally first: `refresh_too_early` (with `retryAfter`) under 24 h,
+ * `token_expired` once expired, `invalid_input` for kinds Meta cannot refresh.
+ */
+export function refreshToken(input: RefreshInput): Promise<TokenRecord>;
+
+/** The professional account behind a token; `personal_account` for a personal one. */
+export function getProfile(input: ProfileInput): Promise<Profile>;
+
+/** Facebook Login: the permissions granted and declined (`/me/permissions`). */
+export function getPermissions(input: TokenInput): Promise<Permissions>;
+
+/** Facebook Login: the person's Pages linked to an Instagram account, with Page tokens. */
+export function getFacebookPages(input: TokenInput): Promise<FacebookPages>;
+
+/** Facebook Login: the Page for `igUserId` (or the only linked one); `no_linked_account` otherwise. */
+export function resolveInstagramAccount(input: ResolveAccountInput): Promise<LinkedPage>;
+
+/** Expiry and refresh advice for a token record, computed locally (no network). */
+export function tokenStatus(record: TokenRecordInput, options?: TokenStatusOptions): TokenStatus;

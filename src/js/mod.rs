@@ -57,12 +57,13 @@
 // only add allocations on the error path (same choice as `service`).
 #![allow(clippy::result_large_err)]
 
-mod account;
 mod config;
 mod errors;
 mod fetch;
 mod input;
 mod login;
+mod oauth;
 mod output;
 mod platform;
 mod server;
+mod token;

@@ -92,7 +92,7 @@ for (const [name, pagePath] of Object.entries(pages)) {
     });
   }
 
-  test(`${name}: the app secret is refused in a page; with dangerouslyAllowBrowser fetch runs in Chromium`, async () => {
+  test(`${name}: the app secret is refused in a page; with dangerouslyAllowBrowser connectAccount, getProfile (fetch) and tokenStatus run in Chromium`, async () => {
     const { page, pageUrl } = await open(pagePath);
     const config = { product: 'facebook', clientId: '1000000000000001', redirectUri: pageUrl, standinOrigin: standin.url };
     const login = await page.evaluate((c) => window.instagate.createLogin(c), config);
@@ -109,12 +109,17 @@ for (const [name, pagePath] of Object.entries(pages)) {
       let refused = null;
       try { await window.instagate.connectAccount(input); } catch (e) { refused = { kind: e.kind, field: e.field }; }
       const account = await window.instagate.connectAccount({ ...input, dangerouslyAllowBrowser: true });
-      return { refused, igUserId: account.igUserId, pageId: account.pageId, expiresAt: account.expiresAt };
+      const profile = await window.instagate.getProfile({ config: c, accessToken: account.token.accessToken, igUserId: account.igUserId });
+      const status = window.instagate.tokenStatus(account.token);
+      return { refused, igUserId: account.igUserId, pageId: account.page?.pageId, expiresAt: account.token.expiresAt,
+        username: profile.username, expired: status.expired };
     }, [config, login, callbackUrl]);
     assert.deepEqual(outcome.refused, { kind: 'invalid_input', field: 'clientSecret' });
     assert.equal(outcome.igUserId, '17841400000000001');
     assert.equal(outcome.pageId, '10300000000000001');
     assert.equal(outcome.expiresAt, null);
+    assert.equal(outcome.username, 'standin_bakery');
+    assert.equal(outcome.expired, false);
     await page.close();
   });
 }

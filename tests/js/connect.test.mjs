@@ -1,55 +1,102 @@
-// connectAccount (server side, over globalThis.fetch) against the stand-in:
-// both products end to end, big IDs exact, faults mapped to InstagateError kinds.
+// connectAccount (the whole server side of a login, over globalThis.fetch)
+// against the stand-in: both products end to end, big IDs exact, refusals.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStandin } from '../standin/server.mjs';
-import * as ig from '../../pkg/node.js';
+import { ig, configFor, consent, clientSecret, rejection } from './helpers.mjs';
 
-const redirectUri = 'http://127.0.0.1:8787/auth/callback';
 let standin;
-const config = (product) => ({ product, clientId: '1000000000000001', redirectUri, standinOrigin: standin.url });
 before(async () => { standin = await startStandin({ port: 0 }); });
 after(async () => { await standin.close(); });
 
-async function loginCallback(product) {
-  standin.control.consent({ decision: 'allow' });
-  const login = ig.createLogin(config(product));
-  const response = await fetch(login.url, { redirect: 'manual' });
-  return { login, callbackUrl: response.headers.get('location') };
-}
-
-for (const product of ['instagram', 'facebook']) {
-  test(`${product}: connectAccount from the callback URL gives a long-lived token and profile`, async () => {
-    const { login, callbackUrl } = await loginCallback(product);
-    const account = await ig.connectAccount({
-      config: config(product), clientSecret: 'standin-app-secret', callbackUrl,
-      expectedState: login.state, codeVerifier: login.codeVerifier,
-    });
-    assert.equal(typeof account.igUserId, 'string');
-    assert.ok(BigInt(account.igUserId) > 2n ** 53n, `big id kept exact: ${account.igUserId}`);
-    assert.ok(account.username.length > 0);
-    assert.ok(account.accessToken.length > 0);
-    assert.match(account.issuedAt, /^\d{4}-\d\d-\d\dT/);
-    if (product === 'facebook') assert.equal(typeof account.pageId, 'string');
+test('instagram: connectAccount from the callback URL → long-lived token, profile, scopes', async () => {
+  const { login, callbackUrl } = await consent(standin, 'instagram');
+  const account = await ig.connectAccount({
+    config: configFor(standin, 'instagram'), clientSecret, callbackUrl, expectedState: login.state,
   });
-}
+  assert.equal(account.igUserId, '17841400000000001');
+  assert.equal(account.username, 'standin_bakery');
+  assert.equal(account.accountType, 'BUSINESS');
+  assert.equal(account.product, 'instagram');
+  assert.equal(account.token.kind, 'instagram_long_lived');
+  assert.equal(account.token.igUserId, '17841400000000001');
+  assert.match(account.token.accessToken, /^IG/);
+  const lifetimeDays = (Date.parse(account.token.expiresAt) - Date.parse(account.token.issuedAt)) / 86_400_000;
+  assert.ok(Math.abs(lifetimeDays - 60) < 0.01, `60-day token, got ${lifetimeDays}`);
+  assert.ok(account.grantedScopes.includes('instagram_business_basic'));
+  assert.equal(account.page, null);
+  // The app-scoped ID from the exchange (a JSON number above 2^53) arrives exact.
+  assert.ok(account.aliases.includes('27400000000000001'), String(account.aliases));
+});
 
-test('a used code is refused with an InstagateError (codes are single-use)', async () => {
-  const { login, callbackUrl } = await loginCallback('instagram');
-  const input = { config: config('instagram'), clientSecret: 'standin-app-secret', callbackUrl, expectedState: login.state };
+test('facebook: connectAccount with code + verifier (what completeLogin posts) → Page token, Page, profile', async () => {
+  const { login, callbackUrl } = await consent(standin, 'facebook');
+  const { code, state } = ig.validateCallback(configFor(standin, 'facebook'), callbackUrl, login.state);
+  const account = await ig.connectAccount({
+    config: configFor(standin, 'facebook'), clientSecret, code, state, codeVerifier: login.codeVerifier,
+  });
+  assert.equal(account.igUserId, '17841400000000001');
+  assert.equal(account.token.kind, 'facebook_page');
+  assert.equal(account.token.expiresAt, null, 'a Page token from a long-lived user token does not expire');
+  assert.deepEqual(account.page, { pageId: '10300000000000001', pageName: 'Stand-in Bakery' });
+  assert.ok(account.aliases.includes('10200000000000001'), String(account.aliases));
+  assert.ok(BigInt(account.igUserId) > 2n ** 53n);
+});
+
+test('facebook: without the PKCE verifier the exchange is refused', async () => {
+  const { login, callbackUrl } = await consent(standin, 'facebook');
+  const e = await rejection(ig.connectAccount({
+    config: configFor(standin, 'facebook'), clientSecret, callbackUrl, expectedState: login.state,
+  }));
+  assert.ok(e.status >= 400 && e.code !== null, `${e.kind} ${e.status} ${e.code}`);
+});
+
+test('a used code is refused (codes are single-use)', async () => {
+  const { login, callbackUrl } = await consent(standin, 'instagram');
+  const input = { config: configFor(standin, 'instagram'), clientSecret, callbackUrl, expectedState: login.state };
   await ig.connectAccount(input);
-  await assert.rejects(ig.connectAccount(input), (e) => e instanceof ig.InstagateError && e instanceof Error
-    && typeof e.kind === 'string' && e.status !== null);
+  const e = await rejection(ig.connectAccount(input));
+  assert.equal(e.kind, 'invalid_code');
+  assert.equal(e.status, 400);
 });
 
 test('a wrong client secret is an InstagateError with Meta fields', async () => {
-  const { login, callbackUrl } = await loginCallback('facebook');
-  await assert.rejects(ig.connectAccount({ config: config('facebook'), clientSecret: 'wrong', callbackUrl,
-    expectedState: login.state, codeVerifier: login.codeVerifier }),
-  (e) => e instanceof ig.InstagateError && e.status >= 400 && e.code !== null);
+  const { login, callbackUrl } = await consent(standin, 'facebook');
+  const e = await rejection(ig.connectAccount({ config: configFor(standin, 'facebook'), clientSecret: 'wrong',
+    callbackUrl, expectedState: login.state, codeVerifier: login.codeVerifier }));
+  assert.ok(e.status >= 400 && e.code !== null && e.errorType !== null, JSON.stringify(e));
 });
 
-test('missing code and callbackUrl names the field', async () => {
-  await assert.rejects(ig.connectAccount({ config: config('instagram'), clientSecret: 's' }),
-    (e) => e instanceof ig.InstagateError && e.field === 'code');
+test('a personal Instagram account is refused with personal_account', async () => {
+  const { login, callbackUrl } = await consent(standin, 'instagram', { account: 'personal' });
+  const e = await rejection(ig.connectAccount({ config: configFor(standin, 'instagram'), clientSecret,
+    callbackUrl, expectedState: login.state }));
+  assert.equal(e.kind, 'personal_account');
+  assert.equal(e.retryable, false);
+});
+
+test('facebook: a person whose Pages have no Instagram account → no_linked_account', async () => {
+  const { login, callbackUrl } = await consent(standin, 'facebook', { account: 'fb_no_ig' });
+  const e = await rejection(ig.connectAccount({ config: configFor(standin, 'facebook'), clientSecret,
+    callbackUrl, expectedState: login.state, codeVerifier: login.codeVerifier }));
+  assert.equal(e.kind, 'no_linked_account');
+});
+
+test('a denied consent never reaches the exchange: oauth_denied', async () => {
+  const { login, callbackUrl } = await consent(standin, 'instagram', { decision: 'deny' });
+  const e = await rejection(ig.connectAccount({ config: configFor(standin, 'instagram'), clientSecret,
+    callbackUrl, expectedState: login.state }));
+  assert.equal(e.kind, 'oauth_denied');
+});
+
+test('missing code and callbackUrl names the field; a bad timeoutMs too', async () => {
+  const config = configFor(standin, 'instagram');
+  let e = await rejection(ig.connectAccount({ config, clientSecret }));
+  assert.deepEqual([e.kind, e.field], ['invalid_input', 'code']);
+  e = await rejection(ig.connectAccount({ config, clientSecret, code: 'c', timeoutMs: -1 }));
+  assert.deepEqual([e.kind, e.field], ['invalid_input', 'timeoutMs']);
+  e = await rejection(ig.connectAccount({ config, code: 'c' }));
+  assert.deepEqual([e.kind, e.field], ['invalid_input', 'clientSecret']);
+  e = await rejection(ig.connectAccount({ config: { ...config, endpoints: { graphBase: 'ftp://x' } }, clientSecret, code: 'c' }));
+  assert.deepEqual([e.kind, e.field], ['config', 'endpoints.graphBase']);
 });

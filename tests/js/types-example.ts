@@ -4,7 +4,10 @@
 import {
   createLogin, validateCallback, startLogin, completeLogin, connectAccount, InstagateError,
   type InstagateConfig, type CreatedLogin, type CompletedLogin, type ConnectedAccount,
-  type ErrorKind, type TokenKind,
+  exchangeCode, getLongLivedToken, refreshToken, getProfile, getPermissions, getFacebookPages,
+  resolveInstagramAccount, tokenStatus,
+  type ErrorKind, type TokenKind, type TokenRecord, type TokenStatus, type CodeExchange, type Profile,
+  type Permissions, type FacebookPages, type LinkedPage,
 } from 'instagate';
 
 const config: InstagateConfig = {
@@ -38,11 +41,27 @@ async function server(callbackUrl: string, expectedState: string, signal: AbortS
   const account: ConnectedAccount = await connectAccount({
     config, clientSecret: 's', callbackUrl, expectedState, timeoutMs: 10_000, signal,
   });
-  const kind: TokenKind = account.tokenKind;
-  const expires: string | null = account.expiresAt;
+  const kind: TokenKind = account.token.kind;
+  const expires: string | null = account.token.expiresAt;
   const fromCode = await connectAccount({ config, clientSecret: 's', code: 'c', codeVerifier: 'v' });
-  return `${account.igUserId} ${account.username} ${kind} ${expires ?? 'never'} ${fromCode.pageId ?? ''}`;
+  const pageId: string | undefined = fromCode.page?.pageId;
+
+  // Step by step, and the token's life afterwards.
+  const exchanged: CodeExchange = await exchangeCode({ config, clientSecret: 's', code: 'c', state: 'st' });
+  const long: TokenRecord = await getLongLivedToken({ config, clientSecret: 's', token: exchanged.token });
+  const status: TokenStatus = tokenStatus(long, { now: new Date(), refreshWhenDaysLeft: 20 });
+  const fresh = status.needsRefresh ? await refreshToken({ config, token: { ...long, issuedAt: Date.now() } }) : long;
+  const profile: Profile = await getProfile({ config, accessToken: fresh.accessToken, igUserId: '1784' });
+  const followers: number | null = profile.followersCount;
+  const { granted }: Permissions = await getPermissions({ config, accessToken: long.accessToken });
+  const pages: FacebookPages = await getFacebookPages({ config, accessToken: long.accessToken });
+  const page: LinkedPage = await resolveInstagramAccount({ config, accessToken: long.accessToken, igUserId: '1784' });
+  const pageToken: string | null = page.pageToken;
+  return [account.igUserId, kind, expires ?? 'never', pageId, followers, granted.length,
+    pages.pages.length, pages.truncated, pageToken, status.daysLeft].join(' ');
 }
+// @ts-expect-error a token record needs a kind
+tokenStatus({ accessToken: 'x', issuedAt: 0 });
 // @ts-expect-error connectAccount needs a code or a callback URL
 void connectAccount({ config, clientSecret: 's' });
 void server;

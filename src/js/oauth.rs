@@ -1,0 +1,360 @@
+//! The server-side OAuth calls, one JS function each: `exchangeCode`,
+//! `getLongLivedToken`, `refreshToken`, `getProfile`, `getPermissions`,
+//! `getFacebookPages`, `resolveInstagramAccount`, and `connectAccount`, which
+//! runs the whole sequence (`core::oauth::login::complete_login`).
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use super::config::config_field;
+use super::fetch::FetchTransport;
+use super::input::Obj;
+use super::output::finish;
+use super::server::client_secret;
+use super::token::{record_field, JsTokenRecord};
+use crate::core::config::{Config, Product};
+use crate::core::error::{Error, ErrorKind};
+use crate::core::oauth::callback::{
+    validate_callback, validate_callback_params, ValidatedCallback,
+};
+use crate::core::oauth::exchange::exchange_code as core_exchange_code;
+use crate::core::oauth::login::{complete_login, ConnectedAccount};
+use crate::core::oauth::long_lived::exchange_for_long_lived;
+use crate::core::oauth::pages::{fetch_linked_pages, pick_page, LinkedPage};
+use crate::core::oauth::permissions::fetch_permissions;
+use crate::core::oauth::profile::{fetch_profile, Profile};
+use crate::core::oauth::refresh::refresh_token as core_refresh_token;
+use crate::core::secret::{AccessToken, PkceVerifier};
+
+fn input_object(input: JsValue) -> Result<Obj, Error> {
+    Obj::required(input, "input", ErrorKind::InvalidInput)
+}
+
+/// The callback to exchange: `callbackUrl` checked here against
+/// `expectedState`, or a bare `code` whose state the browser already
+/// checked (`completeLogin` posts `{code, state, codeVerifier}` to the
+/// backend, which has no expected state of its own to compare with).
+fn callback_of(config: &Config, input: &Obj) -> Result<ValidatedCallback, Error> {
+    if let Some(url) = input.opt_string("callbackUrl")? {
+        let state = input
+            .opt_string("expectedState")?
+            .ok_or_else(|| input.error("expectedState", "is required with callbackUrl"))?;
+        return validate_callback(config, &url, &state);
+    }
+    let code = input
+        .opt_string("code")?
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| input.error("code", "or callbackUrl + expectedState is required"))?;
+    let state = input
+        .opt_string("state")?
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "checked-by-the-browser".to_owned());
+    let params = [
+        ("code".to_owned(), code),
+        ("state".to_owned(), state.clone()),
+    ];
+    validate_callback_params(&params, &state).map_err(|e| e.with_field("code"))
+}
+
+fn verifier_of(input: &Obj) -> Result<Option<PkceVerifier>, Error> {
+    Ok(input.opt_string("codeVerifier")?.map(PkceVerifier::new))
+}
+
+fn access_token_of(input: &Obj) -> Result<AccessToken, Error> {
+    let token = input.string("accessToken")?;
+    if token.is_empty() {
+        return Err(input.error("accessToken", "must not be empty"));
+    }
+    Ok(AccessToken::new(token))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsProfile {
+    ig_user_id: String,
+    app_scoped_id: Option<String>,
+    username: String,
+    name: Option<String>,
+    account_type: Option<String>,
+    profile_picture_url: Option<String>,
+    // Counts, not IDs: far below 2^53.
+    followers_count: Option<u64>,
+    follows_count: Option<u64>,
+    media_count: Option<u64>,
+}
+
+impl From<Profile> for JsProfile {
+    fn from(p: Profile) -> JsProfile {
+        JsProfile {
+            ig_user_id: p.ig_user_id,
+            app_scoped_id: p.app_scoped_id,
+            username: p.username,
+            name: p.name,
+            account_type: p.account_type,
+            profile_picture_url: p.profile_picture_url,
+            followers_count: p.followers_count,
+            follows_count: p.follows_count,
+            media_count: p.media_count,
+        }
+    }
+}
+
+// exchangeCode ---------------------------------------------------------------
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Exchanged {
+    token: JsTokenRecord,
+    user_id: Option<String>,
+    permissions: Option<Vec<String>>,
+}
+
+async fn exchange(input: JsValue) -> Result<Exchanged, Error> {
+    let input = input_object(input)?;
+    let config = config_field(&input)?;
+    let secret = client_secret(&input)?;
+    let transport = FetchTransport::from_input(&input)?;
+    let callback = callback_of(&config, &input)?;
+    let verifier = verifier_of(&input)?;
+    let out =
+        core_exchange_code(&transport, &config, &secret, &callback, verifier.as_ref()).await?;
+    Ok(Exchanged {
+        token: JsTokenRecord::from(&out.token),
+        user_id: out.user_id,
+        permissions: out.permissions,
+    })
+}
+
+/// `exchangeCode({config, clientSecret, code | callbackUrl + expectedState,
+/// codeVerifier?})` → `{token, userId, permissions}` (a short-lived token).
+#[wasm_bindgen(js_name = exchangeCode)]
+pub async fn exchange_code(input: JsValue) -> Result<JsValue, JsValue> {
+    finish(exchange(input).await)
+}
+
+// getLongLivedToken / refreshToken ----------------------------------------------
+
+async fn long_lived(input: JsValue) -> Result<JsTokenRecord, Error> {
+    let input = input_object(input)?;
+    let config = config_field(&input)?;
+    let secret = client_secret(&input)?;
+    let transport = FetchTransport::from_input(&input)?;
+    let short = record_field(&input, "token")?;
+    let long = exchange_for_long_lived(&transport, &config, &secret, &short).await?;
+    Ok(JsTokenRecord::from(&long))
+}
+
+/// `getLongLivedToken({config, clientSecret, token})` → the long-lived token record.
+#[wasm_bindgen(js_name = getLongLivedToken)]
+pub async fn get_long_lived_token(input: JsValue) -> Result<JsValue, JsValue> {
+    finish(long_lived(input).await)
+}
+
+async fn refresh(input: JsValue) -> Result<JsTokenRecord, Error> {
+    let input = input_object(input)?;
+    let config = config_field(&input)?;
+    let transport = FetchTransport::from_input(&input)?;
+    let token = record_field(&input, "token")?;
+    let fresh = core_refresh_token(&transport, &config, &token).await?;
+    Ok(JsTokenRecord::from(&fresh))
+}
+
+/// `refreshToken({config, token})` → the refreshed record (Instagram Login,
+/// long-lived tokens ≥ 24 h old and unexpired; the error says otherwise).
+#[wasm_bindgen(js_name = refreshToken)]
+pub async fn refresh_token(input: JsValue) -> Result<JsValue, JsValue> {
+    finish(refresh(input).await)
+}
+
+// getProfile / getPermissions ---------------------------------------------------
+
+async fn profile(input: JsValue) -> Result<JsProfile, Error> {
+    let input = input_object(input)?;
+    let config = config_field(&input)?;
+    let transport = FetchTransport::from_input(&input)?;
+    let token = access_token_of(&input)?;
+    let ig_user_id = input.opt_string("igUserId")?;
+    if config.product == Product::Facebook && ig_user_id.is_none() {
+        return Err(input.error(
+            "igUserId",
+            "is required with Facebook Login (the Page's instagram_business_account, see resolveInstagramAccount)",
+        ));
+    }
+    let profile = fetch_profile(&transport, &config, &token, ig_user_id.as_deref()).await?;
+    Ok(profile.into())
+}
+
+/// `getProfile({config, accessToken, igUserId?})` → the professional account.
+#[wasm_bindgen(js_name = getProfile)]
+pub async fn get_profile(input: JsValue) -> Result<JsValue, JsValue> {
+    finish(profile(input).await)
+}
+
+#[derive(Serialize)]
+struct JsPermissions {
+    granted: Vec<String>,
+    declined: Vec<String>,
+}
+
+async fn permissions(input: JsValue) -> Result<JsPermissions, Error> {
+    let input = input_object(input)?;
+    let config = config_field(&input)?;
+    let transport = FetchTransport::from_input(&input)?;
+    let token = access_token_of(&input)?;
+    let p = fetch_permissions(&transport, &config, &token).await?;
+    Ok(JsPermissions {
+        granted: p.granted,
+        declined: p.declined,
+    })
+}
+
+/// `getPermissions({config, accessToken})` → `{granted, declined}` (Facebook
+/// Login; Instagram Login lists them in `exchangeCode`'s `permissions`).
+#[wasm_bindgen(js_name = getPermissions)]
+pub async fn get_permissions(input: JsValue) -> Result<JsValue, JsValue> {
+    finish(permissions(input).await)
+}
+
+// getFacebookPages / resolveInstagramAccount -------------------------------------
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsLinkedPage {
+    page_id: String,
+    page_name: Option<String>,
+    page_token: Option<String>,
+    instagram: JsProfile,
+}
+
+impl From<LinkedPage> for JsLinkedPage {
+    fn from(p: LinkedPage) -> JsLinkedPage {
+        JsLinkedPage {
+            page_id: p.page_id,
+            page_name: p.page_name,
+            page_token: p.page_token.map(|t| t.expose_secret().to_owned()),
+            instagram: p.instagram.into(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsPages {
+    pages: Vec<JsLinkedPage>,
+    pages_seen: usize,
+    truncated: bool,
+}
+
+async fn pages_of(input: &Obj) -> Result<crate::core::oauth::pages::LinkedPages, Error> {
+    let config = config_field(input)?;
+    if config.product != Product::Facebook {
+        return Err(Error::config(
+            "product",
+            "Pages are Facebook Login's way to the Instagram account: use product \"facebook\"",
+        ));
+    }
+    let transport = FetchTransport::from_input(input)?;
+    let token = access_token_of(input)?;
+    fetch_linked_pages(&transport, &config, &token).await
+}
+
+async fn pages(input: JsValue) -> Result<JsPages, Error> {
+    let input = input_object(input)?;
+    let pages = pages_of(&input).await?;
+    Ok(JsPages {
+        pages: pages.linked.into_iter().map(JsLinkedPage::from).collect(),
+        pages_seen: pages.pages_seen,
+        truncated: pages.truncated,
+    })
+}
+
+/// `getFacebookPages({config, accessToken})` → the person's Pages linked to
+/// an Instagram account, each with its Page token and the account's profile.
+#[wasm_bindgen(js_name = getFacebookPages)]
+pub async fn get_facebook_pages(input: JsValue) -> Result<JsValue, JsValue> {
+    finish(pages(input).await)
+}
+
+async fn resolve(input: JsValue) -> Result<JsLinkedPage, Error> {
+    let input = input_object(input)?;
+    let wanted = input.opt_string("igUserId")?;
+    let pages = pages_of(&input).await?;
+    Ok(pick_page(pages, wanted.as_deref())?.into())
+}
+
+/// `resolveInstagramAccount({config, accessToken, igUserId?})` → the Page
+/// (with its token) linked to `igUserId`, or the only linked one.
+#[wasm_bindgen(js_name = resolveInstagramAccount)]
+pub async fn resolve_instagram_account(input: JsValue) -> Result<JsValue, JsValue> {
+    finish(resolve(input).await)
+}
+
+// connectAccount -----------------------------------------------------------------
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsConnectedPage {
+    page_id: String,
+    page_name: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsConnectedAccount {
+    ig_user_id: String,
+    username: String,
+    name: Option<String>,
+    account_type: Option<String>,
+    product: Product,
+    profile_picture_url: Option<String>,
+    followers_count: Option<u64>,
+    follows_count: Option<u64>,
+    media_count: Option<u64>,
+    token: JsTokenRecord,
+    granted_scopes: Vec<String>,
+    page: Option<JsConnectedPage>,
+    aliases: Vec<String>,
+}
+
+impl From<ConnectedAccount> for JsConnectedAccount {
+    fn from(a: ConnectedAccount) -> JsConnectedAccount {
+        JsConnectedAccount {
+            token: JsTokenRecord::from(&a.token),
+            ig_user_id: a.ig_user_id,
+            username: a.username,
+            name: a.name,
+            account_type: a.account_type,
+            product: a.product,
+            profile_picture_url: a.profile_picture_url,
+            followers_count: a.followers_count,
+            follows_count: a.follows_count,
+            media_count: a.media_count,
+            granted_scopes: a.granted_scopes,
+            page: a.page.map(|p| JsConnectedPage {
+                page_id: p.page_id,
+                page_name: p.page_name,
+            }),
+            aliases: a.aliases,
+        }
+    }
+}
+
+async fn connect(input: JsValue) -> Result<JsConnectedAccount, Error> {
+    let input = input_object(input)?;
+    let config = config_field(&input)?;
+    let secret = client_secret(&input)?;
+    let transport = FetchTransport::from_input(&input)?;
+    let callback = callback_of(&config, &input)?;
+    let verifier = verifier_of(&input)?;
+    let account =
+        complete_login(&transport, &config, &secret, &callback, verifier.as_ref()).await?;
+    Ok(account.into())
+}
+
+/// `connectAccount({config, clientSecret, code | callbackUrl + expectedState,
+/// codeVerifier?})`: code exchange, long-lived token, permissions check,
+/// profile and (Facebook Login) the Page, in as few round trips as Meta allows.
+#[wasm_bindgen(js_name = connectAccount)]
+pub async fn connect_account(input: JsValue) -> Result<JsValue, JsValue> {
+    finish(connect(input).await)
+}
