@@ -8,6 +8,8 @@ pub mod error;
 pub mod http;
 pub mod json;
 pub mod oauth;
+pub mod publish;
+pub mod retry;
 pub mod secret;
 pub mod time;
 pub mod token;

@@ -1,0 +1,407 @@
+//! The publishing calls as request builder + response processor pairs, with
+//! no I/O. Both login products publish the same way; only the host and the
+//! token differ (graph.instagram.com with the Instagram User token,
+//! graph.facebook.com with the Page token), and both come from the caller.
+//!
+//! The token travels as the `access_token` parameter (query for `GET`, form
+//! body for `POST`), which is what every reference page documents for both
+//! hosts. `Request`'s `Debug` never shows parameters.
+//!
+//! - create a container: `POST /{ig-user-id}/media`
+//!   (<https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/media>);
+//! - its status: `GET /{container-id}?fields=status_code,status`
+//!   (<https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-container>);
+//! - publish it: `POST /{ig-user-id}/media_publish` with `creation_id`
+//!   (<https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/media_publish>);
+//! - the permalink: `GET /{media-id}?fields=id,permalink`
+//!   (<https://developers.facebook.com/documentation/instagram-platform/reference/instagram-media>);
+//! - the newest media, to find a post whose publish answer was lost:
+//!   `GET /{ig-user-id}/media` (feed and reels) or `/stories`
+//!   (<https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/stories>).
+
+use serde::Deserialize;
+
+use crate::core::config::Config;
+use crate::core::error::{Error, ErrorKind, MetaError};
+use crate::core::http::{Request, Response};
+use crate::core::json::parse_success;
+use crate::core::publish::spec::{CarouselItem, MediaSpec, UserTag};
+use crate::core::secret::AccessToken;
+
+/// How many of the newest media are read when looking for a lost publish.
+pub const RECENT_MEDIA_LIMIT: &str = "25";
+
+/// Parameters of `POST /{ig-user-id}/media`, in order.
+pub type Params = Vec<(&'static str, String)>;
+
+/// `POST {graph}/{ig_user_id}/media` with `params`.
+pub fn create_container_request(
+    config: &Config,
+    token: &AccessToken,
+    ig_user_id: &str,
+    params: &Params,
+) -> Request {
+    let mut form: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    form.push(("access_token", token.expose_secret()));
+    Request::post_form(&config.graph_url(&format!("{ig_user_id}/media")), &form)
+}
+
+/// The container's parameters for `spec` (a carousel's `children` are the
+/// item containers already created).
+pub fn container_params(spec: &MediaSpec, children: &[String]) -> Params {
+    let mut p = Params::new();
+    match spec {
+        MediaSpec::Image(s) => {
+            p.push(("image_url", s.image_url.clone()));
+            opt(&mut p, "caption", &s.caption);
+            opt(&mut p, "alt_text", &s.alt_text);
+            tags(&mut p, &s.user_tags);
+            opt(&mut p, "location_id", &s.location_id);
+            collaborators(&mut p, &s.collaborators);
+        }
+        MediaSpec::Reel(s) => {
+            p.push(("media_type", "REELS".to_owned()));
+            p.push(("video_url", s.video_url.clone()));
+            opt(&mut p, "caption", &s.caption);
+            opt(&mut p, "cover_url", &s.cover_url);
+            if let Some(offset) = s.thumb_offset {
+                p.push(("thumb_offset", offset.to_string()));
+            }
+            if let Some(share) = s.share_to_feed {
+                p.push(("share_to_feed", share.to_string()));
+            }
+            opt(&mut p, "audio_name", &s.audio_name);
+            collaborators(&mut p, &s.collaborators);
+            opt(&mut p, "location_id", &s.location_id);
+            tags(&mut p, &s.user_tags);
+        }
+        MediaSpec::Carousel(s) => {
+            p.push(("media_type", "CAROUSEL".to_owned()));
+            // "A comma separated list of up to 10 container IDs" (Content Publishing guide).
+            p.push(("children", children.join(",")));
+            opt(&mut p, "caption", &s.caption);
+            opt(&mut p, "location_id", &s.location_id);
+            collaborators(&mut p, &s.collaborators);
+        }
+        MediaSpec::Story(s) => {
+            p.push(("media_type", "STORIES".to_owned()));
+            opt(&mut p, "image_url", &s.image_url);
+            opt(&mut p, "video_url", &s.video_url);
+            tags(&mut p, &s.user_tags);
+        }
+    }
+    p
+}
+
+/// A carousel item's container: `is_carousel_item=true` and the image, or
+/// `media_type=VIDEO` and the video (carousel items still use VIDEO; reels
+/// cannot be items).
+pub fn carousel_item_params(item: &CarouselItem) -> Params {
+    let mut p = Params::new();
+    match item {
+        CarouselItem::Image(i) => {
+            p.push(("is_carousel_item", "true".to_owned()));
+            p.push(("image_url", i.image_url.clone()));
+            opt(&mut p, "alt_text", &i.alt_text);
+            tags(&mut p, &i.user_tags);
+        }
+        CarouselItem::Video(v) => {
+            p.push(("is_carousel_item", "true".to_owned()));
+            p.push(("media_type", "VIDEO".to_owned()));
+            p.push(("video_url", v.video_url.clone()));
+            tags(&mut p, &v.user_tags);
+        }
+    }
+    p
+}
+
+fn opt(p: &mut Params, key: &'static str, value: &Option<String>) {
+    if let Some(v) = value {
+        p.push((key, v.clone()));
+    }
+}
+
+/// `user_tags` as the JSON array Meta documents:
+/// `[{"username":"…","x":0.5,"y":0.8}]` (coordinates only where given).
+fn tags(p: &mut Params, tags: &[UserTag]) {
+    if tags.is_empty() {
+        return;
+    }
+    let list: Vec<serde_json::Value> = tags
+        .iter()
+        .map(|t| {
+            let mut o = serde_json::Map::new();
+            o.insert("username".into(), t.username.clone().into());
+            if let (Some(x), Some(y)) = (t.x, t.y) {
+                o.insert("x".into(), x.into());
+                o.insert("y".into(), y.into());
+            }
+            serde_json::Value::Object(o)
+        })
+        .collect();
+    p.push(("user_tags", serde_json::Value::Array(list).to_string()));
+}
+
+/// `collaborators` as a JSON array of usernames.
+fn collaborators(p: &mut Params, names: &[String]) {
+    if !names.is_empty() {
+        p.push(("collaborators", serde_json::json!(names).to_string()));
+    }
+}
+
+#[derive(Deserialize)]
+struct Id {
+    #[serde(deserialize_with = "crate::core::json::id")]
+    id: String,
+}
+
+/// `{"id":"<container id>"}`.
+pub fn parse_created(response: &Response) -> Result<String, Error> {
+    parse_success::<Id>(response, "media container").map(|c| c.id)
+}
+
+/// `GET {graph}/{container_id}?fields=status_code,status`.
+pub fn container_status_request(
+    config: &Config,
+    token: &AccessToken,
+    container_id: &str,
+) -> Request {
+    Request::get(
+        &config.graph_url(container_id),
+        &[
+            ("fields", "status_code,status"),
+            ("access_token", token.expose_secret()),
+        ],
+    )
+}
+
+/// A container's `status_code`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusCode {
+    InProgress,
+    Finished,
+    Error,
+    Expired,
+    Published,
+}
+
+/// What a status read said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerStatus {
+    pub code: StatusCode,
+    /// The `status` text; "If status_code is ERROR, this value will be the
+    /// error subcode" (often inside a sentence).
+    pub status: Option<String>,
+}
+
+pub fn parse_container_status(response: &Response) -> Result<ContainerStatus, Error> {
+    #[derive(Deserialize)]
+    struct Body {
+        status_code: String,
+        #[serde(default)]
+        status: Option<String>,
+    }
+    let body: Body = parse_success(response, "container status")?;
+    let code = match body.status_code.as_str() {
+        "IN_PROGRESS" => StatusCode::InProgress,
+        "FINISHED" => StatusCode::Finished,
+        "ERROR" => StatusCode::Error,
+        "EXPIRED" => StatusCode::Expired,
+        "PUBLISHED" => StatusCode::Published,
+        _ => {
+            return Err(Error::unexpected(
+                response,
+                "container status (unknown status_code)",
+            ))
+        }
+    };
+    Ok(ContainerStatus {
+        code,
+        status: body.status,
+    })
+}
+
+impl ContainerStatus {
+    /// The `Media` error an ERROR or EXPIRED container ends the publish
+    /// with: Meta's status text, and the 2207xxx subcode it names.
+    pub fn to_error(&self) -> Error {
+        let detail = self.status.as_deref().unwrap_or("").trim();
+        let message = match self.code {
+            StatusCode::Expired => format!(
+                "the container expired: it was not published within 24 hours of its creation ({})",
+                if detail.is_empty() { "EXPIRED" } else { detail }
+            ),
+            _ => format!(
+                "Instagram could not process the media ({})",
+                if detail.is_empty() { "ERROR" } else { detail }
+            ),
+        };
+        let mut error = Error::new(ErrorKind::Media, message);
+        if let Some(subcode) = subcode_in(detail) {
+            error = error.with_meta(MetaError {
+                subcode: Some(subcode),
+                ..MetaError::default()
+            });
+        }
+        error
+    }
+}
+
+/// The first 2207xxx number in a status text.
+fn subcode_in(text: &str) -> Option<i64> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 7 && w.starts_with("2207"))
+        .and_then(|w| w.parse().ok())
+}
+
+/// `POST {graph}/{ig_user_id}/media_publish` with `creation_id`.
+pub fn media_publish_request(
+    config: &Config,
+    token: &AccessToken,
+    ig_user_id: &str,
+    container_id: &str,
+) -> Request {
+    Request::post_form(
+        &config.graph_url(&format!("{ig_user_id}/media_publish")),
+        &[
+            ("creation_id", container_id),
+            ("access_token", token.expose_secret()),
+        ],
+    )
+}
+
+/// `{"id":"<media id>"}`.
+pub fn parse_published(response: &Response) -> Result<String, Error> {
+    parse_success::<Id>(response, "media_publish").map(|m| m.id)
+}
+
+/// `GET {graph}/{media_id}?fields=id,permalink`.
+pub fn permalink_request(config: &Config, token: &AccessToken, media_id: &str) -> Request {
+    Request::get(
+        &config.graph_url(media_id),
+        &[
+            ("fields", "id,permalink"),
+            ("access_token", token.expose_secret()),
+        ],
+    )
+}
+
+/// The permalink (`None` when Meta leaves it out).
+pub fn parse_permalink(response: &Response) -> Result<Option<String>, Error> {
+    #[derive(Deserialize)]
+    struct Media {
+        #[serde(rename = "id", deserialize_with = "crate::core::json::id")]
+        _id: String,
+        #[serde(default)]
+        permalink: Option<String>,
+    }
+    parse_success::<Media>(response, "media").map(|m| m.permalink)
+}
+
+/// `GET {graph}/{ig_user_id}/media` (or `/stories`) with the fields needed
+/// to recognise a post: the newest first.
+pub fn recent_media_request(
+    config: &Config,
+    token: &AccessToken,
+    ig_user_id: &str,
+    stories: bool,
+) -> Request {
+    let edge = if stories { "stories" } else { "media" };
+    Request::get(
+        &config.graph_url(&format!("{ig_user_id}/{edge}")),
+        &[
+            (
+                "fields",
+                "id,permalink,timestamp,caption,media_type,media_product_type",
+            ),
+            ("limit", RECENT_MEDIA_LIMIT),
+            ("access_token", token.expose_secret()),
+        ],
+    )
+}
+
+/// One of the account's recent media.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct RecentMedia {
+    #[serde(deserialize_with = "crate::core::json::id")]
+    pub id: String,
+    #[serde(default)]
+    pub permalink: Option<String>,
+    /// Graph time, e.g. `2026-11-22T10:15:30+0000`.
+    #[serde(default)]
+    pub timestamp: Option<String>,
+    #[serde(default)]
+    pub caption: Option<String>,
+    #[serde(default)]
+    pub media_type: Option<String>,
+    #[serde(default)]
+    pub media_product_type: Option<String>,
+}
+
+pub fn parse_recent_media(response: &Response) -> Result<Vec<RecentMedia>, Error> {
+    #[derive(Deserialize)]
+    struct List {
+        data: Vec<RecentMedia>,
+    }
+    parse_success::<List>(response, "recent media").map(|l| l.data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes_and_error_texts() {
+        let s = parse_container_status(&Response::new(
+            200,
+            r#"{"status_code":"ERROR","status":"Error: Media upload has failed with error code 2207052","id":"1"}"#,
+        ))
+        .unwrap();
+        assert_eq!(s.code, StatusCode::Error);
+        let e = s.to_error();
+        assert_eq!(e.kind, ErrorKind::Media);
+        assert_eq!(e.subcode(), Some(2_207_052));
+        assert!(e.message.contains("2207052"), "{}", e.message);
+
+        let s =
+            parse_container_status(&Response::new(200, r#"{"status_code":"EXPIRED"}"#)).unwrap();
+        let e = s.to_error();
+        assert!(e.message.contains("24 hours"), "{}", e.message);
+        assert_eq!(e.subcode(), None);
+
+        let e =
+            parse_container_status(&Response::new(200, r#"{"status_code":"WEIRD"}"#)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::UnexpectedResponse);
+        for body in [
+            "",
+            "<html>",
+            r#"{"status_code":"#,
+            r#"{"status":"x"}"#,
+            "null",
+            "[]",
+        ] {
+            let e = parse_container_status(&Response::new(200, body)).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::UnexpectedResponse, "{body}");
+        }
+    }
+
+    #[test]
+    fn subcodes_in_status_texts() {
+        assert_eq!(subcode_in("2207026"), Some(2_207_026));
+        assert_eq!(
+            subcode_in("Error: code 22070261 or 2207001."),
+            Some(2_207_001)
+        );
+        assert_eq!(subcode_in("In Progress"), None);
+    }
+
+    #[test]
+    fn ids_must_be_exact() {
+        assert_eq!(
+            parse_created(&Response::new(200, r#"{"id":17900000000000001}"#)).unwrap(),
+            "17900000000000001"
+        );
+        assert!(parse_created(&Response::new(200, r#"{"id":"../x"}"#)).is_err());
+        assert!(parse_published(&Response::new(200, r#"{"id":1.79e16}"#)).is_err());
+    }
+}

@@ -1,0 +1,418 @@
+//! Reading a [`MediaSpec`] from JSON a caller gave (a JavaScript object, a
+//! Worker request body), field by field, so that every error names the path
+//! of the value at fault (`items[3].videoUrl must be a string`). Unknown
+//! fields are refused: a typo such as `alt_text` for `altText` would
+//! otherwise be dropped without a word. The result is then validated.
+//!
+//! (Saved jobs are read back with the derived `Deserialize`; this reader is
+//! for input from outside.)
+
+use serde_json::{Map, Value};
+
+use crate::core::error::Error;
+use crate::core::publish::spec::{
+    CarouselImage, CarouselItem, CarouselSpec, CarouselVideo, ImageSpec, MediaSpec, ReelSpec,
+    StorySpec, UserTag,
+};
+
+const IMAGE_FIELDS: &[&str] = &[
+    "imageUrl",
+    "caption",
+    "altText",
+    "userTags",
+    "locationId",
+    "collaborators",
+];
+const REEL_FIELDS: &[&str] = &[
+    "videoUrl",
+    "caption",
+    "coverUrl",
+    "thumbOffset",
+    "shareToFeed",
+    "audioName",
+    "collaborators",
+    "locationId",
+    "userTags",
+];
+const CAROUSEL_FIELDS: &[&str] = &["items", "caption", "locationId", "collaborators"];
+const STORY_FIELDS: &[&str] = &["imageUrl", "videoUrl", "userTags"];
+
+impl MediaSpec {
+    /// Reads and validates `{"type": "image" | "reel" | "carousel" | "story", ...}`.
+    pub fn from_json(value: &Value) -> Result<MediaSpec, Error> {
+        let obj = Fields::new(value, "")?;
+        let Some(type_value) = obj.get("type") else {
+            return Err(Error::invalid_input(
+                "type",
+                "type is required: \"image\", \"reel\", \"carousel\" or \"story\"",
+            ));
+        };
+        let Some(type_name) = type_value.as_str() else {
+            return Err(Error::invalid_input("type", "type must be a string"));
+        };
+        MediaSpec::from_fields(type_name, value, &["type"])
+    }
+
+    /// [`MediaSpec::from_json`] of a JSON text.
+    pub fn from_json_str(text: &str) -> Result<MediaSpec, Error> {
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            Error::invalid_input("spec", format!("the media spec is not valid JSON ({e})"))
+        })?;
+        MediaSpec::from_json(&value)
+    }
+
+    /// Reads the fields of a `type_name` spec from `value`, skipping the
+    /// keys in `ignore` (e.g. the `config` and `accessToken` that share a
+    /// JavaScript input object with the spec), and validates it.
+    pub fn from_fields(
+        type_name: &str,
+        value: &Value,
+        ignore: &[&str],
+    ) -> Result<MediaSpec, Error> {
+        let obj = Fields::new(value, "")?;
+        let spec = match type_name {
+            "image" => {
+                obj.only(IMAGE_FIELDS, ignore)?;
+                MediaSpec::Image(ImageSpec {
+                    image_url: obj.string("imageUrl")?,
+                    caption: obj.opt_string("caption")?,
+                    alt_text: obj.opt_string("altText")?,
+                    user_tags: obj.user_tags("userTags")?,
+                    location_id: obj.opt_string("locationId")?,
+                    collaborators: obj.strings("collaborators")?,
+                })
+            }
+            "reel" => {
+                obj.only(REEL_FIELDS, ignore)?;
+                MediaSpec::Reel(ReelSpec {
+                    video_url: obj.string("videoUrl")?,
+                    caption: obj.opt_string("caption")?,
+                    cover_url: obj.opt_string("coverUrl")?,
+                    thumb_offset: obj.opt_u64("thumbOffset")?,
+                    share_to_feed: obj.opt_bool("shareToFeed")?,
+                    audio_name: obj.opt_string("audioName")?,
+                    collaborators: obj.strings("collaborators")?,
+                    location_id: obj.opt_string("locationId")?,
+                    user_tags: obj.user_tags("userTags")?,
+                })
+            }
+            "carousel" => {
+                obj.only(CAROUSEL_FIELDS, ignore)?;
+                MediaSpec::Carousel(CarouselSpec {
+                    items: obj.items("items")?,
+                    caption: obj.opt_string("caption")?,
+                    location_id: obj.opt_string("locationId")?,
+                    collaborators: obj.strings("collaborators")?,
+                })
+            }
+            "story" => {
+                obj.only(STORY_FIELDS, ignore)?;
+                MediaSpec::Story(StorySpec {
+                    image_url: obj.opt_string("imageUrl")?,
+                    video_url: obj.opt_string("videoUrl")?,
+                    user_tags: obj.user_tags("userTags")?,
+                })
+            }
+            "video" => {
+                return Err(Error::invalid_input(
+                    "type",
+                    "single feed videos are published as reels (Instagram retired media_type VIDEO for single posts): use type \"reel\", with shareToFeed: true to keep it in the feed grid",
+                ))
+            }
+            other => {
+                return Err(Error::invalid_input(
+                    "type",
+                    format!("type {other:?} is not one of \"image\", \"reel\", \"carousel\", \"story\""),
+                ))
+            }
+        };
+        spec.validate()?;
+        Ok(spec)
+    }
+}
+
+/// A JSON object being read; `path` prefixes field names in errors.
+struct Fields<'a> {
+    map: &'a Map<String, Value>,
+    path: String,
+}
+
+impl<'a> Fields<'a> {
+    fn new(value: &'a Value, path: &str) -> Result<Fields<'a>, Error> {
+        match value.as_object() {
+            Some(map) => Ok(Fields {
+                map,
+                path: path.to_owned(),
+            }),
+            None => {
+                let name = path.trim_end_matches('.');
+                let name = if name.is_empty() { "spec" } else { name };
+                Err(Error::invalid_input(
+                    name,
+                    format!("{name} must be an object"),
+                ))
+            }
+        }
+    }
+
+    fn name(&self, key: &str) -> String {
+        format!("{}{key}", self.path)
+    }
+
+    fn error(&self, key: &str, what: &str) -> Error {
+        let field = self.name(key);
+        Error::invalid_input(&field, format!("{field} {what}"))
+    }
+
+    /// Refuses keys outside `allowed` and `ignore`.
+    fn only(&self, allowed: &[&str], ignore: &[&str]) -> Result<(), Error> {
+        match self
+            .map
+            .keys()
+            .find(|k| !allowed.contains(&k.as_str()) && !ignore.contains(&k.as_str()))
+        {
+            Some(key) => Err(self.error(
+                key,
+                &format!(
+                    "is not a field here (expected one of {})",
+                    allowed.join(", ")
+                ),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// The value, or `None` when missing or `null`.
+    fn get(&self, key: &str) -> Option<&'a Value> {
+        self.map.get(key).filter(|v| !v.is_null())
+    }
+
+    fn opt_string(&self, key: &str) -> Result<Option<String>, Error> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(self.error(key, "must be a string")),
+        }
+    }
+
+    fn string(&self, key: &str) -> Result<String, Error> {
+        self.opt_string(key)?
+            .ok_or_else(|| self.error(key, "is required"))
+    }
+
+    fn opt_bool(&self, key: &str) -> Result<Option<bool>, Error> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(self.error(key, "must be true or false")),
+        }
+    }
+
+    fn opt_u64(&self, key: &str) -> Result<Option<u64>, Error> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => match v.as_u64() {
+                Some(n) => Ok(Some(n)),
+                // A JavaScript number arrives as 1500.0 when it went through a float.
+                None => match v.as_f64() {
+                    Some(f) if f >= 0.0 && f.fract() == 0.0 && f < 9.0e15 => Ok(Some(f as u64)),
+                    _ => Err(self.error(key, "must be a whole number ≥ 0")),
+                },
+            },
+        }
+    }
+
+    fn opt_f64(&self, key: &str) -> Result<Option<f64>, Error> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => v
+                .as_f64()
+                .map(Some)
+                .ok_or_else(|| self.error(key, "must be a number")),
+        }
+    }
+
+    fn array(&self, key: &str) -> Result<&'a [Value], Error> {
+        match self.get(key) {
+            None => Ok(&[]),
+            Some(Value::Array(items)) => Ok(items),
+            Some(_) => Err(self.error(key, "must be an array")),
+        }
+    }
+
+    fn strings(&self, key: &str) -> Result<Vec<String>, Error> {
+        self.array(key)?
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                v.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| self.error(&format!("{key}[{i}]"), "must be a string"))
+            })
+            .collect()
+    }
+
+    fn user_tags(&self, key: &str) -> Result<Vec<UserTag>, Error> {
+        let mut tags = Vec::new();
+        for (i, value) in self.array(key)?.iter().enumerate() {
+            let tag = Fields::new(value, &format!("{}[{i}].", self.name(key)))?;
+            tag.only(&["username", "x", "y"], &[])?;
+            tags.push(UserTag {
+                username: tag.string("username")?,
+                x: tag.opt_f64("x")?,
+                y: tag.opt_f64("y")?,
+            });
+        }
+        Ok(tags)
+    }
+
+    fn items(&self, key: &str) -> Result<Vec<CarouselItem>, Error> {
+        let mut items = Vec::new();
+        for (i, value) in self.array(key)?.iter().enumerate() {
+            let item = Fields::new(value, &format!("{}[{i}].", self.name(key)))?;
+            let parsed = match (item.get("imageUrl"), item.get("videoUrl")) {
+                (Some(_), None) => {
+                    item.only(&["imageUrl", "altText", "userTags"], &[])?;
+                    CarouselItem::Image(CarouselImage {
+                        image_url: item.string("imageUrl")?,
+                        alt_text: item.opt_string("altText")?,
+                        user_tags: item.user_tags("userTags")?,
+                    })
+                }
+                (None, Some(_)) => {
+                    item.only(&["videoUrl", "userTags"], &[])?;
+                    CarouselItem::Video(CarouselVideo {
+                        video_url: item.string("videoUrl")?,
+                        user_tags: item.user_tags("userTags")?,
+                    })
+                }
+                (Some(_), Some(_)) => {
+                    return Err(item.error(
+                        "videoUrl",
+                        "cannot be given with imageUrl: an item is one image or one video",
+                    ))
+                }
+                (None, None) => return Err(item.error("imageUrl", "or videoUrl is required")),
+            };
+            items.push(parsed);
+        }
+        Ok(items)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn field(value: Value) -> String {
+        let e = MediaSpec::from_json(&value).unwrap_err();
+        assert_eq!(e.kind, crate::core::error::ErrorKind::InvalidInput, "{e:?}");
+        e.field.unwrap_or_default()
+    }
+
+    #[test]
+    fn reads_every_kind() {
+        let spec = MediaSpec::from_json(&json!({
+            "type": "carousel",
+            "items": [
+                {"imageUrl": "https://c/a.jpg", "altText": "a", "userTags": [{"username": "bob", "x": 0.5, "y": 1}]},
+                {"videoUrl": "https://c/b.mp4", "userTags": [{"username": "amy"}]}
+            ],
+            "caption": "two #things",
+            "locationId": "110",
+            "collaborators": ["amy"],
+        }))
+        .unwrap();
+        assert_eq!(spec.carousel_items().len(), 2);
+        let reel = MediaSpec::from_json(
+            &json!({"type":"reel","videoUrl":"https://c/v.mp4","thumbOffset":1500.0}),
+        )
+        .unwrap();
+        let MediaSpec::Reel(r) = reel else { panic!() };
+        assert_eq!(r.thumb_offset, Some(1500));
+        assert!(MediaSpec::from_json(
+            &json!({"type":"story","videoUrl":"https://c/v.mp4","userTags":null})
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn errors_name_the_path() {
+        assert_eq!(field(json!("image")), "spec");
+        assert_eq!(field(json!({})), "type");
+        assert_eq!(field(json!({"type": 3})), "type");
+        assert_eq!(field(json!({"type": "gif"})), "type");
+        assert_eq!(
+            field(json!({"type": "video", "videoUrl": "https://c/v.mp4"})),
+            "type"
+        );
+        assert_eq!(field(json!({"type": "image"})), "imageUrl");
+        assert_eq!(field(json!({"type": "image", "imageUrl": 5})), "imageUrl");
+        assert_eq!(
+            field(json!({"type": "image", "imageUrl": "https://c/a.jpg", "alt_text": "x"})),
+            "alt_text"
+        );
+        assert_eq!(
+            field(json!({"type": "reel", "videoUrl": "https://c/v.mp4", "thumbOffset": -1})),
+            "thumbOffset"
+        );
+        assert_eq!(
+            field(json!({"type": "reel", "videoUrl": "https://c/v.mp4", "shareToFeed": "yes"})),
+            "shareToFeed"
+        );
+        assert_eq!(
+            field(json!({"type": "carousel", "items": {"imageUrl": "https://c/a.jpg"}})),
+            "items"
+        );
+        let items = json!([{"imageUrl": "https://c/a.jpg"}, {"imageUrl": "https://c/b.jpg"}, {"imageUrl": "https://c/c.jpg"}, {"videoUrl": 7}]);
+        assert_eq!(
+            field(json!({"type": "carousel", "items": items})),
+            "items[3].videoUrl"
+        );
+        let items = json!([{"imageUrl": "https://c/a.jpg"}, {}]);
+        assert_eq!(
+            field(json!({"type": "carousel", "items": items})),
+            "items[1].imageUrl"
+        );
+        let items = json!([{"imageUrl": "https://c/a.jpg"}, {"videoUrl": "https://c/b.mp4", "altText": "no"}]);
+        assert_eq!(
+            field(json!({"type": "carousel", "items": items})),
+            "items[1].altText"
+        );
+        let items = json!([{"imageUrl": "https://c/a.jpg"}, "https://c/b.jpg"]);
+        assert_eq!(
+            field(json!({"type": "carousel", "items": items})),
+            "items[1]"
+        );
+        assert_eq!(
+            field(
+                json!({"type": "image", "imageUrl": "https://c/a.jpg", "userTags": [{"username": "a", "x": "0.5", "y": 0.5}]})
+            ),
+            "userTags[0].x"
+        );
+        assert_eq!(
+            field(
+                json!({"type": "image", "imageUrl": "https://c/a.jpg", "collaborators": ["a", 2]})
+            ),
+            "collaborators[1]"
+        );
+    }
+
+    #[test]
+    fn ignored_keys_are_skipped_for_javascript_inputs() {
+        let input = json!({"config": {}, "accessToken": "t", "imageUrl": "https://c/a.jpg"});
+        assert!(MediaSpec::from_fields("image", &input, &["config", "accessToken"]).is_ok());
+        let e = MediaSpec::from_fields("image", &input, &["config"]).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("accessToken"));
+    }
+
+    #[test]
+    fn text_input() {
+        assert!(
+            MediaSpec::from_json_str(r#"{"type":"image","imageUrl":"https://c/a.jpg"}"#).is_ok()
+        );
+        let e = MediaSpec::from_json_str(r#"{"type":"image","imageUrl":"#).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("spec"));
+    }
+}

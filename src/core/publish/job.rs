@@ -1,0 +1,901 @@
+//! A publish as an explicit, serializable state machine. [`PublishJob::step`]
+//! makes at most one call to Meta and moves on, so a Worker can save the job
+//! (JSON, camelCase) after every step and resume it in another invocation,
+//! even after a crash. The access token is never part of the job: it is
+//! passed to each step.
+//!
+//! ```text
+//! [CheckingQuota] → CreatingChildren (carousels, one item per step) → CreatingContainer
+//!   → Processing (status_code polls) → Publishing → FetchingPermalink → Done
+//!                                          ↘ RecoveringMedia ↗
+//! any phase → Failed (a permanent error, or transient ones past the retry bound)
+//! ```
+//! (<https://developers.facebook.com/documentation/instagram-platform/content-publishing>)
+//!
+//! # Never twice
+//! `media_publish` is the one call that must not be repeated blindly. The
+//! `Publishing` phase has a flag, `armed`, that is never serialized:
+//! - the step that sees the container FINISHED moves to `Publishing` armed,
+//!   and returns; the caller saves the job (without the flag);
+//! - the next step of the *same* in-memory job sends `media_publish`;
+//! - a `Publishing` job without the flag (loaded from storage after a crash,
+//!   or after an answer that did not say what happened: transport error,
+//!   timeout, lost answer, 5xx, throttling, an unexpected body) first reads
+//!   the container's `status_code`: PUBLISHED means done (the media is then
+//!   found among the account's newest media, `recover.rs`), FINISHED means
+//!   the publish did not happen and may be sent again (at most
+//!   `max_publish_attempts` sends in all), IN_PROGRESS means not ready yet.
+//!
+//! This is the check Meta's troubleshooting section describes for a
+//! `media_publish` that "does not return the published media ID". Answers
+//! that certainly refused the publish (invalid token, missing permission,
+//! publishing limit, expired or unknown container) fail the job at once;
+//! "not ready" (9007 / 2207027) goes back to polling.
+//!
+//! When the outcome of a publish cannot be confirmed (the status reads keep
+//! failing), `step` returns `Err` and leaves the job in `Publishing`: the
+//! job is never marked failed while its post might exist.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::config::Config;
+use crate::core::error::{Error, ErrorKind};
+use crate::core::http::{Request, Response, Transport};
+use crate::core::publish::calls::{
+    carousel_item_params, container_params, container_status_request, create_container_request,
+    media_publish_request, parse_container_status, parse_created, parse_permalink, parse_published,
+    parse_recent_media, permalink_request, recent_media_request, StatusCode,
+};
+use crate::core::publish::poll::PollPolicy;
+use crate::core::publish::quota::{parse_quota, quota_request, PublishingQuota};
+use crate::core::publish::recover::find_published;
+use crate::core::publish::spec::MediaSpec;
+use crate::core::retry::{is_transient, random_u64, CallKind, RetryDecision, RetryPolicy};
+use crate::core::secret::AccessToken;
+use crate::core::time::Timestamp;
+
+/// How a publish behaves; saved with the job so a resumed job keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PublishOptions {
+    /// Read the publishing quota first and refuse when it is used up.
+    pub check_quota: bool,
+    /// Calls this publish may make in all (every create, status read,
+    /// publish, permalink and quota read counts). Past it, `step` returns a
+    /// `Timeout` error and the job stays resumable (`grant_calls`).
+    pub max_calls: u32,
+    /// `media_publish` sends in all, each one only after the container's
+    /// status said the previous one did not take effect.
+    pub max_publish_attempts: u32,
+    /// After a `media_publish` with an unknown outcome, wait this long (or
+    /// Meta's `Retry-After`, if longer) before the status decides.
+    pub publish_settle_ms: u64,
+    pub poll: PollPolicy,
+    pub retry: RetryPolicy,
+}
+
+impl Default for PublishOptions {
+    fn default() -> PublishOptions {
+        PublishOptions {
+            check_quota: false,
+            max_calls: 100,
+            max_publish_attempts: 3,
+            publish_settle_ms: 5_000,
+            poll: PollPolicy::default(),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+impl PublishOptions {
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.max_calls == 0 {
+            return Err(Error::invalid_input(
+                "maxCalls",
+                "maxCalls must be at least 1",
+            ));
+        }
+        if self.max_publish_attempts == 0 {
+            return Err(Error::invalid_input(
+                "maxPublishAttempts",
+                "maxPublishAttempts must be at least 1",
+            ));
+        }
+        if self.retry.max_attempts == 0 {
+            return Err(Error::invalid_input(
+                "retry.maxAttempts",
+                "retry.maxAttempts must be at least 1",
+            ));
+        }
+        self.poll.validate()
+    }
+}
+
+/// The result of a publish.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Published {
+    /// The new media's ID. `None` only when the publish answer was lost and
+    /// the media could not be told apart among the account's newest media;
+    /// the post exists all the same (its container is PUBLISHED).
+    pub media_id: Option<String>,
+    pub permalink: Option<String>,
+    pub container_id: String,
+}
+
+/// Where a publish is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "step",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum Phase {
+    /// Reading the publishing quota (when asked).
+    CheckingQuota,
+    /// Creating carousel item containers; `done` holds those created.
+    CreatingChildren {
+        done: Vec<String>,
+    },
+    /// Creating the container (a carousel's with its `children`).
+    CreatingContainer {
+        #[serde(default)]
+        children: Vec<String>,
+    },
+    /// Waiting for `status_code` FINISHED; `polls` reads so far.
+    Processing {
+        container_id: String,
+        polls: u32,
+    },
+    /// Publishing the container. Saved, this phase means "a `media_publish`
+    /// may have been sent": the status is read before anything is sent.
+    Publishing {
+        container_id: String,
+        /// The last `media_publish` error, when a send failed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_error: Option<Error>,
+        /// Send now: set only in memory, right after the status said
+        /// FINISHED and the job had a chance to be saved.
+        #[serde(skip)]
+        armed: bool,
+    },
+    /// Published, but the media ID never arrived: looking it up.
+    RecoveringMedia {
+        container_id: String,
+    },
+    /// Published; reading the permalink.
+    FetchingPermalink {
+        container_id: String,
+        media_id: String,
+    },
+    Done {
+        published: Published,
+    },
+    Failed {
+        error: Error,
+    },
+}
+
+impl Phase {
+    /// The phase's name as it appears in JSON (`"processing"`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Phase::CheckingQuota => "checkingQuota",
+            Phase::CreatingChildren { .. } => "creatingChildren",
+            Phase::CreatingContainer { .. } => "creatingContainer",
+            Phase::Processing { .. } => "processing",
+            Phase::Publishing { .. } => "publishing",
+            Phase::RecoveringMedia { .. } => "recoveringMedia",
+            Phase::FetchingPermalink { .. } => "fetchingPermalink",
+            Phase::Done { .. } => "done",
+            Phase::Failed { .. } => "failed",
+        }
+    }
+}
+
+/// Something worth telling the user while a publish runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Progress {
+    QuotaChecked {
+        quota: PublishingQuota,
+    },
+    /// Carousel item `index` (of `count`) has its container.
+    ChildCreated {
+        index: usize,
+        count: usize,
+        container_id: String,
+    },
+    /// The container exists; Instagram is processing the media.
+    Created {
+        container_id: String,
+    },
+    /// A status read found the container still processing (or FINISHED).
+    Processing {
+        container_id: String,
+        elapsed: Duration,
+        checks: u32,
+    },
+    /// The post exists (`media_id` is `None` until a lost answer's media is found).
+    Published {
+        container_id: String,
+        media_id: Option<String>,
+    },
+    /// A call failed and will be tried again after `wait`.
+    Retrying {
+        wait: Duration,
+        error: Error,
+    },
+}
+
+/// What a step achieved.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StepOutcome {
+    /// More to do: save the job, then step again at `next_at` (which may be now).
+    Continue {
+        next_at: Timestamp,
+        progress: Option<Progress>,
+    },
+    /// Published.
+    Done(Published),
+    /// Failed for good; nothing was published.
+    Failed(Error),
+}
+
+/// One publish, resumable.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishJob {
+    pub ig_user_id: String,
+    pub spec: MediaSpec,
+    pub options: PublishOptions,
+    pub phase: Phase,
+    pub created_at: Timestamp,
+    /// When the first container was created (processing time counts from here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processing_since: Option<Timestamp>,
+    /// Calls made so far (against `options.max_calls`).
+    #[serde(default)]
+    pub calls: u32,
+    /// `media_publish` sends so far.
+    #[serde(default)]
+    pub publish_attempts: u32,
+    /// When the first `media_publish` was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_publish_at: Option<Timestamp>,
+    /// No call before this (polling schedule, backoff, `Retry-After`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_step_at: Option<Timestamp>,
+    /// Failed attempts of the current call, and since when.
+    #[serde(default)]
+    pub failures: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<Timestamp>,
+}
+
+/// What a step does when a call fails and will not be retried.
+enum GiveUp {
+    /// Fail the job with the error (nothing can have been published).
+    Fail,
+    /// Return the error and keep the job as it is: a publish may exist.
+    Resumable,
+    /// The post exists: finish without what could not be read.
+    Finish(Published),
+}
+
+/// An IG user ID as Meta gives it: decimal digits.
+pub fn check_ig_user_id(ig_user_id: &str) -> Result<(), Error> {
+    if ig_user_id.is_empty() || !ig_user_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::invalid_input(
+            "igUserId",
+            "igUserId must be the Instagram professional account's numeric ID",
+        ));
+    }
+    Ok(())
+}
+
+impl PublishJob {
+    /// A new job for `spec` on the account `ig_user_id`, validated; no call yet.
+    pub fn new(
+        ig_user_id: &str,
+        spec: MediaSpec,
+        options: PublishOptions,
+        now: Timestamp,
+    ) -> Result<PublishJob, Error> {
+        check_ig_user_id(ig_user_id)?;
+        spec.validate()?;
+        options.validate()?;
+        let phase = if options.check_quota {
+            Phase::CheckingQuota
+        } else {
+            creation_phase(&spec)
+        };
+        Ok(PublishJob {
+            ig_user_id: ig_user_id.to_owned(),
+            spec,
+            options,
+            phase,
+            created_at: now,
+            processing_since: None,
+            calls: 0,
+            publish_attempts: 0,
+            first_publish_at: None,
+            next_step_at: None,
+            failures: 0,
+            failing_since: None,
+        })
+    }
+
+    /// A saved job (`serde_json::to_string` of a `PublishJob`), checked again.
+    pub fn from_json(text: &str) -> Result<PublishJob, Error> {
+        let job: PublishJob = serde_json::from_str(text)
+            .map_err(|e| Error::invalid_input("job", format!("not a saved publish job ({e})")))?;
+        check_ig_user_id(&job.ig_user_id)?;
+        job.spec.validate()?;
+        job.options.validate()?;
+        Ok(job)
+    }
+
+    pub fn to_json(&self) -> String {
+        // A job holds only strings, numbers and booleans: this cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    pub fn is_finished(&self) -> bool {
+        matches!(self.phase, Phase::Done { .. } | Phase::Failed { .. })
+    }
+
+    /// Allows `extra` more calls (after a budget error).
+    pub fn grant_calls(&mut self, extra: u32) {
+        self.options.max_calls = self.options.max_calls.saturating_add(extra);
+    }
+
+    /// Makes at most one call to Meta and moves the job on. `Err` means the
+    /// step could not make progress but the job is intact and can be
+    /// stepped again later (call budget used up; a publish whose outcome
+    /// could not be confirmed yet); a failed publish is `Ok(Failed)`.
+    pub async fn step<T: Transport>(
+        &mut self,
+        transport: &T,
+        config: &Config,
+        token: &AccessToken,
+    ) -> Result<StepOutcome, Error> {
+        match &self.phase {
+            Phase::Done { published } => return Ok(StepOutcome::Done(published.clone())),
+            Phase::Failed { error } => return Ok(StepOutcome::Failed(error.clone())),
+            _ => {}
+        }
+        let now = transport.now();
+        if let Some(at) = self.next_step_at.filter(|at| *at > now) {
+            return Ok(StepOutcome::Continue {
+                next_at: at,
+                progress: None,
+            });
+        }
+        if self.calls >= self.options.max_calls {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "the publish used its budget of {} calls while {}; the job is intact: grant more calls and step it again",
+                    self.options.max_calls,
+                    self.phase.name()
+                ),
+            ));
+        }
+        let call = Call {
+            transport,
+            config,
+            token,
+        };
+        match self.phase.clone() {
+            Phase::CheckingQuota => self.check_quota(&call).await,
+            Phase::CreatingChildren { done } => self.create_child(&call, done).await,
+            Phase::CreatingContainer { children } => self.create_container(&call, children).await,
+            Phase::Processing {
+                container_id,
+                polls,
+            } => self.poll(&call, container_id, polls).await,
+            Phase::Publishing {
+                container_id,
+                armed: true,
+                ..
+            } => self.publish(&call, container_id).await,
+            Phase::Publishing {
+                container_id,
+                last_error,
+                armed: false,
+            } => self.confirm(&call, container_id, last_error).await,
+            Phase::RecoveringMedia { container_id } => self.recover(&call, container_id).await,
+            Phase::FetchingPermalink {
+                container_id,
+                media_id,
+            } => self.fetch_permalink(&call, container_id, media_id).await,
+            Phase::Done { .. } | Phase::Failed { .. } => unreachable_phase(),
+        }
+    }
+
+    async fn check_quota<T: Transport>(
+        &mut self,
+        call: &Call<'_, T>,
+    ) -> Result<StepOutcome, Error> {
+        let request = quota_request(call.config, call.token, &self.ig_user_id);
+        match call.send(self, request).await.and_then(|r| parse_quota(&r)) {
+            Ok(quota) if quota.is_exhausted() => Ok(self.fail(
+                Error::new(
+                    ErrorKind::PublishLimit,
+                    format!(
+                        "the account has published {} of the {} posts Instagram allows in its rolling window; try again later",
+                        quota.usage,
+                        quota.total.unwrap_or(quota.usage)
+                    ),
+                ),
+            )),
+            Ok(quota) => {
+                let next = creation_phase(&self.spec);
+                Ok(self.advance(call, next, None, Some(Progress::QuotaChecked { quota })))
+            }
+            Err(e) => self.retry_or(call, CallKind::Read, e, GiveUp::Fail),
+        }
+    }
+
+    async fn create_child<T: Transport>(
+        &mut self,
+        call: &Call<'_, T>,
+        mut done: Vec<String>,
+    ) -> Result<StepOutcome, Error> {
+        let items = self.spec.carousel_items();
+        let count = items.len();
+        let Some(item) = items.get(done.len()) else {
+            let next = Phase::CreatingContainer { children: done };
+            return Ok(self.advance(call, next, None, None));
+        };
+        let request = create_container_request(
+            call.config,
+            call.token,
+            &self.ig_user_id,
+            &carousel_item_params(item),
+        );
+        match call
+            .send(self, request)
+            .await
+            .and_then(|r| parse_created(&r))
+        {
+            Ok(id) => {
+                let index = done.len();
+                self.processing_since.get_or_insert(call.transport.now());
+                done.push(id.clone());
+                let next = if done.len() == count {
+                    Phase::CreatingContainer { children: done }
+                } else {
+                    Phase::CreatingChildren { done }
+                };
+                let progress = Progress::ChildCreated {
+                    index,
+                    count,
+                    container_id: id,
+                };
+                Ok(self.advance(call, next, None, Some(progress)))
+            }
+            Err(e) => self.retry_or(call, CallKind::CreateContainer, e, GiveUp::Fail),
+        }
+    }
+
+    async fn create_container<T: Transport>(
+        &mut self,
+        call: &Call<'_, T>,
+        children: Vec<String>,
+    ) -> Result<StepOutcome, Error> {
+        let params = container_params(&self.spec, &children);
+        let request = create_container_request(call.config, call.token, &self.ig_user_id, &params);
+        match call
+            .send(self, request)
+            .await
+            .and_then(|r| parse_created(&r))
+        {
+            Ok(container_id) => {
+                let now = call.transport.now();
+                let since = *self.processing_since.get_or_insert(now);
+                // Carousel items started processing when they were created.
+                let wait = self
+                    .options
+                    .poll
+                    .first_check(self.spec.class())
+                    .saturating_sub(now.since(since));
+                let progress = Progress::Created {
+                    container_id: container_id.clone(),
+                };
+                let next = Phase::Processing {
+                    container_id,
+                    polls: 0,
+                };
+                Ok(self.advance(call, next, Some(wait), Some(progress)))
+            }
+            Err(e) => self.retry_or(call, CallKind::CreateContainer, e, GiveUp::Fail),
+        }
+    }
+
+    async fn poll<T: Transport>(
+        &mut self,
+        call: &Call<'_, T>,
+        container_id: String,
+        polls: u32,
+    ) -> Result<StepOutcome, Error> {
+        let request = container_status_request(call.config, call.token, &container_id);
+        let status = match call
+            .send(self, request)
+            .await
+            .and_then(|r| parse_container_status(&r))
+        {
+            Ok(status) => status,
+            Err(e) => return self.retry_or(call, CallKind::Read, e, GiveUp::Fail),
+        };
+        let elapsed = self.elapsed(call.transport.now());
+        let checks = polls + 1;
+        let processing = Progress::Processing {
+            container_id: container_id.clone(),
+            elapsed,
+            checks,
+        };
+        match status.code {
+            StatusCode::InProgress => {
+                let wait = self.options.poll.next_check(elapsed);
+                let next = Phase::Processing {
+                    container_id,
+                    polls: checks,
+                };
+                Ok(self.advance(call, next, Some(wait), Some(processing)))
+            }
+            StatusCode::Finished => {
+                if self.publish_attempts >= self.options.max_publish_attempts {
+                    return Ok(self.fail(Error::new(
+                        ErrorKind::Media,
+                        format!(
+                            "Instagram refused media_publish {} times although the container is FINISHED; it was not published",
+                            self.publish_attempts
+                        ),
+                    )));
+                }
+                let next = Phase::Publishing {
+                    container_id,
+                    last_error: None,
+                    armed: true,
+                };
+                Ok(self.advance(call, next, None, Some(processing)))
+            }
+            StatusCode::Published => {
+                let progress = Progress::Published {
+                    container_id: container_id.clone(),
+                    media_id: None,
+                };
+                let next = Phase::RecoveringMedia { container_id };
+                Ok(self.advance(call, next, None, Some(progress)))
+            }
+            StatusCode::Error | StatusCode::Expired => Ok(self.fail(status.to_error())),
+        }
+    }
+
+    async fn publish<T: Transport>(
+        &mut self,
+        call: &Call<'_, T>,
+        container_id: String,
+    ) -> Result<StepOutcome, Error> {
+        let now = call.transport.now();
+        self.publish_attempts += 1;
+        self.first_publish_at.get_or_insert(now);
+        let request =
+            media_publish_request(call.config, call.token, &self.ig_user_id, &container_id);
+        let error = match call
+            .send(self, request)
+            .await
+            .and_then(|r| parse_published(&r))
+        {
+            Ok(media_id) => {
+                let progress = Progress::Published {
+                    container_id: container_id.clone(),
+                    media_id: Some(media_id.clone()),
+                };
+                let next = Phase::FetchingPermalink {
+                    container_id,
+                    media_id,
+                };
+                return Ok(self.advance(call, next, None, Some(progress)));
+            }
+            Err(error) => error,
+        };
+        if is_not_ready(&error) {
+            // Certainly not published: back to waiting.
+            let wait = self.options.poll.next_check(self.elapsed(now));
+            let next = Phase::Processing {
+                container_id,
+                polls: 0,
+            };
+            return Ok(self.advance(call, next, Some(wait), None));
+        }
+        if is_refusal(&error) {
+            return Ok(self.fail(error));
+        }
+        // The outcome is unknown: let Meta settle, then the status decides.
+        let settle = Duration::from_millis(self.options.publish_settle_ms);
+        let wait = error.retry_after.unwrap_or(settle).max(settle);
+        let progress = Progress::Retrying {
+            wait,
+            error: error.clone(),
+        };
+        let next = Phase::Publishing {
+            container_id,
+            last_error: Some(error),
+            armed: false,
+        };
+        Ok(self.advance(call, next, Some(wait), Some(progress)))
+    }
+
+    async fn confirm<T: Transport>(
+        &mut self,
+        call: &Call<'_, T>,
+        container_id: String,
+        last_error: Option<Error>,
+    ) -> Result<StepOutcome, Error> {
+        let request = container_status_request(call.config, call.token, &container_id);
+        let status = match call
+            .send(self, request)
+            .await
+            .and_then(|r| parse_container_status(&r))
+        {
+            Ok(status) => status,
+            Err(e) => return self.retry_or(call, CallKind::Read, e, GiveUp::Resumable),
+        };
+        match status.code {
+            StatusCode::Published => {
+                let progress = Progress::Published {
+                    container_id: container_id.clone(),
+                    media_id: None,
+                };
+                let next = Phase::RecoveringMedia { container_id };
+                Ok(self.advance(call, next, None, Some(progress)))
+            }
+            StatusCode::Finished => {
+                // Not published. A definite refusal would only repeat itself.
+                if let Some(e) = last_error.as_ref().filter(|e| !is_transient(e)) {
+                    return Ok(self.fail(e.clone()));
+                }
+                if self.publish_attempts >= self.options.max_publish_attempts {
+                    let mut e = last_error.unwrap_or_else(|| {
+                        Error::new(ErrorKind::Transient, "media_publish did not take effect")
+                    });
+                    e.message = format!(
+                        "media_publish did not take effect after {} attempts and the container is still FINISHED, so nothing was published: {}",
+                        self.publish_attempts, e.message
+                    );
+                    return Ok(self.fail(e));
+                }
+                let next = Phase::Publishing {
+                    container_id,
+                    last_error,
+                    armed: true,
+                };
+                Ok(self.advance(call, next, None, None))
+            }
+            StatusCode::InProgress => {
+                let wait = self
+                    .options
+                    .poll
+                    .next_check(self.elapsed(call.transport.now()));
+                let next = Phase::Processing {
+                    container_id,
+                    polls: 0,
+                };
+                Ok(self.advance(call, next, Some(wait), None))
+            }
+            StatusCode::Error | StatusCode::Expired => Ok(self.fail(status.to_error())),
+        }
+    }
+
+    async fn recover<T: Transport>(
+        &mut self,
+        call: &Call<'_, T>,
+        container_id: String,
+    ) -> Result<StepOutcome, Error> {
+        let stories = matches!(self.spec, MediaSpec::Story(_));
+        let request = recent_media_request(call.config, call.token, &self.ig_user_id, stories);
+        let unknown = Published {
+            media_id: None,
+            permalink: None,
+            container_id: container_id.clone(),
+        };
+        match call
+            .send(self, request)
+            .await
+            .and_then(|r| parse_recent_media(&r))
+        {
+            Ok(recent) => {
+                let since = self
+                    .first_publish_at
+                    .or(self.processing_since)
+                    .unwrap_or(self.created_at);
+                let published = match find_published(&self.spec, &recent, since) {
+                    Some(media) => Published {
+                        media_id: Some(media.id.clone()),
+                        permalink: media.permalink.clone(),
+                        container_id,
+                    },
+                    None => unknown,
+                };
+                Ok(self.finish(published))
+            }
+            Err(e) => {
+                let give_up = if is_transient(&e) {
+                    GiveUp::Resumable
+                } else {
+                    GiveUp::Finish(unknown)
+                };
+                self.retry_or(call, CallKind::Read, e, give_up)
+            }
+        }
+    }
+
+    async fn fetch_permalink<T: Transport>(
+        &mut self,
+        call: &Call<'_, T>,
+        container_id: String,
+        media_id: String,
+    ) -> Result<StepOutcome, Error> {
+        let request = permalink_request(call.config, call.token, &media_id);
+        let result = call
+            .send(self, request)
+            .await
+            .and_then(|r| parse_permalink(&r));
+        let mut published = Published {
+            media_id: Some(media_id),
+            permalink: None,
+            container_id,
+        };
+        match result {
+            Ok(permalink) => {
+                published.permalink = permalink;
+                Ok(self.finish(published))
+            }
+            Err(e) => self.retry_or(call, CallKind::Read, e, GiveUp::Finish(published)),
+        }
+    }
+
+    /// Time since processing started.
+    fn elapsed(&self, now: Timestamp) -> Duration {
+        now.since(self.processing_since.unwrap_or(self.created_at))
+    }
+
+    /// A successful call: move to `next`, after `wait` if any.
+    fn advance<T: Transport>(
+        &mut self,
+        call: &Call<'_, T>,
+        next: Phase,
+        wait: Option<Duration>,
+        progress: Option<Progress>,
+    ) -> StepOutcome {
+        let now = call.transport.now();
+        self.phase = next;
+        self.failures = 0;
+        self.failing_since = None;
+        let next_at = now.plus(wait.unwrap_or(Duration::ZERO));
+        self.next_step_at = (next_at > now).then_some(next_at);
+        StepOutcome::Continue { next_at, progress }
+    }
+
+    fn fail(&mut self, error: Error) -> StepOutcome {
+        self.phase = Phase::Failed {
+            error: error.clone(),
+        };
+        self.next_step_at = None;
+        StepOutcome::Failed(error)
+    }
+
+    fn finish(&mut self, published: Published) -> StepOutcome {
+        self.phase = Phase::Done {
+            published: published.clone(),
+        };
+        self.next_step_at = None;
+        self.failures = 0;
+        self.failing_since = None;
+        StepOutcome::Done(published)
+    }
+
+    /// A failed call: retry per the policy, else give up as `give_up` says.
+    fn retry_or<T: Transport>(
+        &mut self,
+        call: &Call<'_, T>,
+        kind: CallKind,
+        error: Error,
+        give_up: GiveUp,
+    ) -> Result<StepOutcome, Error> {
+        let now = call.transport.now();
+        let failures = self.failures + 1;
+        let since = self.failing_since.unwrap_or(now);
+        let decision = self.options.retry.decide(
+            kind,
+            &error,
+            failures,
+            now.since(since),
+            random_u64(call.transport),
+        );
+        if let RetryDecision::RetryAfter(wait) = decision {
+            self.failures = failures;
+            self.failing_since = Some(since);
+            let next_at = now.plus(wait);
+            self.next_step_at = Some(next_at);
+            return Ok(StepOutcome::Continue {
+                next_at,
+                progress: Some(Progress::Retrying { wait, error }),
+            });
+        }
+        self.failures = 0;
+        self.failing_since = None;
+        match give_up {
+            GiveUp::Fail => Ok(self.fail(error)),
+            GiveUp::Finish(published) => Ok(self.finish(published)),
+            GiveUp::Resumable => {
+                let mut error = error;
+                error.message = format!(
+                    "the post may already be published and its status could not be read ({}); the job is intact in its {} step: step it again later and the container's status will decide",
+                    error.message,
+                    self.phase.name()
+                );
+                Err(error)
+            }
+        }
+    }
+}
+
+/// The transport, configuration and token of one step.
+struct Call<'a, T> {
+    transport: &'a T,
+    config: &'a Config,
+    token: &'a AccessToken,
+}
+
+impl<T: Transport> Call<'_, T> {
+    /// Sends `request`, counting it against the job's budget.
+    async fn send(&self, job: &mut PublishJob, request: Request) -> Result<Response, Error> {
+        job.calls += 1;
+        self.transport.send(request).await
+    }
+}
+
+/// The first phase that creates something.
+fn creation_phase(spec: &MediaSpec) -> Phase {
+    if spec.carousel_items().is_empty() {
+        Phase::CreatingContainer {
+            children: Vec::new(),
+        }
+    } else {
+        Phase::CreatingChildren { done: Vec::new() }
+    }
+}
+
+/// "The media is not ready for publishing" (9007 / 2207027): certainly not published.
+fn is_not_ready(error: &Error) -> bool {
+    error.code() == Some(9007) || error.subcode() == Some(2_207_027)
+}
+
+/// Answers that refuse a publish before it happens: a bad token, a missing
+/// permission, the publishing limit (9 / 2207042), an expired container
+/// (2207020) or one that cannot be found (24 / 2207006).
+fn is_refusal(error: &Error) -> bool {
+    matches!(
+        error.kind,
+        ErrorKind::InvalidToken
+            | ErrorKind::TokenExpired
+            | ErrorKind::PermissionDenied
+            | ErrorKind::MissingPermission
+            | ErrorKind::PublishLimit
+    ) || matches!(error.subcode(), Some(2_207_020 | 2_207_006 | 2_207_042))
+        || error.code() == Some(24)
+}
+
+/// Terminal phases return before the dispatch; kept out of line so the
+/// match above stays exhaustive without a panic on outside data.
+fn unreachable_phase() -> Result<StepOutcome, Error> {
+    Err(Error::new(
+        ErrorKind::InvalidInput,
+        "the job is already finished",
+    ))
+}

@@ -1,0 +1,32 @@
+//! Instagram content publishing: images, reels, carousels and stories, on
+//! both login products (graph.instagram.com with the Instagram User token,
+//! graph.facebook.com with the Page token), never posted twice.
+//!
+//! - `spec`, `input`, `validate`: what to publish, read from JSON and
+//!   checked before any call;
+//! - `calls`, `quota`: request builders and response processors;
+//! - `job`: the resumable state machine (one call per step, serializable);
+//! - `poll`: when to read a container's status; `recover`: finding a post
+//!   whose publish answer was lost;
+//! - `driver`: running a job to the end with progress and cancellation.
+//!
+//! Guide: <https://developers.facebook.com/documentation/instagram-platform/content-publishing>.
+
+pub mod calls;
+pub mod driver;
+pub mod input;
+pub mod job;
+pub mod poll;
+pub mod quota;
+pub mod recover;
+pub mod spec;
+pub mod validate;
+
+pub use driver::{publish, run, PublishObserver, Unobserved};
+pub use job::{Phase, Progress, PublishJob, PublishOptions, Published, StepOutcome};
+pub use poll::PollPolicy;
+pub use quota::{publishing_quota, PublishingQuota};
+pub use spec::{
+    CarouselImage, CarouselItem, CarouselSpec, CarouselVideo, ImageSpec, MediaClass, MediaSpec,
+    ReelSpec, StorySpec, UserTag,
+};

@@ -1,0 +1,155 @@
+//! The account's publishing quota: how many posts it published through the
+//! API in the rolling window, and the limit.
+//!
+//! `GET /{ig-user-id}/content_publishing_limit?fields=quota_usage,config`
+//! answers `{"data":[{"quota_usage":2,"config":{"quota_total":50,"quota_duration":86400}}]}`
+//! (<https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/content_publishing_limit>).
+//! The Content Publishing guide says 100 posts per 24 hours, the reference
+//! pages say 50; the account's own `quota_total` is what counts, so it is
+//! read rather than assumed. A carousel counts once.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::config::Config;
+use crate::core::error::Error;
+use crate::core::http::{Request, Response, Transport};
+use crate::core::json::parse_success;
+use crate::core::retry::{with_retry, CallKind, RetryPolicy};
+use crate::core::secret::AccessToken;
+
+/// Publishing usage in the rolling window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishingQuota {
+    /// Posts published through the API in the window.
+    pub usage: u32,
+    /// The limit (`config.quota_total`); `None` if Meta left it out.
+    pub total: Option<u32>,
+    /// The window in seconds (`config.quota_duration`, 86400).
+    pub duration_secs: Option<u64>,
+}
+
+impl PublishingQuota {
+    /// Posts left in the window, when the limit is known.
+    pub fn remaining(&self) -> Option<u32> {
+        self.total.map(|t| t.saturating_sub(self.usage))
+    }
+
+    /// Whether the limit is reached (unknown limits are not reached).
+    pub fn is_exhausted(&self) -> bool {
+        self.remaining() == Some(0)
+    }
+}
+
+/// `GET {graph}/{ig_user_id}/content_publishing_limit?fields=quota_usage,config`.
+pub fn quota_request(config: &Config, token: &AccessToken, ig_user_id: &str) -> Request {
+    Request::get(
+        &config.graph_url(&format!("{ig_user_id}/content_publishing_limit")),
+        &[
+            ("fields", "quota_usage,config"),
+            ("access_token", token.expose_secret()),
+        ],
+    )
+}
+
+pub fn parse_quota(response: &Response) -> Result<PublishingQuota, Error> {
+    #[derive(Deserialize)]
+    struct Body {
+        data: Vec<Entry>,
+    }
+    #[derive(Deserialize)]
+    struct Entry {
+        quota_usage: u32,
+        #[serde(default)]
+        config: Option<Limits>,
+    }
+    #[derive(Deserialize)]
+    struct Limits {
+        #[serde(default)]
+        quota_total: Option<u32>,
+        #[serde(default)]
+        quota_duration: Option<u64>,
+    }
+    let body: Body = parse_success(response, "content_publishing_limit")?;
+    let Some(entry) = body.data.into_iter().next() else {
+        return Err(Error::unexpected(
+            response,
+            "content_publishing_limit (empty data)",
+        ));
+    };
+    let limits = entry.config.unwrap_or(Limits {
+        quota_total: None,
+        quota_duration: None,
+    });
+    Ok(PublishingQuota {
+        usage: entry.quota_usage,
+        total: limits.quota_total,
+        duration_secs: limits.quota_duration,
+    })
+}
+
+/// Reads the quota, retrying transient failures.
+pub async fn publishing_quota<T: Transport>(
+    transport: &T,
+    config: &Config,
+    token: &AccessToken,
+    ig_user_id: &str,
+    retry: &RetryPolicy,
+) -> Result<PublishingQuota, Error> {
+    crate::core::publish::job::check_ig_user_id(ig_user_id)?;
+    with_retry(transport, retry, CallKind::Read, || async {
+        let response = transport
+            .send(quota_request(config, token, ig_user_id))
+            .await?;
+        parse_quota(&response)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::error::ErrorKind;
+
+    #[test]
+    fn parses_the_documented_shape() {
+        let q = parse_quota(&Response::new(
+            200,
+            r#"{"data":[{"quota_usage":2,"config":{"quota_total":50,"quota_duration":86400}}]}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            q,
+            PublishingQuota {
+                usage: 2,
+                total: Some(50),
+                duration_secs: Some(86_400)
+            }
+        );
+        assert_eq!(q.remaining(), Some(48));
+        assert!(!q.is_exhausted());
+        let q = parse_quota(&Response::new(200, r#"{"data":[{"quota_usage":7}]}"#)).unwrap();
+        assert_eq!(q.total, None);
+        assert!(!q.is_exhausted());
+        let q = parse_quota(&Response::new(
+            200,
+            r#"{"data":[{"quota_usage":100,"config":{"quota_total":100,"quota_duration":86400}}]}"#,
+        ))
+        .unwrap();
+        assert!(q.is_exhausted());
+    }
+
+    #[test]
+    fn odd_bodies_are_errors_not_panics() {
+        for body in [
+            r#"{"data":[]}"#,
+            r#"{"data":[{"quota_usage":-1}]}"#,
+            r#"{"data":[{"quota_usage":"2"}]}"#,
+            "<html>",
+            r#"{"data":[{"quota_usage":2,"con"#,
+        ] {
+            let e = parse_quota(&Response::new(200, body)).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::UnexpectedResponse, "{body}");
+        }
+    }
+}
