@@ -37,21 +37,27 @@
 //!    the config's are `config` errors. Secrets (`clientSecret`) go through
 //!    [`server::client_secret`], which refuses a web page.
 //! 4. **Results** are `#[derive(Serialize)]` structs with
-//!    `#[serde(rename_all = "camelCase")]`: IDs as `String`, times as
-//!    ISO-8601 strings (`Timestamp::to_rfc3339`) named `...At`, durations in
-//!    seconds, `Option::None` → `null`. No `u64`/`i64` fields (a JS number
-//!    loses them past 2^53).
+//!    `#[serde(rename_all = "camelCase")]` (serialized to JSON and
+//!    `JSON.parse`d: see [`output`]): IDs as `String`, times as ISO-8601
+//!    strings (`Timestamp::to_rfc3339`) named `...At`, durations in seconds,
+//!    `Option::None` → `null`. Integers only for counts (a JS number loses
+//!    IDs past 2^53). Token records go out as [`token::JsTokenRecord`] and
+//!    come back through [`token::record_field`]; times in inputs through
+//!    [`token::time_field`] (ISO string, `Date` or epoch ms).
 //! 5. **Errors** are the core's `Error`; never panic or `unwrap()` on
 //!    anything from JS or the network. `errors::to_js` makes the
 //!    `InstagateError` (class in `error.js`).
 //! 6. **Network** only through [`fetch::FetchTransport`] (global `fetch`,
 //!    timeout, `AbortSignal`); randomness and clock from [`platform`]. Never
 //!    `window`: the same build runs in pages, Node, Deno, Bun and Workers.
-//! 7. **Types and tests.** Every export gets its TypeScript declaration in
-//!    `pkg-template/index.d.ts` (no `any`), a use in
-//!    `tests/js/types-example.ts`, and Node tests in `tests/js/` against the
-//!    stand-in. `tests/js/exports.test.mjs` fails when the runtime exports
-//!    and `index.d.ts` disagree.
+//! 7. **Exports, types and tests.** Every export is listed in
+//!    `pkg-template/api.js` (the `export const {...} = wasm` line), declared
+//!    in `pkg-template/index.d.ts` (no `any`), used in
+//!    `tests/js/types-example.ts` (checked by `tsc --strict`), and tested in
+//!    `tests/js/*.test.mjs` against the stand-in (`tests/js/helpers.mjs`:
+//!    configs, consent, `rejection()`). `tests/js/exports.test.mjs` fails when
+//!    the runtime exports and `index.d.ts` disagree. Check the size with
+//!    `scripts/size-bench.sh --functions`.
 
 // The core `Error` is large by design (Meta's fields); boxing it here would
 // only add allocations on the error path (same choice as `service`).
