@@ -98,8 +98,14 @@ pub fn process_debug_token(response: &Response) -> Result<TokenInfo, Error> {
     let body: Body = parse(response, "debug_token")?;
     let d = body.data;
     let at = |secs: Option<u64>| secs.filter(|s| *s > 0).map(Timestamp::from_secs);
-    let error = d.error.map(|inner| {
-        // The same fields as a Graph error body: classify them the same way.
+    let error = d.error.map(|mut inner| {
+        // A Graph error's fields, except that the subcode is `subcode` here:
+        // rename it and classify the error like any other.
+        if let Some(fields) = inner.as_object_mut() {
+            if let Some(sub) = fields.remove("subcode") {
+                fields.entry("error_subcode").or_insert(sub);
+            }
+        }
         let wrapped = serde_json::json!({ "error": inner }).to_string();
         let mut e = Error::from_response(&Response::new(400, wrapped));
         e.status = None;
