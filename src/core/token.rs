@@ -59,6 +59,7 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
+    /// The `snake_case` name, as serialized.
     pub fn as_str(self) -> &'static str {
         match self {
             TokenKind::InstagramShortLived => "instagram_short_lived",
@@ -87,7 +88,9 @@ impl TokenKind {
 /// token, for encrypted storage); `Debug` shows everything but the token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenRecord {
+    /// The token itself (redacted in `Debug`).
     pub access_token: AccessToken,
+    /// What it is; decides how it is renewed.
     pub kind: TokenKind,
     /// When Meta issued it (when its answer arrived).
     pub issued_at: Timestamp,
@@ -124,8 +127,11 @@ impl Default for RefreshPolicy {
 /// it never holds the token itself.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TokenStatus {
+    /// There is a token at all.
     pub has_token: bool,
+    /// Its kind.
     pub kind: Option<TokenKind>,
+    /// When it was issued.
     #[serde(serialize_with = "rfc3339")]
     pub issued_at: Option<Timestamp>,
     /// `None`: never expires (or no token).
@@ -135,6 +141,7 @@ pub struct TokenStatus {
     pub days_left: Option<i64>,
     /// The refresh policy says refresh now.
     pub needs_refresh: bool,
+    /// It has expired: only a new login helps.
     pub expired: bool,
     /// Meta would accept a refresh now.
     pub refreshable: bool,
@@ -178,6 +185,7 @@ impl TokenRecord {
         self.expires_at.map(|e| e.since(now))
     }
 
+    /// Whether it has expired at `now`.
     pub fn is_expired(&self, now: Timestamp) -> bool {
         self.expires_at.is_some_and(|e| e <= now)
     }

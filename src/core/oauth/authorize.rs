@@ -49,8 +49,11 @@ pub struct PendingLogin {
     pub code_verifier: PkceVerifier,
     /// `BASE64URL(SHA256(code_verifier))`.
     pub code_challenge: String,
+    /// The product whose consent page `url` opens.
     pub product: Product,
+    /// The redirect URI the consent page was opened with (the exchange needs the same).
     pub redirect_uri: String,
+    /// When the login started (pending logins should expire after minutes).
     pub created_at: Timestamp,
 }
 

@@ -43,10 +43,12 @@ pub struct ValidatedCallback {
 }
 
 impl ValidatedCallback {
+    /// The one-time authorization code.
     pub fn code(&self) -> &AuthorizationCode {
         &self.code
     }
 
+    /// The state it came back with (equal to the pending login's).
     pub fn state(&self) -> &str {
         &self.state
     }

@@ -24,19 +24,23 @@ use crate::core::time::Timestamp;
 /// What Meta says about a token.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TokenInfo {
+    /// Meta still accepts the token.
     pub is_valid: bool,
     /// `USER`, `PAGE` or `APP`.
     pub token_type: Option<String>,
+    /// The app it was issued to.
     pub app_id: Option<String>,
     /// The Facebook user the token belongs to (for a Page token, its owner).
     pub user_id: Option<String>,
     /// Page tokens: the Page.
     pub profile_id: Option<String>,
+    /// When it was issued (Meta gives it for long-lived tokens).
     pub issued_at: Option<Timestamp>,
     /// `None`: never expires (Meta's `0`).
     pub expires_at: Option<Timestamp>,
     /// When the app's access to the person's data lapses (renewed by a login).
     pub data_access_expires_at: Option<Timestamp>,
+    /// The permissions it carries.
     pub scopes: Vec<String>,
     /// Why the token is invalid, classified like any Meta error
     /// (`token_expired`, `invalid_token`, ...).

@@ -37,14 +37,21 @@ use crate::core::token::{TokenKind, TokenRecord};
 pub struct ConnectedAccount {
     /// The professional account ID: the one to publish with.
     pub ig_user_id: String,
+    /// The Instagram handle, without `@`.
     pub username: String,
+    /// The profile's display name.
     pub name: Option<String>,
     /// Instagram Login: `BUSINESS` or `MEDIA_CREATOR`; Facebook Login: not given.
     pub account_type: Option<String>,
+    /// The login product it was connected with.
     pub product: Product,
+    /// A CDN URL of the profile picture (it changes; do not store it for long).
     pub profile_picture_url: Option<String>,
+    /// Followers when connected.
     pub followers_count: Option<u64>,
+    /// Accounts it follows when connected.
     pub follows_count: Option<u64>,
+    /// Published media when connected.
     pub media_count: Option<u64>,
     /// Instagram Login: long-lived (60 days, refreshable); Facebook Login:
     /// the non-expiring Page token.
@@ -62,7 +69,9 @@ pub struct ConnectedAccount {
 /// The Facebook Page behind a Facebook Login account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ConnectedPage {
+    /// The Facebook Page ID.
     pub page_id: String,
+    /// The Page's name, as the person knows it.
     pub page_name: Option<String>,
 }
 

@@ -36,7 +36,9 @@ pub const MAX_PAGE_REQUESTS: usize = 5;
 /// A Page linked to an Instagram professional account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkedPage {
+    /// The Facebook Page ID.
     pub page_id: String,
+    /// The Page's name.
     pub page_name: Option<String>,
     /// `None` when Meta gave no Page token (the person has no task on the Page).
     pub page_token: Option<AccessToken>,
@@ -58,7 +60,9 @@ pub struct PagesBatch {
 /// Every linked Page found, across pages of results.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LinkedPages {
+    /// The Pages with a linked Instagram account, in Meta's order.
     pub linked: Vec<LinkedPage>,
+    /// All Pages read, linked or not.
     pub pages_seen: usize,
     /// More Pages existed than [`MAX_PAGE_REQUESTS`] requests could read.
     pub truncated: bool,

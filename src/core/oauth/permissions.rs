@@ -22,7 +22,9 @@ use crate::core::secret::AccessToken;
 /// Granted and declined permissions, in Meta's order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Permissions {
+    /// `status: granted`.
     pub granted: Vec<String>,
+    /// `status: declined`: unticked in the dialog.
     pub declined: Vec<String>,
 }
 

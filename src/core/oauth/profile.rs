@@ -39,13 +39,19 @@ pub struct Profile {
     /// Instagram Login: the app-scoped user ID (`id`), another name Meta
     /// may use for the same person.
     pub app_scoped_id: Option<String>,
+    /// The Instagram handle, without `@`.
     pub username: String,
+    /// The profile's display name.
     pub name: Option<String>,
     /// Instagram Login: `BUSINESS` or `MEDIA_CREATOR` (`PERSONAL` is refused).
     pub account_type: Option<String>,
+    /// A CDN URL of the profile picture.
     pub profile_picture_url: Option<String>,
+    /// Followers.
     pub followers_count: Option<u64>,
+    /// Accounts it follows.
     pub follows_count: Option<u64>,
+    /// Published media.
     pub media_count: Option<u64>,
 }
 
