@@ -73,3 +73,11 @@ mod output;
 mod platform;
 mod server;
 mod token;
+
+/// A first-fit free list with coalescing instead of the default dlmalloc:
+/// ~3.5 KB less gzip for a package that makes few, small allocations per
+/// call. `LockedAllocator` (a lock that is never contended in this
+/// single-threaded module) keeps it free of `unsafe`.
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
