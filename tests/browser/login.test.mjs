@@ -68,10 +68,16 @@ for (const [name, pagePath] of Object.entries(pages)) {
     test(`${name}, ${product}: startLogin → Allow on the consent page → completeLogin`, async () => {
       const { page, pageUrl, errors } = await open(pagePath);
       const config = { product, clientId: '1000000000000001', redirectUri: pageUrl, standinOrigin: standin.url };
-      const started = await page.evaluate((c) => window.instagate.startLogin(c), config);
+      // Instagram: the page navigates itself ({redirect: true}); Facebook: the test follows the URL.
+      const redirect = product === 'instagram';
+      const [started] = await Promise.all([
+        page.evaluate(([c, redirect]) => window.instagate.startLogin(c, { redirect }), [config, redirect]),
+        redirect ? page.waitForURL((u) => u.href.startsWith(standin.url)) : null,
+      ]);
       assert.ok(started.url.startsWith(standin.url), started.url);
       assert.equal(started.codeVerifier, undefined, 'the verifier stays in sessionStorage');
-      await page.goto(started.url);
+      if (redirect) assert.equal(page.url(), started.url);
+      else await page.goto(started.url);
       await Promise.all([page.waitForURL((u) => u.href.startsWith(pageUrl)), page.click('#allow')]);
       assert.match(page.url(), /[?&]code=/);
       await page.waitForFunction(() => window.instagateReady === true);
@@ -91,6 +97,22 @@ for (const [name, pagePath] of Object.entries(pages)) {
       await page.close();
     });
   }
+
+  test(`${name}: clicking Deny → completeLogin throws oauth_denied and forgets the attempt`, async () => {
+    const { page, pageUrl } = await open(pagePath);
+    const config = { product: 'instagram', clientId: '1000000000000001', redirectUri: pageUrl, standinOrigin: standin.url };
+    const started = await page.evaluate((c) => window.instagate.startLogin(c), config);
+    await page.goto(started.url);
+    await Promise.all([page.waitForURL((u) => u.href.startsWith(pageUrl)), page.click('#deny')]);
+    await page.waitForFunction(() => window.instagateReady === true);
+    const outcome = await page.evaluate((c) => {
+      let error = null;
+      try { window.instagate.completeLogin(c); } catch (e) { error = { kind: e.kind, isInstagate: e instanceof window.instagate.InstagateError }; }
+      return { error, left: sessionStorage.length };
+    }, config);
+    assert.deepEqual(outcome, { error: { kind: 'oauth_denied', isInstagate: true }, left: 0 });
+    await page.close();
+  });
 
   test(`${name}: the app secret is refused in a page; with dangerouslyAllowBrowser connectAccount, getProfile (fetch) and tokenStatus run in Chromium`, async () => {
     const { page, pageUrl } = await open(pagePath);
