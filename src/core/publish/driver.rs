@@ -70,8 +70,8 @@ pub async fn run<T: Transport>(
         }
         match job.step(transport, config, token).await? {
             StepOutcome::Continue { next_at, progress } => {
-                if let Some(progress) = progress {
-                    observer.on_progress(&progress);
+                for event in &progress {
+                    observer.on_progress(event);
                 }
                 let now = transport.now();
                 if next_at > now {

@@ -1,30 +1,34 @@
 //! A publish as an explicit, serializable state machine. [`PublishJob::step`]
-//! makes at most one call to Meta and moves on, so a Worker can save the job
+//! makes one call to Meta (two when a status read that says FINISHED is
+//! followed by the `media_publish` it allows) and moves on, so a Worker can save the job
 //! (JSON, camelCase) after every step and resume it in another invocation,
 //! even after a crash. The access token is never part of the job: it is
 //! passed to each step.
 //!
 //! ```text
 //! [CheckingQuota] → CreatingChildren (carousels, one item per step) → CreatingContainer
-//!   → Processing (status_code polls) → Publishing → FetchingPermalink → Done
-//!                                          ↘ RecoveringMedia ↗
+//!   → Processing (status reads; FINISHED → media_publish in the same step)
+//!   → FetchingPermalink → Done
+//! Processing ⇄ Publishing (a send's outcome is unknown: the status decides)
+//! Processing / Publishing → RecoveringMedia (PUBLISHED, media id unknown) → Done
 //! any phase → Failed (a permanent error, or transient ones past the retry bound)
 //! ```
 //! (<https://developers.facebook.com/documentation/instagram-platform/content-publishing>)
 //!
 //! # Never twice
-//! `media_publish` is the one call that must not be repeated blindly. The
-//! `Publishing` phase has a flag, `armed`, that is never serialized:
-//! - the step that sees the container FINISHED moves to `Publishing` armed,
-//!   and returns; the caller saves the job (without the flag);
-//! - the next step of the *same* in-memory job sends `media_publish`;
-//! - a `Publishing` job without the flag (loaded from storage after a crash,
-//!   or after an answer that did not say what happened: transport error,
-//!   timeout, lost answer, 5xx, throttling, an unexpected body) first reads
-//!   the container's `status_code`: PUBLISHED means done (the media is then
+//! `media_publish` is the one call that must not be repeated blindly, so it
+//! is only ever sent in the same step as, and right after, a status read
+//! that said FINISHED. No saved state ever means "send now":
+//! - `Processing`: read the status; FINISHED → send `media_publish` at once;
+//! - after a send whose outcome is unknown (transport error, timeout, lost
+//!   answer, 5xx, throttling, an unexpected body), the job waits
+//!   (`publish_settle_ms`, or `Retry-After`) in `Publishing`, and that
+//!   step reads the status again: PUBLISHED means done (the media is then
 //!   found among the account's newest media, `recover.rs`), FINISHED means
 //!   the publish did not happen and may be sent again (at most
-//!   `max_publish_attempts` sends in all), IN_PROGRESS means not ready yet.
+//!   `max_publish_attempts` sends in all), IN_PROGRESS means not ready yet;
+//! - a job saved before a crash in the middle of a send is in `Processing`
+//!   or `Publishing`, so its next step reads the status first as well.
 //!
 //! This is the check Meta's troubleshooting section describes for a
 //! `media_publish` that "does not return the published media ID". Answers
@@ -144,22 +148,19 @@ pub enum Phase {
         #[serde(default)]
         children: Vec<String>,
     },
-    /// Waiting for `status_code` FINISHED; `polls` reads so far.
+    /// Waiting for `status_code` FINISHED (`polls` reads so far); the step
+    /// that reads FINISHED sends `media_publish`.
     Processing {
         container_id: String,
         polls: u32,
     },
-    /// Publishing the container. Saved, this phase means "a `media_publish`
-    /// may have been sent": the status is read before anything is sent.
+    /// A `media_publish` was sent and its outcome is unknown: the next
+    /// step reads the status, which decides.
     Publishing {
         container_id: String,
-        /// The last `media_publish` error, when a send failed.
+        /// What the last send answered.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         last_error: Option<Error>,
-        /// Send now: set only in memory, right after the status said
-        /// FINISHED and the job had a chance to be saved.
-        #[serde(skip)]
-        armed: bool,
     },
     /// Published, but the media ID never arrived: looking it up.
     RecoveringMedia {
@@ -235,7 +236,7 @@ pub enum StepOutcome {
     /// More to do: save the job, then step again at `next_at` (which may be now).
     Continue {
         next_at: Timestamp,
-        progress: Option<Progress>,
+        progress: Vec<Progress>,
     },
     /// Published.
     Done(Published),
@@ -370,10 +371,15 @@ impl PublishJob {
         if let Some(at) = self.next_step_at.filter(|at| *at > now) {
             return Ok(StepOutcome::Continue {
                 next_at: at,
-                progress: None,
+                progress: Vec::new(),
             });
         }
-        if self.calls >= self.options.max_calls {
+        // A status read may be followed by the media_publish it allows.
+        let needed = match self.phase {
+            Phase::Processing { .. } | Phase::Publishing { .. } => 2,
+            _ => 1,
+        };
+        if self.calls + needed > self.options.max_calls {
             return Err(Error::new(
                 ErrorKind::Timeout,
                 format!(
@@ -395,17 +401,14 @@ impl PublishJob {
             Phase::Processing {
                 container_id,
                 polls,
-            } => self.poll(&call, container_id, polls).await,
-            Phase::Publishing {
-                container_id,
-                armed: true,
-                ..
-            } => self.publish(&call, container_id).await,
+            } => self.read_status(&call, container_id, polls, None).await,
             Phase::Publishing {
                 container_id,
                 last_error,
-                armed: false,
-            } => self.confirm(&call, container_id, last_error).await,
+            } => {
+                let unknown = Some(last_error);
+                self.read_status(&call, container_id, 0, unknown).await
+            }
             Phase::RecoveringMedia { container_id } => self.recover(&call, container_id).await,
             Phase::FetchingPermalink {
                 container_id,
@@ -433,7 +436,7 @@ impl PublishJob {
             )),
             Ok(quota) => {
                 let next = creation_phase(&self.spec);
-                Ok(self.advance(call, next, None, Some(Progress::QuotaChecked { quota })))
+                Ok(self.advance(call, next, None, vec![Progress::QuotaChecked { quota }]))
             }
             Err(e) => self.retry_or(call, CallKind::Read, e, GiveUp::Fail),
         }
@@ -448,7 +451,7 @@ impl PublishJob {
         let count = items.len();
         let Some(item) = items.get(done.len()) else {
             let next = Phase::CreatingContainer { children: done };
-            return Ok(self.advance(call, next, None, None));
+            return Ok(self.advance(call, next, None, Vec::new()));
         };
         let request = create_container_request(
             call.config,
@@ -475,7 +478,7 @@ impl PublishJob {
                     count,
                     container_id: id,
                 };
-                Ok(self.advance(call, next, None, Some(progress)))
+                Ok(self.advance(call, next, None, vec![progress]))
             }
             Err(e) => self.retry_or(call, CallKind::CreateContainer, e, GiveUp::Fail),
         }
@@ -509,17 +512,22 @@ impl PublishJob {
                     container_id,
                     polls: 0,
                 };
-                Ok(self.advance(call, next, Some(wait), Some(progress)))
+                Ok(self.advance(call, next, Some(wait), vec![progress]))
             }
             Err(e) => self.retry_or(call, CallKind::CreateContainer, e, GiveUp::Fail),
         }
     }
 
-    async fn poll<T: Transport>(
+    /// Reads the container's status and acts on it: waits while it is
+    /// IN_PROGRESS, sends `media_publish` right away when it is FINISHED.
+    /// `unknown` is `Some` in `Publishing` (a send's outcome is unknown,
+    /// with its error).
+    async fn read_status<T: Transport>(
         &mut self,
         call: &Call<'_, T>,
         container_id: String,
         polls: u32,
+        unknown: Option<Option<Error>>,
     ) -> Result<StepOutcome, Error> {
         let request = container_status_request(call.config, call.token, &container_id);
         let status = match call
@@ -528,9 +536,17 @@ impl PublishJob {
             .and_then(|r| parse_container_status(&r))
         {
             Ok(status) => status,
-            Err(e) => return self.retry_or(call, CallKind::Read, e, GiveUp::Fail),
+            Err(e) => {
+                let give_up = if unknown.is_some() {
+                    GiveUp::Resumable
+                } else {
+                    GiveUp::Fail
+                };
+                return self.retry_or(call, CallKind::Read, e, give_up);
+            }
         };
-        let elapsed = self.elapsed(call.transport.now());
+        let now = call.transport.now();
+        let elapsed = self.elapsed(now);
         let checks = polls + 1;
         let processing = Progress::Processing {
             container_id: container_id.clone(),
@@ -544,41 +560,45 @@ impl PublishJob {
                     container_id,
                     polls: checks,
                 };
-                Ok(self.advance(call, next, Some(wait), Some(processing)))
+                Ok(self.advance(call, next, Some(wait), vec![processing]))
             }
-            StatusCode::Finished => {
-                if self.publish_attempts >= self.options.max_publish_attempts {
-                    return Ok(self.fail(Error::new(
-                        ErrorKind::Media,
-                        format!(
-                            "Instagram refused media_publish {} times although the container is FINISHED; it was not published",
-                            self.publish_attempts
-                        ),
-                    )));
-                }
-                let next = Phase::Publishing {
-                    container_id,
-                    last_error: None,
-                    armed: true,
-                };
-                Ok(self.advance(call, next, None, Some(processing)))
-            }
+            StatusCode::Error | StatusCode::Expired => Ok(self.fail(status.to_error())),
             StatusCode::Published => {
                 let progress = Progress::Published {
                     container_id: container_id.clone(),
                     media_id: None,
                 };
                 let next = Phase::RecoveringMedia { container_id };
-                Ok(self.advance(call, next, None, Some(progress)))
+                Ok(self.advance(call, next, None, vec![progress]))
             }
-            StatusCode::Error | StatusCode::Expired => Ok(self.fail(status.to_error())),
+            StatusCode::Finished => {
+                let last_error = unknown.flatten();
+                // Not published. A definite refusal would only repeat itself.
+                if let Some(e) = last_error.as_ref().filter(|e| !is_transient(e)) {
+                    return Ok(self.fail(e.clone()));
+                }
+                if self.publish_attempts >= self.options.max_publish_attempts {
+                    let mut e = last_error.unwrap_or_else(|| {
+                        Error::new(ErrorKind::Media, "Instagram refused media_publish")
+                    });
+                    e.message = format!(
+                        "media_publish did not take effect after {} attempts and the container is still FINISHED, so nothing was published: {}",
+                        self.publish_attempts, e.message
+                    );
+                    return Ok(self.fail(e));
+                }
+                self.publish(call, container_id, checks, processing).await
+            }
         }
     }
 
+    /// Sends `media_publish`; only ever called right after a FINISHED read.
     async fn publish<T: Transport>(
         &mut self,
         call: &Call<'_, T>,
         container_id: String,
+        polls: u32,
+        processing: Progress,
     ) -> Result<StepOutcome, Error> {
         let now = call.transport.now();
         self.publish_attempts += 1;
@@ -591,7 +611,7 @@ impl PublishJob {
             .and_then(|r| parse_published(&r))
         {
             Ok(media_id) => {
-                let progress = Progress::Published {
+                let published = Progress::Published {
                     container_id: container_id.clone(),
                     media_id: Some(media_id.clone()),
                 };
@@ -599,7 +619,7 @@ impl PublishJob {
                     container_id,
                     media_id,
                 };
-                return Ok(self.advance(call, next, None, Some(progress)));
+                return Ok(self.advance(call, next, None, vec![processing, published]));
             }
             Err(error) => error,
         };
@@ -608,9 +628,9 @@ impl PublishJob {
             let wait = self.options.poll.next_check(self.elapsed(now));
             let next = Phase::Processing {
                 container_id,
-                polls: 0,
+                polls,
             };
-            return Ok(self.advance(call, next, Some(wait), None));
+            return Ok(self.advance(call, next, Some(wait), vec![processing]));
         }
         if is_refusal(&error) {
             return Ok(self.fail(error));
@@ -618,77 +638,15 @@ impl PublishJob {
         // The outcome is unknown: let Meta settle, then the status decides.
         let settle = Duration::from_millis(self.options.publish_settle_ms);
         let wait = error.retry_after.unwrap_or(settle).max(settle);
-        let progress = Progress::Retrying {
+        let retrying = Progress::Retrying {
             wait,
             error: error.clone(),
         };
         let next = Phase::Publishing {
             container_id,
             last_error: Some(error),
-            armed: false,
         };
-        Ok(self.advance(call, next, Some(wait), Some(progress)))
-    }
-
-    async fn confirm<T: Transport>(
-        &mut self,
-        call: &Call<'_, T>,
-        container_id: String,
-        last_error: Option<Error>,
-    ) -> Result<StepOutcome, Error> {
-        let request = container_status_request(call.config, call.token, &container_id);
-        let status = match call
-            .send(self, request)
-            .await
-            .and_then(|r| parse_container_status(&r))
-        {
-            Ok(status) => status,
-            Err(e) => return self.retry_or(call, CallKind::Read, e, GiveUp::Resumable),
-        };
-        match status.code {
-            StatusCode::Published => {
-                let progress = Progress::Published {
-                    container_id: container_id.clone(),
-                    media_id: None,
-                };
-                let next = Phase::RecoveringMedia { container_id };
-                Ok(self.advance(call, next, None, Some(progress)))
-            }
-            StatusCode::Finished => {
-                // Not published. A definite refusal would only repeat itself.
-                if let Some(e) = last_error.as_ref().filter(|e| !is_transient(e)) {
-                    return Ok(self.fail(e.clone()));
-                }
-                if self.publish_attempts >= self.options.max_publish_attempts {
-                    let mut e = last_error.unwrap_or_else(|| {
-                        Error::new(ErrorKind::Transient, "media_publish did not take effect")
-                    });
-                    e.message = format!(
-                        "media_publish did not take effect after {} attempts and the container is still FINISHED, so nothing was published: {}",
-                        self.publish_attempts, e.message
-                    );
-                    return Ok(self.fail(e));
-                }
-                let next = Phase::Publishing {
-                    container_id,
-                    last_error,
-                    armed: true,
-                };
-                Ok(self.advance(call, next, None, None))
-            }
-            StatusCode::InProgress => {
-                let wait = self
-                    .options
-                    .poll
-                    .next_check(self.elapsed(call.transport.now()));
-                let next = Phase::Processing {
-                    container_id,
-                    polls: 0,
-                };
-                Ok(self.advance(call, next, Some(wait), None))
-            }
-            StatusCode::Error | StatusCode::Expired => Ok(self.fail(status.to_error())),
-        }
+        Ok(self.advance(call, next, Some(wait), vec![processing, retrying]))
     }
 
     async fn recover<T: Transport>(
@@ -770,7 +728,7 @@ impl PublishJob {
         call: &Call<'_, T>,
         next: Phase,
         wait: Option<Duration>,
-        progress: Option<Progress>,
+        progress: Vec<Progress>,
     ) -> StepOutcome {
         let now = call.transport.now();
         self.phase = next;
@@ -824,7 +782,7 @@ impl PublishJob {
             self.next_step_at = Some(next_at);
             return Ok(StepOutcome::Continue {
                 next_at,
-                progress: Some(Progress::Retrying { wait, error }),
+                progress: vec![Progress::Retrying { wait, error }],
             });
         }
         self.failures = 0;

@@ -8,12 +8,15 @@
 //! - `job`: the resumable state machine (one call per step, serializable);
 //! - `poll`: when to read a container's status; `recover`: finding a post
 //!   whose publish answer was lost;
-//! - `driver`: running a job to the end with progress and cancellation.
+//! - `driver`: running a job to the end with progress and cancellation;
+//! - `fake` (native only): an in-memory Instagram for tests and the benchmark.
 //!
 //! Guide: <https://developers.facebook.com/documentation/instagram-platform/content-publishing>.
 
 pub mod calls;
 pub mod driver;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod fake;
 pub mod input;
 pub mod job;
 pub mod poll;
