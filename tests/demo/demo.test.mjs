@@ -3,7 +3,7 @@
 // login products, see the accounts, refresh, publish an image and a
 // carousel and find them on the stand-in's feed, deny consent and see the
 // error. Screenshots are kept in tests/artifacts/demo/.
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,8 @@ let demo;
 let browser;
 let page;
 let persist;
+// Uncaught exceptions in the page fail the test that caused them.
+const pageErrors = [];
 
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -29,6 +31,7 @@ before(async () => {
       '--disable-component-update', '--no-first-run', '--disable-sync'],
   });
   page = await browser.newPage({ viewport: { width: 900, height: 1200 } });
+  page.on('pageerror', (e) => pageErrors.push(e.stack ?? String(e)));
   // The page learns where the Worker and the stand-in are from the query string.
   const first = new URL(demo.pageUrl);
   first.searchParams.set('worker', demo.workerUrl);
@@ -41,6 +44,11 @@ after(async () => {
   await browser?.close();
   await demo?.stop();
   if (persist) rmSync(persist, { recursive: true, force: true });
+});
+
+afterEach(() => {
+  const errors = pageErrors.splice(0);
+  assert.deepEqual(errors, [], 'the page threw');
 });
 
 async function shot(name) {
@@ -72,12 +80,16 @@ test('Connect Instagram: single-page flow through the npm package', async () => 
 
 test('Connect with Facebook: the Worker redirect flow and a Page-linked account', async () => {
   await page.click('#connect-facebook');
-  await consent('allow', 'fb_linked');
+  // Tom manages two Pages; only "Stand-in Florist" has an Instagram account,
+  // a different one from the bakery connected above (connecting the same
+  // Instagram account through the other product would replace its record).
+  await consent('allow', 'fb_two_pages');
   await page.waitForSelector('.notice.ok');
-  const rows = await page.locator('#accounts li.account').allInnerTexts();
-  const fb = rows.find((r) => r.includes('Facebook Login'));
-  assert.ok(fb, `a Facebook Login account is listed: ${rows.join(' | ')}`);
+  await accountRow('standin_florist').waitFor();
+  const fb = await accountRow('standin_florist').innerText();
+  assert.match(fb, /Facebook Login via Stand-in Florist/);
   assert.match(fb, /does not expire/);
+  assert.match(await accountRow('standin_bakery').innerText(), /Instagram Login/, 'the first account stays');
   await shot('connected-facebook');
 });
 

@@ -5,8 +5,10 @@ import { api, WORKER, WorkerError } from './worker-api.js';
 import { startSpaLogin } from './spa-login.js';
 
 const $ = (sel) => document.querySelector(sel);
-const el = (tag, props = {}, ...children) => {
+const el = (tag, { dataset, ...props } = {}, ...children) => {
+  // `dataset` is a read-only property: its entries are copied one by one.
   const node = Object.assign(document.createElement(tag), props);
+  Object.assign(node.dataset, dataset);
   node.append(...children.filter((c) => c !== null && c !== undefined));
   return node;
 };
