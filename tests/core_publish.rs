@@ -459,7 +459,7 @@ fn saved_job_is_camel_case_json() {
     assert_eq!(v["phase"]["step"], "creatingChildren");
     assert!(v["phase"]["done"][0].is_string(), "IDs are strings: {v}");
     assert_eq!(v["options"]["maxCalls"], 100);
-    assert_eq!(v["options"]["poll"]["growthPercent"], 15);
+    assert_eq!(v["options"]["poll"]["growthPercent"], 18);
     assert_eq!(v["options"]["retry"]["maxAttempts"], 4);
     assert_eq!(v["calls"], 1);
     assert_eq!(v["createdAt"], START.as_millis());
