@@ -52,8 +52,12 @@ fn measure(video: bool, processing: Duration, poll: &PollPolicy) -> Row {
         max_calls: 10_000,
         ..PublishOptions::default()
     };
-    let config = Config::new(Product::Instagram, "1000000000000001", "https://app.example/cb")
-        .expect("a valid config");
+    let config = Config::new(
+        Product::Instagram,
+        "1000000000000001",
+        "https://app.example/cb",
+    )
+    .expect("a valid config");
     block_on(publish(
         &transport,
         &config,
@@ -73,7 +77,10 @@ fn measure(video: bool, processing: Duration, poll: &PollPolicy) -> Row {
     Row {
         processing,
         reads: fake.status_reads(),
-        delay: Duration::from_millis(seen.as_millis().saturating_sub(container.ready_at.as_millis())),
+        delay: Duration::from_millis(
+            seen.as_millis()
+                .saturating_sub(container.ready_at.as_millis()),
+        ),
     }
 }
 
@@ -117,12 +124,25 @@ fn pct(delay: Duration, of: Duration) -> f64 {
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let (cases, samples): (&[(bool, u64)], u32) = if full {
-        (&[(false, 1), (false, 10), (true, 10), (true, 30), (true, 60), (true, 300), (true, 900)], 41)
+        (
+            &[
+                (false, 1),
+                (false, 10),
+                (true, 10),
+                (true, 30),
+                (true, 60),
+                (true, 300),
+                (true, 900),
+            ],
+            41,
+        )
     } else {
         (&[(false, 1), (true, 60), (true, 300)], 7)
     };
     println!("status reads per publish and detection delay (FINISHED → the read that saw it),");
-    println!("mean over {samples} processing times spread ±15 % around P; delay as % of P (mean / max)");
+    println!(
+        "mean over {samples} processing times spread ±15 % around P; delay as % of P (mean / max)"
+    );
     println!(
         "{:<6} {:>5} | {:>22} | {:>22} | {:>22}",
         "media", "P", "adaptive", "fixed 3 s", "fixed 30 s"
@@ -135,7 +155,12 @@ fn main() {
             .collect();
         let cells: Vec<String> = rows
             .iter()
-            .map(|r| format!("{:>5.1} reads {:>5.1}%/{:>5.1}%", r.mean_reads, r.mean_delay_pct, r.max_delay_pct))
+            .map(|r| {
+                format!(
+                    "{:>5.1} reads {:>5.1}%/{:>5.1}%",
+                    r.mean_reads, r.mean_delay_pct, r.max_delay_pct
+                )
+            })
             .collect();
         println!(
             "{:<6} {:>4}s | {} | {} | {}",

@@ -20,6 +20,7 @@ mod publish_common;
 use instagate::core::config::Product;
 use instagate::core::error::ErrorKind;
 use instagate::core::http::{Method, Transport};
+use instagate::core::publish::PollPolicy;
 use instagate::core::publish::{
     publish, publishing_quota, ImageSpec, MediaSpec, Phase, Progress, PublishJob, PublishOptions,
     PublishingQuota, StepOutcome, Unobserved,
@@ -28,6 +29,7 @@ use instagate::core::retry::RetryPolicy;
 use instagate::core::testing::{block_on, ScriptedTransport};
 use publish_common::*;
 use serde_json::{json, Value};
+use std::time::Duration;
 
 // ---- validation: before any call --------------------------------------------------------
 
@@ -57,60 +59,148 @@ fn every_input_rule_names_its_field() {
             .collect()
     };
     let cases: Vec<(Value, &str)> = vec![
-        (json!({"type": "image", "imageUrl": "http://cdn.example/a.jpg"}), "imageUrl"),
+        (
+            json!({"type": "image", "imageUrl": "http://cdn.example/a.jpg"}),
+            "imageUrl",
+        ),
         (json!({"type": "image", "imageUrl": "https://"}), "imageUrl"),
-        (json!({"type": "image", "imageUrl": "https://cdn.example/ä.jpg"}), "imageUrl"),
+        (
+            json!({"type": "image", "imageUrl": "https://cdn.example/ä.jpg"}),
+            "imageUrl",
+        ),
         (img(json!({"caption": long(2_201)})), "caption"),
         (img(json!({"caption": tags(31)})), "caption"),
         (img(json!({"caption": mentions(21)})), "caption"),
         (img(json!({"altText": long(1_001)})), "altText"),
         (img(json!({"altText": "  "})), "altText"),
-        (img(json!({"userTags": [{"username": "amy"}]})), "userTags[0].x"),
-        (img(json!({"userTags": [{"username": "amy", "x": 0.5}]})), "userTags[0].y"),
-        (img(json!({"userTags": [{"username": "amy", "x": 1.5, "y": 0.5}]})), "userTags[0].x"),
-        (img(json!({"userTags": [{"username": "amy", "x": 0.5, "y": -0.1}]})), "userTags[0].y"),
-        (img(json!({"userTags": [{"username": "@amy", "x": 0.5, "y": 0.5}]})), "userTags[0].username"),
-        (img(json!({"userTags": [{"username": "a b", "x": 0.5, "y": 0.5}]})), "userTags[0].username"),
-        (img(json!({"userTags": (0..21).map(|i| json!({"username": format!("u{i}"), "x": 0.1, "y": 0.1})).collect::<Value>()})), "userTags"),
-        (img(json!({"userTags": [{"username": "amy", "x": 0.5, "y": 0.5, "z": 1}]})), "userTags[0].z"),
-        (img(json!({"collaborators": ["a", "b", "c", "d"]})), "collaborators"),
-        (img(json!({"collaborators": ["a", "a"]})), "collaborators[1]"),
+        (
+            img(json!({"userTags": [{"username": "amy"}]})),
+            "userTags[0].x",
+        ),
+        (
+            img(json!({"userTags": [{"username": "amy", "x": 0.5}]})),
+            "userTags[0].y",
+        ),
+        (
+            img(json!({"userTags": [{"username": "amy", "x": 1.5, "y": 0.5}]})),
+            "userTags[0].x",
+        ),
+        (
+            img(json!({"userTags": [{"username": "amy", "x": 0.5, "y": -0.1}]})),
+            "userTags[0].y",
+        ),
+        (
+            img(json!({"userTags": [{"username": "@amy", "x": 0.5, "y": 0.5}]})),
+            "userTags[0].username",
+        ),
+        (
+            img(json!({"userTags": [{"username": "a b", "x": 0.5, "y": 0.5}]})),
+            "userTags[0].username",
+        ),
+        (
+            img(
+                json!({"userTags": (0..21).map(|i| json!({"username": format!("u{i}"), "x": 0.1, "y": 0.1})).collect::<Value>()}),
+            ),
+            "userTags",
+        ),
+        (
+            img(json!({"userTags": [{"username": "amy", "x": 0.5, "y": 0.5, "z": 1}]})),
+            "userTags[0].z",
+        ),
+        (
+            img(json!({"collaborators": ["a", "b", "c", "d"]})),
+            "collaborators",
+        ),
+        (
+            img(json!({"collaborators": ["a", "a"]})),
+            "collaborators[1]",
+        ),
         (img(json!({"locationId": "paris"})), "locationId"),
         (img(json!({"shareToFeed": true})), "shareToFeed"),
-        (reel(json!({"coverUrl": "https://cdn.example/c.jpg", "thumbOffset": 100})), "thumbOffset"),
-        (reel(json!({"coverUrl": "http://cdn.example/c.jpg"})), "coverUrl"),
+        (
+            reel(json!({"coverUrl": "https://cdn.example/c.jpg", "thumbOffset": 100})),
+            "thumbOffset",
+        ),
+        (
+            reel(json!({"coverUrl": "http://cdn.example/c.jpg"})),
+            "coverUrl",
+        ),
         (reel(json!({"thumbOffset": 900_001})), "thumbOffset"),
         (reel(json!({"thumbOffset": 1.5})), "thumbOffset"),
         (reel(json!({"audioName": ""})), "audioName"),
-        (reel(json!({"userTags": [{"username": "amy", "x": 0.5, "y": 0.5}]})), "userTags[0].x"),
+        (
+            reel(json!({"userTags": [{"username": "amy", "x": 0.5, "y": 0.5}]})),
+            "userTags[0].x",
+        ),
         (reel(json!({"altText": "reels take none"})), "altText"),
-        (reel(json!({"videoUrl": "https://cdn.example/r.mp4 "})), "videoUrl"),
+        (
+            reel(json!({"videoUrl": "https://cdn.example/r.mp4 "})),
+            "videoUrl",
+        ),
         (json!({"type": "carousel", "items": items(1)}), "items"),
         (json!({"type": "carousel", "items": items(11)}), "items"),
-        (json!({"type": "carousel", "items": [
+        (
+            json!({"type": "carousel", "items": [
             {"imageUrl": "https://cdn.example/0.jpg"}, {"imageUrl": "https://cdn.example/1.jpg"},
-            {"imageUrl": "https://cdn.example/2.jpg"}, {"videoUrl": "http://cdn.example/3.mp4"}]}), "items[3].videoUrl"),
-        (json!({"type": "carousel", "items": [
-            {"imageUrl": "https://cdn.example/0.jpg", "altText": long(1_001)}, {"imageUrl": "https://cdn.example/1.jpg"}]}), "items[0].altText"),
-        (json!({"type": "carousel", "items": [
-            {"imageUrl": "https://cdn.example/0.jpg", "userTags": [{"username": "amy", "x": 0.3}]}, {"imageUrl": "https://cdn.example/1.jpg"}]}), "items[0].userTags[0].y"),
-        (json!({"type": "carousel", "items": [
-            {"imageUrl": "https://cdn.example/0.jpg"}, {"videoUrl": "https://cdn.example/1.mp4", "userTags": [{"username": "amy", "y": 0.3}]}]}), "items[1].userTags[0].y"),
-        (json!({"type": "carousel", "items": [
-            {"imageUrl": "https://cdn.example/0.jpg", "caption": "items take no caption"}, {"imageUrl": "https://cdn.example/1.jpg"}]}), "items[0].caption"),
-        (json!({"type": "carousel", "items": items(2), "caption": tags(31)}), "caption"),
-        (json!({"type": "carousel", "items": items(2), "collaborators": ["a", "b", "c", "d"]}), "collaborators"),
+            {"imageUrl": "https://cdn.example/2.jpg"}, {"videoUrl": "http://cdn.example/3.mp4"}]}),
+            "items[3].videoUrl",
+        ),
+        (
+            json!({"type": "carousel", "items": [
+            {"imageUrl": "https://cdn.example/0.jpg", "altText": long(1_001)}, {"imageUrl": "https://cdn.example/1.jpg"}]}),
+            "items[0].altText",
+        ),
+        (
+            json!({"type": "carousel", "items": [
+            {"imageUrl": "https://cdn.example/0.jpg", "userTags": [{"username": "amy", "x": 0.3}]}, {"imageUrl": "https://cdn.example/1.jpg"}]}),
+            "items[0].userTags[0].y",
+        ),
+        (
+            json!({"type": "carousel", "items": [
+            {"imageUrl": "https://cdn.example/0.jpg"}, {"videoUrl": "https://cdn.example/1.mp4", "userTags": [{"username": "amy", "y": 0.3}]}]}),
+            "items[1].userTags[0].y",
+        ),
+        (
+            json!({"type": "carousel", "items": [
+            {"imageUrl": "https://cdn.example/0.jpg", "caption": "items take no caption"}, {"imageUrl": "https://cdn.example/1.jpg"}]}),
+            "items[0].caption",
+        ),
+        (
+            json!({"type": "carousel", "items": items(2), "caption": tags(31)}),
+            "caption",
+        ),
+        (
+            json!({"type": "carousel", "items": items(2), "collaborators": ["a", "b", "c", "d"]}),
+            "collaborators",
+        ),
         (json!({"type": "story"}), "imageUrl"),
-        (json!({"type": "story", "imageUrl": "https://cdn.example/s.jpg", "videoUrl": "https://cdn.example/s.mp4"}), "videoUrl"),
-        (json!({"type": "story", "imageUrl": "https://cdn.example/s.jpg", "userTags": [{"username": "amy", "x": 0.2}]}), "userTags[0].y"),
-        (json!({"type": "story", "imageUrl": "https://cdn.example/s.jpg", "caption": "stories take none"}), "caption"),
-        (json!({"type": "video", "videoUrl": "https://cdn.example/v.mp4"}), "type"),
+        (
+            json!({"type": "story", "imageUrl": "https://cdn.example/s.jpg", "videoUrl": "https://cdn.example/s.mp4"}),
+            "videoUrl",
+        ),
+        (
+            json!({"type": "story", "imageUrl": "https://cdn.example/s.jpg", "userTags": [{"username": "amy", "x": 0.2}]}),
+            "userTags[0].y",
+        ),
+        (
+            json!({"type": "story", "imageUrl": "https://cdn.example/s.jpg", "caption": "stories take none"}),
+            "caption",
+        ),
+        (
+            json!({"type": "video", "videoUrl": "https://cdn.example/v.mp4"}),
+            "type",
+        ),
         (json!({"type": "gif"}), "type"),
     ];
     for (input, field) in cases {
         let error = MediaSpec::from_json(&input).expect_err(&input.to_string());
         assert_eq!(error.kind, ErrorKind::InvalidInput, "{input}");
-        assert_eq!(error.field.as_deref(), Some(field), "{input}: {}", error.message);
+        assert_eq!(
+            error.field.as_deref(),
+            Some(field),
+            "{input}: {}",
+            error.message
+        );
         assert!(!error.message.is_empty());
     }
 }
@@ -149,12 +239,42 @@ fn invalid_specs_and_accounts_are_refused_before_any_call() {
         collaborators: vec![],
     });
     let c = config(Product::Instagram);
-    let e = block_on(publish(&t, &c, &token(), IG, bad, &PublishOptions::default(), &mut Unobserved)).unwrap_err();
+    let e = block_on(publish(
+        &t,
+        &c,
+        &token(),
+        IG,
+        bad,
+        &PublishOptions::default(),
+        &mut Unobserved,
+    ))
+    .unwrap_err();
     assert_eq!(e.field.as_deref(), Some("caption"));
-    let e = block_on(publish(&t, &c, &token(), "me/../x", image(), &PublishOptions::default(), &mut Unobserved)).unwrap_err();
+    let e = block_on(publish(
+        &t,
+        &c,
+        &token(),
+        "me/../x",
+        image(),
+        &PublishOptions::default(),
+        &mut Unobserved,
+    ))
+    .unwrap_err();
     assert_eq!(e.field.as_deref(), Some("igUserId"));
-    let options = PublishOptions { max_calls: 0, ..PublishOptions::default() };
-    let e = block_on(publish(&t, &c, &token(), IG, image(), &options, &mut Unobserved)).unwrap_err();
+    let options = PublishOptions {
+        max_calls: 0,
+        ..PublishOptions::default()
+    };
+    let e = block_on(publish(
+        &t,
+        &c,
+        &token(),
+        IG,
+        image(),
+        &options,
+        &mut Unobserved,
+    ))
+    .unwrap_err();
     assert_eq!(e.field.as_deref(), Some("maxCalls"));
     assert!(t.requests().is_empty());
 }
@@ -164,13 +284,18 @@ fn invalid_specs_and_accounts_are_refused_before_any_call() {
 #[test]
 fn image_container_parameters() {
     let (t, fake) = world();
-    let spec = spec(json!({"type": "image", "imageUrl": "https://cdn.example/a.jpg?v=1", "caption": "hi #x",
+    let spec = spec(
+        json!({"type": "image", "imageUrl": "https://cdn.example/a.jpg?v=1", "caption": "hi #x",
         "altText": "a cat", "userTags": [{"username": "amy", "x": 0.5, "y": 0.25}],
-        "locationId": "110", "collaborators": ["bob", "cy"]}));
+        "locationId": "110", "collaborators": ["bob", "cy"]}),
+    );
     run(&t, spec, &PublishOptions::default()).unwrap();
     let create = requests(&fake, Method::Post, "/media");
     assert_eq!(create.len(), 1);
-    assert_eq!(create[0].url, "https://graph.instagram.com/v26.0/17841400000000001/media");
+    assert_eq!(
+        create[0].url,
+        "https://graph.instagram.com/v26.0/17841400000000001/media"
+    );
     assert_eq!(
         params(&create[0]),
         map(&[
@@ -183,16 +308,22 @@ fn image_container_parameters() {
         ])
     );
     // The token is a form parameter, never in the URL of a POST.
-    assert!(create[0].body.as_deref().unwrap().contains("access_token=IGAAsecret-token-value"));
+    assert!(create[0]
+        .body
+        .as_deref()
+        .unwrap()
+        .contains("access_token=IGAAsecret-token-value"));
     assert!(!create[0].url.contains("access_token"));
 }
 
 #[test]
 fn reel_container_parameters() {
     let (t, fake) = world();
-    let spec = spec(json!({"type": "reel", "videoUrl": "https://cdn.example/r.mp4", "caption": "reel",
+    let spec = spec(
+        json!({"type": "reel", "videoUrl": "https://cdn.example/r.mp4", "caption": "reel",
         "coverUrl": "https://cdn.example/c.jpg", "shareToFeed": false, "audioName": "Our song",
-        "collaborators": ["bob"], "locationId": "7", "userTags": [{"username": "amy"}]}));
+        "collaborators": ["bob"], "locationId": "7", "userTags": [{"username": "amy"}]}),
+    );
     run(&t, spec, &PublishOptions::default()).unwrap();
     let create = requests(&fake, Method::Post, "/media");
     assert_eq!(
@@ -214,7 +345,11 @@ fn reel_container_parameters() {
     let create = requests(&fake, Method::Post, "/media");
     assert_eq!(
         params(&create[0]),
-        map(&[("media_type", "REELS"), ("video_url", "https://cdn.example/r.mp4"), ("thumb_offset", "1500")])
+        map(&[
+            ("media_type", "REELS"),
+            ("video_url", "https://cdn.example/r.mp4"),
+            ("thumb_offset", "1500")
+        ])
     );
 }
 
@@ -225,11 +360,13 @@ fn spec_thumb() -> MediaSpec {
 #[test]
 fn carousel_children_then_container() {
     let (t, fake) = world();
-    let spec = spec(json!({"type": "carousel", "caption": "trip", "locationId": "9", "collaborators": ["bob"],
+    let spec = spec(
+        json!({"type": "carousel", "caption": "trip", "locationId": "9", "collaborators": ["bob"],
         "items": [
             {"imageUrl": "https://cdn.example/1.jpg", "altText": "one", "userTags": [{"username": "amy", "x": 0.1, "y": 0.9}]},
             {"videoUrl": "https://cdn.example/2.mp4", "userTags": [{"username": "amy"}]},
-        ]}));
+        ]}),
+    );
     let published = run(&t, spec, &PublishOptions::default()).unwrap();
     let create = requests(&fake, Method::Post, "/media");
     assert_eq!(create.len(), 3);
@@ -251,7 +388,12 @@ fn carousel_children_then_container() {
             ("user_tags", r#"[{"username":"amy"}]"#),
         ])
     );
-    let children: Vec<String> = fake.containers().iter().filter(|c| c.is_item).map(|c| c.id.clone()).collect();
+    let children: Vec<String> = fake
+        .containers()
+        .iter()
+        .filter(|c| c.is_item)
+        .map(|c| c.id.clone())
+        .collect();
     assert_eq!(
         params(&create[2]),
         map(&[
@@ -279,12 +421,18 @@ fn story_container_parameters() {
             vec![
                 ("media_type", "STORIES"),
                 ("image_url", "https://cdn.example/s.jpg"),
-                ("user_tags", r#"[{"username":"amy","x":0.5,"y":0.5},{"username":"bob"}]"#),
+                (
+                    "user_tags",
+                    r#"[{"username":"amy","x":0.5,"y":0.5},{"username":"bob"}]"#,
+                ),
             ],
         ),
         (
             json!({"type": "story", "videoUrl": "https://cdn.example/s.mp4"}),
-            vec![("media_type", "STORIES"), ("video_url", "https://cdn.example/s.mp4")],
+            vec![
+                ("media_type", "STORIES"),
+                ("video_url", "https://cdn.example/s.mp4"),
+            ],
         ),
     ] {
         let (t, fake) = world();
@@ -334,7 +482,11 @@ fn status_publish_and_permalink_requests_on_both_hosts() {
         assert_eq!(params(&log[3]), map(&[("fields", "id,permalink")]));
         // Every call carries the token as the access_token parameter.
         for r in &log {
-            assert!(r.params().contains(&("access_token".to_owned(), TOKEN.to_owned())), "{r:?}");
+            assert!(
+                r.params()
+                    .contains(&("access_token".to_owned(), TOKEN.to_owned())),
+                "{r:?}"
+            );
         }
         assert_eq!(published.permalink, Some(fake.media()[0].permalink()));
     }
@@ -381,7 +533,10 @@ fn image_goes_through_every_phase_in_order() {
 #[test]
 fn carousel_with_quota_check_goes_through_every_phase() {
     let (t, fake) = world();
-    let options = PublishOptions { check_quota: true, ..PublishOptions::default() };
+    let options = PublishOptions {
+        check_quota: true,
+        ..PublishOptions::default()
+    };
     let mut job = PublishJob::new(IG, carousel(), options, t.now()).unwrap();
     assert_eq!(job.phase.name(), "checkingQuota");
     let names: Vec<String> = trace(&t, &mut job).into_iter().map(|(n, _)| n).collect();
@@ -389,7 +544,13 @@ fn carousel_with_quota_check_goes_through_every_phase() {
     dedup.dedup();
     assert_eq!(
         dedup,
-        ["creatingChildren", "creatingContainer", "processing", "fetchingPermalink", "done"]
+        [
+            "creatingChildren",
+            "creatingContainer",
+            "processing",
+            "fetchingPermalink",
+            "done"
+        ]
     );
     // One step per carousel item: the quota step and the first two of the three items
     // end in creatingChildren, the third in creatingContainer.
@@ -403,13 +564,26 @@ fn steps_wait_for_their_time_without_calling() {
     let mut job = PublishJob::new(IG, reel(), PublishOptions::default(), t.now()).unwrap();
     let c = config(Product::Instagram);
     let outcome = block_on(job.step(&t, &c, &token())).unwrap();
-    let StepOutcome::Continue { next_at, progress } = outcome else { panic!() };
-    assert_eq!(next_at, START.plus(secs(5)), "videos are first checked after 5 s");
+    let StepOutcome::Continue { next_at, progress } = outcome else {
+        panic!()
+    };
+    let first = PollPolicy::default().first_check_video_ms;
+    assert_eq!(
+        next_at,
+        START.plus(Duration::from_millis(first)),
+        "videos are first checked later than images"
+    );
     assert!(matches!(progress.as_slice(), [Progress::Created { .. }]));
     let calls = t.requests().len();
     // Too early: no call, same time back.
     let again = block_on(job.step(&t, &c, &token())).unwrap();
-    assert_eq!(again, StepOutcome::Continue { next_at, progress: vec![] });
+    assert_eq!(
+        again,
+        StepOutcome::Continue {
+            next_at,
+            progress: vec![]
+        }
+    );
     assert_eq!(t.requests().len(), calls);
 }
 
@@ -420,13 +594,19 @@ fn every_kind_resumes_from_json_after_every_step() {
     for (name, spec) in every_kind() {
         for check_quota in [false, true] {
             let (t, fake) = world();
-            let options = PublishOptions { check_quota, ..PublishOptions::default() };
+            let options = PublishOptions {
+                check_quota,
+                ..PublishOptions::default()
+            };
             let mut job = PublishJob::new(IG, spec.clone(), options, t.now()).unwrap();
             let mut phases = Vec::new();
             let result = loop {
                 // Save and load: a new "invocation" for every step.
                 let saved = job.to_json();
-                assert!(!saved.contains(TOKEN), "{name}: the token is not part of a job");
+                assert!(
+                    !saved.contains(TOKEN),
+                    "{name}: the token is not part of a job"
+                );
                 job = PublishJob::from_json(&saved).unwrap();
                 phases.push(job.phase.name());
                 match step(&t, &mut job).unwrap() {
@@ -437,7 +617,11 @@ fn every_kind_resumes_from_json_after_every_step() {
             };
             assert_eq!(fake.media().len(), 1, "{name}");
             assert_eq!(fake.count(Method::Post, "/media_publish"), 1, "{name}");
-            assert_eq!(result.media_id.as_deref(), Some(fake.media()[0].id.as_str()), "{name}");
+            assert_eq!(
+                result.media_id.as_deref(),
+                Some(fake.media()[0].id.as_str()),
+                "{name}"
+            );
             assert!(phases.contains(&"processing"), "{name}: {phases:?}");
             assert!(phases.contains(&"fetchingPermalink"), "{name}: {phases:?}");
             // A finished job stays finished when loaded again.
@@ -455,7 +639,10 @@ fn saved_job_is_camel_case_json() {
     let v: Value = serde_json::from_str(&job.to_json()).unwrap();
     assert_eq!(v["igUserId"], IG);
     assert_eq!(v["spec"]["type"], "carousel");
-    assert_eq!(v["spec"]["items"][1]["videoUrl"], "https://cdn.example/2.mp4");
+    assert_eq!(
+        v["spec"]["items"][1]["videoUrl"],
+        "https://cdn.example/2.mp4"
+    );
     assert_eq!(v["phase"]["step"], "creatingChildren");
     assert!(v["phase"]["done"][0].is_string(), "IDs are strings: {v}");
     assert_eq!(v["options"]["maxCalls"], 100);
@@ -470,7 +657,13 @@ fn saved_job_is_camel_case_json() {
     }
     let mut v2 = v.clone();
     v2["spec"]["items"] = json!([{"imageUrl": "https://cdn.example/1.jpg"}]);
-    assert_eq!(PublishJob::from_json(&v2.to_string()).unwrap_err().field.as_deref(), Some("items"));
+    assert_eq!(
+        PublishJob::from_json(&v2.to_string())
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("items")
+    );
 }
 
 // ---- progress --------------------------------------------------------------------------------
@@ -482,21 +675,38 @@ fn progress_reports_created_processing_and_published() {
     let (result, events) = run_observed(&t, reel(), &PublishOptions::default());
     let published = result.unwrap();
     let container = published.container_id.clone();
-    assert_eq!(events.first(), Some(&Progress::Created { container_id: container.clone() }));
+    assert_eq!(
+        events.first(),
+        Some(&Progress::Created {
+            container_id: container.clone()
+        })
+    );
     let processing: Vec<(u64, u32)> = events
         .iter()
         .filter_map(|e| match e {
-            Progress::Processing { elapsed, checks, .. } => Some((elapsed.as_millis() as u64, *checks)),
+            Progress::Processing {
+                elapsed, checks, ..
+            } => Some((elapsed.as_millis() as u64, *checks)),
             _ => None,
         })
         .collect();
     assert!(processing.len() >= 3, "{events:?}");
-    assert_eq!(processing[0], (5_000, 1), "first check of a video after 5 s");
-    assert!(processing.windows(2).all(|w| w[0].0 < w[1].0 && w[1].1 == w[0].1 + 1));
+    let first = PollPolicy::default().first_check_video_ms;
+    assert_eq!(
+        processing[0],
+        (first, 1),
+        "the first check of a video comes after the policy's first wait"
+    );
+    assert!(processing
+        .windows(2)
+        .all(|w| w[0].0 < w[1].0 && w[1].1 == w[0].1 + 1));
     assert!(processing.last().unwrap().0 >= 20_000);
     assert_eq!(
         events.last(),
-        Some(&Progress::Published { container_id: container, media_id: published.media_id.clone() })
+        Some(&Progress::Published {
+            container_id: container,
+            media_id: published.media_id.clone()
+        })
     );
 }
 
@@ -508,13 +718,35 @@ fn quota_is_read_and_checked() {
     run(&t, image(), &PublishOptions::default()).unwrap();
     fake.set_quota_total(2);
     let c = config(Product::Facebook);
-    let q = block_on(publishing_quota(&t, &c, &token(), IG, &RetryPolicy::default())).unwrap();
-    assert_eq!(q, PublishingQuota { usage: 1, total: Some(2), duration_secs: Some(86_400) });
-    let r = requests(&fake, Method::Get, "/content_publishing_limit").pop().unwrap();
-    assert_eq!(r.url.split('?').next().unwrap(), format!("https://graph.facebook.com/v26.0/{IG}/content_publishing_limit"));
+    let q = block_on(publishing_quota(
+        &t,
+        &c,
+        &token(),
+        IG,
+        &RetryPolicy::default(),
+    ))
+    .unwrap();
+    assert_eq!(
+        q,
+        PublishingQuota {
+            usage: 1,
+            total: Some(2),
+            duration_secs: Some(86_400)
+        }
+    );
+    let r = requests(&fake, Method::Get, "/content_publishing_limit")
+        .pop()
+        .unwrap();
+    assert_eq!(
+        r.url.split('?').next().unwrap(),
+        format!("https://graph.facebook.com/v26.0/{IG}/content_publishing_limit")
+    );
     assert_eq!(params(&r), map(&[("fields", "quota_usage,config")]));
 
-    let options = PublishOptions { check_quota: true, ..PublishOptions::default() };
+    let options = PublishOptions {
+        check_quota: true,
+        ..PublishOptions::default()
+    };
     run(&t, image(), &options).unwrap();
     // Used up: refused after the quota read alone, before any container.
     let containers = fake.containers().len();
@@ -530,11 +762,30 @@ fn quota_is_read_and_checked() {
 #[test]
 fn quota_read_retries_transient_failures_and_names_bad_accounts() {
     let (t, fake) = world();
-    fake.fault(Some(Method::Get), "/content_publishing_limit", instagate::core::publish::fake::Fault::Transport, 2);
+    fake.fault(
+        Some(Method::Get),
+        "/content_publishing_limit",
+        instagate::core::publish::fake::Fault::Transport,
+        2,
+    );
     let c = config(Product::Instagram);
-    let q = block_on(publishing_quota(&t, &c, &token(), IG, &RetryPolicy::default())).unwrap();
+    let q = block_on(publishing_quota(
+        &t,
+        &c,
+        &token(),
+        IG,
+        &RetryPolicy::default(),
+    ))
+    .unwrap();
     assert_eq!(q.usage, 0);
     assert_eq!(t.sleeps().len(), 2);
-    let e = block_on(publishing_quota(&t, &c, &token(), "", &RetryPolicy::default())).unwrap_err();
+    let e = block_on(publishing_quota(
+        &t,
+        &c,
+        &token(),
+        "",
+        &RetryPolicy::default(),
+    ))
+    .unwrap_err();
     assert_eq!(e.field.as_deref(), Some("igUserId"));
 }
