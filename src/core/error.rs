@@ -357,8 +357,17 @@ fn classify(status: u16, meta: &MetaError, message: &str) -> ErrorKind {
     let lower = message.to_ascii_lowercase();
     match (meta.code, meta.subcode) {
         (Some(190), Some(463)) => ErrorKind::TokenExpired,
-        (Some(190), _) => ErrorKind::InvalidToken,
-        (Some(4 | 17 | 32 | 613), _) => ErrorKind::RateLimited,
+        // 102: "the login status or access token has expired, been revoked,
+        // or is otherwise invalid" (Graph API error handling guide).
+        (Some(190 | 102), _) => ErrorKind::InvalidToken,
+        // Instagram's publishing errors, checked before the generic codes
+        // they share (4, 1, -1, -2): 2207051 is a post blocked as spam, not
+        // throttling; 2207057 a thumbnail offset past the video; 2207001,
+        // 2207032 and 2207003 say "try again"
+        // (https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/error-codes).
+        (_, Some(2_207_051 | 2_207_057)) => ErrorKind::Media,
+        (_, Some(2_207_001 | 2_207_032 | 2_207_003)) => ErrorKind::Transient,
+        (Some(4 | 17 | 32 | 341 | 368 | 613), _) => ErrorKind::RateLimited,
         (Some(80_001..=80_014), _) => ErrorKind::RateLimited,
         (Some(3 | 10), _) | (Some(200..=299), _) => ErrorKind::PermissionDenied,
         (Some(1 | 2), _) => ErrorKind::Transient,
@@ -375,7 +384,11 @@ fn classify(status: u16, meta: &MetaError, message: &str) -> ErrorKind {
         (Some(100), Some(36_007..=36_009)) => ErrorKind::InvalidCode,
         // The flat api.instagram.com shape and Graph's code 100 for a bad,
         // expired or reused authorization code.
-        _ if lower.contains("authorization code") || lower.contains("verification code") => {
+        // api.instagram.com says "Matching code was not found or was already used".
+        _ if lower.contains("authorization code")
+            || lower.contains("verification code")
+            || lower.contains("matching code") =>
+        {
             ErrorKind::InvalidCode
         }
         _ if status == 429 => ErrorKind::RateLimited,
@@ -460,6 +473,12 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::InvalidCode);
         assert_eq!(e.code(), Some(400));
         assert_eq!(e.message, "Invalid authorization code");
+        // The other message api.instagram.com uses for a used or unknown code.
+        let e = Error::from_response(&Response::new(
+            400,
+            r#"{"error_type":"OAuthException","code":400,"error_message":"Matching code was not found or was already used"}"#,
+        ));
+        assert_eq!(e.kind, ErrorKind::InvalidCode);
     }
 
     #[test]
@@ -477,6 +496,17 @@ mod tests {
             (400, 9004, Some(2_207_052), ErrorKind::Media),
             (400, 9, Some(2_207_042), ErrorKind::PublishLimit),
             (400, 100, Some(36_009), ErrorKind::InvalidCode),
+            (400, 102, None, ErrorKind::InvalidToken),
+            (400, 341, None, ErrorKind::RateLimited),
+            (400, 368, None, ErrorKind::RateLimited),
+            // Instagram's error-codes reference: spam block and thumbnail
+            // offset are refusals; "try again" subcodes are transient.
+            (400, 4, Some(2_207_051), ErrorKind::Media),
+            (400, 1, Some(2_207_057), ErrorKind::Media),
+            (400, -1, Some(2_207_001), ErrorKind::Transient),
+            (400, -1, Some(2_207_032), ErrorKind::Transient),
+            (400, -2, Some(2_207_003), ErrorKind::Transient),
+            (400, -2, Some(2_207_020), ErrorKind::Media),
         ];
         for (status, code, sub, kind) in cases {
             let sub = sub
