@@ -46,7 +46,9 @@ pub fn spec(value: Value) -> MediaSpec {
 }
 
 pub fn image() -> MediaSpec {
-    spec(json!({"type": "image", "imageUrl": "https://cdn.example/a.jpg", "caption": "an image #one"}))
+    spec(
+        json!({"type": "image", "imageUrl": "https://cdn.example/a.jpg", "caption": "an image #one"}),
+    )
 }
 
 pub fn reel() -> MediaSpec {
@@ -80,7 +82,11 @@ pub fn every_kind() -> Vec<(&'static str, MediaSpec)> {
 }
 
 /// Runs a publish to the end on the Instagram Login configuration.
-pub fn run(t: &ScriptedTransport, spec: MediaSpec, options: &PublishOptions) -> Result<Published, Error> {
+pub fn run(
+    t: &ScriptedTransport,
+    spec: MediaSpec,
+    options: &PublishOptions,
+) -> Result<Published, Error> {
     block_on(publish(
         t,
         &config(Product::Instagram),
@@ -125,14 +131,21 @@ pub fn step(t: &ScriptedTransport, job: &mut PublishJob) -> Result<StepOutcome, 
 }
 
 /// Steps until the job is finished or a step fails; `max` steps at most.
-pub fn step_to_end(t: &ScriptedTransport, job: &mut PublishJob, max: usize) -> Result<StepOutcome, Error> {
+pub fn step_to_end(
+    t: &ScriptedTransport,
+    job: &mut PublishJob,
+    max: usize,
+) -> Result<StepOutcome, Error> {
     for _ in 0..max {
         match step(t, job)? {
             StepOutcome::Continue { .. } => {}
             done => return Ok(done),
         }
     }
-    panic!("the job did not finish in {max} steps: {}", job.phase.name())
+    panic!(
+        "the job did not finish in {max} steps: {}",
+        job.phase.name()
+    )
 }
 
 /// The decoded query and form parameters of a request, without the token.
