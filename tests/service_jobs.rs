@@ -6,8 +6,11 @@ mod service_common;
 
 use std::time::Duration;
 
+use instagate::core::publish::{Phase, PublishJob};
+use instagate::core::retry::RetryPolicy;
 use instagate::core::testing::block_on;
 use instagate::service::http::{Background, HttpRequest};
+use instagate::service::jobs::STALLED_RETRY;
 use instagate::service::log::NoLog;
 use instagate::service::store::KvOp;
 use instagate::service::Service;
@@ -235,6 +238,69 @@ fn a_send_that_never_reached_meta_is_confirmed_then_sent_once() {
     assert_eq!(r.status, 200, "{:?}", r.json_body());
     assert_eq!(r.json_body()["job"]["publish_sends"], 2);
     assert_eq!(w.meta.borrow().media.len(), 1);
+}
+
+#[test]
+fn a_publish_whose_outcome_cannot_be_read_is_kept_and_never_resent() {
+    let w = World::with_config(config(&[("PUBLISH_WAIT_MS", "0")]));
+    let (ig, _) = w.connect("instagram");
+    let r = publish(
+        &w,
+        &ig,
+        json!({"kind": "image", "image_url": "https://cdn.example/a.jpg", "caption": "unread"}),
+    );
+    assert_eq!(r.status, 202);
+    let id = r.json_body()["job"]["id"].as_str().unwrap().to_owned();
+    let container = r.json_body()["job"]["container_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let stored = |w: &World| -> Value {
+        serde_json::from_str(&w.store.peek(&format!("job:{id}")).unwrap()).unwrap()
+    };
+
+    // A status read (FINISHED) leads to the publish, whose answer is lost.
+    w.meta.borrow_mut().lose_next_publish_answer = true;
+    w.advance(Duration::from_secs(1));
+    let r = w.call(w.api("GET", &format!("/api/jobs/{id}")));
+    let job = &r.json_body()["job"];
+    assert_eq!(job["status"], "processing", "{job:?}");
+    assert_eq!(job["phase"], "publish_sent");
+    assert_eq!(job["publish_sends"], 1);
+    // The KV record holds the core's job, which a core reader accepts.
+    let core = PublishJob::from_json(&stored(&w)["job"].to_string()).unwrap();
+    assert!(matches!(core.phase, Phase::Publishing { .. }), "{core:?}");
+
+    // Then the container's status cannot be read, through every retry.
+    for _ in 0..RetryPolicy::default().max_attempts {
+        w.meta.borrow_mut().fail_next(&container, transport_error());
+    }
+    for _ in 0..RetryPolicy::default().max_attempts {
+        w.advance(Duration::from_secs(10));
+        block_on(w.service().run_cron());
+    }
+    let record = stored(&w);
+    assert_eq!(record["stalled"]["kind"], "timeout", "{record}");
+    let core = PublishJob::from_json(&record["job"].to_string()).unwrap();
+    assert!(
+        matches!(core.phase, Phase::Publishing { .. }),
+        "never failed while the post may exist: {core:?}"
+    );
+    assert_eq!(w.store.keys("jobq:"), vec![format!("jobq:{id}")]);
+
+    // Once the status can be read, PUBLISHED decides: done, never resent.
+    w.advance(STALLED_RETRY);
+    let stats = block_on(w.service().run_cron());
+    assert_eq!(stats.jobs.finished, 1);
+    let r = w.call(w.api("GET", &format!("/api/jobs/{id}")));
+    let job = &r.json_body()["job"];
+    assert_eq!(job["status"], "published", "{job:?}");
+    assert_eq!(job["publish_sends"], 1);
+    let meta = w.meta.borrow();
+    assert_eq!(meta.media.len(), 1);
+    assert_eq!(job["media_id"], meta.media[0].id, "media id recovered");
+    assert_eq!(meta.count("media_publish"), 1, "never resent");
+    assert!(stored(&w).get("stalled").is_none());
 }
 
 #[test]

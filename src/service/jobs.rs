@@ -2,33 +2,44 @@
 //! `GET /api/accounts/{id}/quota`, and the cron / `waitUntil` work that
 //! advances unfinished jobs.
 //!
-//! Keys: `job:{job_id}` (the job: account, times, lease and the resumable
-//! [`PublishState`]), `jobq:{job_id}` (present while the job is unfinished:
-//! the cron lists only these, so its cost follows unfinished jobs),
-//! `jobacct:{account}:{job_id}` (to forget an account's jobs). Finished
-//! jobs are kept 30 days.
+//! Keys: `job:{job_id}` (the job: account, times, lease and the core's
+//! resumable [`PublishJob`]), `jobq:{job_id}` (present while the job is
+//! unfinished: the cron lists only these, so its cost follows unfinished
+//! jobs), `jobacct:{account}:{job_id}` (to forget an account's jobs).
+//! Finished jobs are kept 30 days.
 //!
-//! The job is saved after every step of the state machine, so a Worker
-//! that stops between two steps loses nothing: the next runner (the cron,
-//! `waitUntil`, or a status read) loads it and goes on, and a publish whose
-//! outcome was not saved is confirmed from the container, never resent
-//! blindly. A lease in the job keeps two runners from stepping the same job
-//! at once (best effort: KV has no compare-and-set, and is eventually
-//! consistent across locations).
+//! The job is saved after every step of the core's state machine, so a
+//! Worker that stops between two steps loses nothing: the next runner (the
+//! cron, `waitUntil`, or a status read) loads it and goes on. The core
+//! never saves a state that means "send `media_publish` now": a resumed
+//! job whose publish outcome was not saved reads the container's status
+//! first, and PUBLISHED means done, so a post is never published twice. A
+//! lease in the job keeps two runners from stepping the same job at once
+//! (best effort: KV has no compare-and-set, and is eventually consistent
+//! across locations).
+//!
+//! The HTTP shapes are the Worker's own: the request body is read by
+//! `publish_body.rs`, and [`JobRecord::view`] shows the job in snake_case
+//! with the phase names the API has always used.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::core::error::{Error, ErrorKind};
 use crate::core::http::Transport;
+use crate::core::publish::{
+    publishing_quota, Phase, PollPolicy, Progress, PublishJob, PublishOptions, StepOutcome,
+};
+use crate::core::retry::RetryPolicy;
 use crate::core::time::Timestamp;
 use crate::service::accounts::Accounts;
 use crate::service::auth::authenticate;
 use crate::service::crypto::random_id;
 use crate::service::error::{status_for, ApiError};
 use crate::service::http::{Background, HttpRequest, HttpResponse};
-use crate::service::publishing::{quota, MediaSpec, Phase, PublishState, Publisher};
+use crate::service::publish_body::media_spec_from_body;
 use crate::service::router::LogFields;
 use crate::service::store::{CountingStore, KvOps, KvStore};
 use crate::service::Service;
@@ -40,6 +51,13 @@ pub const FINISHED_JOB_TTL: Duration = Duration::from_secs(30 * 86_400);
 pub const LEASE_SLACK: Duration = Duration::from_secs(5);
 /// How long a status read may advance a job (no sleeping).
 pub const READ_ADVANCE: Duration = Duration::from_secs(3);
+/// When a step could not go on (the core's `Err`: a publish whose outcome
+/// could not be read yet, or the call budget used up where a post may
+/// exist), the job is kept and tried again this much later.
+pub const STALLED_RETRY: Duration = Duration::from_secs(60);
+/// Calls granted to a job that used its budget while its post may exist:
+/// enough for a few status reads, so the container can still decide.
+pub const STALLED_GRANT: u32 = 4;
 
 /// What the cron's job phase did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -60,37 +78,159 @@ pub struct JobRecord {
     pub updated_at: Timestamp,
     #[serde(default)]
     pub lease_until: Option<Timestamp>,
-    pub state: PublishState,
+    /// The core's resumable publish (its own camelCase JSON).
+    pub job: PublishJob,
+    /// What the core's phases drop once past them, kept for the view: the
+    /// carousel items' containers, the container, and the status reads.
+    #[serde(default)]
+    pub children: Vec<String>,
+    #[serde(default)]
+    pub container_id: Option<String>,
+    #[serde(default)]
+    pub polls: u32,
+    #[serde(default)]
+    pub finished_at: Option<Timestamp>,
+    /// Why the last step could not go on; the job is tried again at its
+    /// `next_step_at` (kept for operators reading KV; not in the view).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stalled: Option<Error>,
+}
+
+/// The `phase` the API shows for a core phase. These are the names the
+/// Worker's API used before the core's machine: `publish_sent` is a
+/// `media_publish` whose outcome the container's status will decide, and
+/// `permalink` covers reading the new post (by its id, or among the
+/// account's newest media when the publish answer was lost).
+pub fn phase_name(phase: &Phase) -> &'static str {
+    match phase {
+        Phase::CheckingQuota => "quota",
+        Phase::CreatingChildren { .. } => "children",
+        Phase::CreatingContainer { .. } => "container",
+        Phase::Processing { .. } => "processing",
+        Phase::Publishing { .. } => "publish_sent",
+        Phase::RecoveringMedia { .. } | Phase::FetchingPermalink { .. } => "permalink",
+        Phase::Done { .. } => "published",
+        Phase::Failed { .. } => "failed",
+    }
+}
+
+/// The container a phase works on, if it has one yet.
+fn container_of(phase: &Phase) -> Option<&str> {
+    match phase {
+        Phase::Processing { container_id, .. }
+        | Phase::Publishing { container_id, .. }
+        | Phase::RecoveringMedia { container_id }
+        | Phase::FetchingPermalink { container_id, .. } => Some(container_id),
+        Phase::Done { published } => Some(&published.container_id),
+        Phase::CheckingQuota
+        | Phase::CreatingChildren { .. }
+        | Phase::CreatingContainer { .. }
+        | Phase::Failed { .. } => None,
+    }
+}
+
+/// Whether a post may already exist in this phase (a `media_publish` may
+/// have been sent), so the job must not be failed for lack of calls.
+fn post_may_exist(phase: &Phase) -> bool {
+    !matches!(
+        phase,
+        Phase::CheckingQuota | Phase::CreatingChildren { .. } | Phase::CreatingContainer { .. }
+    )
+}
+
+/// Calls the next step may make: a status read may be followed by the
+/// `media_publish` it allows.
+fn calls_of_next_step(phase: &Phase) -> u32 {
+    match phase {
+        Phase::Processing { .. } | Phase::Publishing { .. } => 2,
+        _ => 1,
+    }
+}
+
+/// The options of the Worker's publishes: the core's defaults, except that
+/// the first check of a video falls inside the request's wait window (half
+/// of `PUBLISH_WAIT_MS`, between 1 s and the core's 10 s), so a short reel
+/// is answered 200 rather than 202 for want of a single status read.
+fn publish_options(publish_wait: Duration) -> PublishOptions {
+    let poll = PollPolicy::default();
+    let half_wait = (publish_wait.as_millis() / 2) as u64;
+    PublishOptions {
+        poll: PollPolicy {
+            first_check_video_ms: half_wait.clamp(1_000, poll.first_check_video_ms.max(1_000)),
+            ..poll
+        },
+        ..PublishOptions::default()
+    }
+}
+
+fn error_view(error: &Error) -> Value {
+    json!({
+        "kind": error.kind.as_str(),
+        "message": error.message,
+        "code": error.code(),
+        "subcode": error.subcode(),
+    })
 }
 
 impl JobRecord {
     /// What the API shows.
     pub fn view(&self) -> Value {
-        let s = &self.state;
-        let status = match s.phase {
-            Phase::Published => "published",
-            Phase::Failed => "failed",
-            _ => "processing",
+        let job = &self.job;
+        let (status, error, published) = match &job.phase {
+            Phase::Done { published } => ("published", None, Some(published)),
+            Phase::Failed { error } => ("failed", Some(error_view(error)), None),
+            _ => ("processing", None, None),
         };
+        let media_id = match &job.phase {
+            Phase::FetchingPermalink { media_id, .. } => Some(media_id.as_str()),
+            _ => published.and_then(|p| p.media_id.as_deref()),
+        };
+        // A send made in a step whose save was lost (the Worker stopped
+        // right after it) is not counted; a published job had at least one.
+        let sends = job.publish_attempts.max(u32::from(published.is_some()));
         json!({
             "id": self.id,
             "account_id": self.account_id,
-            "kind": s.spec.kind(),
+            "kind": job.spec.type_name(),
             "status": status,
-            "phase": s.phase,
-            "container_id": s.container_id,
-            "children": s.children,
-            "media_id": s.media_id,
-            "permalink": s.permalink,
-            "error": s.error,
-            "polls": s.polls,
-            "calls": s.calls,
-            "publish_sends": s.publish_sends,
+            "phase": phase_name(&job.phase),
+            "container_id": container_of(&job.phase).or(self.container_id.as_deref()),
+            "children": self.children,
+            "media_id": media_id,
+            "permalink": published.and_then(|p| p.permalink.as_deref()),
+            "error": error,
+            "polls": self.polls,
+            "calls": job.calls,
+            "publish_sends": sends,
             "created_at": self.created_at.to_rfc3339(),
             "updated_at": self.updated_at.to_rfc3339(),
-            "finished_at": s.finished_at.map(|t| t.to_rfc3339()),
-            "next_check_at": s.not_before.map(|t| t.to_rfc3339()),
+            "finished_at": self.finished_at.map(|t| t.to_rfc3339()),
+            "next_check_at": job.next_step_at.map(|t| t.to_rfc3339()),
         })
+    }
+
+    /// Keeps what the view needs from the phase the job just reached and
+    /// the step's progress.
+    fn note_step(&mut self, progress: &[Progress]) {
+        match &self.job.phase {
+            Phase::CreatingChildren { done } => self.children = done.clone(),
+            Phase::CreatingContainer { children } => self.children = children.clone(),
+            _ => {}
+        }
+        if let Some(container) = container_of(&self.job.phase) {
+            self.container_id = Some(container.to_owned());
+        }
+        let reads = progress
+            .iter()
+            .filter(|p| matches!(p, Progress::Processing { .. }))
+            .count();
+        self.polls += reads as u32;
+    }
+
+    /// Ends the job without the core (its account is gone).
+    fn abandon(&mut self, error: Error) {
+        self.job.phase = Phase::Failed { error };
+        self.job.next_step_at = None;
     }
 }
 
@@ -128,8 +268,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             return Err(ApiError::needs_reauth(id));
         }
         let body: Value = req.json()?;
-        let spec = MediaSpec::from_json(&body)?;
+        let spec = media_spec_from_body(&body)?;
         let now = self.transport.now();
+        let options = publish_options(self.config.publish_wait);
+        let publish = PublishJob::new(&record.id, spec, options, now)?;
         let job_id = random_id(self.transport, 16);
         fields.job_id = Some(job_id.clone());
         let mut job = JobRecord {
@@ -138,7 +280,12 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             created_at: now,
             updated_at: now,
             lease_until: None,
-            state: PublishState::new(spec, now),
+            job: publish,
+            children: Vec::new(),
+            container_id: None,
+            polls: 0,
+            finished_at: None,
+            stalled: None,
         };
         self.store
             .put(
@@ -157,15 +304,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     /// The answer for a job: 200 done, 202 processing, or the failure's status.
     fn job_response(&self, job: &JobRecord, created: bool) -> HttpResponse {
         let view = json!({ "job": job.view() });
-        match job.state.phase {
-            Phase::Published => HttpResponse::json(200, &view),
-            Phase::Failed => {
-                let status = job
-                    .state
-                    .error
-                    .as_ref()
-                    .and_then(|e| serde_json::from_value(json!(e.kind)).ok())
-                    .map_or(502, status_for);
+        match &job.job.phase {
+            Phase::Done { .. } => HttpResponse::json(200, &view),
+            Phase::Failed { error } => {
+                let status = status_for(error.kind);
                 HttpResponse::json(if created { status } else { 200 }, &view)
             }
             _ => {
@@ -197,7 +339,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             .require_account(&job.account_id)
             .map_err(|_| not_found())?;
         fields.account_id = Some(job.account_id.clone());
-        if !job.state.is_finished() {
+        if !job.job.is_finished() {
             let now = self.transport.now();
             let _ = self
                 .advance(&mut job, now.plus(READ_ADVANCE), false, 10)
@@ -219,13 +361,20 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 "this Worker no longer serves the account's product",
             )
         })?;
-        let who = Publisher {
-            config: &settings.config,
-            ig_user_id: &record.id,
-            token: &record.token.access_token,
-        };
-        let q = quota(self.transport, &who).await?;
-        Ok(HttpResponse::json(200, &json!({ "quota": q })))
+        let q = publishing_quota(
+            self.transport,
+            &settings.config,
+            &record.token.access_token,
+            &record.id,
+            &RetryPolicy::default(),
+        )
+        .await?;
+        let quota = json!({
+            "quota_usage": q.usage,
+            "quota_total": q.total,
+            "quota_duration": q.duration_secs,
+        });
+        Ok(HttpResponse::json(200, &json!({ "quota": quota })))
     }
 
     pub(crate) async fn load_job(&self, id: &str) -> Result<Option<JobRecord>, ApiError> {
@@ -235,13 +384,13 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     async fn save_job<K: KvStore>(&self, store: &K, job: &JobRecord) -> Result<(), ApiError> {
         let value = serde_json::to_string(job)
             .map_err(|e| ApiError::storage(format!("could not encode job: {e}")))?;
-        let ttl = job.state.is_finished().then_some(FINISHED_JOB_TTL);
+        let ttl = job.job.is_finished().then_some(FINISHED_JOB_TTL);
         store.put(&job_key(&job.id), &value, ttl).await
     }
 
-    /// Steps `job` until it finishes, waits past `deadline`, or made
+    /// Steps `job` until it finishes, waits past `deadline`, or would pass
     /// `max_calls` calls; saves after every step. `sleep`: wait for the
-    /// next poll when it falls before the deadline. Returns the calls made.
+    /// next step when it falls before the deadline. Returns the calls made.
     async fn advance(
         &self,
         job: &mut JobRecord,
@@ -273,15 +422,15 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         }
         .load(&job.account_id)
         .await?;
-        let calls_before = job.state.calls;
+        let calls_before = job.job.calls;
         let Some(account) = account else {
-            job.state.phase = Phase::Failed;
-            job.state.error = Some(crate::service::publishing::PublishError {
-                kind: "not_found".into(),
-                message: "the account was removed before the publish finished".into(),
-                code: None,
-                subcode: None,
-            });
+            let mut message = "the account was removed before the publish finished".to_owned();
+            if post_may_exist(&job.job.phase) {
+                message.push_str(
+                    "; a media_publish may have been sent, so the post may exist on Instagram",
+                );
+            }
+            job.abandon(Error::new(ErrorKind::Aborted, message));
             self.finish_job(store, job).await?;
             return Ok(0);
         };
@@ -291,21 +440,18 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 "this Worker no longer serves the account's product",
             )
         })?;
-        let who = Publisher {
-            config: &settings.config,
-            ig_user_id: &account.id,
-            token: &account.token.access_token,
-        };
         // Take the lease before the first step, so a second runner that
         // loads the job now leaves it alone; it is renewed at every save.
         job.lease_until = Some(self.lease(job, sleep, deadline));
         self.save_job(store, job).await?;
         loop {
-            if job.state.is_finished() || job.state.calls - calls_before >= max_calls {
+            let made = job.job.calls - calls_before;
+            let next_step = calls_of_next_step(&job.job.phase);
+            if job.job.is_finished() || made.saturating_add(next_step) > max_calls {
                 break;
             }
             let now = self.transport.now();
-            if let Some(next) = job.state.not_before {
+            if let Some(next) = job.job.next_step_at {
                 if next > now {
                     if sleep && next <= deadline {
                         self.transport.sleep(next.since(now)).await;
@@ -317,22 +463,61 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             if self.transport.now() > deadline {
                 break;
             }
-            job.state.step(self.transport, &who).await;
+            let calls_at_step = job.job.calls;
+            let outcome = job
+                .job
+                .step(
+                    self.transport,
+                    &settings.config,
+                    &account.token.access_token,
+                )
+                .await;
             job.updated_at = self.transport.now();
-            if job.state.is_finished() {
-                break;
+            match outcome {
+                Ok(StepOutcome::Continue { progress, .. }) => {
+                    job.stalled = None;
+                    job.note_step(&progress);
+                }
+                Ok(StepOutcome::Done(_) | StepOutcome::Failed(_)) => {
+                    job.stalled = None;
+                    job.note_step(&[]);
+                    break;
+                }
+                Err(error) => {
+                    let made_a_call = job.job.calls != calls_at_step;
+                    self.stall(job, error, made_a_call);
+                    break;
+                }
             }
             job.lease_until = Some(self.lease(job, sleep, deadline));
             self.save_job(store, job).await?;
         }
         job.lease_until = None;
         job.updated_at = self.transport.now();
-        if job.state.is_finished() {
+        if job.job.is_finished() {
             self.finish_job(store, job).await?;
         } else {
             self.save_job(store, job).await?;
         }
-        Ok(job.state.calls - calls_before)
+        Ok(job.job.calls - calls_before)
+    }
+
+    /// A step that could not go on (the core's `Err`; the job is intact).
+    /// Tried again [`STALLED_RETRY`] later, except a job that used its call
+    /// budget before anything could be published: that one fails, with the
+    /// budget error.
+    fn stall(&self, job: &mut JobRecord, error: Error, made_a_call: bool) {
+        if !made_a_call {
+            // Only the call budget stops a step before its call.
+            if !post_may_exist(&job.job.phase) {
+                job.stalled = None;
+                job.abandon(error);
+                return;
+            }
+            job.job.grant_calls(STALLED_GRANT);
+        }
+        job.job.next_step_at = Some(self.transport.now().plus(STALLED_RETRY));
+        job.stalled = Some(error);
     }
 
     /// Until when this runner holds `job`: its next step (if it will wait
@@ -340,8 +525,8 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     fn lease(&self, job: &JobRecord, sleep: bool, deadline: Timestamp) -> Timestamp {
         let now = self.transport.now();
         let next = job
-            .state
-            .not_before
+            .job
+            .next_step_at
             .filter(|n| sleep && *n > now && *n <= deadline)
             .unwrap_or(now);
         next.plus(LEASE_SLACK)
@@ -349,8 +534,8 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
 
     async fn finish_job<K: KvStore>(&self, store: &K, job: &mut JobRecord) -> Result<(), ApiError> {
         job.lease_until = None;
-        if job.state.finished_at.is_none() {
-            job.state.finished_at = Some(self.transport.now());
+        if job.finished_at.is_none() {
+            job.finished_at = Some(self.transport.now());
         }
         self.save_job(store, job).await?;
         store.delete(&job_queue_key(&job.id)).await
@@ -363,7 +548,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         budget: Duration,
     ) -> Result<(), ApiError> {
         if let Some(mut job) = self.load_job(id).await? {
-            if !job.state.is_finished() {
+            if !job.job.is_finished() {
                 let deadline = self.transport.now().plus(budget);
                 self.advance(&mut job, deadline, true, u32::MAX).await?;
             }
@@ -405,7 +590,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 let _ = counted.delete(&key).await;
                 continue;
             };
-            if job.state.is_finished() {
+            if job.job.is_finished() {
                 let _ = counted.delete(&key).await;
                 continue;
             }
@@ -419,7 +604,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                     if calls > 0 {
                         stats.advanced += 1;
                     }
-                    if job.state.is_finished() {
+                    if job.job.is_finished() {
                         stats.finished += 1;
                     }
                 }

@@ -26,7 +26,7 @@ pub mod jobs;
 pub mod log;
 pub mod login;
 pub mod meta_login;
-pub mod publishing;
+pub mod publish_body;
 pub mod refresh;
 pub mod router;
 pub mod store;

@@ -76,6 +76,9 @@ pub struct FakeMedia {
     pub container: String,
     pub caption: Option<String>,
     pub permalink: String,
+    /// When it was published (Graph's `timestamp`, which the publish job
+    /// uses to recover a media whose publish answer was lost).
+    pub published_at: Timestamp,
 }
 
 /// A small model of Meta's servers.
@@ -478,6 +481,7 @@ impl FakeMeta {
                     container: cid.clone(),
                     caption: c.caption.clone(),
                     permalink: format!("https://www.instagram.com/p/{id}/"),
+                    published_at: now,
                 });
                 self.containers.get_mut(&cid).unwrap().published_media = Some(id.clone());
                 if std::mem::take(&mut self.lose_next_publish_answer) {
@@ -490,7 +494,8 @@ impl FakeMeta {
             }
             ("GET", [owner, "media"]) => {
                 let data: Vec<_> = self.media.iter().rev().filter(|m| m.owner == *owner)
-                    .map(|m| serde_json::json!({"id": m.id, "permalink": m.permalink, "caption": m.caption})).collect();
+                    .map(|m| serde_json::json!({"id": m.id, "permalink": m.permalink, "caption": m.caption,
+                        "timestamp": graph_time(m.published_at)})).collect();
                 json(serde_json::json!({ "data": data }))
             }
             ("GET", [_, "content_publishing_limit"]) => json(
@@ -756,4 +761,9 @@ pub fn record(w: &World, id: &str) -> instagate::service::accounts::AccountRecor
     block_on(accounts.load(id))
         .expect("load")
         .expect("record exists")
+}
+
+/// Graph's time format: `2026-11-22T10:15:30+0000`.
+pub fn graph_time(t: Timestamp) -> String {
+    format!("{}+0000", &t.to_rfc3339()[..19])
 }
