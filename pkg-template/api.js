@@ -8,7 +8,19 @@ export { InstagateError };
 export const {
   createLogin, validateCallback, connectAccount, exchangeCode, getLongLivedToken, refreshToken,
   getProfile, getPermissions, getFacebookPages, resolveInstagramAccount, tokenStatus,
+  getPublishingQuota, createPublishJob, stepPublishJob,
 } = wasm;
+
+// One wasm export publishes every kind (one async export less to ship per
+// kind); the named functions say which kind the input describes.
+/** Publishes one image: `{config, accessToken, igUserId, imageUrl, caption?, ...}`. */
+export const publishImage = (input) => wasm.publishMedia('image', input);
+/** Publishes a reel (single feed videos are reels): `{..., videoUrl, shareToFeed?, ...}`. */
+export const publishReel = (input) => wasm.publishMedia('reel', input);
+/** Publishes a carousel of 2 to 10 images and videos: `{..., items: [{imageUrl} | {videoUrl}]}`. */
+export const publishCarousel = (input) => wasm.publishMedia('carousel', input);
+/** Publishes a story: `{..., imageUrl}` or `{..., videoUrl}`. */
+export const publishStory = (input) => wasm.publishMedia('story', input);
 
 const storageKey = (config) => `instagate:login:${config?.redirectUri}`;
 

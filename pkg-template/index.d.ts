@@ -260,6 +260,212 @@ export interface TokenStatus {
   refreshableAt: string | null;
 }
 
+// Publishing ------------------------------------------------------------------
+
+/** A person tagged on an image (x, y from 0 to 1; stories and videos take no position). */
+export interface UserTag {
+  username: string;
+  x?: number;
+  y?: number;
+}
+
+/** How often to read a container's status while Instagram processes it. */
+export interface PollSettings {
+  /** First status read of an image container, after its creation (default 1000). */
+  firstCheckImageMs?: number;
+  /** First status read of a container with video (default 10000). */
+  firstCheckVideoMs?: number;
+  /** Next wait as a percentage of the processing time so far (default 18). */
+  growthPercent?: number;
+  /** Shortest wait between reads (default 250, must be > 0). */
+  minIntervalMs?: number;
+  /** Longest wait between reads (default 60000). */
+  maxIntervalMs?: number;
+}
+
+/** How a publish behaves (all optional). Saved in the job. */
+export interface PublishSettings {
+  /** Read the publishing quota first; `publish_limit` when it is used up (default false). */
+  checkQuota?: boolean;
+  /** Calls to Meta this publish may make in all (default 100): `timeout` past it. */
+  maxCalls?: number;
+  /** `media_publish` sends in all, each only after the status showed the last did not take (default 3). */
+  maxPublishAttempts?: number;
+  /** After a publish answer is lost, wait this long before the status decides (default 5000). */
+  publishSettleMs?: number;
+  poll?: PollSettings;
+  retry?: RetrySettings;
+}
+
+/** How a failed call is retried (transient errors only; never a publish whose outcome is unknown). */
+export interface RetrySettings {
+  /** Attempts of one call in all, the first included (default 4). */
+  maxAttempts?: number;
+  /** The first backoff; it doubles each time, with jitter (default 1000). */
+  baseDelayMs?: number;
+  /** The longest backoff (default 30000). */
+  maxDelayMs?: number;
+  /** The longest time spent retrying one call (default 300000). */
+  maxElapsedMs?: number;
+}
+
+/** What every publish function takes besides the media. */
+export interface PublishInput extends PublishSettings {
+  config: InstagateConfig;
+  /** Instagram Login: the Instagram User token. Facebook Login: the Page token. */
+  accessToken: string;
+  /** The professional account's ID (`connectAccount(...).igUserId`). */
+  igUserId: string;
+  /** Each step as it happens; a throwing callback is ignored. */
+  onProgress?: (event: PublishProgress) => void;
+  /**
+   * Stops the publish between calls (never during one: an aborted publish
+   * call would leave it unknown whether the post exists). The `aborted`
+   * error carries the job as `error.job`.
+   */
+  signal?: AbortSignal;
+  /** Per HTTP call, in milliseconds (default 30000). */
+  timeoutMs?: number;
+}
+
+export interface ImageMedia {
+  /** A public https URL of a JPEG. */
+  imageUrl: string;
+  /** Up to 2,200 characters, 30 hashtags and 20 @mentions. */
+  caption?: string;
+  altText?: string;
+  userTags?: UserTag[];
+  locationId?: string;
+  /** Up to 3 usernames. */
+  collaborators?: string[];
+}
+
+export interface ReelMedia {
+  /** A public https URL of an MP4/MOV. */
+  videoUrl: string;
+  caption?: string;
+  /** A cover image URL; or `thumbOffset`, in milliseconds into the video. */
+  coverUrl?: string;
+  thumbOffset?: number;
+  /** Also show the reel in the feed grid. */
+  shareToFeed?: boolean;
+  audioName?: string;
+  collaborators?: string[];
+  locationId?: string;
+  userTags?: UserTag[];
+}
+
+/** A carousel item: an image or a video. */
+export type CarouselItem =
+  | { imageUrl: string; altText?: string; userTags?: UserTag[] }
+  | { videoUrl: string; userTags?: UserTag[] };
+
+export interface CarouselMedia {
+  /** 2 to 10 items, shown in this order. */
+  items: CarouselItem[];
+  caption?: string;
+  locationId?: string;
+  collaborators?: string[];
+}
+
+/** A story: exactly one of `imageUrl` and `videoUrl`. */
+export type StoryMedia =
+  | { imageUrl: string; videoUrl?: undefined; userTags?: UserTag[] }
+  | { videoUrl: string; imageUrl?: undefined; userTags?: UserTag[] };
+
+/** Any media, tagged with its `type` (for `createPublishJob`). */
+export type Media =
+  | ({ type: 'image' } & ImageMedia)
+  | ({ type: 'reel' } & ReelMedia)
+  | ({ type: 'carousel' } & CarouselMedia)
+  | ({ type: 'story' } & StoryMedia);
+
+/** The result of a publish. */
+export interface Published {
+  /** The new post's ID; null only when Meta's publish answer was lost and the post could not be told apart (it exists). */
+  mediaId: string | null;
+  /** The post's URL (null when it could not be read). */
+  permalink: string | null;
+  /** The container the post was made from. */
+  containerId: string;
+}
+
+/** The account's publishing limit over Meta's rolling window. */
+export interface PublishingQuota {
+  /** Posts published in the window (a carousel counts once). */
+  usage: number;
+  /** The limit (null when Meta did not say). */
+  total: number | null;
+  /** The window, in seconds (86400). */
+  durationSeconds: number | null;
+  remaining: number | null;
+}
+
+/** A step of a running publish, as reported to `onProgress`. */
+export type PublishProgress =
+  | { step: 'quotaChecked'; quota: PublishingQuota }
+  | { step: 'childCreated'; index: number; count: number; containerId: string }
+  | { step: 'created'; containerId: string }
+  | { step: 'processing'; containerId: string; elapsedMs: number; checks: number }
+  | { step: 'published'; containerId: string; mediaId: string | null }
+  | { step: 'retrying'; waitMs: number; errorKind: ErrorKind; message: string };
+
+/**
+ * A resumable publish: plain data to save (`JSON.stringify`) after every step
+ * and hand back to `stepPublishJob`. Treat it as opaque except `phase.step`;
+ * the access token is never in it.
+ */
+export interface PublishJob {
+  igUserId: string;
+  phase: { step: PublishPhase };
+  /** Calls made so far (against `options.maxCalls`: raise it to resume a job stalled on its budget). */
+  calls: number;
+  options: { maxCalls: number } & Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+export type PublishPhase =
+  | 'checkingQuota' | 'creatingChildren' | 'creatingContainer' | 'processing'
+  | 'publishing' | 'recoveringMedia' | 'fetchingPermalink' | 'done' | 'failed';
+
+export interface CreatePublishJobInput extends PublishSettings {
+  igUserId: string;
+  media: Media;
+}
+
+export interface StepPublishJobInput {
+  config: InstagateConfig;
+  accessToken: string;
+  /** A job from `createPublishJob` or a previous step (object or its JSON). */
+  job: PublishJob | string;
+  /** Per HTTP call, in milliseconds (default 30000). */
+  timeoutMs?: number;
+  /** Checked before the step only: a step is never cut halfway. */
+  signal?: AbortSignal;
+}
+
+export interface PublishStep {
+  /** The job to save, whatever the status. */
+  job: PublishJob;
+  /**
+   * `continue`: step again at `nextAt`. `done`: see `published`. `failed`:
+   * nothing was posted, see `error`. `stalled`: this step could not progress
+   * (call budget used up, a publish outcome not yet confirmed); the job is
+   * intact, step it again later.
+   */
+  status: 'continue' | 'done' | 'failed' | 'stalled';
+  /** ISO time of the next step (`continue`, `stalled`). */
+  nextAt: string | null;
+  waitMs: number | null;
+  progress: PublishProgress[];
+  published: Published | null;
+  error: InstagateError | null;
+}
+
+export interface QuotaInput extends TokenInput {
+  igUserId: string;
+}
+
 /** Every `kind` an `InstagateError` can have. */
 export type ErrorKind =
   | 'invalid_token' | 'token_expired' | 'refresh_too_early' | 'rate_limited'
@@ -288,6 +494,8 @@ export class InstagateError extends Error {
   readonly retryAfter: number | null;
   /** The camelCase input field or config setting at fault; for `missing_permission`, the permission; for `invalid_callback`, the callback parameter. */
   readonly field: string | null;
+  /** From a publish function: the job where it stopped, to inspect or resume with `stepPublishJob`. */
+  readonly job?: PublishJob;
   constructor(fields: InstagateErrorFields);
 }
 
@@ -363,3 +571,28 @@ export function resolveInstagramAccount(input: ResolveAccountInput): Promise<Lin
 
 /** Expiry and refresh advice for a token record, computed locally (no network). */
 export function tokenStatus(record: TokenRecordInput, options?: TokenStatusOptions): TokenStatus;
+
+/** Publishes one image and waits for the post: `{mediaId, permalink, containerId}`. */
+export function publishImage(input: PublishInput & ImageMedia): Promise<Published>;
+
+/** Publishes a reel (single feed videos are reels; `shareToFeed` keeps it in the grid). */
+export function publishReel(input: PublishInput & ReelMedia): Promise<Published>;
+
+/** Publishes a carousel of 2 to 10 images and videos (one post, one quota unit). */
+export function publishCarousel(input: PublishInput & CarouselMedia): Promise<Published>;
+
+/** Publishes a story (an image or a video). */
+export function publishStory(input: PublishInput & StoryMedia): Promise<Published>;
+
+/** The account's publishing quota (`content_publishing_limit`). */
+export function getPublishingQuota(input: QuotaInput): Promise<PublishingQuota>;
+
+/** A resumable publish job, validated; no call is made. */
+export function createPublishJob(input: CreatePublishJobInput): PublishJob;
+
+/**
+ * One step of a job (at most one call to Meta; two when a FINISHED status
+ * allows the publish). A `media_publish` whose answer is lost is never sent
+ * again blindly: the container's status decides on the next step.
+ */
+export function stepPublishJob(input: StepPublishJobInput): Promise<PublishStep>;

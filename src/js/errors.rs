@@ -25,6 +25,18 @@ extern "C" {
 
 /// The `InstagateError` for `error`.
 pub fn to_js(error: &Error) -> JsValue {
+    let field = error.field.as_deref().map(|f| js_field_name(error.kind, f));
+    make(error, field)
+}
+
+/// The `InstagateError` for an error whose `field` is already the caller's
+/// own spelling (a media field, or an unknown key such as `alt_text`,
+/// which must not be "corrected" to `altText`).
+pub fn to_js_verbatim(error: &Error) -> JsValue {
+    make(error, error.field.clone())
+}
+
+fn make(error: &Error, field: Option<String>) -> JsValue {
     let meta = error.meta.as_ref();
     make_instagate_error(
         error.kind.as_str(),
@@ -36,7 +48,7 @@ pub fn to_js(error: &Error) -> JsValue {
         error.status,
         error.retryable(),
         error.retry_after.map(|d| d.as_secs_f64()),
-        error.field.as_deref().map(|f| js_field_name(error.kind, f)),
+        field,
     )
 }
 

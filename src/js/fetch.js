@@ -32,6 +32,13 @@ function failure(kind, message) {
   return { kind, message };
 }
 
-export function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+// A wait between calls; the caller's AbortSignal ends it early (the caller
+// then sees the signal and stops).
+export function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    if (signal?.aborted) { resolve(); return; }
+    const done = () => { clearTimeout(timer); signal?.removeEventListener('abort', done); resolve(); };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener?.('abort', done, { once: true });
+  });
 }

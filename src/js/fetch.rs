@@ -27,7 +27,7 @@ extern "C" {
     ) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(js_name = sleep)]
-    async fn js_sleep(ms: f64);
+    async fn js_sleep(ms: f64, signal: &JsValue);
 }
 
 /// Used when the caller gives no `timeoutMs`: long enough for a slow Graph
@@ -37,6 +37,9 @@ pub const DEFAULT_TIMEOUT_MS: f64 = 30_000.0;
 /// A fetch transport with the caller's `timeoutMs` and `signal`.
 pub struct FetchTransport {
     timeout_ms: f64,
+    /// Aborts calls in flight (`undefined` for publishing: see below).
+    fetch_signal: JsValue,
+    /// Ends waits between calls early.
     signal: JsValue,
 }
 
@@ -52,7 +55,24 @@ impl FetchTransport {
         if !(signal.is_undefined() || signal.is_null() || has(&signal, "aborted")) {
             return Err(input.error("signal", "must be an AbortSignal"));
         }
-        Ok(FetchTransport { timeout_ms, signal })
+        Ok(FetchTransport {
+            timeout_ms,
+            fetch_signal: signal.clone(),
+            signal,
+        })
+    }
+
+    /// The signal no longer cuts a call in flight, only the waits between
+    /// calls: an aborted `media_publish` would leave it unknown whether the
+    /// post exists, so a publish stops at the next step boundary instead.
+    pub fn abort_between_calls_only(mut self) -> FetchTransport {
+        self.fetch_signal = JsValue::UNDEFINED;
+        self
+    }
+
+    /// Whether the caller's signal has fired.
+    pub fn is_aborted(&self) -> bool {
+        get(&self.signal, "aborted").is_truthy()
     }
 }
 
@@ -89,7 +109,7 @@ impl Transport for FetchTransport {
             headers,
             request.body,
             self.timeout_ms,
-            &self.signal,
+            &self.fetch_signal,
         )
         .await
         .map_err(|rejection| failure(&rejection))?;
@@ -108,7 +128,7 @@ impl Transport for FetchTransport {
     }
 
     async fn sleep(&self, duration: Duration) {
-        js_sleep(duration.as_millis() as f64).await;
+        js_sleep(duration.as_millis() as f64, &self.signal).await;
     }
 
     fn now(&self) -> Timestamp {

@@ -60,6 +60,11 @@ impl Obj {
         Error::new(self.kind, format!("{field} {message}")).with_field(&field)
     }
 
+    /// The object itself.
+    pub fn raw_value(&self) -> &JsValue {
+        &self.value
+    }
+
     /// The raw value of a field (`undefined` when missing).
     pub fn raw(&self, key: &str) -> JsValue {
         Reflect::get(&self.value, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)

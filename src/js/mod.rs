@@ -71,6 +71,7 @@ mod login;
 mod oauth;
 mod output;
 mod platform;
+mod publish;
 mod server;
 mod token;
 

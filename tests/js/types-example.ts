@@ -8,6 +8,9 @@ import {
   resolveInstagramAccount, tokenStatus,
   type ErrorKind, type TokenKind, type TokenRecord, type TokenStatus, type CodeExchange, type Profile,
   type Permissions, type FacebookPages, type LinkedPage,
+  publishImage, publishReel, publishCarousel, publishStory, getPublishingQuota,
+  createPublishJob, stepPublishJob,
+  type Published, type PublishProgress, type PublishJob, type PublishStep, type PublishingQuota,
 } from 'instagate';
 
 const config: InstagateConfig = {
@@ -65,3 +68,40 @@ tokenStatus({ accessToken: 'x', issuedAt: 0 });
 // @ts-expect-error connectAccount needs a code or a callback URL
 void connectAccount({ config, clientSecret: 's' });
 void server;
+
+async function publishing(accessToken: string, igUserId: string, signal: AbortSignal): Promise<string> {
+  const base = { config, accessToken, igUserId };
+  const onProgress = (e: PublishProgress): void => {
+    if (e.step === 'processing') console.log(e.elapsedMs, e.checks);
+    if (e.step === 'retrying') console.log(e.errorKind, e.waitMs);
+  };
+  const image: Published = await publishImage({
+    ...base, imageUrl: 'https://cdn.example/a.jpg', caption: 'hi', altText: 'a',
+    userTags: [{ username: 'x', x: 0.5, y: 0.5 }], checkQuota: true, onProgress, signal,
+  });
+  const reel = await publishReel({ ...base, videoUrl: 'https://cdn.example/a.mp4', shareToFeed: true, thumbOffset: 1000 });
+  const carousel = await publishCarousel({
+    ...base, items: [{ imageUrl: 'https://cdn.example/a.jpg' }, { videoUrl: 'https://cdn.example/b.mp4' }],
+    poll: { firstCheckVideoMs: 5000 }, retry: { maxAttempts: 2 },
+  });
+  const story = await publishStory({ ...base, videoUrl: 'https://cdn.example/s.mp4' });
+  const quota: PublishingQuota = await getPublishingQuota(base);
+  let job: PublishJob = createPublishJob({ igUserId, media: { type: 'reel', videoUrl: 'https://cdn.example/a.mp4' } });
+  const step: PublishStep = await stepPublishJob({ config, accessToken, job: JSON.stringify(job) });
+  job = step.job;
+  if (step.status === 'stalled' && step.error?.kind === 'timeout') job.options.maxCalls += 10;
+  try {
+    await publishImage({ ...base, imageUrl: 'https://cdn.example/a.jpg', signal });
+  } catch (e) {
+    if (e instanceof InstagateError && e.job) job = e.job;
+  }
+  return [image.mediaId ?? 'lost', reel.permalink, carousel.containerId, story.mediaId, quota.remaining,
+    job.phase.step, step.nextAt].join(' ');
+}
+// @ts-expect-error a story is an image or a video, not both
+void publishStory({ config, accessToken: 't', igUserId: '1', imageUrl: 'a', videoUrl: 'b' });
+// @ts-expect-error publishImage needs an imageUrl
+void publishImage({ config, accessToken: 't', igUserId: '1' });
+// @ts-expect-error media_type VIDEO is gone: there is no 'video' media
+createPublishJob({ igUserId: '1', media: { type: 'video', videoUrl: 'a' } });
+void publishing;

@@ -7,7 +7,9 @@
 use crate::core::config::Config;
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::Transport;
-use crate::core::publish::job::{Progress, PublishJob, PublishOptions, Published, StepOutcome};
+use crate::core::publish::job::{
+    Phase, Progress, PublishJob, PublishOptions, Published, StepOutcome,
+};
 use crate::core::publish::spec::MediaSpec;
 use crate::core::secret::AccessToken;
 
@@ -60,13 +62,16 @@ pub async fn run<T: Transport>(
 ) -> Result<Published, Error> {
     loop {
         if observer.is_cancelled() {
-            return Err(Error::new(
-                ErrorKind::Aborted,
-                format!(
-                    "the publish was cancelled before its {} step",
-                    job.phase.name()
-                ),
-            ));
+            let mut message = format!(
+                "the publish was cancelled before its {} step",
+                job.phase.name()
+            );
+            if matches!(job.phase, Phase::Publishing { .. }) {
+                message.push_str(
+                    "; a media_publish was sent and its outcome is unknown: step the saved job to learn whether the post exists",
+                );
+            }
+            return Err(Error::new(ErrorKind::Aborted, message));
         }
         match job.step(transport, config, token).await? {
             StepOutcome::Continue { next_at, progress } => {
