@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds the npm package into pkg/ (not committed; its hand-written files live
 # in pkg-template/):
-#   1. cargo build --release --target wasm32-unknown-unknown --lib
-#   2. wasm-bindgen --target web: ONE instagate_bg.wasm + instagate.js glue,
-#      shared by every entry (browser, Node, Workers);
+#   1. cargo build --release --target wasm32-unknown-unknown --lib, twice:
+#      without features (the login helpers only) and with `server-api`;
+#   2. wasm-bindgen --target web: instagate_bg.wasm + instagate.js glue, the
+#      whole API shared by the main entries (browser, Node, Workers), and
+#      instagate_login_bg.wasm + instagate_login.js for `instagate/login`;
 #   3. npm binaryen's wasm-opt -Oz (never Debian's binaryen: it breaks the module);
 #   4. pkg-template/ copied over (package.json, entries, api.js, types, README).
 # Downloads nothing. Steps 2-3 are skipped when the wasm and the JS snippets
@@ -19,26 +21,44 @@ fi
 wasm_opt=node_modules/.bin/wasm-opt
 test -x "$wasm_opt" || { echo "build-pkg: $wasm_opt missing: run npm ci" >&2; exit 1; }
 
-cargo build --release --target wasm32-unknown-unknown --lib
-wasm=target/wasm32-unknown-unknown/release/instagate.wasm
+# bindgen NAME: wasm-bindgen + wasm-opt of the wasm just built, into
+# $out/NAME/NAME.js + NAME_bg.wasm, skipped when neither the wasm nor the JS
+# snippets changed since the last run.
 out=target/pkg-build
-stamp=$(cat "$wasm" src/js/*.js | sha256sum | cut -d' ' -f1)-$wb_version
-if [ "$(cat "$out/.stamp" 2>/dev/null)" != "$stamp" ]; then
-  rm -rf "$out" && mkdir -p "$out"
-  # --no-typescript: the public types are the hand-written pkg-template/index.d.ts.
-  wasm-bindgen --target web --no-typescript --out-dir "$out" --out-name instagate "$wasm" \
-    2> >(grep -v 'target_features' >&2)
-  "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
-    --enable-reference-types --enable-sign-ext --enable-mutable-globals \
-    "$out/instagate_bg.wasm" -o "$out/instagate_bg.wasm"
-  echo "$stamp" >"$out/.stamp"
-fi
+bindgen() {
+  local name=$1 wasm=target/wasm32-unknown-unknown/release/instagate.wasm
+  local dir=$out/$name stamp
+  stamp=$(cat "$wasm" src/js/*.js | sha256sum | cut -d' ' -f1)-$wb_version
+  if [ "$(cat "$dir/.stamp" 2>/dev/null)" != "$stamp" ]; then
+    rm -rf "$dir" && mkdir -p "$dir"
+    # --no-typescript: the public types are the hand-written pkg-template/*.d.ts.
+    wasm-bindgen --target web --no-typescript --out-dir "$dir" --out-name "$name" "$wasm" \
+      2> >(grep -v 'target_features' >&2)
+    "$wasm_opt" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+      --enable-reference-types --enable-sign-ext --enable-mutable-globals \
+      "$dir/${name}_bg.wasm" -o "$dir/${name}_bg.wasm"
+    echo "$stamp" >"$dir/.stamp"
+  fi
+}
+
+# The login-only module for web pages (`instagate/login`), then the whole API.
+cargo build --release --target wasm32-unknown-unknown --lib
+bindgen instagate_login
+cargo build --release --target wasm32-unknown-unknown --lib --features server-api
+bindgen instagate
 
 rm -rf pkg && mkdir -p pkg
-cp -r "$out/." pkg/ && rm -f pkg/.stamp
+for name in instagate_login instagate; do
+  cp -r "$out/$name/." pkg/ && rm -f pkg/.stamp
+done
 cp -r pkg-template/. pkg/
 # The error class lives in a wasm-bindgen snippet under a hashed directory;
-# error.js gives it a stable path so every entry re-exports the same class.
-snippet=$(cd pkg && ls snippets/*/src/js/error.js)
-echo "export { InstagateError } from './${snippet}';" >pkg/error.js
-echo "pkg/ built ($(wc -c <pkg/instagate_bg.wasm) bytes of wasm)"
+# error.js (main module) and login-error.js (login module) give it a stable
+# path, so each entry re-exports the class its own module throws.
+for pair in instagate:error.js instagate_login:login-error.js; do
+  glue=${pair%%:*} file=${pair#*:}
+  snippet=$(grep -o "snippets/[^'\"]*/src/js/error\.js" "pkg/$glue.js" | head -n1)
+  test -n "$snippet" || { echo "build-pkg: no error.js snippet in pkg/$glue.js" >&2; exit 1; }
+  echo "export { InstagateError } from './${snippet}';" >"pkg/$file"
+done
+echo "pkg/ built ($(wc -c <pkg/instagate_bg.wasm) bytes of wasm; login-only $(wc -c <pkg/instagate_login_bg.wasm))"

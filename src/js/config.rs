@@ -15,6 +15,7 @@ pub fn parse_config(value: JsValue) -> Result<Config, Error> {
 }
 
 /// The `config` field of an input object.
+#[cfg(feature = "server-api")]
 pub fn config_field(input: &Obj) -> Result<Config, Error> {
     parse_config(input.raw("config"))
 }

@@ -32,6 +32,7 @@ pub fn to_js(error: &Error) -> JsValue {
 /// The `InstagateError` for an error whose `field` is already the caller's
 /// own spelling (a media field, or an unknown key such as `alt_text`,
 /// which must not be "corrected" to `altText`).
+#[cfg(feature = "server-api")]
 pub fn to_js_verbatim(error: &Error) -> JsValue {
     make(error, error.field.clone())
 }

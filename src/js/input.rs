@@ -61,6 +61,7 @@ impl Obj {
     }
 
     /// The object itself.
+    #[cfg(feature = "server-api")]
     pub fn raw_value(&self) -> &JsValue {
         &self.value
     }
@@ -98,6 +99,7 @@ impl Obj {
     }
 
     /// A finite number ≥ 0 (times, durations).
+    #[cfg(feature = "server-api")]
     pub fn opt_number(&self, key: &str) -> Result<Option<f64>, Error> {
         let value = self.raw(key);
         if is_absent(&value) {

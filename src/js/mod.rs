@@ -63,16 +63,26 @@
 // only add allocations on the error path (same choice as `service`).
 #![allow(clippy::result_large_err)]
 
+// The login helpers, in every build.
 mod config;
 mod errors;
-mod fetch;
 mod input;
 mod login;
-mod oauth;
 mod output;
 mod platform;
+
+// The server functions (tokens, profile, Pages, publishing). Without the
+// `server-api` feature the wasm holds only the login helpers: the small
+// `instagate/login` entry a web page downloads (scripts/build-pkg.sh builds both).
+#[cfg(feature = "server-api")]
+mod fetch;
+#[cfg(feature = "server-api")]
+mod oauth;
+#[cfg(feature = "server-api")]
 mod publish;
+#[cfg(feature = "server-api")]
 mod server;
+#[cfg(feature = "server-api")]
 mod token;
 
 /// A first-fit free list with coalescing instead of the default dlmalloc:

@@ -1,6 +1,7 @@
 // The npm package in headless Chromium (Debian's, through playwright-core),
-// imported two ways: (a) a plain <script type="module"> page with an import
-// map onto pkg/index.js, (b) a page bundled by Vite from `import 'instagate'`.
+// imported three ways: (a) a plain <script type="module"> page with an import
+// map onto pkg/index.js, (b) a page bundled by Vite from `import 'instagate'`,
+// (c) the login-only entry `instagate/login` (pkg/login.js, its own small wasm).
 // Each runs a real login against the stand-in's consent page (clicking Allow),
 // startLogin/completeLogin through sessionStorage, and fetch calls to Meta.
 import { test, before, after } from 'node:test';
@@ -51,7 +52,14 @@ after(async () => {
   if (viteOut) await rm(viteOut, { recursive: true, force: true });
 });
 
-const pages = { 'plain module page': '/tests/browser/page.html', 'Vite-built page': '/vite/index.html' };
+const pages = {
+  'plain module page': '/tests/browser/page.html',
+  'Vite-built page': '/vite/index.html',
+  // instagate/login: the small login-only module a web page needs.
+  'login entry page': '/tests/browser/login-page.html',
+};
+// Pages with the whole API (the login entry has no server functions by design).
+const fullApi = new Set(['plain module page', 'Vite-built page']);
 
 async function open(pagePath) {
   const page = await browser.newPage();
@@ -114,7 +122,7 @@ for (const [name, pagePath] of Object.entries(pages)) {
     await page.close();
   });
 
-  test(`${name}: the app secret is refused in a page; with dangerouslyAllowBrowser connectAccount, getProfile (fetch) and tokenStatus run in Chromium`, async () => {
+  if (fullApi.has(name)) test(`${name}: the app secret is refused in a page; with dangerouslyAllowBrowser connectAccount, getProfile (fetch) and tokenStatus run in Chromium`, async () => {
     const { page, pageUrl } = await open(pagePath);
     const config = { product: 'facebook', clientId: '1000000000000001', redirectUri: pageUrl, standinOrigin: standin.url };
     const login = await page.evaluate((c) => window.instagate.createLogin(c), config);
@@ -145,3 +153,15 @@ for (const [name, pagePath] of Object.entries(pages)) {
     await page.close();
   });
 }
+
+test('login entry: exactly the login helpers and the error class, from its own small wasm', async () => {
+  const { page, errors } = await open(pages['login entry page']);
+  const seen = await page.evaluate(() => ({
+    names: Object.keys(window.instagate).sort(),
+    wasm: performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname).filter((p) => p.endsWith('.wasm')),
+  }));
+  assert.deepEqual(seen.names, ['InstagateError', 'completeLogin', 'createLogin', 'startLogin', 'validateCallback']);
+  assert.deepEqual(seen.wasm, ['/pkg/instagate_login_bg.wasm']);
+  assert.deepEqual(errors, []);
+  await page.close();
+});

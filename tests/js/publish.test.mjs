@@ -49,7 +49,7 @@ test('publishImage (Instagram Login): one post, its permalink, progress in order
   assert.equal(published.mediaId, post.id);
   assert.equal(typeof published.mediaId, 'string');
   assert.equal(published.permalink, post.permalink);
-  assert.match(published.permalink, /\/www\.instagram\.com\/p\/\w+\/$/);
+  assert.match(published.permalink, /\/www\.instagram\.com\/p\/[\w-]+\/$/);
   assert.equal(published.containerId, post.containerId);
   assert.equal(post.media_type, 'IMAGE');
   assert.equal(post.caption, 'Fresh bread #bakery');
@@ -73,7 +73,7 @@ test('publishReel (Facebook Login, Page token on graph.facebook.com): a REELS po
   const [post] = posts(standin);
   assert.equal(post.id, published.mediaId);
   assert.equal(post.media_product_type, 'REELS');
-  assert.match(published.permalink, /\/reel\/\w+\/$/);
+  assert.match(published.permalink, /\/reel\/[\w-]+\/$/);
   const creates = standin.control.log({ path: '/media', method: 'POST' }).entries.filter((e) => !e.path.endsWith('media_publish'));
   assert.ok(creates.every((e) => e.host === 'graph.facebook.com'), 'Facebook Login publishes on graph.facebook.com');
   const sent = { ...creates[0].query, ...creates[0].form };

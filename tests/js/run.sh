@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 test -f pkg/node.js || { echo "pkg/ missing: run scripts/build-pkg.sh" >&2; exit 1; }
 node_modules/.bin/tsc -p tests/js/tsconfig.json
-echo "tsc --noEmit --strict: tests/js/types-example.ts type-checks against pkg-template/index.d.ts"
+echo "tsc --noEmit --strict: tests/js/types-example.ts and login-types-example.ts type-check against pkg-template/index.d.ts and login.d.ts"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0

@@ -1,7 +1,7 @@
 // The redirect target of the single-page flow: the package checks the
 // callback (exact redirect URI, state from sessionStorage) and the Worker
 // exchanges the code, stores the token encrypted and sets the session.
-import { completeLogin } from 'instagate';
+import { completeLogin } from 'instagate/login';
 import { api } from './worker-api.js';
 import { loginConfig } from './settings.js';
 

@@ -2,7 +2,7 @@
 // them in sessionStorage; the Worker is told the state and the PKCE
 // challenge first (POST /auth/pending), so it will only complete this login
 // for this browser, which alone knows the verifier.
-import { startLogin } from 'instagate';
+import { startLogin } from 'instagate/login';
 import { api } from './worker-api.js';
 import { loginConfig } from './settings.js';
 
