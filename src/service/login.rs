@@ -39,17 +39,18 @@ use crate::core::config::Product;
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{with_query, Transport};
 use crate::core::oauth::authorize::{pkce_challenge, start_login, LoginOptions};
-use crate::core::oauth::callback::validate_callback_params;
+use crate::core::oauth::callback::{validate_callback_params, ValidatedCallback};
+use crate::core::oauth::login::{complete_login, ConnectedAccount};
 use crate::core::secret::PkceVerifier;
 use crate::core::time::Timestamp;
-use crate::service::accounts::{AccountRecord, RefreshEvent, StoredToken};
+use crate::core::token::TokenKind as CoreTokenKind;
+use crate::service::accounts::{AccountRecord, RefreshEvent, StoredToken, TokenKind};
 use crate::service::cookies::{
     clear_cookie, set_cookie, CookieSigner, LoginBinding, LOGIN_COOKIE, LOGIN_PURPOSE,
 };
 use crate::service::crypto::secret_eq;
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
-use crate::service::meta_login::{complete_login, ConnectedAccount};
 use crate::service::router::LogFields;
 use crate::service::store::KvStore;
 use crate::service::Service;
@@ -287,20 +288,8 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             .collect();
         let state = pending_state(req)?;
         let validated = validate_callback_params(&params, &state)?;
-        let code = validated.code().expose_secret().to_owned();
-        let settings = self.config.product(pending.product).ok_or_else(|| {
-            ApiError::invalid_input("product", "this Worker no longer serves that login product")
-        })?;
-        let connected = complete_login(
-            self.transport,
-            &settings.config,
-            &settings.app_secret,
-            &code,
-            &pending.redirect_uri,
-            pending.verifier.as_ref(),
-        )
-        .await?;
-        self.store_connected(pending.product, connected).await
+        self.connect(pending, &validated, pending.verifier.as_ref())
+            .await
     }
 
     /// `POST /auth/pending`: a single-page front end registers its login
@@ -403,21 +392,16 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 "codeVerifier does not match the registered challenge",
             ));
         }
-        let settings = self.config.product(pending.product).ok_or_else(|| {
-            ApiError::invalid_input("product", "this Worker no longer serves that login product")
-        })?;
+        // The state was checked against the registered login above; the
+        // core's callback checks run on the code and state as a callback.
+        let params = [
+            ("code".to_owned(), code.to_owned()),
+            ("state".to_owned(), input.state.clone()),
+        ];
+        let validated = validate_callback_params(&params, &input.state)?;
         let verifier = PkceVerifier::new(input.code_verifier);
         let meta_verifier = (pending.product == Product::Facebook).then_some(&verifier);
-        let connected = complete_login(
-            self.transport,
-            &settings.config,
-            &settings.app_secret,
-            code,
-            &pending.redirect_uri,
-            meta_verifier,
-        )
-        .await?;
-        let record = self.store_connected(pending.product, connected).await?;
+        let record = self.connect(&pending, &validated, meta_verifier).await?;
         fields.account_id = Some(record.id.clone());
         let session = self.current_session(req).with_account(&record.id);
         Ok(HttpResponse::json(
@@ -438,6 +422,32 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         }
     }
 
+    /// Completes a login with the core (`core::oauth::login`), against the
+    /// redirect URI the consent page was opened with, and stores the account.
+    async fn connect(
+        &self,
+        pending: &PendingLogin,
+        callback: &ValidatedCallback,
+        verifier: Option<&PkceVerifier>,
+    ) -> Result<AccountRecord, ApiError> {
+        let settings = self.config.product(pending.product).ok_or_else(|| {
+            ApiError::invalid_input("product", "this Worker no longer serves that login product")
+        })?;
+        // The single-page flow's redirect URI is the front end's, not the
+        // Worker's: Meta wants the one the consent page was opened with.
+        let mut config = settings.config.clone();
+        config.redirect_uri = pending.redirect_uri.clone();
+        let connected = complete_login(
+            self.transport,
+            &config,
+            &settings.app_secret,
+            callback,
+            verifier,
+        )
+        .await?;
+        self.store_connected(pending.product, connected).await
+    }
+
     /// Stores a completed login. Aliases first, then the record (with its
     /// index entry): the record is the commit point, so a failure before it
     /// leaves no account behind.
@@ -447,6 +457,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         c: ConnectedAccount,
     ) -> Result<AccountRecord, ApiError> {
         let now = self.transport.now();
+        let kind = stored_kind(c.token.kind)?;
         // A record that no longer decrypts is replaced by this fresh login.
         let existing = self.accounts().load(&c.ig_user_id).await.unwrap_or(None);
         let mut history = existing
@@ -462,21 +473,26 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             },
         );
         history.truncate(crate::service::accounts::HISTORY_LEN);
+        let (page_id, page_name) = match c.page {
+            Some(page) => (Some(page.page_id), page.page_name),
+            None => (None, None),
+        };
         let mut record = AccountRecord {
             id: c.ig_user_id,
             product,
             username: c.username,
             name: c.name,
+            // Facebook Login does not tell Business from Creator: `None`.
             account_type: c.account_type,
             token: StoredToken {
-                access_token: c.token,
-                kind: c.kind,
-                scopes: c.scopes,
-                issued_at: c.issued_at,
-                expires_at: c.expires_at,
+                access_token: c.token.access_token,
+                kind,
+                scopes: c.granted_scopes,
+                issued_at: c.token.issued_at,
+                expires_at: c.token.expires_at,
             },
-            page_id: c.page_id,
-            page_name: c.page_name,
+            page_id,
+            page_name,
             aliases: c.aliases,
             connected_at: existing.as_ref().map_or(now, |e| e.connected_at),
             updated_at: now,
@@ -490,6 +506,23 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         self.accounts().save_aliases(&record).await?;
         self.accounts().save(&mut record).await?;
         Ok(record)
+    }
+}
+
+/// The Worker's kind for a token a completed login gives: a long-lived
+/// Instagram User token or a Page token (short-lived tokens are exchanged
+/// before a login completes, so storing one would be a bug).
+fn stored_kind(kind: CoreTokenKind) -> Result<TokenKind, ApiError> {
+    match kind {
+        CoreTokenKind::InstagramLongLived => Ok(TokenKind::InstagramUser),
+        CoreTokenKind::FacebookPage => Ok(TokenKind::FacebookPage),
+        CoreTokenKind::FacebookUserLongLived => Ok(TokenKind::FacebookUser),
+        CoreTokenKind::InstagramShortLived | CoreTokenKind::FacebookUserShortLived => {
+            Err(ApiError::from(Error::new(
+                ErrorKind::UnexpectedResponse,
+                "the login ended with a short-lived token; log in again",
+            )))
+        }
     }
 }
 

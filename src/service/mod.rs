@@ -25,7 +25,6 @@ pub mod http;
 pub mod jobs;
 pub mod log;
 pub mod login;
-pub mod meta_login;
 pub mod publish_body;
 pub mod refresh;
 pub mod router;

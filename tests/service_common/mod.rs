@@ -387,8 +387,10 @@ impl FakeMeta {
                 );
             }
             let page_token = self.issue_token("facebook", "page", FB_PAGE, now, None, info.scopes);
+            // The linked account's profile comes in the same answer when
+            // its fields are expanded (`instagram_business_account{...}`).
             return ok(
-                serde_json::json!({"data": [{"id": FB_PAGE, "name": "Stand-in Page", "access_token": page_token, "instagram_business_account": {"id": FB_IG}}]}),
+                serde_json::json!({"data": [{"id": FB_PAGE, "name": "Stand-in Page", "access_token": page_token, "instagram_business_account": {"id": FB_IG, "username": "standin_page_ig", "name": "Page IG"}}]}),
             );
         }
         if path == format!("https://graph.facebook.com/v26.0/{FB_IG}") {
