@@ -1,6 +1,8 @@
 // A Worker that uses the package through its Workers entry (pkg/worker.js:
 // the .wasm imported as a compiled module). Driven by workerd.test.mjs.
-import { createLogin, connectAccount, InstagateError } from '../../pkg/worker.js';
+import {
+  createLogin, connectAccount, publishCarousel, createPublishJob, stepPublishJob, InstagateError,
+} from '../../pkg/worker.js';
 
 export default {
   async fetch(request, env) {
@@ -9,6 +11,18 @@ export default {
       if (step === 'createLogin') return Response.json(createLogin(config));
       if (step === 'connectAccount') {
         return Response.json(await connectAccount({ config, clientSecret: env.CLIENT_SECRET, ...input }));
+      }
+      if (step === 'publishCarousel') {
+        const progress = [];
+        const published = await publishCarousel({ config, ...input, onProgress: (e) => progress.push(e.step) });
+        return Response.json({ published, progress });
+      }
+      if (step === 'stepPublishJob') {
+        // One step per request, the job round-tripped as JSON (as a Worker
+        // would keep it in KV between invocations).
+        const job = input.job ?? createPublishJob({ igUserId: input.igUserId, media: input.media, poll: input.poll });
+        const result = await stepPublishJob({ config, accessToken: input.accessToken, job: JSON.stringify(job) });
+        return Response.json({ ...result, error: result.error && { kind: result.error.kind, message: result.error.message } });
       }
       return new Response('unknown step', { status: 404 });
     } catch (e) {

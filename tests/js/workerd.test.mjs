@@ -73,3 +73,44 @@ test('an InstagateError inside workerd is a real Error with Meta fields', async 
     standin.control.clearFaults();
   }
 });
+
+const poll = { firstCheckImageMs: 50, firstCheckVideoMs: 200, minIntervalMs: 50, maxIntervalMs: 400 };
+const posts = () => standin.control.state().media.filter((m) => m.parent === null);
+
+test('publishCarousel runs inside workerd: one CAROUSEL_ALBUM post, progress reported', async () => {
+  standin.control.config({ processingMs: { IMAGE: 50, VIDEO: 300 } });
+  const token = standin.control.mintToken({ product: 'instagram', account: 'creator', kind: 'long' });
+  const before = posts().length;
+  const { status, body } = await call({
+    step: 'publishCarousel', config: config('instagram'), accessToken: token.access_token,
+    igUserId: '17841400000000002', poll, caption: 'from workerd',
+    items: [{ imageUrl: 'https://cdn.example/a.jpg' }, { videoUrl: 'https://cdn.example/b.mp4' }],
+  });
+  assert.equal(status, 200, JSON.stringify(body));
+  const post = posts().find((m) => m.id === body.published.mediaId);
+  assert.equal(posts().length, before + 1);
+  assert.equal(post.media_type, 'CAROUSEL_ALBUM');
+  assert.equal(body.published.permalink, post.permalink);
+  assert.deepEqual(body.progress.slice(0, 3), ['childCreated', 'childCreated', 'created']);
+  assert.equal(body.progress.at(-1), 'published');
+});
+
+test('the step API inside workerd: one step per request, the job kept as JSON between them', async () => {
+  const token = standin.control.mintToken({ product: 'instagram', account: 'creator', kind: 'long' });
+  const before = posts().length;
+  let job = null;
+  let result;
+  for (let i = 0; i < 40; i += 1) {
+    const { body } = await call({
+      step: 'stepPublishJob', config: config('instagram'), accessToken: token.access_token,
+      igUserId: '17841400000000002', media: { type: 'image', imageUrl: 'https://cdn.example/c.jpg' }, poll, job,
+    });
+    result = body;
+    job = body.job;
+    if (body.status !== 'continue') break;
+    await new Promise((r) => setTimeout(r, body.waitMs));
+  }
+  assert.equal(result.status, 'done', JSON.stringify(result.error));
+  assert.equal(posts().length, before + 1);
+  assert.equal(result.published.mediaId, posts().at(-1).id);
+});
