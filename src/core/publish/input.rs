@@ -40,6 +40,14 @@ const STORY_FIELDS: &[&str] = &["imageUrl", "videoUrl", "userTags"];
 impl MediaSpec {
     /// Reads and validates `{"type": "image" | "reel" | "carousel" | "story", ...}`.
     pub fn from_json(value: &Value) -> Result<MediaSpec, Error> {
+        let spec = MediaSpec::read_json(value)?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Reads `{"type": ..., ...}` without validating it (a saved job is
+    /// validated after it is read, so a bad value names its own field).
+    pub fn read_json(value: &Value) -> Result<MediaSpec, Error> {
         let obj = Fields::new(value, "")?;
         let Some(type_value) = obj.get("type") else {
             return Err(Error::invalid_input(
@@ -50,7 +58,7 @@ impl MediaSpec {
         let Some(type_name) = type_value.as_str() else {
             return Err(Error::invalid_input("type", "type must be a string"));
         };
-        MediaSpec::from_fields(type_name, value, &["type"])
+        MediaSpec::read_fields(type_name, value, &["type"])
     }
 
     /// [`MediaSpec::from_json`] of a JSON text.
@@ -69,6 +77,12 @@ impl MediaSpec {
         value: &Value,
         ignore: &[&str],
     ) -> Result<MediaSpec, Error> {
+        let spec = MediaSpec::read_fields(type_name, value, ignore)?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    fn read_fields(type_name: &str, value: &Value, ignore: &[&str]) -> Result<MediaSpec, Error> {
         let obj = Fields::new(value, "")?;
         let spec = match type_name {
             "image" => {
@@ -126,7 +140,6 @@ impl MediaSpec {
                 ))
             }
         };
-        spec.validate()?;
         Ok(spec)
     }
 }

@@ -129,12 +129,15 @@ pub struct Published {
     pub container_id: String,
 }
 
-/// Where a publish is.
+/// Where a publish is. Written as `{"step": "processing", ...fields}`; read
+/// back through [`SavedPhase`], a flat struct, because serde's reader for an
+/// internally tagged enum buffers the whole value and costs ~20 KB of wasm.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(
     tag = "step",
     rename_all = "camelCase",
-    rename_all_fields = "camelCase"
+    rename_all_fields = "camelCase",
+    try_from = "SavedPhase"
 )]
 pub enum Phase {
     /// Reading the publishing quota (when asked).
@@ -177,6 +180,67 @@ pub enum Phase {
     Failed {
         error: Error,
     },
+}
+
+/// Every field any phase has, for reading a saved [`Phase`].
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SavedPhase {
+    step: String,
+    #[serde(default)]
+    done: Vec<String>,
+    #[serde(default)]
+    children: Vec<String>,
+    container_id: Option<String>,
+    polls: Option<u32>,
+    last_error: Option<Error>,
+    media_id: Option<String>,
+    published: Option<Published>,
+    error: Option<Error>,
+}
+
+impl TryFrom<SavedPhase> for Phase {
+    type Error = String;
+
+    fn try_from(saved: SavedPhase) -> Result<Phase, String> {
+        let step = saved.step;
+        let missing = |field: &str| format!("phase {step:?} needs {field}");
+        let container_id = || {
+            saved
+                .container_id
+                .clone()
+                .ok_or_else(|| missing("containerId"))
+        };
+        Ok(match step.as_str() {
+            "checkingQuota" => Phase::CheckingQuota,
+            "creatingChildren" => Phase::CreatingChildren { done: saved.done },
+            "creatingContainer" => Phase::CreatingContainer {
+                children: saved.children,
+            },
+            "processing" => Phase::Processing {
+                container_id: container_id()?,
+                polls: saved.polls.ok_or_else(|| missing("polls"))?,
+            },
+            "publishing" => Phase::Publishing {
+                container_id: container_id()?,
+                last_error: saved.last_error,
+            },
+            "recoveringMedia" => Phase::RecoveringMedia {
+                container_id: container_id()?,
+            },
+            "fetchingPermalink" => Phase::FetchingPermalink {
+                container_id: container_id()?,
+                media_id: saved.media_id.ok_or_else(|| missing("mediaId"))?,
+            },
+            "done" => Phase::Done {
+                published: saved.published.ok_or_else(|| missing("published"))?,
+            },
+            "failed" => Phase::Failed {
+                error: saved.error.ok_or_else(|| missing("error"))?,
+            },
+            _ => return Err(format!("unknown phase step {step:?}")),
+        })
+    }
 }
 
 impl Phase {
@@ -856,4 +920,83 @@ fn unreachable_phase() -> Result<StepOutcome, Error> {
         ErrorKind::InvalidInput,
         "the job is already finished",
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error() -> Error {
+        Error::new(
+            ErrorKind::Media,
+            "Error: Media upload has failed with error code 2207052",
+        )
+        .with_status(400)
+    }
+
+    #[test]
+    fn every_phase_reads_back_as_written() {
+        let published = Published {
+            media_id: Some("17950000000000001".into()),
+            permalink: Some("https://www.instagram.com/p/abc/".into()),
+            container_id: "17900000000000001".into(),
+        };
+        let id = || "17900000000000001".to_owned();
+        let phases = [
+            Phase::CheckingQuota,
+            Phase::CreatingChildren {
+                done: vec![id(), "17900000000000002".into()],
+            },
+            Phase::CreatingContainer { children: vec![] },
+            Phase::Processing {
+                container_id: id(),
+                polls: 7,
+            },
+            Phase::Publishing {
+                container_id: id(),
+                last_error: None,
+            },
+            Phase::Publishing {
+                container_id: id(),
+                last_error: Some(error()),
+            },
+            Phase::RecoveringMedia { container_id: id() },
+            Phase::FetchingPermalink {
+                container_id: id(),
+                media_id: "17950000000000001".into(),
+            },
+            Phase::Done {
+                published: published.clone(),
+            },
+            Phase::Failed { error: error() },
+        ];
+        for phase in phases {
+            let json = serde_json::to_string(&phase).unwrap();
+            assert!(
+                json.contains(&format!("\"step\":\"{}\"", phase.name())),
+                "{json}"
+            );
+            let back: Phase = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, phase, "{json}");
+        }
+    }
+
+    #[test]
+    fn a_phase_missing_its_fields_or_unknown_is_refused() {
+        for (json, why) in [
+            (r#"{"step":"processing","polls":1}"#, "needs containerId"),
+            (r#"{"step":"processing","containerId":"1"}"#, "needs polls"),
+            (r#"{"step":"done"}"#, "needs published"),
+            (r#"{"step":"failed"}"#, "needs error"),
+            (
+                r#"{"step":"fetchingPermalink","containerId":"1"}"#,
+                "needs mediaId",
+            ),
+            (r#"{"step":"posting"}"#, "unknown phase step"),
+            (r#"{"containerId":"1"}"#, "missing field `step`"),
+        ] {
+            let e = serde_json::from_str::<Phase>(json).unwrap_err().to_string();
+            assert!(e.contains(why), "{json}: {e}");
+        }
+    }
 }

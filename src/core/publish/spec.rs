@@ -24,8 +24,13 @@
 use serde::{Deserialize, Serialize};
 
 /// One thing to publish.
+///
+/// Read back (from a saved job) by the same field-by-field reader as input
+/// from outside ([`MediaSpec::read_json`], then validated by the job):
+/// one reader, one set of rules, and much less wasm than a derived reader
+/// for a tagged enum.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase")]
+#[serde(tag = "type", rename_all = "camelCase", try_from = "serde_json::Value")]
 pub enum MediaSpec {
     Image(ImageSpec),
     Reel(ReelSpec),
@@ -34,120 +39,120 @@ pub enum MediaSpec {
 }
 
 /// A single feed image (JPEG only, per the reference's image specifications).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ImageSpec {
     pub image_url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,
     /// Up to 1,000 characters; images only (not reels or stories).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alt_text: Option<String>,
     /// People tagged at a point of the image (`x`, `y` required).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub user_tags: Vec<UserTag>,
     /// A location Page ID.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location_id: Option<String>,
     /// Up to 3 usernames invited as collaborators.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub collaborators: Vec<String>,
 }
 
 /// A reel (`media_type=REELS`): also how a single video reaches the feed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ReelSpec {
     pub video_url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,
     /// A cover image; exclusive with `thumb_offset` (Meta would silently
     /// ignore the offset, so both together are refused).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cover_url: Option<String>,
     /// The frame used as the cover, in milliseconds from the start.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub thumb_offset: Option<u64>,
     /// `true`: the reel appears in the feed grid as well as the Reels tab.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub share_to_feed: Option<bool>,
     /// Renames the reel's original audio (once).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audio_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub collaborators: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location_id: Option<String>,
     /// Tagged usernames (no coordinates: they apply to images and stories only).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub user_tags: Vec<UserTag>,
 }
 
 /// A carousel of 2 to 10 images and/or videos, published as one post.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CarouselSpec {
     pub items: Vec<CarouselItem>,
     /// The carousel's caption (items carry none: "Not supported on images or
     /// videos in carousels").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub location_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub collaborators: Vec<String>,
 }
 
 /// One carousel item: an image or a video (reels cannot be carousel items).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum CarouselItem {
     Image(CarouselImage),
     Video(CarouselVideo),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CarouselImage {
     pub image_url: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub alt_text: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub user_tags: Vec<UserTag>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CarouselVideo {
     pub video_url: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub user_tags: Vec<UserTag>,
 }
 
 /// A story: exactly one of `image_url` / `video_url` ("Support either video
 /// URL or Reels URL but not both"). Stories take no caption, location or
 /// collaborators; user tags (mentions) since July 9, 2025.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StorySpec {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub video_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub user_tags: Vec<UserTag>,
 }
 
 /// A tagged user. `x`/`y` are fractions of the width/height from the left
 /// and top edges (0.0–1.0): required on images, optional on stories, not
 /// allowed on videos and reels.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct UserTag {
     pub username: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub x: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub y: Option<f64>,
 }
 
@@ -252,5 +257,13 @@ mod tests {
         assert!(matches!(c.items[1], CarouselItem::Video(_)));
         assert_eq!(spec.class(), MediaClass::Video);
         assert_eq!(serde_json::to_string(&spec).unwrap(), json);
+    }
+}
+
+impl TryFrom<serde_json::Value> for MediaSpec {
+    type Error = crate::core::error::Error;
+
+    fn try_from(value: serde_json::Value) -> Result<MediaSpec, Self::Error> {
+        MediaSpec::read_json(&value)
     }
 }
