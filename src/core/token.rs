@@ -16,10 +16,6 @@
 //!
 //! [`TokenStatus`] is what JSON APIs show about a token: never the token.
 
-// `Error` carries Meta's fields by value on purpose (one plain error type
-// for every binding); as in `service` and `js`, its size is accepted.
-#![allow(clippy::result_large_err)]
-
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize, Serializer};

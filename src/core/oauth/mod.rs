@@ -33,10 +33,6 @@
 //! [`Error`]: crate::core::error::Error
 //! [`TokenRecord`]: crate::core::token::TokenRecord
 
-// `Error` carries Meta's fields by value on purpose (one plain error type
-// for every binding); as in `service` and `js`, its size is accepted.
-#![allow(clippy::result_large_err)]
-
 pub mod authorize;
 pub mod callback;
 pub mod debug_token;

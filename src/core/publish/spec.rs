@@ -219,6 +219,14 @@ impl CarouselItem {
     }
 }
 
+impl TryFrom<serde_json::Value> for MediaSpec {
+    type Error = crate::core::error::Error;
+
+    fn try_from(value: serde_json::Value) -> Result<MediaSpec, Self::Error> {
+        MediaSpec::read_json(&value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,13 +265,5 @@ mod tests {
         assert!(matches!(c.items[1], CarouselItem::Video(_)));
         assert_eq!(spec.class(), MediaClass::Video);
         assert_eq!(serde_json::to_string(&spec).unwrap(), json);
-    }
-}
-
-impl TryFrom<serde_json::Value> for MediaSpec {
-    type Error = crate::core::error::Error;
-
-    fn try_from(value: serde_json::Value) -> Result<MediaSpec, Self::Error> {
-        MediaSpec::read_json(&value)
     }
 }
