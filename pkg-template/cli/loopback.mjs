@@ -1,0 +1,74 @@
+// The loopback side of `login`: an HTTP server on 127.0.0.1 that waits for
+// the one callback request the browser brings back, and the browser opener.
+import { createServer } from 'node:http';
+import { spawn } from 'node:child_process';
+
+const page = (title, text) => `<!doctype html><meta charset="utf-8"><title>${title}</title>
+<body style="font-family:system-ui;max-width:36em;margin:4em auto"><h1>${title}</h1><p>${text}</p></body>\n`;
+const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * Listens on 127.0.0.1:port (0 = any free port). `redirectUri(port)` builds
+ * the URI; `handle(callbackUrl)` runs the exchange and resolves with what
+ * `waitForCallback` returns (or throws: the login fails). Requests to other
+ * paths get 404 and are otherwise ignored (a favicon, a probe).
+ */
+export async function startLoopback({ port, path }) {
+  let deliver;
+  const callback = new Promise((resolve) => { deliver = resolve; });
+  let handled = false;
+  let respond = null;
+  const server = createServer((req, res) => {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    if (req.method !== 'GET' || url.pathname !== path) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    if (handled) {
+      res.writeHead(409, { 'content-type': 'text/html; charset=utf-8' }).end(page('Already done', 'This login has already been answered. You can close this tab.'));
+      return;
+    }
+    handled = true;
+    // The answer page waits for the exchange, so the tab says how it ended.
+    respond = (ok, text) => {
+      res.writeHead(ok ? 200 : 400, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
+        .end(page(ok ? 'Connected' : 'Login failed', `${escapeHtml(text)} You can close this tab.`));
+    };
+    deliver(req.url);
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  }).catch((e) => {
+    throw Object.assign(new Error(e.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is in use` : `cannot listen on 127.0.0.1:${port}: ${e.message}`), { code: e.code });
+  });
+  return {
+    port: server.address().port,
+    /** Resolves with the callback's path and query (the fragment never reaches a server). */
+    callback,
+    /** Answers the browser's tab. */
+    answer: (ok, text) => respond?.(ok, text),
+    close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
+  };
+}
+
+/** Opens `url` in the desktop browser; false when there is no way to (the caller prints it). */
+export function openBrowser(url, env = process.env) {
+  let command;
+  let args;
+  if (process.platform === 'darwin') [command, args] = ['open', [url]];
+  else if (process.platform === 'win32') [command, args] = ['cmd', ['/c', 'start', '', url]];
+  else {
+    if (!env.DISPLAY && !env.WAYLAND_DISPLAY) return false;
+    [command, args] = ['xdg-open', [url]];
+  }
+  try {
+    const child = spawn(command, args, { stdio: 'ignore', detached: true });
+    child.on('error', () => {});
+    child.unref();
+    return true;
+  } catch {
+    return false;
+  }
+}

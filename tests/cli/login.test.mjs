@@ -1,0 +1,171 @@
+// The CLI's ways in: `login` through the loopback callback (both products, a
+// denied consent, a timeout), `auth-url` + `exchange` (full URL with `#_`,
+// bare code, wrong state), and the store they write (0600, encrypted).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
+import {
+  setup, spawnCli, loginUrl, browse, consentRedirect, issuedTokens, readText, fail, REDIRECT_URI,
+} from './helpers.mjs';
+
+async function loginThroughLoopback(s, { product = 'instagram', decision = 'allow', account } = {}) {
+  const proc = spawnCli(['login', '--no-browser', '--port', '0', '--timeout', '20'], { env: { ...s.env, INSTAGATE_PRODUCT: product } });
+  const url = await loginUrl(proc);
+  const page = await browse(s.standin, url, { decision, account });
+  return { url, page, result: await proc.done };
+}
+
+test('login (Instagram Login): loopback callback → long-lived token in a 0600 encrypted store', async (t) => {
+  const s = await setup(t);
+  const { url, page, result } = await loginThroughLoopback(s);
+  assert.equal(result.code, 0, fail(result));
+  assert.match(url, /\/www\.instagram\.com\/oauth\/authorize\?/);
+  assert.match(new URL(url).searchParams.get('redirect_uri'), /^http:\/\/127\.0\.0\.1:\d+\/callback$/);
+  assert.equal(page.status, 200);
+  assert.match(page.html, /@standin_bakery is connected/);
+  assert.match(result.stdout, /connected standin_bakery \(instagram:17841400000000001\): instagram_long_lived token, expires /);
+  assert.match(result.stderr, /created the store key/);
+  for (const path of [s.storePath, s.keyPath]) {
+    assert.equal((await stat(path)).mode & 0o777, 0o600, `${path} mode`);
+  }
+  const stored = await readText(s.storePath);
+  assert.match(stored, /"format": "instagate-token-store"/);
+  const tokens = issuedTokens(s.standin);
+  assert.ok(tokens.length >= 2, 'the stand-in issued short- and long-lived tokens');
+  for (const token of tokens) {
+    assert.ok(!stored.includes(token), 'no token in clear in the store file');
+    assert.ok(!result.stdout.includes(token) && !result.stderr.includes(token), 'no token printed');
+  }
+  assert.ok(!stored.includes('standin_bakery'), 'the whole record is encrypted');
+
+  const status = await s.run(['status', '--json']);
+  assert.equal(status.code, 0, fail(status));
+  const [account] = JSON.parse(status.stdout).accounts;
+  assert.equal(account.username, 'standin_bakery');
+  assert.equal(account.kind, 'instagram_long_lived');
+  assert.ok(account.daysLeft >= 59 && account.daysLeft <= 60, String(account.daysLeft));
+  assert.equal(account.needsRefresh, false);
+});
+
+test('login (Facebook Login): PKCE, Page token that does not expire; two accounts in one store', async (t) => {
+  const s = await setup(t);
+  const ig = await loginThroughLoopback(s);
+  assert.equal(ig.result.code, 0, fail(ig.result));
+  const { url, result } = await loginThroughLoopback(s, { product: 'facebook' });
+  assert.equal(result.code, 0, fail(result));
+  assert.equal(new URL(url).searchParams.get('code_challenge_method'), 'S256');
+  assert.match(result.stdout, /connected standin_bakery \(facebook:17841400000000001\): facebook_page token, does not expire/);
+  const status = await s.run(['status']);
+  assert.equal(status.code, 0, fail(status));
+  assert.match(status.stdout, /standin_bakery\s+instagram\s+\d{4}-/);
+  assert.match(status.stdout, /standin_bakery\s+facebook\s+never\s+-\s+no/);
+  // Two accounts share a username: --account needs product:id.
+  const ambiguous = await s.run(['export', '--account', 'standin_bakery']);
+  assert.equal(ambiguous.code, 2, fail(ambiguous));
+  assert.match(ambiguous.stderr, /matches 2 accounts/);
+});
+
+test('login: a denied consent ends with exit 5, a clear message, and nothing stored', async (t) => {
+  const s = await setup(t);
+  const { page, result } = await loginThroughLoopback(s, { decision: 'deny' });
+  assert.equal(result.code, 5, fail(result));
+  assert.equal(page.status, 400);
+  assert.match(page.html, /Login failed/);
+  assert.match(result.stderr, /kind oauth_denied/);
+  assert.match(result.stderr, /what to do: The consent was declined/);
+  const status = await s.run(['status']);
+  assert.equal(status.code, 3, fail(status));
+  assert.match(status.stdout, /No account is stored/);
+});
+
+test('login: no callback within --timeout → exit 5, the port is released', async (t) => {
+  const s = await setup(t);
+  const started = Date.now();
+  const result = await s.run(['login', '--no-browser', '--port', '0', '--timeout', '1']);
+  assert.equal(result.code, 5, fail(result));
+  assert.match(result.stderr, /no login came back within 1 s/);
+  assert.ok(Date.now() - started < 10_000);
+});
+
+test('login: a redirect URI that is not loopback is refused before anything starts (exit 2)', async (t) => {
+  const s = await setup(t);
+  const result = await s.run(['login', '--no-browser'], { env: { INSTAGATE_REDIRECT_URI: 'https://app.example/callback' } });
+  assert.equal(result.code, 2, fail(result));
+  assert.match(result.stderr, /login needs a loopback redirect URI/);
+  assert.match(result.stderr, /auth-url/);
+});
+
+test('login: without the app secret → exit 2 naming INSTAGATE_CLIENT_SECRET', async (t) => {
+  const s = await setup(t);
+  const result = await s.run(['login', '--no-browser', '--port', '0'], { env: { INSTAGATE_CLIENT_SECRET: undefined } });
+  assert.equal(result.code, 2, fail(result));
+  assert.match(result.stderr, /INSTAGATE_CLIENT_SECRET/);
+});
+
+test('auth-url + exchange: the full redirect URL (with #_), then a bare CODE#_', async (t) => {
+  const s = await setup(t);
+  const env = { INSTAGATE_REDIRECT_URI: REDIRECT_URI };
+  const first = await s.run(['auth-url'], { env });
+  assert.equal(first.code, 0, fail(first));
+  const url = first.stdout.trim();
+  const state = new URL(url).searchParams.get('state');
+  const redirect = await consentRedirect(s.standin, url);
+  assert.ok(redirect.endsWith('#_'), redirect);
+  const ex = await s.run(['exchange', '--code', redirect], { env });
+  assert.equal(ex.code, 0, fail(ex));
+  assert.match(ex.stdout, /connected standin_bakery \(instagram:17841400000000001\)/);
+  // The pending login was used up: the same URL again is refused.
+  const again = await s.run(['exchange', '--code', redirect], { env });
+  assert.equal(again.code, 5, fail(again));
+  assert.match(again.stderr, /no pending login matches/);
+  assert.ok(state);
+
+  const second = await s.run(['auth-url'], { env });
+  const redirect2 = await consentRedirect(s.standin, second.stdout.trim(), { account: 'creator' });
+  const code = `${new URL(redirect2).searchParams.get('code')}#_`;
+  const bare = await s.run(['exchange', '--code', code], { env });
+  assert.equal(bare.code, 0, fail(bare));
+  assert.match(bare.stdout, /connected standin_creator/);
+  const status = JSON.parse((await s.run(['status', '--json'])).stdout);
+  assert.deepEqual(status.accounts.map((a) => a.username).sort(), ['standin_bakery', 'standin_creator']);
+});
+
+test('auth-url + exchange (Facebook Login): the kept PKCE verifier goes with the code', async (t) => {
+  const s = await setup(t);
+  const env = { INSTAGATE_REDIRECT_URI: REDIRECT_URI, INSTAGATE_PRODUCT: 'facebook' };
+  const first = await s.run(['auth-url'], { env });
+  assert.equal(first.code, 0, fail(first));
+  const redirect = await consentRedirect(s.standin, first.stdout.trim());
+  assert.ok(redirect.endsWith('#_=_'), redirect);
+  const ex = await s.run(['exchange', '--code', redirect], { env });
+  assert.equal(ex.code, 0, fail(ex));
+  assert.match(ex.stdout, /facebook_page token, does not expire/);
+});
+
+test('exchange: a callback whose state this store never issued → exit 5, nothing stored', async (t) => {
+  const s = await setup(t);
+  const env = { INSTAGATE_REDIRECT_URI: REDIRECT_URI };
+  await s.run(['auth-url'], { env });
+  const forged = `${REDIRECT_URI}?code=abc&state=not-ours#_`;
+  const ex = await s.run(['exchange', '--code', forged], { env });
+  assert.equal(ex.code, 5, fail(ex));
+  assert.match(ex.stderr, /no pending login matches this callback's state/);
+  const status = JSON.parse((await s.run(['status', '--json'])).stdout);
+  assert.equal(status.accounts.length, 0);
+});
+
+test('every command has --help with usage and exit codes; unknown flags are usage errors', async (t) => {
+  const s = await setup(t);
+  for (const command of ['auth-url', 'login', 'exchange', 'import', 'status', 'validate', 'refresh', 'publish', 'export']) {
+    const r = await s.run([command, '--help']);
+    assert.equal(r.code, 0, fail(r));
+    assert.match(r.stdout, new RegExp(`^instagate ${command} — `));
+    assert.match(r.stdout, /Usage: instagate /);
+    assert.match(r.stdout, /Exit codes:\n {2}0 {2}done/);
+  }
+  const main = await s.run(['--help']);
+  assert.match(main.stdout, /INSTAGATE_TOKEN/);
+  const bad = await s.run(['status', '--bogus']);
+  assert.equal(bad.code, 2, fail(bad));
+  assert.match(bad.stderr, /status: Unknown option '--bogus'/);
+});
