@@ -18,6 +18,9 @@ const KIND_FLAGS = {
 const MEDIA_FLAGS = ['url', 'item', 'video', 'caption', 'alt-text', 'cover-url', 'share-to-feed'];
 
 function mediaInput(kind, flags) {
+  if (!Object.hasOwn(KIND_FLAGS, kind ?? '')) {
+    throw usage(`publish what? "${kind ?? ''}" is not image, reel, carousel or story`, 'instagate publish image --url URL');
+  }
   for (const f of MEDIA_FLAGS) {
     if (flags[f] !== undefined && !KIND_FLAGS[kind].includes(f)) throw usage(`--${f} does not apply to a ${kind}`, `run \`instagate publish --help\``);
   }
@@ -49,8 +52,17 @@ function mediaInput(kind, flags) {
       return { fn: publishStory, media: flags.video || isVideoUrl(url) ? { videoUrl: url } : { imageUrl: url } };
     }
     default:
-      throw usage(`publish what? "${kind ?? ''}" is not image, reel, carousel or story`, 'instagate publish image --url URL');
+      throw new Error(`unreachable: ${kind}`);
   }
+}
+
+// Test/dev: the first status read (Meta's processing is seconds to minutes,
+// the stand-in's a fraction of a second).
+function pollSettings(env) {
+  const v = env.INSTAGATE_POLL_FIRST_CHECK_MS;
+  if (v === undefined) return {};
+  if (!/^\d+$/.test(v)) throw usage(`INSTAGATE_POLL_FIRST_CHECK_MS must be milliseconds, got "${v}"`);
+  return { poll: { firstCheckImageMs: Number(v), firstCheckVideoMs: Number(v) } };
 }
 
 export async function publish(ctx) {
@@ -83,7 +95,7 @@ export async function publish(ctx) {
   try {
     published = await fn({
       config, accessToken, igUserId: account.igUserId, ...media,
-      ...(ctx.flags['check-quota'] ? { checkQuota: true } : {}), onProgress, ...ctx.call,
+      ...(ctx.flags['check-quota'] ? { checkQuota: true } : {}), ...pollSettings(ctx.env), onProgress, ...ctx.call,
     });
   } finally {
     line.done();
