@@ -305,7 +305,9 @@ impl<S: KvStore, T: Transport> Accounts<'_, S, T> {
             Err(e) => return Err(e),
         };
         let existed = record.is_some() || self.store.get(&token_key(id)).await?.is_some();
-        self.store.delete(&token_key(id)).await?;
+        // The record goes last: it names the index entry and aliases, so a
+        // delete that fails part-way leaves it in place and the retry (Meta
+        // retries deauthorize callbacks) finds everything again.
         if let Some(record) = record {
             if let Some(k) = &record.due_key {
                 self.store.delete(k).await?;
@@ -316,6 +318,7 @@ impl<S: KvStore, T: Transport> Accounts<'_, S, T> {
                     .await?;
             }
         }
+        self.store.delete(&token_key(id)).await?;
         Ok(existed)
     }
 

@@ -127,11 +127,14 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             Ok(r) => (r, None),
             // The browser-facing login routes show a page, not JSON.
             Err(e) if matches!(route, Route::Login | Route::Callback) => {
-                let page = HttpResponse::html_page(
+                let mut page = HttpResponse::html_page(
                     e.status,
                     "The login did not complete",
                     &format!("{} (error: {})", e.message, e.kind),
                 );
+                if let Some(after) = e.retry_after {
+                    page = page.with_header("retry-after", &after.as_secs().max(1).to_string());
+                }
                 (page, Some(e))
             }
             Err(e) => (HttpResponse::error(&e), Some(e)),

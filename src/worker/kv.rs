@@ -17,8 +17,28 @@ impl KvBinding {
     }
 }
 
+/// The error's message only: the Display of a JavaScript error is its Debug
+/// dump with the stack (file paths, wasm offsets), which must not reach an
+/// answer. Capped, since the text comes from outside the service.
 fn storage(op: &str, e: worker::kv::KvError) -> ApiError {
-    ApiError::storage(format!("KV {op} failed: {e}"))
+    let detail = match &e {
+        worker::kv::KvError::JavaScript(value) => {
+            js_sys::Reflect::get(value, &wasm_bindgen::JsValue::from_str("message"))
+                .ok()
+                .and_then(|m| m.as_string())
+                .or_else(|| value.as_string())
+                .unwrap_or_else(|| "unknown error".to_owned())
+        }
+        other => other.to_string(),
+    };
+    let detail: String = detail
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
+    ApiError::storage(format!("KV {op} failed: {detail}"))
 }
 
 impl KvStore for KvBinding {

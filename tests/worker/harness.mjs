@@ -4,7 +4,7 @@
 // lines, raw KV access and the record encryption (to seed and inspect KV the
 // way the Worker writes it).
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Miniflare } from 'miniflare';
@@ -47,12 +47,14 @@ export function settings(standinUrl, workerOrigin, extra = {}) {
 
 /**
  * Starts the stand-in and the Worker. `persistDir` keeps KV across restarts
- * (pass the same one to a second start). Returns {worker, standin, restart, close}.
+ * (pass the same one to a second start). `kvFaults: true` puts
+ * faulty-kv-entry.mjs in front of the Worker: `worker.kvFaults(rules)` then
+ * makes chosen KV operations fail. Returns {worker, standin, close}.
  */
-export async function start({ extra = {}, persistDir, standin: existingStandin } = {}) {
+export async function start({ extra = {}, persistDir, standin: existingStandin, kvFaults = false } = {}) {
   const standin = existingStandin ?? (await startStandin({ port: 0 }));
   const dir = persistDir ?? mkdtempSync(join(tmpdir(), 'instagate-kv-'));
-  const worker = await startWorker(standin, dir, extra);
+  const worker = await startWorker(standin, dir, extra, kvFaults);
   return {
     standin,
     worker,
@@ -65,22 +67,28 @@ export async function start({ extra = {}, persistDir, standin: existingStandin }
   };
 }
 
-async function startWorker(standin, persistDir, extra) {
+// The built Worker as miniflare modules, optionally behind the KV-fault entry.
+function workerModules(kvFaults) {
+  const modules = [
+    { type: 'ESModule', path: join(ROOT, 'build/index.js') },
+    { type: 'CompiledWasm', path: join(ROOT, 'build/index_bg.wasm') },
+  ];
+  if (!kvFaults) return modules;
+  const entry = readFileSync(new URL('./faulty-kv-entry.mjs', import.meta.url), 'utf8');
+  return [{ type: 'ESModule', path: join(ROOT, 'build/faulty-kv-entry.mjs'), contents: entry }, ...modules];
+}
+
+async function startWorker(standin, persistDir, extra, kvFaults) {
   const logs = [];
   // Miniflare needs the port before the settings name it: take a free one.
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const vars = settings(standin.url, origin, extra);
   const mf = new Miniflare({
-    modules: true,
-    scriptPath: join(ROOT, 'build/index.js'),
+    modules: workerModules(kvFaults),
     modulesRoot: join(ROOT, 'build'),
-    modulesRules: [
-      { type: 'ESModule', include: ['**/*.js', '**/*.mjs'] },
-      { type: 'CompiledWasm', include: ['**/*.wasm'] },
-    ],
     compatibilityDate: '2026-04-26',
-    kvNamespaces: ['INSTAGATE_KV'],
+    kvNamespaces: kvFaults ? ['INSTAGATE_KV', 'KV_FAULTS'] : ['INSTAGATE_KV'],
     kvPersist: persistDir,
     bindings: vars,
     cf: false,
@@ -102,9 +110,15 @@ async function startWorker(standin, persistDir, extra) {
   });
   const url = await mf.ready;
   const kv = await mf.getKVNamespace('INSTAGATE_KV');
+  const faultsKv = kvFaults ? await mf.getKVNamespace('KV_FAULTS') : null;
   return {
     mf,
     kv,
+    /** Makes KV operations fail (see faulty-kv-entry.mjs); [] clears. */
+    async kvFaults(rules) {
+      if (!faultsKv) throw new Error('start the Worker with {kvFaults: true}');
+      await faultsKv.put('rules', JSON.stringify(rules));
+    },
     origin: url.origin,
     vars,
     logs,

@@ -1,0 +1,52 @@
+//! Workers KV failing, natively (the in-memory store's fault rules): the
+//! answers and what is left in the store. The end-to-end matrix runs the
+//! built Worker with a failing KV binding (tests/worker/faults.test.mjs);
+//! these pin the service-side fixes it led to: an account delete that fails
+//! part-way can be retried to completion, and a login page refused for a
+//! storage error says when to retry.
+
+mod service_common;
+
+use instagate::service::http::HttpRequest;
+use instagate::service::store::KvOp;
+use service_common::*;
+
+#[test]
+fn a_delete_that_fails_part_way_is_finished_by_the_retry() {
+    for failing in ["due:", "alias:", "token:"] {
+        let w = World::new();
+        let (id, _) = w.connect("instagram");
+        assert_eq!(w.store.keys("due:").len(), 1);
+        assert_eq!(w.store.keys("alias:").len(), 1);
+        w.store.fail_when(Some(Box::new(move |op, key| {
+            op == KvOp::Delete && key.starts_with(failing)
+        })));
+        let r = w.call(w.api("DELETE", &format!("/api/accounts/{id}")));
+        assert_eq!(r.status, 503, "{failing}");
+        assert_eq!(r.header("retry-after"), Some("5"));
+        // The record is the last thing deleted: it is still there to say
+        // what else to delete.
+        assert_eq!(w.store.keys("token:"), [format!("token:{id}")], "{failing}");
+        w.store.fail_when(None);
+        let r = w.call(w.api("DELETE", &format!("/api/accounts/{id}")));
+        assert_eq!(r.status, 200, "{failing}: {:?}", r.json_body());
+        assert_eq!(w.store.dump(), Vec::<(String, String)>::new(), "{failing}");
+    }
+}
+
+#[test]
+fn a_login_refused_for_storage_says_when_to_retry() {
+    let w = World::new();
+    w.store.fail_when(Some(Box::new(|op, key| {
+        op == KvOp::Put && key.starts_with("state:")
+    })));
+    let r = w.call(HttpRequest::new(
+        "GET",
+        &format!("{WORKER}/auth/login?product=instagram"),
+    ));
+    assert_eq!(r.status, 503);
+    assert_eq!(r.header("retry-after"), Some("5"));
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    assert!(r.header_all("set-cookie").is_empty(), "no login cookie");
+    assert!(w.store.dump().is_empty());
+}

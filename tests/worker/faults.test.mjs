@@ -1,0 +1,507 @@
+// End to end: the fault matrix per flow, against the built Worker under
+// miniflare and the stand-in. Every upstream fault the stand-in can play —
+// 5xx, 429 + Retry-After, slow (answers within UPSTREAM_TIMEOUT_MS), hung (the
+// Worker times out and says so), an HTML page and a truncated body — on the
+// single-page exchange, the redirect callback (slow and Facebook Login; the
+// other faults are in login.test.mjs), the cron's refresh and refresh-now, and
+// publishing (container creation and media_publish); malformed bodies on the
+// webhook; and Workers KV failing (faulty-kv-entry.mjs in front of the Worker)
+// on every flow that writes. Each test checks what the caller is told and
+// what is — and is not — in KV afterwards.
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  API_KEY, APP, APP_SECRET, Browser, IG_BIZ, K1, dumpKv, hubSignature, login, open, pkceChallenge,
+  seedInstagramAccount, signedRequest, start,
+} from './harness.mjs';
+
+// UPSTREAM_TIMEOUT_MS is 1500 in the harness: "slow" stays under it.
+const FAULTS = {
+  '5xx': { fault: { type: 'status', status: 503, body: '' }, kinds: ['transient'], status: 502 },
+  '429 + Retry-After': { fault: { type: 'rate_limit', retryAfter: 30 }, kinds: ['rate_limited'], status: 429, retryAfter: '30' },
+  'HTML page': { fault: { type: 'html', status: 502 }, kinds: ['transient'], status: 502 },
+  'truncated body': { fault: { type: 'truncated' }, kinds: ['unexpected_response', 'transport'], status: 502 },
+  'hung upstream': { fault: { type: 'hang' }, kinds: ['timeout'], status: 504 },
+};
+const SLOW = { type: 'delay', ms: 700 };
+
+let env;
+before(async () => {
+  env = await start({ kvFaults: true });
+});
+after(async () => {
+  await env?.close();
+});
+beforeEach(async () => {
+  env.standin.control.reset();
+  await env.worker.kvFaults([]);
+  for (const [k] of await dumpKv(env.worker.kv)) await env.worker.kv.delete(k);
+});
+
+const keys = async (prefix) => (await env.worker.kv.list({ prefix })).keys.map((k) => k.name);
+const api = (path, init = {}) =>
+  fetch(`${env.worker.origin}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+  });
+const record = async (id) => open(K1, await env.worker.kv.get(`token:${id}`), `token:${id}`);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Timed: [result, milliseconds]. */
+async function timed(fn) {
+  const t0 = Date.now();
+  const out = await fn();
+  return [out, Date.now() - t0];
+}
+
+/** No internals in an answer: no JS error dump, stack frame or file path. */
+function assertClean(text) {
+  assert.doesNotMatch(text, /JsValue|\bat .*:\d+:\d+|file:\/\/|wasm-function/, `internals leaked: ${text.slice(0, 300)}`);
+}
+
+// ---- single-page exchange -------------------------------------------------------------
+
+/** Registers a single-page login, consents at the stand-in, returns {code, state, verifier}. */
+async function spaCode({ account = 'creator', product = 'instagram' } = {}) {
+  const verifier = `v${Math.random().toString(36).slice(2)}`.padEnd(64, 'x');
+  const state = `s${Math.random().toString(36).slice(2)}`.padEnd(43, 's');
+  const reg = await fetch(`${env.worker.origin}/auth/pending`, {
+    method: 'POST',
+    headers: { origin: APP, 'content-type': 'application/json' },
+    body: JSON.stringify({ state, codeChallenge: pkceChallenge(verifier), redirectUri: `${APP}/callback.html`, product }),
+  });
+  assert.equal(reg.status, 201);
+  env.standin.control.consent({ decision: 'allow', account });
+  const host = product === 'instagram' ? 'www.instagram.com/oauth/authorize' : 'www.facebook.com/v26.0/dialog/oauth';
+  const authorize = new URL(`${env.standin.url}/${host}`);
+  authorize.search = new URLSearchParams({
+    client_id: '1000000000000001', redirect_uri: `${APP}/callback.html`, response_type: 'code', state,
+    scope: product === 'instagram'
+      ? 'instagram_business_basic,instagram_business_content_publish'
+      : 'instagram_basic,instagram_content_publish,pages_show_list,pages_read_engagement,business_management',
+    ...(product === 'facebook' ? { code_challenge: pkceChallenge(verifier), code_challenge_method: 'S256' } : {}),
+  });
+  const consent = await fetch(authorize, { redirect: 'manual' });
+  const back = new URL(consent.headers.get('location'));
+  return { code: back.searchParams.get('code'), state, verifier };
+}
+
+const exchange = (body) =>
+  fetch(`${env.worker.origin}/auth/exchange`, {
+    method: 'POST', headers: { origin: APP, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+
+describe('single-page exchange (POST /auth/exchange)', () => {
+  for (const [name, c] of Object.entries(FAULTS)) {
+    test(`${name} on the code exchange: ${c.status} ${c.kinds.join('|')} with CORS, nothing stored, state used up`, async () => {
+      const { code, state, verifier } = await spaCode();
+      env.standin.control.faults([{ host: 'api.instagram.com', path: '/oauth/access_token', fault: c.fault }]);
+      const [r, ms] = await timed(() => exchange({ code, state, codeVerifier: verifier }));
+      const text = await r.text();
+      assert.equal(r.status, c.status, text);
+      const { error } = JSON.parse(text);
+      assert.ok(c.kinds.includes(error.kind), `${name}: ${error.kind}`);
+      assert.equal(error.retryable, true, 'the caller is told it may retry');
+      assert.equal(r.headers.get('access-control-allow-origin'), APP, 'the front end can read the error');
+      if (c.retryAfter) {
+        assert.equal(r.headers.get('retry-after'), c.retryAfter);
+        assert.equal(error.retry_after, Number(c.retryAfter));
+      }
+      if (c.fault.type === 'hang') {
+        assert.ok(ms < 4000, `answered in ${ms} ms`);
+        assert.match(error.message, /did not answer within 1500 ms/);
+      }
+      assertClean(text);
+      assert.deepEqual(await keys('token:'), []);
+      assert.deepEqual(await keys('due:'), []);
+      assert.deepEqual(await keys('alias:'), []);
+      assert.deepEqual(await keys('state:'), [], 'a state is used once, even when the exchange fails');
+      assert.equal(r.headers.getSetCookie().length, 0, 'no session for a failed login');
+      const line = env.worker.records().findLast((l) => l.route === '/auth/exchange');
+      assert.equal(line.status, c.status);
+      assert.ok(c.kinds.includes(line.error_kind));
+    });
+  }
+
+  test('a slow long-lived exchange (under the timeout) still connects', async () => {
+    const { code, state, verifier } = await spaCode();
+    env.standin.control.faults([{ host: 'graph.instagram.com', path: '/access_token', fault: SLOW }]);
+    const [r, ms] = await timed(() => exchange({ code, state, codeVerifier: verifier }));
+    assert.equal(r.status, 200, await r.clone().text());
+    assert.ok(ms >= 700);
+    assert.equal((await r.json()).account.id, '17841400000000002');
+    assert.deepEqual(await keys('token:'), ['token:17841400000000002']);
+  });
+
+  test('Facebook Login: a 5xx on /me/accounts after the exchange stores nothing', async () => {
+    const { code, state, verifier } = await spaCode({ account: 'fb_linked', product: 'facebook' });
+    env.standin.control.faults([{ host: 'graph.facebook.com', path: '/me/accounts', fault: { type: 'status', status: 500, body: '{}' } }]);
+    const r = await exchange({ code, state, codeVerifier: verifier });
+    assert.equal(r.status, 502, await r.clone().text());
+    assert.equal((await r.json()).error.kind, 'transient');
+    assert.deepEqual(await keys('token:'), []);
+    assert.deepEqual(await keys('alias:'), []);
+  });
+});
+
+// ---- redirect callback ----------------------------------------------------------------
+
+describe('redirect login (GET /auth/callback)', () => {
+  test('slow upstream on every call still connects', async () => {
+    env.standin.control.faults([
+      { host: 'api.instagram.com', path: '/oauth/access_token', fault: { type: 'delay', ms: 400 } },
+      { host: 'graph.instagram.com', path: '/access_token', fault: { type: 'delay', ms: 400 } },
+      { host: 'graph.instagram.com', path: '/me', fault: { type: 'delay', ms: 400 } },
+    ]);
+    const { params } = await login(env, { account: 'biz' });
+    assert.equal(params.get('connected'), IG_BIZ);
+    assert.deepEqual(await keys('token:'), [`token:${IG_BIZ}`]);
+  });
+
+  test('Facebook Login: 429, hung and HTML Graph answers redirect with the kind and store nothing', async () => {
+    const cases = [
+      [{ host: 'graph.facebook.com', path: '/oauth/access_token', fault: { type: 'rate_limit', retryAfter: 30, code: 4 } }, 'rate_limited'],
+      [{ host: 'graph.facebook.com', path: '/me/accounts', fault: { type: 'hang' } }, 'timeout'],
+      [{ host: 'graph.facebook.com', path: '/me/permissions', fault: { type: 'html', status: 500 } }, 'transient'],
+    ];
+    for (const [rule, kind] of cases) {
+      env.standin.control.clearFaults();
+      env.standin.control.faults([rule]);
+      const { params } = await login(env, { product: 'facebook', account: 'fb_linked' });
+      assert.equal(params.get('error'), kind, JSON.stringify(rule));
+      assert.equal(params.get('connected'), null);
+    }
+    assert.deepEqual(await keys('token:'), []);
+    assert.deepEqual(await keys('alias:'), []);
+    assert.deepEqual(await keys('state:'), []);
+  });
+});
+
+// ---- refresh --------------------------------------------------------------------------
+
+describe('refresh: the scheduled handler', () => {
+  for (const [name, c] of Object.entries(FAULTS)) {
+    test(`${name} on refresh_access_token: the old token and index entry stay, the history says ${c.kinds.join('|')}`, async () => {
+      const seeded = await seedInstagramAccount(env, { ageDays: 31 });
+      const before = await env.worker.kv.get(`token:${seeded.id}`);
+      env.standin.control.faults([{ path: '/refresh_access_token', fault: c.fault }]);
+      const [, ms] = await timed(() => env.worker.scheduled());
+      if (c.fault.type === 'hang') assert.ok(ms < 5000, `the cron gave up on a hung upstream (${ms} ms)`);
+      const rec = await record(seeded.id);
+      assert.equal(rec.token.access_token, seeded.token, 'the last good token is kept');
+      assert.equal(rec.needs_reauth, false, 'a transient failure is not a dead token');
+      assert.equal(rec.history[0].outcome, 'failed');
+      assert.ok(c.kinds.includes(rec.history[0].error_kind), rec.history[0].error_kind);
+      assert.notEqual(await env.worker.kv.get(`token:${seeded.id}`), before, 'the failure is recorded');
+      assert.deepEqual(await keys('due:'), [seeded.dueKey], 'still due: the next run retries');
+      await sleep(50);
+      const cron = env.worker.records().findLast((l) => l.event === 'cron');
+      assert.equal(cron.refresh.failed, 1, JSON.stringify(cron));
+      assert.equal(cron.refresh.refreshed, 0);
+
+      // The next run, with Meta back, refreshes it.
+      env.standin.control.clearFaults();
+      await env.worker.scheduled();
+      const after = await record(seeded.id);
+      assert.equal(after.history[0].outcome, 'refreshed');
+      assert.notEqual(after.token.access_token, seeded.token);
+      assert.deepEqual(await keys('due:'), [after.due_key]);
+    });
+  }
+
+  test('a slow refresh (under the timeout) completes', async () => {
+    const seeded = await seedInstagramAccount(env, { ageDays: 31 });
+    env.standin.control.faults([{ path: '/refresh_access_token', fault: SLOW }]);
+    await env.worker.scheduled();
+    const rec = await record(seeded.id);
+    assert.equal(rec.history[0].outcome, 'refreshed');
+    assert.notEqual(rec.token.access_token, seeded.token);
+  });
+});
+
+describe('refresh: POST /api/accounts/{id}/refresh', () => {
+  for (const [name, c] of Object.entries(FAULTS)) {
+    test(`${name}: answers ${c.status} ${c.kinds.join('|')} with the account, keeps the token`, async () => {
+      const seeded = await seedInstagramAccount(env, { ageDays: 31 });
+      env.standin.control.faults([{ path: '/refresh_access_token', fault: c.fault }]);
+      const [r, ms] = await timed(() => api(`/api/accounts/${seeded.id}/refresh`, { method: 'POST' }));
+      const text = await r.text();
+      assert.equal(r.status, c.status, text);
+      const body = JSON.parse(text);
+      assert.ok(c.kinds.includes(body.error.kind), body.error.kind);
+      assert.equal(body.account.id, seeded.id);
+      assert.equal(body.account.needs_reauth, false);
+      if (c.retryAfter) assert.equal(r.headers.get('retry-after'), c.retryAfter);
+      if (c.fault.type === 'hang') assert.ok(ms < 4000, `${ms} ms`);
+      assertClean(text);
+      assert.equal((await record(seeded.id)).token.access_token, seeded.token);
+      assert.deepEqual(await keys('due:'), [seeded.dueKey]);
+    });
+  }
+});
+
+// ---- publish --------------------------------------------------------------------------
+
+describe('publish', () => {
+  const media = () => env.standin.control.state().media.filter((m) => !m.parent);
+  const publish = (body) => api(`/api/accounts/${IG_BIZ}/publish`, { method: 'POST', body: JSON.stringify(body) });
+
+  /** Polls the job (and runs the cron) until it leaves `processing`. */
+  async function settle(id, ms = 20_000) {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const { job } = await (await api(`/api/jobs/${id}`)).json();
+      if (job.status !== 'processing' || Date.now() > deadline) return job;
+      await env.worker.scheduled();
+      await sleep(300);
+    }
+  }
+
+  // Publishing faults use a 2 s Retry-After so the test can wait it out.
+  const publishFaults = { ...FAULTS, '429 + Retry-After': { ...FAULTS['429 + Retry-After'], fault: { type: 'rate_limit', retryAfter: 2 } } };
+  for (const [where, path] of [['container creation', `/${IG_BIZ}/media`], ['media_publish', '/media_publish']]) {
+    for (const [name, c] of Object.entries(publishFaults)) {
+      test(`${name} on ${where}: an answer (200 or 202 + Location), then exactly one post`, async () => {
+        const { params } = await login(env, { account: 'biz' });
+        assert.equal(params.get('connected'), IG_BIZ);
+        env.standin.control.config({ processingMs: { IMAGE: 100 } });
+        env.standin.control.faults([{ path, method: 'POST', fault: c.fault, times: 1 }]);
+        const started = Date.now();
+        const r = await publish({ kind: 'image', image_url: 'https://cdn.example/f.jpg', caption: `${name} ${where}` });
+        const text = await r.text();
+        assertClean(text);
+        assert.ok(r.status === 200 || r.status === 202, `${r.status} ${text}`);
+        let { job } = JSON.parse(text);
+        if (r.status === 202) {
+          assert.equal(job.status, 'processing');
+          assert.equal(r.headers.get('location'), `/api/jobs/${job.id}`);
+          assert.ok((await keys('jobq:')).length === 1, 'the unfinished job is queued for the cron');
+          if (c.fault.type === 'rate_limit') {
+            assert.ok(Date.parse(job.next_check_at) - started >= 1500, `Retry-After honoured: ${job.next_check_at}`);
+          }
+          job = await settle(job.id);
+        }
+        assert.equal(job.status, 'published', JSON.stringify(job));
+        assert.equal(media().length, 1, 'exactly one post');
+        assert.equal(job.media_id, media()[0].id);
+        // A media_publish Meta did not act on (5xx, 429, HTML, hang) may be
+        // sent again once the container's status says it is not published; a
+        // truncated answer (published) never is.
+        const sends = env.standin.control.log({ path: '/media_publish' }).entries.length;
+        assert.equal(sends, path === '/media_publish' && c.fault.type !== 'truncated' ? 2 : 1, `media_publish sent ${sends} times`);
+        assert.deepEqual(await keys('jobq:'), [], 'nothing left queued');
+      });
+    }
+  }
+
+  test('a hung media_publish that did publish (the answer is lost, then the status read hangs) still ends as one post', async () => {
+    await login(env, { account: 'biz' });
+    env.standin.control.config({ processingMs: { IMAGE: 100 } });
+    env.standin.control.faults([
+      { path: '/media_publish', method: 'POST', fault: { type: 'drop_response' } },
+      { path: '/1790', method: 'GET', fault: { type: 'hang' }, times: 1 },
+    ]);
+    const r = await publish({ kind: 'image', image_url: 'https://cdn.example/h.jpg' });
+    let { job } = await r.json();
+    if (job.status === 'processing') job = await settle(job.id);
+    assert.equal(job.status, 'published', JSON.stringify(job));
+    assert.equal(media().length, 1);
+    assert.equal(env.standin.control.log({ path: '/media_publish' }).entries.length, 1, 'media_publish was never resent');
+  });
+});
+
+// ---- webhooks and Meta's callbacks -----------------------------------------------------
+
+describe('webhooks and signed_request callbacks', () => {
+  const post = (body, type = 'application/json') =>
+    fetch(`${env.worker.origin}/webhooks/instagram`, {
+      method: 'POST', headers: { 'content-type': type, 'x-hub-signature-256': hubSignature(APP_SECRET, body) }, body,
+    });
+
+  test('a signed HTML or truncated delivery is refused clearly and nothing is processed', async () => {
+    const full = JSON.stringify({ object: 'instagram', entry: [{ id: IG_BIZ, time: 1, changes: [{ field: 'comments', value: { id: '1' } }] }] });
+    const before = env.worker.records().filter((l) => l.event === 'webhook').length;
+    for (const [body, type] of [['<html><body>502 Bad Gateway</body></html>', 'text/html'], [full.slice(0, full.length / 2), 'application/json'], ['', 'application/json']]) {
+      const r = await post(body, type);
+      const text = await r.text();
+      assert.equal(r.status, 400, `${body.slice(0, 20)}: ${text}`);
+      assert.equal(JSON.parse(text).error.kind, 'invalid_input');
+      assertClean(text);
+    }
+    await sleep(50);
+    assert.equal(env.worker.records().filter((l) => l.event === 'webhook').length, before);
+    assert.deepEqual(await dumpKv(env.worker.kv), [], 'a webhook writes nothing');
+  });
+
+  test('a truncated signed_request is refused (401) and deletes nothing', async () => {
+    await login(env, { account: 'biz' });
+    const signed = signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: 1795000000, user_id: '27400000000000001' });
+    for (const body of [`signed_request=${encodeURIComponent(signed.slice(0, signed.length - 10))}`, 'signed_request=', 'x=1']) {
+      const r = await fetch(`${env.worker.origin}/auth/deauthorize`, {
+        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body,
+      });
+      assert.equal(r.status, 401, body);
+    }
+    assert.deepEqual(await keys('token:'), [`token:${IG_BIZ}`]);
+  });
+});
+
+// ---- Workers KV failing -----------------------------------------------------------------
+
+describe('KV errors', () => {
+  async function expectStorage(r) {
+    const text = await r.text();
+    assert.equal(r.status, 503, text);
+    assert.equal(r.headers.get('retry-after'), '5');
+    assertClean(text);
+    return text;
+  }
+
+  test('GET /auth/login: the state cannot be written → 503 page, no login cookie, nothing stored', async () => {
+    await env.worker.kvFaults([{ op: 'put', prefix: 'state:' }]);
+    const r = await fetch(`${env.worker.origin}/auth/login`, { redirect: 'manual' });
+    const text = await expectStorage(r);
+    assert.match(r.headers.get('content-type'), /text\/html/);
+    assert.match(text, /storage/);
+    assert.equal(r.headers.get('location'), null);
+    assert.equal(r.headers.getSetCookie().length, 0);
+    assert.deepEqual(await dumpKv(env.worker.kv), []);
+  });
+
+  test('callback: the pending login cannot be read → 503, and the same callback works once KV is back', async () => {
+    env.standin.control.consent({ decision: 'allow', account: 'biz' });
+    const browser = new Browser();
+    const { url: callback } = await browser.follow(`${env.worker.origin}/auth/login`, { stopAt: [`${env.worker.origin}/auth/callback`] });
+    await env.worker.kvFaults([{ op: 'get', prefix: 'state:' }]);
+    await expectStorage(await browser.fetch(callback));
+    assert.equal((await keys('state:')).length, 1, 'the pending login is untouched');
+    assert.deepEqual(await keys('token:'), []);
+    assert.equal(env.standin.control.log({ path: 'oauth/access_token' }).entries.length, 0, 'Meta was not called');
+    await env.worker.kvFaults([]);
+    const r = await browser.fetch(callback);
+    assert.equal(r.status, 302);
+    assert.equal(new URL(r.headers.get('location')).searchParams.get('connected'), IG_BIZ);
+  });
+
+  // The record is the commit point (accounts.rs): its index entry and aliases
+  // are written first, so a failed record write leaves only ID pointers, which
+  // a later login reuses and the cron drops when no record is behind them.
+  async function onlyPointersLeft(id) {
+    assert.deepEqual(await keys('token:'), []);
+    for (const [k, v] of await dumpKv(env.worker.kv)) {
+      assert.match(k, new RegExp(`^(due:\\d{8}|alias:\\d+):${id}$`), k);
+      assert.equal(v, '1', `${k} holds nothing but a marker`);
+    }
+  }
+
+  test('callback: the account cannot be written → redirect with error=storage, no account; a retry connects', async () => {
+    await env.worker.kvFaults([{ op: 'put', prefix: 'token:' }]);
+    const { params, browser } = await login(env, { account: 'biz' });
+    assert.equal(params.get('error'), 'storage');
+    assert.equal(browser.cookie(env.worker.origin, '__Host-instagate_session'), undefined, 'no session for it');
+    await onlyPointersLeft(IG_BIZ);
+    await env.worker.kvFaults([]);
+    const again = await login(env, { account: 'biz', browser });
+    assert.equal(again.params.get('connected'), IG_BIZ);
+    assert.deepEqual(await keys('token:'), [`token:${IG_BIZ}`]);
+    assert.equal((await keys('due:')).length, 1, 'one index entry, not two');
+  });
+
+  test('exchange: the account cannot be written → 503 JSON with CORS, nothing stored', async () => {
+    const { code, state, verifier } = await spaCode();
+    await env.worker.kvFaults([{ op: 'put', prefix: 'token:' }]);
+    const r = await exchange({ code, state, codeVerifier: verifier });
+    assert.equal(r.headers.get('access-control-allow-origin'), APP);
+    const text = await expectStorage(r);
+    assert.equal(JSON.parse(text).error.kind, 'storage');
+    await onlyPointersLeft('17841400000000002');
+  });
+
+  test('API: a failed read answers 503 + Retry-After; a failed listing too', async () => {
+    await login(env, { account: 'biz' });
+    await env.worker.kvFaults([{ op: 'get', prefix: 'token:' }]);
+    await expectStorage(await api(`/api/accounts/${IG_BIZ}`));
+    await env.worker.kvFaults([{ op: 'list', prefix: 'token:' }]);
+    await expectStorage(await api('/api/accounts'));
+    await env.worker.kvFaults([]);
+    assert.equal((await api(`/api/accounts/${IG_BIZ}`)).status, 200);
+  });
+
+  test('cron: the index cannot be listed → the run logs it and changes nothing', async () => {
+    const seeded = await seedInstagramAccount(env, { ageDays: 31 });
+    const before = await dumpKv(env.worker.kv);
+    await env.worker.kvFaults([{ op: 'list', prefix: 'due:' }]);
+    await env.worker.scheduled();
+    await sleep(50);
+    const cron = env.worker.records().findLast((l) => l.event === 'cron');
+    assert.ok(cron, 'the cron logged a line');
+    assert.equal(cron.refresh.refreshed, 0);
+    assert.deepEqual(await dumpKv(env.worker.kv), before);
+    assert.equal(env.standin.control.log({ path: 'refresh_access_token' }).entries.length, 0);
+    assert.equal((await record(seeded.id)).token.access_token, seeded.token);
+  });
+
+  test('cron: the refreshed record cannot be written → the old record and index entry stay; the next run refreshes', async () => {
+    const seeded = await seedInstagramAccount(env, { ageDays: 31 });
+    const sealedBefore = await env.worker.kv.get(`token:${seeded.id}`);
+    await env.worker.kvFaults([{ op: 'put', prefix: 'token:' }]);
+    await env.worker.scheduled();
+    assert.equal(await env.worker.kv.get(`token:${seeded.id}`), sealedBefore, 'the record is untouched');
+    assert.ok((await keys('due:')).includes(seeded.dueKey), 'the old index entry is still there');
+    await env.worker.kvFaults([]);
+    await env.worker.scheduled();
+    const rec = await record(seeded.id);
+    assert.equal(rec.history[0].outcome, 'refreshed');
+    assert.deepEqual(await keys('due:'), [rec.due_key]);
+  });
+
+  test('refresh-now: the record cannot be written → 503, the stored token is the old one', async () => {
+    const seeded = await seedInstagramAccount(env, { ageDays: 31 });
+    await env.worker.kvFaults([{ op: 'put', prefix: 'token:' }]);
+    await expectStorage(await api(`/api/accounts/${seeded.id}/refresh`, { method: 'POST' }));
+    await env.worker.kvFaults([]);
+    assert.equal((await record(seeded.id)).token.access_token, seeded.token);
+  });
+
+  test('publish: the job cannot be written → 503 and nothing is sent to Instagram', async () => {
+    await login(env, { account: 'biz' });
+    env.standin.control.clearLog();
+    await env.worker.kvFaults([{ op: 'put', prefix: 'job' }]);
+    await expectStorage(await api(`/api/accounts/${IG_BIZ}/publish`, { method: 'POST', body: JSON.stringify({ kind: 'image', image_url: 'https://cdn.example/k.jpg' }) }));
+    assert.equal(env.standin.control.log({ path: '/media' }).entries.length, 0, 'no container was created');
+    assert.equal(env.standin.control.state().media.length, 0);
+    assert.deepEqual(await keys('job'), []);
+  });
+
+  test('deauthorize: a failed delete answers 503 so Meta retries; the retry removes everything', async () => {
+    await login(env, { account: 'biz' });
+    const signed = signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: 1795000000, user_id: '27400000000000001' });
+    const deauth = () => fetch(`${env.worker.origin}/auth/deauthorize`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `signed_request=${encodeURIComponent(signed)}`,
+    });
+    for (const prefix of ['alias:', 'due:', 'token:']) {
+      await env.worker.kvFaults([{ op: 'delete', prefix }]);
+      await expectStorage(await deauth());
+    }
+    await env.worker.kvFaults([]);
+    const r = await deauth();
+    assert.equal(r.status, 200);
+    assert.deepEqual(await dumpKv(env.worker.kv), [], 'record, index entry and aliases are all gone');
+  });
+
+  test('data deletion: the confirmation cannot be written → 503; the retry answers a confirmation', async () => {
+    await login(env, { product: 'facebook', account: 'fb_linked' });
+    const signed = signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: 1795000000, user_id: '10200000000000001' });
+    const del = () => fetch(`${env.worker.origin}/auth/data-deletion`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `signed_request=${encodeURIComponent(signed)}`,
+    });
+    await env.worker.kvFaults([{ op: 'put', prefix: 'deletion:' }]);
+    await expectStorage(await del());
+    await env.worker.kvFaults([]);
+    const r = await del();
+    assert.equal(r.status, 200);
+    const { confirmation_code: code } = await r.json();
+    assert.deepEqual((await keys('')).filter((k) => !k.startsWith('deletion:')), [], 'the account data is gone');
+    assert.deepEqual(await keys('deletion:'), [`deletion:${code}`]);
+  });
+});
