@@ -1,0 +1,48 @@
+//! The token lifecycle simulation at full size (tests/sim): 10,000 accounts
+//! for 120 days, hourly cron with the configured budget, faults, an
+//! eventually consistent KV, every invariant checked after every step.
+//! Prints its figures; exits non-zero (naming the seed) if an invariant
+//! breaks.
+//!
+//! `cargo bench --bench sim_tokens` (seed from `SIM_SEED`, else random).
+//! Under `cargo test --all-targets` (no `--bench` argument) it runs a small
+//! case only, so the benchmark cannot rot.
+
+#[path = "../tests/service_common/mod.rs"]
+mod service_common;
+#[path = "../tests/sim/mod.rs"]
+mod sim;
+
+use std::time::Instant;
+
+use sim::{run, seed_from_env, SimParams};
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let seed = seed_from_env();
+    let params = if full {
+        SimParams::long(seed)
+    } else {
+        SimParams {
+            accounts: 200,
+            days: 10,
+            ..SimParams::short(seed)
+        }
+    };
+    let started = Instant::now();
+    match run(params) {
+        Ok(report) => {
+            report.print();
+            println!(
+                "wall time {:.1} s ({} mode)",
+                started.elapsed().as_secs_f64(),
+                if full { "bench" } else { "smoke" }
+            );
+            assert_eq!(report.tokens_lost, 0);
+        }
+        Err(failure) => {
+            eprintln!("{failure}");
+            std::process::exit(1);
+        }
+    }
+}
