@@ -130,6 +130,10 @@ export async function refresh(ctx) {
   if (flags['print-token'] && flags['print-env']) throw usage('choose one of --print-token and --print-env');
   const store = await ctx.openStore();
   const accounts = store.select(flags.account);
+  if (accounts.length === 0) {
+    err('No account is stored: nothing to refresh (run `instagate login`, `exchange` or `import`).');
+    return EXIT.ATTENTION;
+  }
   if (flags['print-token'] && accounts.length !== 1) throw usage('--print-token prints one account\'s token: choose it with --account');
   // With --print-*, stdout carries only the new secret; the report goes to stderr.
   const say = flags['print-token'] || flags['print-env'] || flags.json ? err : out;
