@@ -1,0 +1,313 @@
+// Load test: instagate's Worker and a minimal TypeScript Worker with the same
+// routes (benches/load-baseline/worker.ts), both under `wrangler dev` on
+// loopback with local KV, against the local Instagram stand-in, in one run,
+// so the figure that matters is the ratio (the machine's own speed cancels).
+//
+//   node scripts/load.mjs [--seconds 60] [--connections 8] [--routes health,login,callback]
+//                         [--pool N] [--check] [--json FILE]
+//
+// Per route and Worker: requests/s, p50/p99 latency and errors, from a Node
+// closed-loop generator (node:http with a keep-alive agent of exactly
+// --connections sockets; each connection sends its next request when the last
+// answer is read). Routes, run Worker after Worker so they never compete:
+//   /health          200
+//   /auth/login      302 to the stand-in's authorize URL + the login cookie
+//   /auth/callback   302 to the app with ?connected=: each request needs its
+//                    own pending login and code, so the /auth/login phase
+//                    keeps up to --pool of its answers (cookie + authorize
+//                    URL) and, between phases (not timed), the stand-in's
+//                    consent turns them into callback URLs. A callback phase
+//                    that uses its pool up ends early; its req/s is over the
+//                    time it ran.
+// --check exits 1 when any request failed or a phase made no requests (the CI
+// smoke test, tests/load/run.sh). The generator, both Workers and the
+// stand-in share this machine's cores: compare ratios, not absolute figures.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startStandin } from '../tests/standin/server.mjs';
+
+const ROOT = resolve(new URL('..', import.meta.url).pathname);
+const ROUTES = ['health', 'login', 'callback'];
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string', default: '60' },
+      connections: { type: 'string', default: '8' },
+      routes: { type: 'string', default: ROUTES.join(',') },
+      pool: { type: 'string' },
+      check: { type: 'boolean', default: false },
+      json: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+    process.exit(0);
+  }
+  const seconds = Number(values.seconds);
+  const connections = Number(values.connections);
+  if (!(seconds > 0 && seconds <= 3600)) throw new Error(`--seconds must be a number of seconds in (0, 3600], got ${values.seconds}`);
+  if (!(Number.isInteger(connections) && connections >= 1 && connections <= 256)) {
+    throw new Error(`--connections must be an integer from 1 to 256, got ${values.connections}`);
+  }
+  const routes = values.routes.split(',').map((r) => r.trim()).filter(Boolean);
+  for (const r of routes) if (!ROUTES.includes(r)) throw new Error(`unknown route ${r}: use ${ROUTES.join(', ')}`);
+  if (routes.includes('callback') && !routes.includes('login')) throw new Error('the callback phase takes its codes from the login phase: add login to --routes');
+  // Enough for a callback rate well above what these Workers reach here.
+  const pool = values.pool === undefined ? Math.ceil(seconds * 400) : Number(values.pool);
+  if (!(Number.isInteger(pool) && pool >= 1)) throw new Error(`--pool must be a positive integer, got ${values.pool}`);
+  return { seconds, connections, routes, pool, check: values.check, json: values.json };
+}
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.on('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+// KEY="value" lines of .dev.vars.example (the Worker's secrets for local runs).
+function devVarsExample() {
+  const vars = {};
+  for (const line of readFileSync(join(ROOT, '.dev.vars.example'), 'utf8').split('\n')) {
+    const m = line.match(/^([A-Z_][A-Z0-9_]*)="(.*)"$/);
+    if (m) vars[m[1]] = m[2];
+  }
+  return vars;
+}
+
+/** Starts `wrangler dev` in its own process group; resolves when /health answers. */
+async function wranglerDev(name, { config, vars }) {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const persist = mkdtempSync(join(tmpdir(), `instagate-load-${name}-`));
+  const args = [
+    join(ROOT, 'node_modules/wrangler/wrangler-dist/cli.js'), 'dev',
+    ...(config ? ['--config', config] : []),
+    '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
+    '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false', '--log-level', 'warn',
+    ...Object.entries(vars(origin)).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+  ];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      SKIP_WORKER_BUILD: '1',
+      WRANGLER_SEND_METRICS: 'false',
+      WRANGLER_SEND_ERROR_REPORTS: 'false',
+      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+      CI: '1',
+    },
+  });
+  const output = [];
+  // Drained (the Worker logs a line per request); only the tail is kept for errors.
+  for (const s of [child.stdout, child.stderr]) s.on('data', (d) => { output.push(String(d)); if (output.length > 50) output.shift(); });
+  const stop = () => {
+    if (child.exitCode === null) {
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
+    }
+    rmSync(persist, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name}: wrangler dev exited:\n${output.join('')}`);
+    try {
+      if ((await fetch(`${origin}/health`)).status === 200) break;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) {
+      stop();
+      throw new Error(`${name}: wrangler dev did not answer /health within 60 s:\n${output.join('')}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { name, origin, stop, child };
+}
+
+/** One request; resolves {status, headers} after the body is read. */
+function request(agent, url, headers) {
+  return new Promise((res, rej) => {
+    const req = http.request(url, { agent, headers }, (r) => {
+      r.on('data', () => {});
+      r.on('end', () => res({ status: r.statusCode, headers: r.headers }));
+      r.on('error', rej);
+    });
+    req.on('error', rej);
+    req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')));
+    req.end();
+  });
+}
+
+const percentile = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+
+/**
+ * Closed loop: `connections` loops, each sending next() and checking the
+ * answer with ok(), until `seconds` pass or next() returns null.
+ */
+async function phase({ seconds, connections, next, ok, onAnswer }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const latencies = [];
+  let errors = 0;
+  const samples = [];
+  let exhausted = false;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(Array.from({ length: connections }, async () => {
+    while (performance.now() < deadline) {
+      const req = next();
+      if (!req) {
+        exhausted = true;
+        break;
+      }
+      const t0 = performance.now();
+      try {
+        const answer = await request(agent, req.url, req.headers);
+        latencies.push(performance.now() - t0);
+        if (ok(answer)) onAnswer?.(answer);
+        else {
+          errors++;
+          if (samples.length < 3) samples.push(`${answer.status} ${answer.headers.location ?? ''}`);
+        }
+      } catch (e) {
+        latencies.push(performance.now() - t0);
+        errors++;
+        if (samples.length < 3) samples.push(String(e.message ?? e));
+      }
+    }
+  }));
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    seconds: elapsed,
+    rps: latencies.length / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    errors,
+    samples,
+    exhausted,
+  };
+}
+
+/** Turns kept login answers into callback requests through the stand-in's consent (auto-allow). */
+async function mintCallbacks(logins, connections) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const out = [];
+  let i = 0;
+  await Promise.all(Array.from({ length: connections }, async () => {
+    while (i < logins.length) {
+      const { location, cookie } = logins[i++];
+      const r = await request(agent, location, {});
+      if (r.status !== 302) throw new Error(`the stand-in's consent answered ${r.status}`);
+      out.push({ url: r.headers.location.replace(/#_$/, ''), headers: { cookie } });
+    }
+  }));
+  agent.destroy();
+  return out;
+}
+
+const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+
+async function main() {
+  const opts = options();
+  const began = Date.now();
+  const standin = await startStandin({ port: 0 });
+  standin.control.consent({ decision: 'allow', account: 'biz' });
+  const dev = devVarsExample();
+  const workers = [];
+  try {
+    workers.push(await wranglerDev('instagate', {
+      vars: (origin) => ({ ...dev, STANDIN_ORIGIN: standin.url, REDIRECT_URI: `${origin}/auth/callback` }),
+    }));
+    workers.push(await wranglerDev('baseline', {
+      config: join(ROOT, 'benches/load-baseline/wrangler.toml'),
+      vars: (origin) => ({
+        CLIENT_ID: '1000000000000001', APP_SECRET: dev.APP_SECRET, SESSION_KEY: dev.SESSION_KEY, GRAPH_VERSION: 'v26.0',
+        STANDIN_ORIGIN: standin.url, REDIRECT_URI: `${origin}/auth/callback`, APP_RETURN_URL: 'http://127.0.0.1:5173/',
+      }),
+    }));
+    console.log(`load: ${opts.seconds} s per route and Worker, ${opts.connections} connections, Node generator (node:http keep-alive); started in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+
+    const results = [];
+    const pools = new Map(workers.map((w) => [w.name, []]));
+    for (const route of opts.routes) {
+      if (route === 'callback') {
+        for (const w of workers) {
+          const t0 = Date.now();
+          const minted = await mintCallbacks(pools.get(w.name), opts.connections);
+          pools.set(w.name, minted);
+          console.log(`load: ${minted.length} callback URLs for ${w.name} minted in ${((Date.now() - t0) / 1000).toFixed(1)} s (not timed)`);
+        }
+      }
+      for (const w of workers) {
+        let spec;
+        if (route === 'health') {
+          spec = { next: () => ({ url: `${w.origin}/health`, headers: {} }), ok: (a) => a.status === 200 };
+        } else if (route === 'login') {
+          const pool = pools.get(w.name);
+          spec = {
+            next: () => ({ url: `${w.origin}/auth/login`, headers: {} }),
+            ok: (a) => a.status === 302 && a.headers.location?.startsWith(`${standin.url}/www.instagram.com/oauth/authorize?`) && (a.headers['set-cookie'] ?? []).length === 1,
+            onAnswer: (a) => {
+              if (pool.length < opts.pool) pool.push({ location: a.headers.location, cookie: a.headers['set-cookie'][0].split(';')[0] });
+            },
+          };
+        } else {
+          const pool = pools.get(w.name);
+          let i = 0;
+          spec = {
+            next: () => (i < pool.length ? pool[i++] : null),
+            ok: (a) => a.status === 302 && /[?&]connected=17841400000000001(&|$)/.test(a.headers.location ?? ''),
+          };
+        }
+        const r = await phase({ seconds: opts.seconds, connections: opts.connections, ...spec });
+        results.push({ route: route === 'health' ? '/health' : `/auth/${route}`, worker: w.name, ...r });
+        const note = r.exhausted ? ' (pool used up)' : '';
+        console.log(`load: ${w.name} ${route}: ${r.requests} requests in ${r.seconds.toFixed(1)} s${note}, ${r.errors} errors${r.samples.length ? ` e.g. ${r.samples.join(' | ')}` : ''}`);
+      }
+    }
+
+    console.log('');
+    console.log(`${'route'.padEnd(16)}${'worker'.padEnd(11)}${'req/s'.padStart(9)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'errors'.padStart(8)}${'requests'.padStart(10)}`);
+    for (const r of results) {
+      console.log(`${r.route.padEnd(16)}${r.worker.padEnd(11)}${fmt(r.rps).padStart(9)}${fmt(r.p50, 1).padStart(9)}${fmt(r.p99, 1).padStart(9)}${String(r.errors).padStart(8)}${String(r.requests).padStart(10)}`);
+    }
+    console.log('');
+    const ratios = {};
+    for (const route of new Set(results.map((r) => r.route))) {
+      const ours = results.find((r) => r.route === route && r.worker === 'instagate');
+      const base = results.find((r) => r.route === route && r.worker === 'baseline');
+      ratios[route] = { rps: ours.rps / base.rps, p50: ours.p50 / base.p50, p99: ours.p99 / base.p99 };
+      console.log(`ratio instagate/baseline ${route.padEnd(15)} req/s ${fmt(ratios[route].rps, 2)}  p50 ${fmt(ratios[route].p50, 2)}  p99 ${fmt(ratios[route].p99, 2)}`);
+    }
+    console.log(`load: done in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ options: opts, results, ratios }, null, 2)}\n`);
+    if (opts.check) {
+      const bad = results.filter((r) => r.errors > 0 || r.requests === 0);
+      if (bad.length) {
+        console.error(`load: FAILED: ${bad.map((r) => `${r.worker} ${r.route}: ${r.errors} errors / ${r.requests} requests`).join('; ')}`);
+        process.exitCode = 1;
+      }
+    }
+  } finally {
+    for (const w of workers) w.stop();
+    await standin.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(`load: ${e.message}`);
+  process.exit(1);
+});
