@@ -75,20 +75,49 @@ export async function waitForStderr(proc, re, timeoutMs = 10_000) {
 export const loginUrl = async (proc) => (await waitForStderr(proc, /^\s+(http\S+)$/m))[1];
 
 /**
- * Plays the browser: the stand-in's consent page (answered by `consent`),
- * then its 302 to the CLI's loopback server. Returns the loopback's answer.
+ * Plays the person at the stand-in's consent page: reads the HTML form and
+ * submits it as a browser would (hidden fields, ticked permissions, the
+ * chosen account, Allow or Deny). Returns the 302's Location.
  */
-export async function browse(standin, url, { decision = 'allow', account } = {}) {
-  standin.control.consent({ decision, ...(account ? { account } : {}) });
-  try {
-    const consent = await fetch(url, { redirect: 'manual' });
-    if (consent.status !== 302) throw new Error(`consent page answered ${consent.status}`);
-    const callback = consent.headers.get('location');
-    const page = await fetch(callback);
-    return { callback, status: page.status, html: await page.text() };
-  } finally {
-    standin.control.consent(null);
+export async function submitConsentForm(url, { decision = 'allow', account } = {}) {
+  const page = await fetch(url);
+  const html = await page.text();
+  if (page.status !== 200) throw new Error(`consent page answered ${page.status}: ${html.slice(0, 300)}`);
+  const action = /<form method="POST" action="([^"]+)">/.exec(html)?.[1];
+  if (!action) throw new Error(`no consent form in:\n${html.slice(0, 500)}`);
+  const unescape = (v) => v.replace(/&#(\d+);/g, (_, c) => String.fromCharCode(Number(c))).replace(/&amp;/g, '&').replace(/&quot;/g, '"');
+  const form = new URLSearchParams();
+  for (const [, name, value] of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) form.append(unescape(name), unescape(value));
+  for (const [, value] of html.matchAll(/<input type="checkbox" name="grant" value="([^"]+)" checked>/g)) form.append('grant', unescape(value));
+  const chosen = account ?? /<input type="radio" name="account" value="([^"]+)" checked>/.exec(html)?.[1];
+  form.append('account', chosen);
+  form.append('decision', decision);
+  const posted = await fetch(new URL(action, url), { method: 'POST', body: form, redirect: 'manual' });
+  if (posted.status !== 302) throw new Error(`consent form answered ${posted.status}: ${(await posted.text()).slice(0, 300)}`);
+  return posted.headers.get('location');
+}
+
+/**
+ * Plays the browser: the consent page (its form submitted, or decided at
+ * once through the control API with `via: 'control'`), then the 302 to the
+ * CLI's loopback server. Returns the loopback's answer.
+ */
+export async function browse(standin, url, { decision = 'allow', account, via = 'form' } = {}) {
+  let callback;
+  if (via === 'form') {
+    callback = await submitConsentForm(url, { decision, account });
+  } else {
+    standin.control.consent({ decision, ...(account ? { account } : {}) });
+    try {
+      const consent = await fetch(url, { redirect: 'manual' });
+      if (consent.status !== 302) throw new Error(`consent page answered ${consent.status}`);
+      callback = consent.headers.get('location');
+    } finally {
+      standin.control.consent(null);
+    }
   }
+  const page = await fetch(callback);
+  return { callback, status: page.status, html: await page.text() };
 }
 
 /** The consent step alone: the URL Meta would redirect to (for `exchange`). */

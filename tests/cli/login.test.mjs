@@ -4,18 +4,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import {
   setup, spawnCli, loginUrl, browse, consentRedirect, issuedTokens, readText, fail, REDIRECT_URI,
 } from './helpers.mjs';
 
-async function loginThroughLoopback(s, { product = 'instagram', decision = 'allow', account } = {}) {
+async function loginThroughLoopback(s, { product = 'instagram', decision = 'allow', account, via } = {}) {
   const proc = spawnCli(['login', '--no-browser', '--port', '0', '--timeout', '20'], { env: { ...s.env, INSTAGATE_PRODUCT: product } });
   const url = await loginUrl(proc);
-  const page = await browse(s.standin, url, { decision, account });
+  const page = await browse(s.standin, url, { decision, account, via });
   return { url, page, result: await proc.done };
 }
 
-test('login (Instagram Login): loopback callback → long-lived token in a 0600 encrypted store', async (t) => {
+test('login (Instagram Login): consent form → loopback callback → long-lived token in a 0600 encrypted store', async (t) => {
   const s = await setup(t);
   const { url, page, result } = await loginThroughLoopback(s);
   assert.equal(result.code, 0, fail(result));
@@ -51,7 +52,7 @@ test('login (Facebook Login): PKCE, Page token that does not expire; two account
   const s = await setup(t);
   const ig = await loginThroughLoopback(s);
   assert.equal(ig.result.code, 0, fail(ig.result));
-  const { url, result } = await loginThroughLoopback(s, { product: 'facebook' });
+  const { url, result } = await loginThroughLoopback(s, { product: 'facebook', via: 'control' });
   assert.equal(result.code, 0, fail(result));
   assert.equal(new URL(url).searchParams.get('code_challenge_method'), 'S256');
   assert.match(result.stdout, /connected standin_bakery \(facebook:17841400000000001\): facebook_page token, does not expire/);
@@ -76,6 +77,35 @@ test('login: a denied consent ends with exit 5, a clear message, and nothing sto
   const status = await s.run(['status']);
   assert.equal(status.code, 3, fail(status));
   assert.match(status.stdout, /No account is stored/);
+  const refresh = await s.run(['refresh', '--if-due']);
+  assert.equal(refresh.code, 3, fail(refresh));
+  assert.match(refresh.stderr, /No account is stored: nothing to refresh/);
+});
+
+test('login (Facebook Login): the person picks a user whose Pages have no Instagram account → exit 1, advice', async (t) => {
+  const s = await setup(t);
+  const { page, result } = await loginThroughLoopback(s, { product: 'facebook', account: 'fb_no_ig' });
+  assert.equal(result.code, 1, fail(result));
+  assert.equal(page.status, 400);
+  assert.match(result.stderr, /kind no_linked_account/);
+  assert.match(result.stderr, /what to do: None of this person's Facebook Pages is linked/);
+});
+
+test('login: the configured loopback redirect URI gives the port and path', async (t) => {
+  const s = await setup(t);
+  const probe = createServer();
+  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  const redirectUri = `http://127.0.0.1:${port}/instagram/done`;
+  const proc = spawnCli(['login', '--no-browser', '--timeout', '20'], { env: { ...s.env, INSTAGATE_REDIRECT_URI: redirectUri } });
+  const url = await loginUrl(proc);
+  assert.equal(new URL(url).searchParams.get('redirect_uri'), redirectUri);
+  const page = await browse(s.standin, url, { account: 'biz2' });
+  assert.ok(page.callback.startsWith(`${redirectUri}?code=`), page.callback);
+  const result = await proc.done;
+  assert.equal(result.code, 0, fail(result));
+  assert.match(result.stdout, /connected standin_florist/);
 });
 
 test('login: no callback within --timeout → exit 5, the port is released', async (t) => {

@@ -100,6 +100,21 @@ test('refresh --if-due with a fake clock (INSTAGATE_NOW + the stand-in clock 45 
   assert.equal(refreshCalls(s), 1);
 });
 
+test('an expired token: status and refresh say to log in again (exit 3), nothing is sent', async (t) => {
+  const s = await setup(t);
+  const m = mint(s, { ageSeconds: 2 * DAY_S });
+  await s.run(['import', '--token', m.access_token, '--expires-at', m.expires_at]);
+  const later = { env: { INSTAGATE_NOW: new Date(Date.now() + 61 * DAY_S * 1000).toISOString() } };
+  const st = await statusJson(s, [], later);
+  assert.equal(st.code, 3);
+  assert.equal(st.accounts[0].expired, true);
+  assert.deepEqual(st.accounts[0].reasons, ['token expired: log in again']);
+  const r = await s.run(['refresh', '--if-due'], later);
+  assert.equal(r.code, 3, fail(r));
+  assert.match(r.stdout, /skip standin_bakery .*: the token has expired: it cannot be refreshed; log in again/);
+  assert.equal(refreshCalls(s), 0);
+});
+
 test('refresh: a failed refresh is recorded, exit 3, and the old token is kept', async (t) => {
   const s = await setup(t);
   const m = mint(s, { ageSeconds: 40 * DAY_S });
