@@ -8,10 +8,11 @@ const page = (title, text) => `<!doctype html><meta charset="utf-8"><title>${tit
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
- * Listens on 127.0.0.1:port (0 = any free port). `redirectUri(port)` builds
- * the URI; `handle(callbackUrl)` runs the exchange and resolves with what
- * `waitForCallback` returns (or throws: the login fails). Requests to other
- * paths get 404 and are otherwise ignored (a favicon, a probe).
+ * Listens on 127.0.0.1:port (0 = any free port) for the first request to
+ * `path` that carries a login answer (`code`, `error` or `state`): `callback`
+ * resolves with its path and query, and `answer` replies to that tab once the
+ * exchange is done. Other requests (a favicon, a probe) are answered and
+ * otherwise ignored.
  */
 export async function startLoopback({ port, path }) {
   let deliver;
@@ -22,6 +23,11 @@ export async function startLoopback({ port, path }) {
     const url = new URL(req.url, 'http://127.0.0.1');
     if (req.method !== 'GET' || url.pathname !== path) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    if (!['code', 'error', 'state'].some((k) => url.searchParams.has(k))) {
+      // Not a login answer (a prefetch, someone typing the address): keep waiting.
+      res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' }).end(page('Waiting', 'This address receives the login answer from Instagram or Facebook.'));
       return;
     }
     if (handled) {

@@ -96,7 +96,7 @@ const UNUSED_REDIRECT_URI = 'http://127.0.0.1/unused';
  */
 export function libraryConfig(settings, { product, account = null, forLogin = false, redirectUri } = {}) {
   const chosen = product ?? account?.product ?? settings.product;
-  if (!chosen) throw usage('which login product? ', 'set --product instagram|facebook or INSTAGATE_PRODUCT');
+  if (!chosen) throw usage('which login product?', 'set --product instagram|facebook or INSTAGATE_PRODUCT');
   const clientId = settings.clientId ?? account?.clientId ?? (forLogin ? undefined : UNUSED_CLIENT_ID);
   const redirect = redirectUri ?? settings.redirectUri ?? account?.redirectUri ?? (forLogin ? undefined : UNUSED_REDIRECT_URI);
   if (!clientId) throw usage('the app ID is not set', 'set --client-id or INSTAGATE_CLIENT_ID (the numeric App ID from the Meta App Dashboard)');

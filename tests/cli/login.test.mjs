@@ -3,15 +3,19 @@
 // bare code, wrong state), and the store they write (0600, encrypted).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stat } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import {
-  setup, spawnCli, loginUrl, browse, consentRedirect, issuedTokens, readText, fail, REDIRECT_URI,
+  setup, run, spawnCli, loginUrl, browse, consentRedirect, issuedTokens, readText, fail, REDIRECT_URI, CLIENT_ID, CLIENT_SECRET,
 } from './helpers.mjs';
 
 async function loginThroughLoopback(s, { product = 'instagram', decision = 'allow', account, via } = {}) {
   const proc = spawnCli(['login', '--no-browser', '--port', '0', '--timeout', '20'], { env: { ...s.env, INSTAGATE_PRODUCT: product } });
   const url = await loginUrl(proc);
+  // Stray requests to the loopback server do not end the login.
+  const loopback = new URL(new URL(url).searchParams.get('redirect_uri'));
+  assert.equal((await fetch(new URL('/favicon.ico', loopback))).status, 404);
+  assert.equal((await fetch(loopback)).status, 400);
   const page = await browse(s.standin, url, { decision, account, via });
   return { url, page, result: await proc.done };
 }
@@ -182,6 +186,38 @@ test('exchange: a callback whose state this store never issued → exit 5, nothi
   assert.match(ex.stderr, /no pending login matches this callback's state/);
   const status = JSON.parse((await s.run(['status', '--json'])).stdout);
   assert.equal(status.accounts.length, 0);
+});
+
+test('settings from a config file and the secret from a file; a bad config file is a usage error', async (t) => {
+  const s = await setup(t);
+  const secretFile = `${s.dir}/app-secret`;
+  await writeFile(secretFile, `${CLIENT_SECRET}\n`);
+  const configFile = `${s.dir}/instagate.json`;
+  await writeFile(configFile, JSON.stringify({
+    product: 'facebook', clientId: CLIENT_ID, redirectUri: REDIRECT_URI, standinOrigin: s.standin.url, clientSecretFile: secretFile,
+  }));
+  // Only the config file: no INSTAGATE_* variable at all.
+  const bare = { PATH: process.env.PATH, HOME: s.dir, XDG_CONFIG_HOME: `${s.dir}/config`, INSTAGATE_CONFIG: configFile };
+  const first = await run(['auth-url'], { env: bare });
+  assert.equal(first.code, 0, fail(first));
+  const url = new URL(first.stdout.trim());
+  assert.match(url.pathname, /\/www\.facebook\.com\/.*dialog\/oauth$/);
+  assert.equal(url.searchParams.get('client_id'), CLIENT_ID);
+  const redirect = await consentRedirect(s.standin, url.href);
+  const ex = await run(['exchange', '--code', redirect], { env: bare });
+  assert.equal(ex.code, 0, fail(ex));
+  assert.match(ex.stdout, /connected standin_bakery \(facebook:/);
+  // A flag wins over the file.
+  const flag = await run(['auth-url', '--product', 'instagram'], { env: bare });
+  assert.match(flag.stdout, /\/www\.instagram\.com\/oauth\/authorize/);
+  await writeFile(configFile, JSON.stringify({ product: 'instagram', clientSecret: 'x', tokenStore: 'y' }));
+  const unknown = await run(['status'], { env: bare });
+  assert.equal(unknown.code, 2, fail(unknown));
+  assert.match(unknown.stderr, /unknown setting "tokenStore"/);
+  await writeFile(configFile, '{ product: instagram');
+  const broken = await run(['status'], { env: bare });
+  assert.equal(broken.code, 2, fail(broken));
+  assert.match(broken.stderr, /is not valid JSON/);
 });
 
 test('every command has --help with usage and exit codes; unknown flags are usage errors', async (t) => {

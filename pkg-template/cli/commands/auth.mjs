@@ -229,8 +229,8 @@ async function importInstagram(ctx, config, accessToken, { expiresAt, issuedAt }
   const profile = await getProfile({ config, accessToken, ...ctx.call });
   const base = {
     product: 'instagram', igUserId: profile.igUserId, username: profile.username, name: profile.name,
-    accountType: profile.accountType, page: null, grantedScopes: [], clientId: config.clientId,
-    redirectUri: config.redirectUri, connectedAt: nowIso(), source: 'import', lastRefresh: null, lastValidate: null,
+    accountType: profile.accountType, page: null, grantedScopes: [], ...appOf(ctx.settings),
+    connectedAt: nowIso(), source: 'import', lastRefresh: null, lastValidate: null,
   };
   let token = { accessToken, kind: 'instagram_long_lived', issuedAt: issuedAt ?? new Date(0).toISOString(), expiresAt: expiresAt ?? null, scopes: [], igUserId: profile.igUserId };
   if (expiresAt) {
@@ -269,7 +269,7 @@ async function importFacebook(ctx, config, accessToken) {
     if (!igUserId) throw usage('this looks like a Page token: say which Instagram account it is for with --ig-user-id');
     const profile = await getProfile({ config, accessToken, igUserId, ...ctx.call });
     err('Imported as a Page token: it does not expire if it came from a long-lived user token.');
-    return facebookRecord(config, profile, null, { accessToken, kind: 'facebook_page', issuedAt: nowIso(), expiresAt: null, scopes: [], igUserId: profile.igUserId });
+    return facebookRecord(ctx.settings, profile, null, { accessToken, kind: 'facebook_page', issuedAt: nowIso(), expiresAt: null, scopes: [], igUserId: profile.igUserId });
   }
   // A user token. Its Page token never expires when the user token is long-lived.
   const secret = ctx.settings.clientSecret();
@@ -282,12 +282,15 @@ async function importFacebook(ctx, config, accessToken) {
     err('No app secret: the Page token was taken from this user token as it is (it never expires only if the user token was long-lived).');
   }
   if (!linked.pageToken) throw new CliError('Meta gave no Page token for the linked Page', { hint: 'the person needs a task on the Page that allows content creation' });
-  return facebookRecord(config, linked.instagram, { pageId: linked.pageId, pageName: linked.pageName },
+  return facebookRecord(ctx.settings, linked.instagram, { pageId: linked.pageId, pageName: linked.pageName },
     { accessToken: linked.pageToken, kind: 'facebook_page', issuedAt: nowIso(), expiresAt: null, scopes: [], igUserId: linked.instagram.igUserId });
 }
 
-const facebookRecord = (config, profile, page, token) => ({
+// An imported token came with no login: remember the app only if the settings name it.
+const appOf = (settings) => ({ clientId: settings.clientId ?? null, redirectUri: settings.redirectUri ?? null });
+
+const facebookRecord = (settings, profile, page, token) => ({
   product: 'facebook', igUserId: profile.igUserId, username: profile.username, name: profile.name,
-  accountType: profile.accountType, page, grantedScopes: [], clientId: config.clientId, redirectUri: config.redirectUri,
+  accountType: profile.accountType, page, grantedScopes: [], ...appOf(settings),
   token, expiryUnknown: false, connectedAt: nowIso(), source: 'import', lastRefresh: null, lastValidate: null,
 });
