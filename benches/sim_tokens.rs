@@ -4,7 +4,8 @@
 //! Prints its figures; exits non-zero (naming the seed) if an invariant
 //! breaks.
 //!
-//! `cargo bench --bench sim_tokens` (seed from `SIM_SEED`, else random).
+//! `cargo bench --bench sim_tokens` (seed from `SIM_SEED`, else random;
+//! `SIM_ACCOUNTS` and `SIM_DAYS` change the size).
 //! Under `cargo test --all-targets` (no `--bench` argument) it runs a small
 //! case only, so the benchmark cannot rot.
 
@@ -21,7 +22,20 @@ fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let seed = seed_from_env();
     let params = if full {
-        SimParams::long(seed)
+        // SIM_ACCOUNTS / SIM_DAYS size it differently (e.g. to find where
+        // the default budget stops keeping up).
+        let env = |name: &str, default: u32| {
+            std::env::var(name).map_or(default, |v| {
+                v.parse()
+                    .unwrap_or_else(|_| panic!("{name} must be a whole number, got {v:?}"))
+            })
+        };
+        let long = SimParams::long(seed);
+        SimParams {
+            accounts: env("SIM_ACCOUNTS", long.accounts),
+            days: env("SIM_DAYS", long.days),
+            ..long
+        }
     } else {
         SimParams {
             accounts: 200,

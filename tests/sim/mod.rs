@@ -606,6 +606,12 @@ pub struct Report {
     pub left_over_max: u32,
     pub subrequests: u64,
     pub max_subrequests_per_run: u64,
+    /// Runs that used their whole subrequest budget.
+    pub runs_at_budget: u64,
+    /// The least time a token had left when the cron or "refresh now"
+    /// replaced it (accounts without a long outage), in hours.
+    pub min_hours_left_at_refresh: Option<u64>,
+    pub window_days: u64,
     pub max_kv_ops_per_run: u64,
     pub max_due_entries: usize,
     /// Per bucket of due entries a run could see: (label, runs, max ops, total ops).
@@ -756,6 +762,7 @@ impl Sim {
                 seed: p.seed,
                 accounts: p.accounts,
                 days: p.days,
+                window_days: world.config.refresh_window.as_secs() / 86_400,
                 ..Report::default()
             },
             p,
@@ -1050,6 +1057,9 @@ impl Sim {
         r.left_over_max = r.left_over_max.max(stats.refresh.left_over);
         r.subrequests += sends;
         r.max_subrequests_per_run = r.max_subrequests_per_run.max(sends);
+        if sends >= u64::from(c.cron_max_subrequests) {
+            r.runs_at_budget += 1;
+        }
         r.max_kv_ops_per_run = r.max_kv_ops_per_run.max(ops);
         r.max_due_entries = r.max_due_entries.max(visible_due);
         r.kv_ops_total += ops;
@@ -1141,6 +1151,18 @@ impl Sim {
             written_at: now,
         };
         if let Some(prev) = &self.accounts[i].shadow {
+            let refreshed = shadow.token != prev.token
+                && !record
+                    .history
+                    .first()
+                    .is_some_and(|h| h.outcome == "connected");
+            if let (true, Some(left)) = (refreshed, prev.meta_expires) {
+                if !self.net.faults.per_account.contains_key(id) {
+                    let hours = left.saturating_sub(now) / HOUR_MS;
+                    let least = &mut self.report.min_hours_left_at_refresh;
+                    *least = Some(least.map_or(hours, |h| h.min(hours)));
+                }
+            }
             if shadow.meta_issued < prev.meta_issued {
                 self.report.token_regressions += 1;
             }
@@ -1295,12 +1317,20 @@ impl Report {
         println!("failures recorded by kind: {:?}", self.failures_by_kind);
         println!("refresh now answers by status: {:?}", self.refresh_now);
         println!(
-            "per run: max {} subrequests, max {} KV ops, max {} due entries visible, max {} left over",
+            "per run: max {} subrequests ({} runs used the whole budget), max {} KV ops, max {} due entries visible, max {} left over",
             self.max_subrequests_per_run,
+            self.runs_at_budget,
             self.max_kv_ops_per_run,
             self.max_due_entries,
             self.left_over_max
         );
+        if let Some(h) = self.min_hours_left_at_refresh {
+            println!(
+                "least lifetime left when a token was refreshed: {:.1} days (window {} days)",
+                h as f64 / 24.0,
+                self.window_days
+            );
+        }
         for (label, runs, max, total) in &self.kv_by_due {
             if *runs > 0 {
                 println!(
