@@ -1152,10 +1152,10 @@ impl Sim {
         };
         if let Some(prev) = &self.accounts[i].shadow {
             let refreshed = shadow.token != prev.token
-                && !record
+                && record
                     .history
                     .first()
-                    .is_some_and(|h| h.outcome == "connected");
+                    .is_none_or(|h| h.outcome != "connected");
             if let (true, Some(left)) = (refreshed, prev.meta_expires) {
                 if !self.net.faults.per_account.contains_key(id) {
                     let hours = left.saturating_sub(now) / HOUR_MS;
