@@ -227,6 +227,14 @@ async function main() {
   standin.control.consent({ decision: 'allow', account: 'biz' });
   const dev = devVarsExample();
   const workers = [];
+  // wrangler runs detached (its own process group, so workerd stops with it):
+  // an interrupted run must stop them itself.
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      for (const w of workers) w.stop();
+      process.exit(130);
+    });
+  }
   try {
     workers.push(await wranglerDev('instagate', {
       vars: (origin) => ({ ...dev, STANDIN_ORIGIN: standin.url, REDIRECT_URI: `${origin}/auth/callback` }),

@@ -264,6 +264,7 @@ describe('publish', () => {
       test(`${name} on ${where}: an answer (200 or 202 + Location), then exactly one post`, async () => {
         const { params } = await login(env, { account: 'biz' });
         assert.equal(params.get('connected'), IG_BIZ);
+        const account = await env.worker.kv.get(`token:${IG_BIZ}`);
         env.standin.control.config({ processingMs: { IMAGE: 100 } });
         env.standin.control.faults([{ path, method: 'POST', fault: c.fault, times: 1 }]);
         const started = Date.now();
@@ -290,6 +291,8 @@ describe('publish', () => {
         const sends = env.standin.control.log({ path: '/media_publish' }).entries.length;
         assert.equal(sends, path === '/media_publish' && c.fault.type !== 'truncated' ? 2 : 1, `media_publish sent ${sends} times`);
         assert.deepEqual(await keys('jobq:'), [], 'nothing left queued');
+        assert.equal(await env.worker.kv.get(`token:${IG_BIZ}`), account, 'publishing faults leave the account alone');
+        assert.ok((await keys('job:')).includes(`job:${job.id}`), 'the finished job is kept for GET /api/jobs');
       });
     }
   }

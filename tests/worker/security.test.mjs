@@ -388,24 +388,30 @@ describe('limits', () => {
       const r = await fetch(`${W()}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form });
       assert.equal(r.status, 413, path);
     }
-    // Headers: a 40 KB cookie. Whichever layer refuses it first (the runtime's
-    // HTTP server or the Worker's own 32 KB check), the answer is 431 and no work is done.
-    const cookie = `a=${'x'.repeat(40 * 1024)}`;
+    // Headers: one 40 KB cookie, and many headers adding up to 35 KB (each
+    // under the runtime's per-header cap). The Worker's own 32 KB check answers.
     const { request } = await import('node:http');
-    const status = await new Promise((resolve, reject) => {
-      const u = new URL(`${W()}/api/accounts`);
-      const req = request({ host: u.hostname, port: u.port, path: u.pathname, headers: { cookie, ...bearer } }, (res) => {
-        res.resume();
-        resolve(res.statusCode);
+    const u = new URL(`${W()}/api/accounts`);
+    const [status, text] = await new Promise((resolve, reject) => {
+      const req = request({ host: u.hostname, port: u.port, path: u.pathname, headers: { cookie: `a=${'x'.repeat(40 * 1024)}`, ...bearer } }, (res) => {
+        let b = '';
+        res.on('data', (d) => { b += d; });
+        res.on('end', () => resolve([res.statusCode, b]));
       });
       req.on('error', reject);
       req.end();
     });
     assert.equal(status, 431);
-    // Many headers adding up past the Worker's limit (each under the runtime's per-header cap).
-    const many = Object.fromEntries(Array.from({ length: 5 }, (_, i) => [`x-pad-${i}`, 'y'.repeat(7 * 1024)]));
-    const r = await fetch(`${W()}/api/accounts`, { headers: { ...many, ...bearer } });
+    assert.equal(JSON.parse(text).error.kind, 'headers_too_large');
+    const pad = (n) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`x-pad-${i}`, 'y'.repeat(7 * 1024)]));
+    let r = await fetch(`${W()}/api/accounts`, { headers: { ...pad(5), ...bearer } });
     assert.equal(r.status, 431);
+    assert.equal((await r.json()).error.kind, 'headers_too_large');
+    r = await fetch(`${W()}/api/accounts`, { headers: { ...pad(2), ...bearer } });
+    assert.equal(r.status, 200, '14 KB of headers is fine');
+    const lines = env.worker.records().filter((l) => l.error_kind === 'headers_too_large');
+    assert.equal(lines.length, 2);
+    assert.ok(lines.every((l) => !JSON.stringify(l).includes('xxxx')), 'the header is not logged');
     assert.deepEqual(await dumpKv(env.worker.kv), []);
   });
 });
