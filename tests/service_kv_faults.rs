@@ -2,11 +2,13 @@
 //! answers and what is left in the store. The end-to-end matrix runs the
 //! built Worker with a failing KV binding (tests/worker/faults.test.mjs);
 //! these pin the service-side fixes it led to: an account delete that fails
-//! part-way can be retried to completion, and a login page refused for a
-//! storage error says when to retry.
+//! part-way can be retried to completion, a login page refused for a
+//! storage error says when to retry, and a cron run whose index listing
+//! fails says so in its log line.
 
 mod service_common;
 
+use instagate::core::testing::block_on;
 use instagate::service::http::HttpRequest;
 use instagate::service::store::KvOp;
 use service_common::*;
@@ -49,4 +51,32 @@ fn a_login_refused_for_storage_says_when_to_retry() {
     assert!(r.header("content-type").unwrap().starts_with("text/html"));
     assert!(r.header_all("set-cookie").is_empty(), "no login cookie");
     assert!(w.store.dump().is_empty());
+}
+
+#[test]
+fn a_cron_run_that_cannot_list_the_index_says_so() {
+    let w = World::new();
+    let (id, _) = w.connect("instagram");
+    let before = w.store.dump();
+    // Due in 30 days: move past it, then make the listing fail.
+    w.advance(DAY * 31);
+    w.store.fail_when(Some(Box::new(|op, key| {
+        op == KvOp::List && key.starts_with("due:")
+    })));
+    let stats = block_on(w.service().run_cron());
+    assert_eq!(stats.refresh.storage_errors, 1);
+    assert_eq!(stats.refresh.refreshed, 0);
+    assert_eq!(w.store.dump(), before, "nothing changed");
+    let line = w
+        .log
+        .records()
+        .into_iter()
+        .find(|l| l["event"] == "cron")
+        .unwrap();
+    assert_eq!(line["refresh"]["storage_errors"], 1);
+    // The next run, with KV back, refreshes the account.
+    w.store.fail_when(None);
+    let stats = block_on(w.service().run_cron());
+    assert_eq!(stats.refresh.storage_errors, 0);
+    assert_eq!(stats.refresh.refreshed, 1, "account {id}");
 }

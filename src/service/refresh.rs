@@ -64,6 +64,9 @@ pub struct RefreshStats {
     pub left_over: u32,
     /// Whether the listing stopped at the budget with more entries possibly due.
     pub more_due: bool,
+    /// KV failures that cut the index listing short: the log line then says
+    /// why nothing was due, instead of looking like a quiet run.
+    pub storage_errors: u32,
     pub subrequests: u32,
     pub kv_ops: KvOps,
 }
@@ -240,7 +243,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             let want = (capacity - due.len() as u32 + 1).min(1000);
             let page = match counted.list("due:", cursor.as_deref(), want).await {
                 Ok(p) => p,
-                Err(_) => break,
+                Err(_) => {
+                    stats.storage_errors += 1;
+                    break;
+                }
             };
             for key in page.keys {
                 stats.listed += 1;

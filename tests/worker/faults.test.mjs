@@ -420,6 +420,27 @@ describe('KV errors', () => {
     await onlyPointersLeft('17841400000000002');
   });
 
+  test('POST /auth/pending: the pending login cannot be written → 503 JSON with CORS, nothing stored', async () => {
+    await env.worker.kvFaults([{ op: 'put', prefix: 'state:' }]);
+    const r = await fetch(`${env.worker.origin}/auth/pending`, {
+      method: 'POST',
+      headers: { origin: APP, 'content-type': 'application/json' },
+      body: JSON.stringify({ state: 'p'.repeat(43), codeChallenge: pkceChallenge('v'.repeat(50)), redirectUri: `${APP}/callback.html` }),
+    });
+    assert.equal(r.headers.get('access-control-allow-origin'), APP);
+    assert.equal(JSON.parse(await expectStorage(r)).error.kind, 'storage');
+    assert.deepEqual(await dumpKv(env.worker.kv), []);
+  });
+
+  test('cron: the job queue cannot be listed → the refresh phase still runs', async () => {
+    const seeded = await seedInstagramAccount(env, { ageDays: 31 });
+    await env.worker.kvFaults([{ op: 'list', prefix: 'jobq:' }]);
+    await env.worker.scheduled();
+    const rec = await record(seeded.id);
+    assert.equal(rec.history[0].outcome, 'refreshed');
+    assert.deepEqual(await keys('due:'), [rec.due_key]);
+  });
+
   test('API: a failed read answers 503 + Retry-After; a failed listing too', async () => {
     await login(env, { account: 'biz' });
     await env.worker.kvFaults([{ op: 'get', prefix: 'token:' }]);
@@ -439,6 +460,7 @@ describe('KV errors', () => {
     const cron = env.worker.records().findLast((l) => l.event === 'cron');
     assert.ok(cron, 'the cron logged a line');
     assert.equal(cron.refresh.refreshed, 0);
+    assert.equal(cron.refresh.storage_errors, 1, 'the line says the index could not be read');
     assert.deepEqual(await dumpKv(env.worker.kv), before);
     assert.equal(env.standin.control.log({ path: 'refresh_access_token' }).entries.length, 0);
     assert.equal((await record(seeded.id)).token.access_token, seeded.token);
