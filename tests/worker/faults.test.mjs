@@ -257,44 +257,62 @@ describe('publish', () => {
     }
   }
 
-  // Publishing faults use a 2 s Retry-After so the test can wait it out.
+  // Publishing faults use a 2 s Retry-After so the test can wait it out. The
+  // five faults of a step run at once, one job each, on one account: each
+  // rule is tied to its job by a parameter (the image URL when creating the
+  // container; the container id, 179…1 to 179…5 in creation order after a
+  // reset, on media_publish).
   const publishFaults = { ...FAULTS, '429 + Retry-After': { ...FAULTS['429 + Retry-After'], fault: { type: 'rate_limit', retryAfter: 2 } } };
-  for (const [where, path] of [['container creation', `/${IG_BIZ}/media`], ['media_publish', '/media_publish']]) {
-    for (const [name, c] of Object.entries(publishFaults)) {
-      test(`${name} on ${where}: an answer (200 or 202 + Location), then exactly one post`, async () => {
-        const { params } = await login(env, { account: 'biz' });
-        assert.equal(params.get('connected'), IG_BIZ);
-        const account = await env.worker.kv.get(`token:${IG_BIZ}`);
-        env.standin.control.config({ processingMs: { IMAGE: 100 } });
-        env.standin.control.faults([{ path, method: 'POST', fault: c.fault, times: 1 }]);
-        const started = Date.now();
-        const r = await publish({ kind: 'image', image_url: 'https://cdn.example/f.jpg', caption: `${name} ${where}` });
+  const names = Object.keys(publishFaults);
+  const containerId = (n) => String(17900000000000000n + BigInt(n));
+  for (const where of ['container creation', 'media_publish']) {
+    test(`${names.join(', ')} on ${where}: each job answers 200 or 202 + Location, then ends as exactly one post`, async () => {
+      const { params } = await login(env, { account: 'biz' });
+      assert.equal(params.get('connected'), IG_BIZ);
+      const account = await env.worker.kv.get(`token:${IG_BIZ}`);
+      env.standin.control.config({ processingMs: { IMAGE: 100 } });
+      const url = (name) => `https://cdn.example/${encodeURIComponent(name)}.jpg`;
+      env.standin.control.faults(names.map((name, i) => (where === 'container creation'
+        ? { path: `/${IG_BIZ}/media`, method: 'POST', params: { image_url: url(name) }, fault: publishFaults[name].fault, times: 1 }
+        : { path: '/media_publish', method: 'POST', params: { creation_id: containerId(i + 1) }, fault: publishFaults[name].fault, times: 1 })));
+      const started = Date.now();
+      const answers = await Promise.all(names.map(async (name) => {
+        const r = await publish({ kind: 'image', image_url: url(name), caption: `${name} ${where}` });
         const text = await r.text();
         assertClean(text);
-        assert.ok(r.status === 200 || r.status === 202, `${r.status} ${text}`);
-        let { job } = JSON.parse(text);
+        assert.ok(r.status === 200 || r.status === 202, `${name}: ${r.status} ${text}`);
+        const { job } = JSON.parse(text);
         if (r.status === 202) {
           assert.equal(job.status, 'processing');
           assert.equal(r.headers.get('location'), `/api/jobs/${job.id}`);
-          assert.ok((await keys('jobq:')).length === 1, 'the unfinished job is queued for the cron');
-          if (c.fault.type === 'rate_limit') {
-            assert.ok(Date.parse(job.next_check_at) - started >= 1500, `Retry-After honoured: ${job.next_check_at}`);
-          }
-          job = await settle(job.id);
+          assert.ok((await keys('jobq:')).includes(`jobq:${job.id}`), `${name}: the unfinished job is queued for the cron`);
         }
+        return { job, status: r.status };
+      }));
+      const jobs = await Promise.all(answers.map(({ job }) => (job.status === 'processing' ? settle(job.id) : job)));
+      const posts = media();
+      assert.equal(posts.length, names.length, 'exactly one post per job');
+      const sends = env.standin.control.log({ path: '/media_publish' }).entries;
+      for (const [i, job] of jobs.entries()) {
         assert.equal(job.status, 'published', JSON.stringify(job));
-        assert.equal(media().length, 1, 'exactly one post');
-        assert.equal(job.media_id, media()[0].id);
-        // A media_publish Meta did not act on (5xx, 429, HTML, hang) may be
-        // sent again once the container's status says it is not published; a
+        assert.equal(posts.filter((m) => m.id === job.media_id).length, 1);
+        // Which fault this job met: by its image URL, or by its container.
+        const name = where === 'container creation' ? names[i] : names[Number(BigInt(job.container_id) - 17900000000000000n) - 1];
+        assert.ok(name, JSON.stringify(job));
+        // A media_publish Meta did not act on (5xx, 429, HTML, hang) is sent
+        // again once the container's status says it is not published; a
         // truncated answer (published) never is.
-        const sends = env.standin.control.log({ path: '/media_publish' }).entries.length;
-        assert.equal(sends, path === '/media_publish' && c.fault.type !== 'truncated' ? 2 : 1, `media_publish sent ${sends} times`);
-        assert.deepEqual(await keys('jobq:'), [], 'nothing left queued');
-        assert.equal(await env.worker.kv.get(`token:${IG_BIZ}`), account, 'publishing faults leave the account alone');
+        const expected = where === 'media_publish' && publishFaults[name].fault.type !== 'truncated' ? 2 : 1;
+        const mine = sends.filter((e) => (e.form?.creation_id ?? e.query?.creation_id) === job.container_id).length;
+        assert.equal(mine, expected, `${name} on ${where}: media_publish sent ${mine} times`);
+        if (publishFaults[name].fault.type === 'rate_limit' && answers[i].status === 202) {
+          assert.ok(Date.parse(answers[i].job.next_check_at) - started >= 1500, `Retry-After honoured: ${answers[i].job.next_check_at}`);
+        }
         assert.ok((await keys('job:')).includes(`job:${job.id}`), 'the finished job is kept for GET /api/jobs');
-      });
-    }
+      }
+      assert.deepEqual(await keys('jobq:'), [], 'nothing left queued');
+      assert.equal(await env.worker.kv.get(`token:${IG_BIZ}`), account, 'publishing faults leave the account alone');
+    });
   }
 
   test('a hung media_publish that did publish (the answer is lost, then the status read hangs) still ends as one post', async () => {
