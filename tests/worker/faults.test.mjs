@@ -258,11 +258,15 @@ describe('publish', () => {
   }
 
   // Publishing faults use a 2 s Retry-After so the test can wait it out. The
-  // five faults of a step run at once, one job each, on one account: each
+  // six faults of a step run at once, one job each, on one account: each
   // rule is tied to its job by a parameter (the image URL when creating the
-  // container; the container id, 179…1 to 179…5 in creation order after a
+  // container; the container id, 179…1 to 179…6 in creation order after a
   // reset, on media_publish).
-  const publishFaults = { ...FAULTS, '429 + Retry-After': { ...FAULTS['429 + Retry-After'], fault: { type: 'rate_limit', retryAfter: 2 } } };
+  const publishFaults = {
+    ...FAULTS,
+    '429 + Retry-After': { ...FAULTS['429 + Retry-After'], fault: { type: 'rate_limit', retryAfter: 2 } },
+    'slow upstream': { fault: SLOW },
+  };
   const names = Object.keys(publishFaults);
   const containerId = (n) => String(17900000000000000n + BigInt(n));
   for (const where of ['container creation', 'media_publish']) {
@@ -300,9 +304,10 @@ describe('publish', () => {
         const name = where === 'container creation' ? names[i] : names[Number(BigInt(job.container_id) - 17900000000000000n) - 1];
         assert.ok(name, JSON.stringify(job));
         // A media_publish Meta did not act on (5xx, 429, HTML, hang) is sent
-        // again once the container's status says it is not published; a
-        // truncated answer (published) never is.
-        const expected = where === 'media_publish' && publishFaults[name].fault.type !== 'truncated' ? 2 : 1;
+        // again once the container's status says it is not published; one
+        // that did (a truncated or slow answer) never is.
+        const acted = ['truncated', 'delay'].includes(publishFaults[name].fault.type);
+        const expected = where === 'media_publish' && !acted ? 2 : 1;
         const mine = sends.filter((e) => (e.form?.creation_id ?? e.query?.creation_id) === job.container_id).length;
         assert.equal(mine, expected, `${name} on ${where}: media_publish sent ${mine} times`);
         if (publishFaults[name].fault.type === 'rate_limit' && answers[i].status === 202) {

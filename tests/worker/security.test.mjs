@@ -40,7 +40,30 @@
 // - No log line or KV value holds a token or secret in clear
 //     login.test.mjs / refresh.test.mjs: issued tokens not in KV/logs after their flows
 //     here: "scan: after every flow, no log line or KV value holds a token, code, verifier, cookie or secret"
-// Faults end to end (5xx, 429, slow, hung, HTML, truncated, KV errors per flow): faults.test.mjs.
+//
+// The rest of issue 6 (same checklist, for the report):
+// Faults end to end — every flow × 5xx, 429 + Retry-After, slow, hung (timeout), HTML, truncated:
+// - login (redirect callback): login.test.mjs "upstream faults: 5xx, 429, HTML, hang (timeout),
+//     truncated body"; faults.test.mjs "slow upstream on every call still connects",
+//     "Facebook Login: 429, hung and HTML Graph answers redirect with the kind and store nothing"
+// - exchange: faults.test.mjs "<fault> on the code exchange: …" (×5), "a slow long-lived exchange
+//     (under the timeout) still connects", "Facebook Login: a 5xx on /me/accounts after the exchange
+//     stores nothing"
+// - refresh: faults.test.mjs "<fault> on refresh_access_token: …" (×5, scheduled handler, then the
+//     next run refreshes), "a slow refresh (under the timeout) completes", "<fault>: answers … with
+//     the account, keeps the token" (×5, refresh-now); refresh.test.mjs (revoked token, 503 retry)
+// - publish: faults.test.mjs "5xx, 429 + Retry-After, HTML page, truncated body, hung upstream, slow
+//     upstream on container creation: …" and "… on media_publish: …", "a hung media_publish that did
+//     publish …"; publish.test.mjs "a lost media_publish answer is confirmed from the container"
+// - webhooks / signed_request: faults.test.mjs "a signed HTML or truncated delivery is refused
+//     clearly and nothing is processed", "a truncated signed_request is refused (401) and deletes nothing"
+// - KV errors (a failing KV binding in front of the Worker, faulty-kv-entry.mjs): faults.test.mjs
+//     describe "KV errors" — /auth/login, callback (read and write), /auth/pending, exchange, API
+//     read and listing, cron index listing, cron record write, cron job-queue listing, refresh-now,
+//     publish, deauthorize (each delete), data deletion; natively tests/service_kv_faults.rs and
+//     tests/service_jobs.rs "a_crash_right_after_publishing_does_not_publish_twice"
+// Load: scripts/load.mjs (instagate vs benches/load-baseline/worker.ts under wrangler dev, req/s,
+//     p50/p99, errors, ratio); CI smoke tests/load/run.sh (3 s per route, fails on any error).
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
