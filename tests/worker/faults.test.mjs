@@ -8,10 +8,10 @@
 // webhook; and Workers KV failing (faulty-kv-entry.mjs in front of the Worker)
 // on every flow that writes. Each test checks what the caller is told and
 // what is — and is not — in KV afterwards.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  API_KEY, APP, APP_SECRET, Browser, IG_BIZ, K1, dumpKv, hubSignature, login, open, pkceChallenge,
+  API_KEY, APP, APP_SECRET, Browser, IG_BIZ, K1, dumpKv, hubSignature, issuedTokens, login, open, pkceChallenge,
   seedInstagramAccount, signedRequest, start,
 } from './harness.mjs';
 
@@ -36,6 +36,19 @@ beforeEach(async () => {
   env.standin.control.reset();
   await env.worker.kvFaults([]);
   for (const [k] of await dumpKv(env.worker.kv)) await env.worker.kv.delete(k);
+});
+
+// Faults cut answers that carry tokens (a truncated exchange body holds half
+// of one): after each test no KV value, and at the end no log line, may hold
+// even a piece of any token issued (16 characters past the 4-letter prefix).
+const pieces = new Set();
+afterEach(async () => {
+  const kv = JSON.stringify(await dumpKv(env.worker.kv));
+  for (const t of issuedTokens(env.standin)) {
+    const piece = t.slice(4, 20);
+    pieces.add(piece);
+    assert.ok(!kv.includes(piece), 'a piece of a token is in KV in clear');
+  }
 });
 
 const keys = async (prefix) => (await env.worker.kv.list({ prefix })).keys.map((k) => k.name);
@@ -551,5 +564,17 @@ describe('KV errors', () => {
     const { confirmation_code: code } = await r.json();
     assert.deepEqual((await keys('')).filter((k) => !k.startsWith('deletion:')), [], 'the account data is gone');
     assert.deepEqual(await keys('deletion:'), [`deletion:${code}`]);
+  });
+});
+
+describe('scan', () => {
+  test('no log line of the whole fault matrix holds a piece of any token', () => {
+    assert.ok(pieces.size >= 40, `${pieces.size} tokens issued over the matrix`);
+    const logs = env.worker.logs;
+    assert.ok(logs.length > 100, `${logs.length} log lines`);
+    for (const line of logs) {
+      for (const piece of pieces) assert.ok(!line.includes(piece), `a log line holds a piece of a token: ${line.slice(0, 200)}`);
+      assert.ok(!line.includes(APP_SECRET), 'the app secret is in a log line');
+    }
   });
 });
