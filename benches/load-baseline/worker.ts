@@ -87,7 +87,7 @@ function json(status: number, value: unknown): Response {
 
 async function upstream(url: string, init?: RequestInit): Promise<any> {
   const r = await fetch(url, { ...init, signal: AbortSignal.timeout(15_000) });
-  const body = await r.json<any>();
+  const body: any = await r.json();
   if (!r.ok) throw new Error(`upstream ${r.status}`);
   return body;
 }

@@ -12,4 +12,8 @@ if [ ! -f build/worker/shim.mjs ] || [ ! -f build/index_bg.wasm ]; then
   bash scripts/build-worker.sh
 fi
 
+# The comparison Worker is TypeScript: check its types first (strict, no emit).
+node_modules/.bin/tsc --noEmit --strict --target es2022 --lib es2022,dom --module esnext \
+  --moduleResolution bundler benches/load-baseline/worker.ts
+
 node scripts/load.mjs --seconds "${LOAD_SECONDS:-3}" --connections 4 --check
