@@ -3,21 +3,14 @@
 // fails chosen operations, so the suite can prove what the Worker answers and
 // what it leaves in KV when Workers KV itself errors. The rules live in a
 // second namespace, KV_FAULTS (key "rules"), which tests write through
-// miniflare; they are read once per invocation. A rule:
-//   {op: "get"|"put"|"delete"|"list", prefix: "token:", skip: 0}
-// fails every matching operation after the first `skip` matches in that
-// invocation (a rejected promise, as Workers KV rejects on errors).
+// miniflare; they are read once per invocation. A rule
+//   {op: "get"|"put"|"delete"|"list", prefix: "token:"}
+// fails every matching operation (the key, or the listing's prefix, starts
+// with `prefix`) with a rejected promise, as Workers KV rejects on errors.
 import Worker from './index.js';
 
 function faulty(kv, rules) {
-  const seen = new Map();
-  const fails = (op, key) => {
-    const i = rules.findIndex((r) => r.op === op && String(key).startsWith(r.prefix ?? ''));
-    if (i < 0) return false;
-    const n = (seen.get(i) ?? 0) + 1;
-    seen.set(i, n);
-    return n > (rules[i].skip ?? 0);
-  };
+  const fails = (op, key) => rules.some((r) => r.op === op && String(key).startsWith(r.prefix ?? ''));
   const guard = (op, key, call) =>
     fails(op, key) ? Promise.reject(new Error(`injected KV ${op} failure on ${key}`)) : call();
   return {
