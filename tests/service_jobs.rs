@@ -287,6 +287,14 @@ fn a_publish_whose_outcome_cannot_be_read_is_kept_and_never_resent() {
         "never failed while the post may exist: {core:?}"
     );
     assert_eq!(w.store.keys("jobq:"), vec![format!("jobq:{id}")]);
+    // The API says why the job waits (and makes no call before its time).
+    let calls = w.meta.borrow().count("");
+    let r = w.call(w.api("GET", &format!("/api/jobs/{id}")));
+    let job = &r.json_body()["job"];
+    assert_eq!(job["status"], "processing");
+    assert_eq!(job["stalled"]["kind"], "timeout", "{job:?}");
+    assert_eq!(job["error"], Value::Null);
+    assert_eq!(w.meta.borrow().count(""), calls);
 
     // Once the status can be read, PUBLISHED decides: done, never resent.
     w.advance(STALLED_RETRY);
@@ -301,6 +309,7 @@ fn a_publish_whose_outcome_cannot_be_read_is_kept_and_never_resent() {
     assert_eq!(job["media_id"], meta.media[0].id, "media id recovered");
     assert_eq!(meta.count("media_publish"), 1, "never resent");
     assert!(stored(&w).get("stalled").is_none());
+    assert_eq!(job["stalled"], Value::Null);
 }
 
 #[test]

@@ -3,14 +3,16 @@
 //! built Worker with a failing KV binding (tests/worker/faults.test.mjs);
 //! these pin the service-side fixes it led to: an account delete that fails
 //! part-way can be retried to completion, a login page refused for a
-//! storage error says when to retry, and a cron run whose index listing
-//! fails says so in its log line.
+//! storage error says when to retry, a cron run whose index listing
+//! fails says so in its log line, and a queued publish job whose record
+//! cannot be read stays queued.
 
 mod service_common;
 
 use instagate::core::testing::block_on;
 use instagate::service::http::HttpRequest;
 use instagate::service::store::KvOp;
+use serde_json::json;
 use service_common::*;
 
 #[test]
@@ -79,4 +81,54 @@ fn a_cron_run_that_cannot_list_the_index_says_so() {
     let stats = block_on(w.service().run_cron());
     assert_eq!(stats.refresh.storage_errors, 0);
     assert_eq!(stats.refresh.refreshed, 1, "account {id}");
+}
+
+#[test]
+fn a_queued_job_whose_record_cannot_be_read_stays_queued_and_finishes_later() {
+    let w = World::with_config(config(&[("PUBLISH_WAIT_MS", "0")]));
+    let (ig, _) = w.connect("instagram");
+    let r = w.call(
+        w.api("POST", &format!("/api/accounts/{ig}/publish")).with_json(&json!({
+            "kind": "carousel",
+            "items": [{"image_url": "https://cdn.example/1.jpg"}, {"image_url": "https://cdn.example/2.jpg"}]
+        })),
+    );
+    assert_eq!(r.status, 202);
+    let id = r.json_body()["job"]["id"].as_str().unwrap().to_owned();
+    w.advance(std::time::Duration::from_secs(5));
+    w.store.fail_when(Some(Box::new(|op, key| {
+        op == KvOp::Get && key.starts_with("job:")
+    })));
+    let stats = block_on(w.service().run_cron());
+    assert_eq!(stats.jobs.storage_errors, 1);
+    assert_eq!(stats.jobs.advanced, 0);
+    assert_eq!(
+        w.store.keys("jobq:"),
+        [format!("jobq:{id}")],
+        "still queued"
+    );
+    let line = w
+        .log
+        .records()
+        .into_iter()
+        .find(|l| l["event"] == "cron")
+        .unwrap();
+    assert_eq!(line["jobs"]["storage_errors"], 1);
+    // KV back: the next runs finish it, once.
+    w.store.fail_when(None);
+    for _ in 0..10 {
+        if block_on(w.service().run_cron()).jobs.finished == 1 {
+            break;
+        }
+        w.advance(std::time::Duration::from_secs(2));
+    }
+    let r = w.call(w.api("GET", &format!("/api/jobs/{id}")));
+    assert_eq!(
+        r.json_body()["job"]["status"],
+        "published",
+        "{:?}",
+        r.json_body()
+    );
+    assert_eq!(w.meta.borrow().media.len(), 1);
+    assert!(w.store.keys("jobq:").is_empty());
 }

@@ -63,6 +63,8 @@ pub const STALLED_GRANT: u32 = 4;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct JobStats {
     pub listed: u32,
+    /// Queued jobs whose record KV failed to read (they stay queued).
+    pub storage_errors: u32,
     pub advanced: u32,
     pub finished: u32,
     pub subrequests: u32,
@@ -91,7 +93,7 @@ pub struct JobRecord {
     #[serde(default)]
     pub finished_at: Option<Timestamp>,
     /// Why the last step could not go on; the job is tried again at its
-    /// `next_step_at` (kept for operators reading KV; not in the view).
+    /// `next_step_at` (shown in the view as `stalled`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stalled: Option<Error>,
 }
@@ -199,6 +201,9 @@ impl JobRecord {
             "media_id": media_id,
             "permalink": published.and_then(|p| p.permalink.as_deref()),
             "error": error,
+            // Why an unfinished job is waiting (Meta throttling or not
+            // answering); it is tried again at `next_check_at`.
+            "stalled": self.stalled.as_ref().map(error_view),
             "polls": self.polls,
             "calls": job.calls,
             "publish_sends": sends,
@@ -568,6 +573,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let page = match counted.list("jobq:", None, 100).await {
             Ok(p) => p,
             Err(_) => {
+                stats.storage_errors += 1;
                 stats.kv_ops = counted.ops();
                 return stats;
             }
@@ -584,8 +590,15 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             };
             let job = match counted.get(&job_key(id)).await {
                 Ok(Some(v)) => serde_json::from_str::<JobRecord>(&v).ok(),
-                _ => None,
+                Ok(None) => None,
+                // KV failed, not the job: keep it queued for the next run
+                // (dropping the entry would leave it "processing" forever).
+                Err(_) => {
+                    stats.storage_errors += 1;
+                    continue;
+                }
             };
+            // Gone, or a record no version of this code can read: unqueue it.
             let Some(mut job) = job else {
                 let _ = counted.delete(&key).await;
                 continue;
