@@ -384,3 +384,28 @@ fn failures_validation_quota_and_access() {
     assert!(w.store.keys("job:").is_empty());
     assert!(w.store.keys("jobacct:").is_empty());
 }
+
+#[test]
+fn an_expired_token_is_refused_before_any_job_or_call() {
+    let w = World::new();
+    let (ig, _) = w.connect("instagram");
+    // Past the 60-day lifetime, with no cron run in between to refresh it.
+    w.advance(DAY * 61);
+    let calls = w.meta.borrow().count("");
+    let r = publish(
+        &w,
+        &ig,
+        json!({"kind": "image", "image_url": "https://cdn.example/a.jpg"}),
+    );
+    assert_eq!(
+        r.json_body()["error"]["kind"],
+        "token_expired",
+        "{:?}",
+        r.json_body()
+    );
+    // 409 like every token problem (401 is for the API caller's own key).
+    assert_eq!(r.status, 409);
+    assert!(w.store.keys("job:").is_empty(), "no job saved");
+    assert!(w.store.keys("jobq:").is_empty());
+    assert_eq!(w.meta.borrow().count(""), calls, "no call to Meta");
+}

@@ -272,9 +272,21 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         if record.needs_reauth {
             return Err(ApiError::needs_reauth(id));
         }
+        let now = self.transport.now();
+        // An expired token would only fail at Meta after the job was saved;
+        // say so now (the cron marks the account when it next looks at it).
+        if let Some(expired) = record.token.expires_at.filter(|at| *at <= now) {
+            return Err(Error::new(
+                ErrorKind::TokenExpired,
+                format!(
+                    "account {id}'s token expired at {}: its owner must log in again",
+                    expired.to_rfc3339()
+                ),
+            )
+            .into());
+        }
         let body: Value = req.json()?;
         let spec = media_spec_from_body(&body)?;
-        let now = self.transport.now();
         let options = publish_options(self.config.publish_wait);
         let publish = PublishJob::new(&record.id, spec, options, now)?;
         let job_id = random_id(self.transport, 16);
