@@ -5,7 +5,8 @@
 //! breaks.
 //!
 //! `cargo bench --bench sim_tokens` (seed from `SIM_SEED`, else random;
-//! `SIM_ACCOUNTS` and `SIM_DAYS` change the size).
+//! `SIM_ACCOUNTS` and `SIM_DAYS` change the size, `SIM_SETTINGS` the
+//! Worker's settings, e.g. `REFRESH_WINDOW_DAYS=2`).
 //! Under `cargo test --all-targets` (no `--bench` argument) it runs a small
 //! case only, so the benchmark cannot rot.
 
@@ -31,9 +32,22 @@ fn main() {
             })
         };
         let long = SimParams::long(seed);
+        // SIM_SETTINGS="REFRESH_WINDOW_DAYS=2,CRON_MAX_SUBREQUESTS=20" changes Worker settings.
+        let settings = std::env::var("SIM_SETTINGS")
+            .unwrap_or_default()
+            .split(',')
+            .filter(|s| !s.trim().is_empty())
+            .map(|pair| {
+                let (k, v) = pair
+                    .split_once('=')
+                    .unwrap_or_else(|| panic!("SIM_SETTINGS entries are NAME=value, got {pair:?}"));
+                (k.trim().to_owned(), v.trim().to_owned())
+            })
+            .collect();
         SimParams {
             accounts: env("SIM_ACCOUNTS", long.accounts),
             days: env("SIM_DAYS", long.days),
+            settings,
             ..long
         }
     } else {

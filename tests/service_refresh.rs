@@ -383,3 +383,26 @@ fn expired_tokens_need_a_new_login() {
     let r = record(&w, &id(1));
     assert_eq!(r.reauth_reason.as_deref(), Some("token_expired"));
 }
+
+#[test]
+fn entries_due_later_today_do_not_fill_the_run() {
+    // The index is by day. 25 accounts due this evening sort before one
+    // due now; with 20 subrequests, the run must spend them on refreshes
+    // (a few hours early) rather than read the same not-yet-due entries
+    // every hour while the one behind them waits (found by tests/sim: with
+    // REFRESH_WINDOW_DAYS=1 tokens expired that way).
+    let w = World::with_config(config(&[("CRON_MAX_SUBREQUESTS", "20")]));
+    let evening = Duration::from_secs(5 * 3600);
+    assert_eq!(START.plus(evening).yyyymmdd(), START.yyyymmdd());
+    for n in 0..25 {
+        seed_instagram_account(&w, &id(n), START.minus(DAY * 30).plus(evening));
+    }
+    seed_instagram_account(&w, &id(99), START.minus(DAY * 30 + evening));
+    let stats = block_on(w.service().run_cron());
+    assert_eq!(stats.refresh.refreshed, 20, "{stats:?}");
+    assert_eq!(stats.refresh.not_due_yet, 0, "{stats:?}");
+    w.advance(Duration::from_secs(3600));
+    let stats = block_on(w.service().run_cron());
+    assert_eq!(stats.refresh.refreshed, 6, "{stats:?}");
+    assert_eq!(record(&w, &id(99)).history[0].outcome, "refreshed");
+}

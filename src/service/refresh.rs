@@ -9,6 +9,13 @@
 //! and KV operations, works on at most `CRON_CONCURRENCY` accounts at once,
 //! and leaves what it could not reach for the next run.
 //!
+//! An entry dated today is worked on even if its exact time is later today
+//! (a few hours early is harmless against a window of days): entries are
+//! taken in key order, so skipping those would let them fill every hourly
+//! run's capacity while due entries behind them wait — with a short
+//! `REFRESH_WINDOW_DAYS`, until their tokens expire (found by the token
+//! lifecycle simulation, tests/sim).
+//!
 //! Outcomes per account:
 //! - refreshed (Instagram) / checked (Page token): new record, index moved;
 //! - invalid token (190, or a revoked permission): `needs_reauth`, the last
@@ -56,7 +63,8 @@ pub struct RefreshStats {
     pub checked: u32,
     pub needs_reauth: u32,
     pub failed: u32,
-    /// Due by day but not yet by the hour, or too young to refresh.
+    /// Not due even by day (a record changed since it was listed), or
+    /// too young to refresh (Meta's 24-hour rule).
     pub not_due_yet: u32,
     /// Entries whose record is gone or points elsewhere (removed).
     pub stale: u32,
@@ -122,7 +130,11 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 subrequests: 0,
             });
         }
-        if !forced && !record.is_due(self.config, now) {
+        // The cron's due check is by day, like its index (see the module docs).
+        let due_by_day = record
+            .due_at(self.config)
+            .is_some_and(|d| d.yyyymmdd() <= now.yyyymmdd());
+        if !forced && !due_by_day {
             return Ok(RefreshOutcome {
                 record,
                 outcome: "not_due",

@@ -120,9 +120,9 @@ pub struct SimParams {
     pub seed: u64,
     pub accounts: u32,
     pub days: u32,
-    /// Accounts connect at uniform times in [-30 days, `connect_days`): the
-    /// ones before 0 were connected before the simulation, with a token the
-    /// cron had kept fresh (under 30 days old).
+    /// Accounts connect at uniform times in [-(60 days - refresh window),
+    /// `connect_days`): the ones before 0 were connected before the
+    /// simulation, with a token a cron that kept up had kept fresh.
     pub connect_days: u32,
     /// Share of Facebook Login accounts (a Page token, checked weekly).
     pub page_share: f64,
@@ -146,6 +146,9 @@ pub struct SimParams {
     /// Test of the checker: this account's record writes are silently lost
     /// after its first one, so its token must be reported as expiring.
     pub sabotage_account: Option<u32>,
+    /// Worker settings over the test defaults (e.g. `REFRESH_WINDOW_DAYS`,
+    /// `CRON_MAX_SUBREQUESTS`).
+    pub settings: Vec<(String, String)>,
 }
 
 impl SimParams {
@@ -168,6 +171,7 @@ impl SimParams {
             p_skip_cron: 0.01,
             max_lag: Duration::from_secs(60),
             sabotage_account: None,
+            settings: Vec::new(),
         }
     }
 
@@ -687,7 +691,12 @@ fn fail<T>(seed: u64, at: u64, message: String) -> Result<T, Failure> {
 
 impl Sim {
     pub fn new(p: SimParams) -> Sim {
-        let world = World::with_config(config(&[]));
+        let settings: Vec<(&str, &str)> = p
+            .settings
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let world = World::with_config(config(&settings));
         world.transport.set_seed(p.seed);
         let start = START.as_millis() - START.as_millis() % DAY_MS;
         let now = world.now().as_millis();
@@ -705,10 +714,13 @@ impl Sim {
         }
         let mut accounts = Vec::with_capacity(p.accounts as usize);
         let mut by_id = HashMap::new();
-        let span = u64::from(p.connect_days + 30) * DAY_MS;
+        // A cron that kept up would have refreshed every token older than this.
+        let kept_fresh =
+            (LONG_LIVED.saturating_sub(world.config.refresh_window)).as_millis() as u64;
+        let span = u64::from(p.connect_days) * DAY_MS + kept_fresh;
         for i in 0..p.accounts {
             let id = format!("{}", 17_841_400_000_000_000u64 + u64::from(i) * 7 + 3);
-            let connect_at = (start + rng.below(span)).saturating_sub(30 * DAY_MS);
+            let connect_at = (start + rng.below(span)).saturating_sub(kept_fresh);
             by_id.insert(id.clone(), accounts.len());
             accounts.push(Account {
                 id,
