@@ -151,15 +151,7 @@ fn a_job_survives_a_restart_and_the_cron_finishes_it() {
             break;
         }
     }
-    let r = w.call(w.api("GET", &format!("/api/jobs/{id}")));
-    assert_eq!(
-        r.json_body()["job"]["status"],
-        "published",
-        "{:?}",
-        r.json_body()
-    );
-    assert_eq!(w.meta.borrow().media.len(), 1);
-    assert!(w.store.keys("jobq:").is_empty());
+    w.assert_published_once(&id);
 }
 
 #[test]

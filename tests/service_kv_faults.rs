@@ -69,12 +69,7 @@ fn a_cron_run_that_cannot_list_the_index_says_so() {
     assert_eq!(stats.refresh.storage_errors, 1);
     assert_eq!(stats.refresh.refreshed, 0);
     assert_eq!(w.store.dump(), before, "nothing changed");
-    let line = w
-        .log
-        .records()
-        .into_iter()
-        .find(|l| l["event"] == "cron")
-        .unwrap();
+    let line = w.cron_line();
     assert_eq!(line["refresh"]["storage_errors"], 1);
     // The next run, with KV back, refreshes the account.
     w.store.fail_when(None);
@@ -107,12 +102,7 @@ fn a_queued_job_whose_record_cannot_be_read_stays_queued_and_finishes_later() {
         [format!("jobq:{id}")],
         "still queued"
     );
-    let line = w
-        .log
-        .records()
-        .into_iter()
-        .find(|l| l["event"] == "cron")
-        .unwrap();
+    let line = w.cron_line();
     assert_eq!(line["jobs"]["storage_errors"], 1);
     // KV back: the next runs finish it, once.
     w.store.fail_when(None);
@@ -122,13 +112,5 @@ fn a_queued_job_whose_record_cannot_be_read_stays_queued_and_finishes_later() {
         }
         w.advance(std::time::Duration::from_secs(2));
     }
-    let r = w.call(w.api("GET", &format!("/api/jobs/{id}")));
-    assert_eq!(
-        r.json_body()["job"]["status"],
-        "published",
-        "{:?}",
-        r.json_body()
-    );
-    assert_eq!(w.meta.borrow().media.len(), 1);
-    assert!(w.store.keys("jobq:").is_empty());
+    w.assert_published_once(&id);
 }

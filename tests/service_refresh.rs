@@ -61,13 +61,7 @@ fn a_due_instagram_token_is_refreshed_and_the_index_moves() {
         "refreshed"
     );
     assert_eq!(r.json_body()["account"]["token"]["days_left"], 60);
-    let cron_line = w
-        .log
-        .records()
-        .into_iter()
-        .rev()
-        .find(|l| l["event"] == "cron")
-        .unwrap();
+    let cron_line = w.cron_line();
     assert_eq!(cron_line["refresh"]["refreshed"], 1);
 }
 

@@ -667,6 +667,30 @@ impl World {
         HttpRequest::new(method, &format!("{WORKER}{path}"))
             .with_header("authorization", &format!("Bearer {API_KEY}"))
     }
+
+    /// The newest cron run's log line.
+    pub fn cron_line(&self) -> serde_json::Value {
+        self.log
+            .records()
+            .into_iter()
+            .rev()
+            .find(|l| l["event"] == "cron")
+            .expect("no cron log line")
+    }
+
+    /// Job `id` reads as published, Meta holds exactly one media, and no
+    /// job is left queued.
+    pub fn assert_published_once(&self, id: &str) {
+        let r = self.call(self.api("GET", &format!("/api/jobs/{id}")));
+        assert_eq!(
+            r.json_body()["job"]["status"],
+            "published",
+            "{:?}",
+            r.json_body()
+        );
+        assert_eq!(self.meta.borrow().media.len(), 1);
+        assert!(self.store.keys("jobq:").is_empty());
+    }
 }
 
 /// A query parameter of a URL, decoded.
