@@ -22,16 +22,12 @@
 // --check exits 1 when any request failed or a phase made no requests (the CI
 // smoke test, tests/load/run.sh). The generator, both Workers and the
 // stand-in share this machine's cores: compare ratios, not absolute figures.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startStandin } from '../tests/standin/server.mjs';
-
-const ROOT = resolve(new URL('..', import.meta.url).pathname);
+import { ROOT, devVarsExample, startWranglerDev } from './lib/wrangler-dev.mjs';
 const ROUTES = ['health', 'login', 'callback'];
 
 function options() {
@@ -65,74 +61,20 @@ function options() {
   return { seconds, connections, routes, pool, check: values.check, json: values.json };
 }
 
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.on('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-// KEY="value" lines of .dev.vars.example (the Worker's secrets for local runs).
-function devVarsExample() {
-  const vars = {};
-  for (const line of readFileSync(join(ROOT, '.dev.vars.example'), 'utf8').split('\n')) {
-    const m = line.match(/^([A-Z_][A-Z0-9_]*)="(.*)"$/);
-    if (m) vars[m[1]] = m[2];
-  }
-  return vars;
-}
-
-/** Starts `wrangler dev` in its own process group; resolves when /health answers. */
+/** `wrangler dev` for one Worker (`name` labels its results); resolves when /health answers. */
 async function wranglerDev(name, { config, vars }) {
-  const port = await freePort();
-  const origin = `http://127.0.0.1:${port}`;
-  const persist = mkdtempSync(join(tmpdir(), `instagate-load-${name}-`));
-  const args = [
-    join(ROOT, 'node_modules/wrangler/wrangler-dist/cli.js'), 'dev',
-    ...(config ? ['--config', config] : []),
-    '--ip', '127.0.0.1', '--port', String(port), '--persist-to', persist,
-    '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false', '--log-level', 'warn',
-    ...Object.entries(vars(origin)).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
-  ];
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      SKIP_WORKER_BUILD: '1',
-      WRANGLER_SEND_METRICS: 'false',
-      WRANGLER_SEND_ERROR_REPORTS: 'false',
-      CLOUDFLARE_CF_FETCH_ENABLED: 'false',
-      CI: '1',
-    },
+  const dev = await startWranglerDev({
+    name: `${name} (wrangler dev)`,
+    config,
+    vars,
+    persistPrefix: `instagate-load-${name}-`,
+    inspectorPort: true,
+    args: ['--log-level', 'warn'],
+    env: { CI: '1' },
+    // The Worker logs a line per request: keep only the tail, for errors.
+    keep: 50,
   });
-  const output = [];
-  // Drained (the Worker logs a line per request); only the tail is kept for errors.
-  for (const s of [child.stdout, child.stderr]) s.on('data', (d) => { output.push(String(d)); if (output.length > 50) output.shift(); });
-  const stop = () => {
-    if (child.exitCode === null) {
-      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* gone */ }
-    }
-    rmSync(persist, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${name}: wrangler dev exited:\n${output.join('')}`);
-    try {
-      if ((await fetch(`${origin}/health`)).status === 200) break;
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) {
-      stop();
-      throw new Error(`${name}: wrangler dev did not answer /health within 60 s:\n${output.join('')}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return { name, origin, stop, child };
+  return { name, ...dev };
 }
 
 /** One request; resolves {status, headers} after the body is read. */
@@ -230,8 +172,8 @@ async function main() {
   // wrangler runs detached (its own process group, so workerd stops with it):
   // an interrupted run must stop them itself.
   for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.once(signal, () => {
-      for (const w of workers) w.stop();
+    process.once(signal, async () => {
+      await Promise.all(workers.map((w) => w.stop()));
       process.exit(130);
     });
   }
@@ -310,7 +252,7 @@ async function main() {
       }
     }
   } finally {
-    for (const w of workers) w.stop();
+    await Promise.all(workers.map((w) => w.stop()));
     await standin.close();
   }
 }
