@@ -48,7 +48,7 @@ const exited = (child) => child.exitCode !== null || child.signalCode !== null;
  * Runs `node ...args` in ROOT in its own process group, so stopping it also
  * stops what it started (wrangler starts workerd; killing only wrangler would
  * leave workerd running). Output is captured in `child.output` (only the
- // last `keep` chunks when given: a Worker logs a line per request); `echo`
+ * last `keep` chunks when given: a Worker logs a line per request); `echo`
  * copies it to stderr as `[name] ...`. Wrangler's telemetry and the Worker's
  * build step are off (the Worker is prebuilt). `child.stop()` sends SIGTERM
  * to the group at once, waits up to `graceMs` for the child to exit, then
