@@ -165,6 +165,26 @@ pub trait Transport {
     fn fill_random(&self, buf: &mut [u8]);
 }
 
+/// A borrowed transport is a transport (wrappers such as
+/// [`SignedGraph`](crate::core::appsecret_proof::SignedGraph) can hold `&T`).
+impl<T: Transport> Transport for &T {
+    fn send(&self, request: Request) -> impl Future<Output = Result<Response, Error>> {
+        (**self).send(request)
+    }
+
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> {
+        (**self).sleep(duration)
+    }
+
+    fn now(&self) -> Timestamp {
+        (**self).now()
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) {
+        (**self).fill_random(buf)
+    }
+}
+
 /// `base?k=v&...`, form-encoded; `base` may already carry a query string.
 pub fn with_query(base: &str, params: &[(&str, &str)]) -> String {
     if params.is_empty() {

@@ -8,6 +8,7 @@
 // allocation and change nothing measurable.
 #![allow(clippy::result_large_err)]
 
+pub mod appsecret_proof;
 pub mod config;
 pub mod error;
 pub mod http;

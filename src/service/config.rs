@@ -32,6 +32,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::core::appsecret_proof::SignedGraph;
 use crate::core::config::{Config, Endpoints, Product};
 use crate::core::error::Error;
 use crate::core::secret::ClientSecret;
@@ -83,6 +84,24 @@ impl fmt::Debug for ServiceConfig {
 const DAY: u64 = 86_400;
 
 impl ServiceConfig {
+    /// The transport to Meta: Facebook Login's Graph calls carry
+    /// `appsecret_proof` (required when the Meta app turns on "Require App
+    /// Secret", recommended always); Instagram Login's pass through.
+    pub fn upstream<T>(&self, inner: T) -> SignedGraph<T> {
+        match self
+            .products
+            .iter()
+            .find(|p| p.config.product == Product::Facebook)
+        {
+            Some(fb) => SignedGraph::new(
+                inner,
+                fb.app_secret.clone(),
+                &fb.config.endpoints.graph_base,
+            ),
+            None => SignedGraph::unsigned(inner),
+        }
+    }
+
     /// Reads every setting through `get` (vars and secrets by name).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<ServiceConfig, Error> {
         let var = |name: &str| {

@@ -72,7 +72,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         Ok(s) => s,
         Err(e) => return write_response(misconfigured(&e, &request, &ConsoleLog, transport.now())),
     };
-    let transport = FetchTransport::new(config.upstream_timeout);
+    let transport = config.upstream(FetchTransport::new(config.upstream_timeout));
     let mut response = Service::new(&config, &store, &transport, &ConsoleLog)
         .handle(request)
         .await;
@@ -112,7 +112,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             return;
         }
     };
-    let transport = FetchTransport::new(config.upstream_timeout);
+    let transport = config.upstream(FetchTransport::new(config.upstream_timeout));
     Service::new(&config, &store, &transport, &ConsoleLog)
         .run_cron()
         .await;

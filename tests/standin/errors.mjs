@@ -100,6 +100,18 @@ export const graph = {
     message: `(#100) Tried accessing nonexisting field (${field}) on node type (${nodeType})`,
     code: 100,
   }),
+  // appsecret_proof (https://developers.facebook.com/docs/graph-api/guides/secure-requests);
+  // Meta does not document these answers: the wording is the one widely reported.
+  proofMissing: () => graphError({
+    message: 'API calls from the server require an appsecret_proof argument',
+    type: 'GraphMethodException',
+    code: 100,
+  }),
+  proofInvalid: () => graphError({
+    message: 'Invalid appsecret_proof provided in the API argument',
+    type: 'GraphMethodException',
+    code: 100,
+  }),
   missingParam: (name) => graphError({ message: `(#100) The parameter ${name} is required`, code: 100 }),
   invalidParam: (message, extra = {}) => graphError({ message: `(#100) ${message}`, code: 100, ...extra }),
   permission: () => graphError({ status: 403, message: '(#10) Application does not have permission for this action', code: 10 }),

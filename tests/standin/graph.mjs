@@ -11,6 +11,7 @@
 //   /me/permissions) and the Facebook Login get-started guide,
 //   https://developers.facebook.com/documentation/instagram-platform/instagram-api-with-facebook-login/get-started
 
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { graph, tokenProblem } from './errors.mjs';
 import { json } from './http.mjs';
 import { debugToken, facebookAccessToken, instagramExchange, instagramRefresh, tokenOf } from './oauth.mjs';
@@ -33,6 +34,10 @@ export function graphRoute(state, ctx, product) {
   const [id, edge] = segs;
   const check = state.checkToken(tokenOf(ctx), product);
   if (check.problem) return tokenProblem(check, state.now(), id === 'me');
+  if (product === FB) {
+    const problem = proofProblem(state, ctx, tokenOf(ctx));
+    if (problem) return problem;
+  }
   const viewer = viewerOf(state, check.record);
   const node = resolve(state, viewer, id);
   if (!node) return graph.unsupported(ctx.method, id);
@@ -57,6 +62,17 @@ const ROUTES = {
   'media GET ': (a) => fieldsResponse(a, publish.mediaFields(a.state, a.node.value)),
   'media GET children': (a) => publish.mediaChildren(a),
 };
+
+// appsecret_proof on graph.facebook.com: a given proof must be the hex
+// HMAC-SHA256 of the token under the app secret; with the app's "Require App
+// Secret" (config requireAppSecretProof) it must be given.
+function proofProblem(state, ctx, token) {
+  const given = ctx.params.appsecret_proof;
+  if (given == null || given === '') return state.config.requireAppSecretProof ? graph.proofMissing() : null;
+  const want = Buffer.from(createHmac('sha256', state.app.clientSecret).update(token).digest('hex'));
+  const got = Buffer.from(String(given));
+  return got.length === want.length && timingSafeEqual(got, want) ? null : graph.proofInvalid();
+}
 
 // ---- who the token speaks for ---------------------------------------------------------
 

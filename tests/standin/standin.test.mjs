@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { startStandin } from './server.mjs';
@@ -804,4 +804,26 @@ describe('Faults and control', () => {
     const c = await fetch(`${B}/__control/consent`, { method: 'POST', body: JSON.stringify({ decision: 'allow', account: 'ghost' }) });
     assert.equal(c.status, 400);
   });
+});
+
+test('appsecret_proof on graph.facebook.com: checked when given, required with requireAppSecretProof', async () => {
+  // https://developers.facebook.com/docs/graph-api/guides/secure-requests
+  const { access_token: token } = s.control.mintToken({ product: 'facebook', account: 'fb_linked' });
+  const proof = createHmac('sha256', SECRET).update(token).digest('hex');
+  const me = (extra = '') => fetch(`${B}/graph.facebook.com/v21.0/me?access_token=${token}${extra}`);
+  assert.equal((await me()).status, 200, 'optional by default');
+  assert.equal((await me(`&appsecret_proof=${proof}`)).status, 200);
+  const wrong = await me(`&appsecret_proof=${proof.replace(/.$/, (c) => (c === '0' ? '1' : '0'))}`);
+  assert.equal(wrong.status, 400);
+  assert.match((await wrong.json()).error.message, /Invalid appsecret_proof/);
+  s.control.config({ requireAppSecretProof: true });
+  const missing = await me();
+  assert.equal(missing.status, 400);
+  const body = await missing.json();
+  assert.equal(body.error.code, 100);
+  assert.match(body.error.message, /require an appsecret_proof/);
+  assert.equal((await me(`&appsecret_proof=${proof}`)).status, 200);
+  // Instagram Login's host is not affected.
+  const ig = s.control.mintToken({ product: 'instagram', account: 'biz' });
+  assert.equal((await fetch(`${B}/graph.instagram.com/v21.0/me?access_token=${ig.access_token}`)).status, 200);
 });

@@ -61,6 +61,10 @@ export function defaultConfig() {
     // Exact redirect URIs allowed for the app; null = any http(s) URI on
     // 127.0.0.1, localhost or [::1].
     redirectUris: null,
+    // The app setting "Require App Secret": graph.facebook.com calls with a
+    // user or Page token must carry appsecret_proof. (A proof that is given
+    // is always checked.)
+    requireAppSecretProof: false,
   };
 }
 

@@ -95,6 +95,27 @@ describe('redirect login', () => {
     assert.deepEqual(await keys('token:'), [`token:${IG_BIZ}`], 'the account and its last token are kept');
     await noTokenInClear();
   });
+
+  test('Facebook Login under the app setting "Require App Secret": every Graph call with a user or Page token carries a valid appsecret_proof', async () => {
+    // https://developers.facebook.com/docs/graph-api/guides/secure-requests
+    env.standin.control.config({ requireAppSecretProof: true });
+    const { params, browser } = await login(env, { product: 'facebook', account: 'fb_linked' });
+    assert.equal(params.get('connected'), IG_BIZ);
+    const r = await browser.fetch(`${env.worker.origin}/api/accounts/${IG_BIZ}/refresh`, { method: 'POST', headers: { origin: APP } });
+    assert.equal(r.status, 200);
+    assert.equal((await r.json()).outcome, 'checked');
+    const calls = env.standin.control.log({ host: 'graph.facebook.com' }).entries
+      .map((e) => ({ ...e.query, ...e.form, path: e.path, status: e.status }))
+      .filter((p) => p.access_token && !p.access_token.includes('|'));
+    assert.ok(calls.length >= 2, `token calls seen: ${calls.map((c) => c.path)}`);
+    for (const c of calls) {
+      assert.match(c.appsecret_proof ?? '', /^[0-9a-f]{64}$/, `${c.path} carries a proof`);
+      assert.equal(c.status, 200, `${c.path} was accepted`);
+    }
+    // Instagram Login's host is never signed.
+    assert.equal(env.standin.control.log({ host: 'graph.instagram.com' }).entries.some((e) => e.query?.appsecret_proof), false);
+    await noTokenInClear();
+  });
 });
 
 describe('single-page exchange', () => {
