@@ -163,7 +163,17 @@ export interface RefreshInput extends CallOptions {
   token: TokenRecordInput;
 }
 
-export interface TokenInput extends CallOptions {
+/**
+ * Facebook Login on a server: with the app secret, every Graph call is signed
+ * with `appsecret_proof` (required when the Meta app has "Require App Secret"
+ * on). Refused in a web page unless `dangerouslyAllowBrowser`.
+ */
+export interface SigningInput {
+  clientSecret?: string;
+  dangerouslyAllowBrowser?: boolean;
+}
+
+export interface TokenInput extends CallOptions, SigningInput {
   config: InstagateConfig;
   accessToken: string;
 }
@@ -310,7 +320,7 @@ export interface RetrySettings {
 }
 
 /** What every publish function takes besides the media. */
-export interface PublishInput extends PublishSettings {
+export interface PublishInput extends PublishSettings, SigningInput {
   config: InstagateConfig;
   /** Instagram Login: the Instagram User token. Facebook Login: the Page token. */
   accessToken: string;
@@ -433,7 +443,7 @@ export interface CreatePublishJobInput extends PublishSettings {
   media: Media;
 }
 
-export interface StepPublishJobInput {
+export interface StepPublishJobInput extends SigningInput {
   config: InstagateConfig;
   accessToken: string;
   /** A job from `createPublishJob` or a previous step (object or its JSON). */

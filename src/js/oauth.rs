@@ -10,7 +10,7 @@ use super::config::config_field;
 use super::fetch::FetchTransport;
 use super::input::Obj;
 use super::output::finish;
-use super::server::client_secret;
+use super::server::{client_secret, optional_client_secret, signed};
 use super::token::{record_field, JsTokenRecord};
 use crate::core::config::{Config, Product};
 use crate::core::error::{Error, ErrorKind};
@@ -113,7 +113,7 @@ async fn exchange(input: JsValue) -> Result<Exchanged, Error> {
     let input = input_object(input)?;
     let config = config_field(&input)?;
     let secret = client_secret(&input)?;
-    let transport = FetchTransport::from_input(&input)?;
+    let transport = signed(FetchTransport::from_input(&input)?, &config, Some(&secret));
     let callback = callback_of(&config, &input)?;
     let verifier = verifier_of(&input)?;
     let out =
@@ -138,7 +138,7 @@ async fn long_lived(input: JsValue) -> Result<JsTokenRecord, Error> {
     let input = input_object(input)?;
     let config = config_field(&input)?;
     let secret = client_secret(&input)?;
-    let transport = FetchTransport::from_input(&input)?;
+    let transport = signed(FetchTransport::from_input(&input)?, &config, Some(&secret));
     let short = record_field(&input, "token")?;
     let long = exchange_for_long_lived(&transport, &config, &secret, &short).await?;
     Ok(JsTokenRecord::from(&long))
@@ -171,7 +171,12 @@ pub async fn refresh_token(input: JsValue) -> Result<JsValue, JsValue> {
 async fn profile(input: JsValue) -> Result<JsProfile, Error> {
     let input = input_object(input)?;
     let config = config_field(&input)?;
-    let transport = FetchTransport::from_input(&input)?;
+    let secret = optional_client_secret(&input)?;
+    let transport = signed(
+        FetchTransport::from_input(&input)?,
+        &config,
+        secret.as_ref(),
+    );
     let token = access_token_of(&input)?;
     let ig_user_id = input.opt_string("igUserId")?;
     if config.product == Product::Facebook && ig_user_id.is_none() {
@@ -199,7 +204,12 @@ struct JsPermissions {
 async fn permissions(input: JsValue) -> Result<JsPermissions, Error> {
     let input = input_object(input)?;
     let config = config_field(&input)?;
-    let transport = FetchTransport::from_input(&input)?;
+    let secret = optional_client_secret(&input)?;
+    let transport = signed(
+        FetchTransport::from_input(&input)?,
+        &config,
+        secret.as_ref(),
+    );
     let token = access_token_of(&input)?;
     let p = fetch_permissions(&transport, &config, &token).await?;
     Ok(JsPermissions {
@@ -253,7 +263,8 @@ async fn pages_of(input: &Obj) -> Result<crate::core::oauth::pages::LinkedPages,
             "Pages are Facebook Login's way to the Instagram account: use product \"facebook\"",
         ));
     }
-    let transport = FetchTransport::from_input(input)?;
+    let secret = optional_client_secret(input)?;
+    let transport = signed(FetchTransport::from_input(input)?, &config, secret.as_ref());
     let token = access_token_of(input)?;
     fetch_linked_pages(&transport, &config, &token).await
 }
@@ -343,7 +354,7 @@ async fn connect(input: JsValue) -> Result<JsConnectedAccount, Error> {
     let input = input_object(input)?;
     let config = config_field(&input)?;
     let secret = client_secret(&input)?;
-    let transport = FetchTransport::from_input(&input)?;
+    let transport = signed(FetchTransport::from_input(&input)?, &config, Some(&secret));
     let callback = callback_of(&config, &input)?;
     let verifier = verifier_of(&input)?;
     let account =

@@ -23,6 +23,8 @@ use super::errors::{to_js, to_js_verbatim};
 use super::fetch::FetchTransport;
 use super::input::Obj;
 use super::output::{finish, to_object};
+use super::server::{optional_client_secret, signed};
+use crate::core::appsecret_proof::SignedGraph;
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::Transport;
 use crate::core::publish::{
@@ -46,6 +48,8 @@ const NOT_MEDIA: &[&str] = &[
     "onProgress",
     "signal",
     "timeoutMs",
+    "clientSecret",
+    "dangerouslyAllowBrowser",
 ];
 
 fn input_object(input: JsValue) -> Result<Obj, Error> {
@@ -344,7 +348,7 @@ impl PublishObserver for JsObserver {
 
 /// Everything a `publish*` call needs, read before any network call.
 struct PublishCall {
-    transport: FetchTransport,
+    transport: SignedGraph<FetchTransport>,
     config: crate::core::config::Config,
     token: AccessToken,
     observer: JsObserver,
@@ -366,7 +370,9 @@ fn read_call(input: &Obj, spec: MediaSpec) -> Result<PublishCall, Error> {
     let ig_user_id = input.string("igUserId")?;
     let options = options_of(input)?;
     let observer = JsObserver::from_input(input)?;
+    let secret = optional_client_secret(input)?;
     let transport = FetchTransport::from_input(input)?.abort_between_calls_only();
+    let transport = signed(transport, &config, secret.as_ref());
     let job = PublishJob::new(&ig_user_id, spec, options, transport.now())?;
     Ok(PublishCall {
         transport,
@@ -403,7 +409,12 @@ async fn quota(input: JsValue) -> Result<JsQuota, Error> {
     let config = config_field(&input)?;
     let token = access_token_of(&input)?;
     let ig_user_id = input.string("igUserId")?;
-    let transport = FetchTransport::from_input(&input)?;
+    let secret = optional_client_secret(&input)?;
+    let transport = signed(
+        FetchTransport::from_input(&input)?,
+        &config,
+        secret.as_ref(),
+    );
     let quota = publishing_quota(
         &transport,
         &config,
@@ -486,11 +497,13 @@ pub async fn step_publish_job(input: JsValue) -> Result<JsValue, JsValue> {
         let config = config_field(&input)?;
         let token = access_token_of(&input)?;
         let job = saved_job(&input)?;
+        let secret = optional_client_secret(&input)?;
         let transport = FetchTransport::from_input(&input)?.abort_between_calls_only();
+        let transport = signed(transport, &config, secret.as_ref());
         Ok((config, token, job, transport))
     };
     let (config, token, mut job, transport) = read().map_err(|e| to_js(&e))?;
-    if transport.is_aborted() {
+    if transport.inner().is_aborted() {
         let error = Error::new(ErrorKind::Aborted, "the step was aborted before it started");
         return Err(error_with_job(&error, &job));
     }

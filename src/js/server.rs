@@ -1,10 +1,13 @@
 //! What the server-side functions share: the app secret (refused in a web
-//! page) and the transport built from the input's `timeoutMs` / `signal`.
+//! page), and the transport that signs Facebook Login's Graph calls with it.
 
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 
+use super::fetch::FetchTransport;
 use super::input::Obj;
+use crate::core::appsecret_proof::SignedGraph;
+use crate::core::config::{Config, Product};
 use crate::core::error::Error;
 use crate::core::secret::ClientSecret;
 
@@ -25,6 +28,32 @@ pub fn client_secret(input: &Obj) -> Result<ClientSecret, Error> {
         ));
     }
     Ok(ClientSecret::new(secret))
+}
+
+/// `clientSecret` when given (checked as above), for functions that only
+/// need it to sign their calls.
+pub fn optional_client_secret(input: &Obj) -> Result<Option<ClientSecret>, Error> {
+    match input.opt_string("clientSecret")? {
+        None => Ok(None),
+        Some(_) => client_secret(input).map(Some),
+    }
+}
+
+/// `transport`, signing Facebook Login's Graph calls with `appsecret_proof`
+/// when the app secret is at hand (needed when the Meta app has "Require
+/// App Secret" on; see `core::appsecret_proof`). Instagram Login's hosts
+/// are never signed.
+pub fn signed(
+    transport: FetchTransport,
+    config: &Config,
+    secret: Option<&ClientSecret>,
+) -> SignedGraph<FetchTransport> {
+    match secret {
+        Some(secret) if config.product == Product::Facebook => {
+            SignedGraph::new(transport, secret.clone(), &config.endpoints.graph_base)
+        }
+        _ => SignedGraph::unsigned(transport),
+    }
 }
 
 fn in_web_page() -> bool {

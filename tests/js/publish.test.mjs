@@ -387,3 +387,28 @@ test('fault: answer lost and the status unreadable → the error keeps the job i
   assert.equal(step.published.mediaId, posts(standin)[0].id);
   assert.equal(standin.control.log({ path: publishPath }).entries.length, 1, 'never sent twice');
 });
+
+test('Facebook Login under "Require App Secret": calls fail without clientSecret and are signed with it', async (t) => {
+  // https://developers.facebook.com/docs/graph-api/guides/secure-requests
+  const standin = await setup(t);
+  const account = await facebookAccount(standin);
+  standin.control.config({ requireAppSecretProof: true });
+  standin.control.clearLog();
+  const refused = await rejection(ig.publishImage({ ...account, imageUrl: IMAGE }));
+  assert.match(refused.message, /appsecret_proof/);
+  assert.equal(refused.code, 100);
+  assert.equal(posts(standin).length, 0);
+  const signed = { ...account, clientSecret: 'standin-app-secret' };
+  const published = await ig.publishImage({ ...signed, imageUrl: IMAGE });
+  assert.equal(published.mediaId, posts(standin)[0].id);
+  assert.equal((await ig.getPublishingQuota(signed)).usage, 1);
+  const pages = await ig.getFacebookPages({ config: account.config, accessToken: standin.control.mintToken({ product: 'facebook', account: 'fb_linked' }).access_token, clientSecret: 'standin-app-secret' });
+  assert.equal(pages.pages.length, 1);
+  const signedCalls = standin.control.log({ host: 'graph.facebook.com' }).entries
+    .filter((e) => e.status === 200 && (e.query.access_token ?? e.form?.access_token));
+  assert.ok(signedCalls.length >= 4);
+  assert.ok(signedCalls.every((e) => /^[0-9a-f]{64}$/.test(e.query.appsecret_proof ?? e.form?.appsecret_proof ?? '')));
+  // A wrong secret is refused by Meta (an invalid proof), not silently sent.
+  const wrong = await rejection(ig.getPublishingQuota({ ...account, clientSecret: 'not-the-secret' }));
+  assert.match(wrong.message, /Invalid appsecret_proof/);
+});

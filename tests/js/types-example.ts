@@ -84,7 +84,7 @@ async function publishing(accessToken: string, igUserId: string, signal: AbortSi
     ...base, items: [{ imageUrl: 'https://cdn.example/a.jpg' }, { videoUrl: 'https://cdn.example/b.mp4' }],
     poll: { firstCheckVideoMs: 5000 }, retry: { maxAttempts: 2 },
   });
-  const story = await publishStory({ ...base, videoUrl: 'https://cdn.example/s.mp4' });
+  const story = await publishStory({ ...base, videoUrl: 'https://cdn.example/s.mp4', clientSecret: 's' });
   const quota: PublishingQuota = await getPublishingQuota(base);
   let job: PublishJob = createPublishJob({ igUserId, media: { type: 'reel', videoUrl: 'https://cdn.example/a.mp4' } });
   const step: PublishStep = await stepPublishJob({ config, accessToken, job: JSON.stringify(job) });
