@@ -38,9 +38,14 @@ async function main(argv, env) {
   const settings = loadSettings(flags, env);
   const timeoutMs = intFlag(flags, 'timeout-ms', undefined, { min: 1 });
   let store = null;
+  // With the app secret configured, Facebook Login's Graph calls are signed
+  // with appsecret_proof (apps with "Require App Secret"); it goes only into
+  // library calls, never into the store or the output.
+  let clientSecret;
+  try { clientSecret = settings.clientSecret() || undefined; } catch { clientSecret = undefined; }
   const ctx = {
     flags, positionals, settings, env,
-    call: timeoutMs ? { timeoutMs } : {},
+    call: { ...(timeoutMs ? { timeoutMs } : {}), ...(clientSecret ? { clientSecret } : {}) },
     openStore: async () => (store ??= await openStore(settings, env)),
   };
   return RUN[command](ctx);

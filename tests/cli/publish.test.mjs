@@ -53,11 +53,15 @@ test('publish image, reel, carousel and story: progress on stderr, media ID and 
   assert.equal(JSON.parse(json.stdout).kind, 'story');
 });
 
-test('publish: Facebook Login account (Page token on graph.facebook.com)', async (t) => {
+test('publish: Facebook Login account (Page token on graph.facebook.com), signed with appsecret_proof for "Require App Secret"', async (t) => {
   const s = await loggedIn(t, 'facebook');
+  s.standin.control.config({ requireAppSecretProof: true });
   const r = await s.run(['publish', 'image', '--url', 'https://cdn.example/loaf.jpg'], { env: { INSTAGATE_PRODUCT: 'facebook' } });
   assert.equal(r.code, 0, fail(r));
-  assert.ok(s.standin.control.log({ host: 'graph.facebook.com', path: '/media_publish' }).entries.length === 1);
+  const published = s.standin.control.log({ host: 'graph.facebook.com', path: '/media_publish' }).entries;
+  assert.equal(published.length, 1);
+  assert.match(published[0].form?.appsecret_proof ?? published[0].query.appsecret_proof ?? '', /^[0-9a-f]{64}$/);
+  assert.doesNotMatch(r.stdout + r.stderr, /standin-app-secret/, 'the secret is never printed');
 });
 
 test('publish: refusals say what to do; wrong flags are usage errors', async (t) => {
