@@ -206,7 +206,12 @@ async function publish(event) {
     let { job } = await api.publish(form.account.value, mediaFromForm(form));
     progress(`created (job ${job.id})`);
     while (job.status === 'processing') {
-      progress(`processing… ${Math.round((Date.now() - started) / 1000)} s (${job.phase})`, 'muted');
+      const elapsed = `${Math.round((Date.now() - started) / 1000)} s`;
+      // A stalled job is waiting out Meta (throttling, no answer): say why and when it goes on.
+      const waiting = job.stalled
+        ? ` — waiting: ${job.stalled.message}${job.next_check_at ? `; next try ${new Date(job.next_check_at).toLocaleTimeString()}` : ''}`
+        : '';
+      progress(`processing… ${elapsed} (${job.phase})${waiting}`, job.stalled ? 'warn' : 'muted');
       await new Promise((r) => setTimeout(r, 1000));
       ({ job } = await api.job(job.id));
     }
