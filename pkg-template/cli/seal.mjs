@@ -50,7 +50,9 @@ export function open(text, keyMaterial) {
   if (envelope?.format !== FORMAT) throw new SealError('format', 'it is not an instagate token store');
   if (envelope.version !== VERSION) throw new SealError('format', `store version ${envelope.version} is not supported by this version of instagate`);
   const { kdf } = envelope;
-  if (kdf?.name !== 'scrypt' || typeof kdf.salt !== 'string' || !Number.isInteger(kdf.N) || kdf.N > 1 << 20
+  // Bounded cost parameters: a tampered header must not make opening it hang or exhaust memory.
+  if (kdf?.name !== 'scrypt' || typeof kdf.salt !== 'string' || !Number.isInteger(kdf.N) || kdf.N < 2 || kdf.N > 1 << 20
+      || !Number.isInteger(kdf.r) || kdf.r < 1 || kdf.r > 32 || !Number.isInteger(kdf.p) || kdf.p < 1 || kdf.p > 16
       || typeof envelope.iv !== 'string' || typeof envelope.data !== 'string' || typeof envelope.keyCheck !== 'string') {
     throw new SealError('format', 'its header is damaged');
   }

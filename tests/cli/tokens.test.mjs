@@ -212,3 +212,15 @@ test('store: a damaged file → exit 4 with a clear error, nothing overwritten',
     assert.equal(await readFile(s.storePath, 'utf8'), text, 'not overwritten');
   }
 });
+
+test('store: a header with out-of-range scrypt costs is refused as damaged before any key is derived', async () => {
+  const { seal, open, SealError } = await import('../../pkg/cli/seal.mjs');
+  const text = seal({ accounts: [] }, 'the-key');
+  assert.deepEqual(open(text, 'the-key'), { accounts: [] });
+  for (const [field, value] of [['N', 2 ** 30], ['r', 1e6], ['p', 1e9], ['p', 0], ['r', 1.5]]) {
+    const envelope = JSON.parse(text);
+    envelope.kdf[field] = value;
+    assert.throws(() => open(JSON.stringify(envelope), 'the-key'),
+      (e) => e instanceof SealError && e.reason === 'format', `${field}=${value}`);
+  }
+});
