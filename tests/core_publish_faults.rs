@@ -20,7 +20,7 @@ use std::time::Duration;
 use instagate::core::config::Product;
 use instagate::core::error::ErrorKind;
 use instagate::core::http::{Method, Response, Transport};
-use instagate::core::publish::fake::{Fault, FakeGraph};
+use instagate::core::publish::fake::{FakeGraph, Fault};
 use instagate::core::publish::{
     run as run_job, Phase, Progress, PublishJob, PublishObserver, PublishOptions, StepOutcome,
     Unobserved,
@@ -29,21 +29,30 @@ use instagate::core::testing::block_on;
 use publish_common::*;
 
 fn graph_error(status: u16, code: i64, subcode: Option<i64>) -> Response {
-    let sub = subcode.map(|s| format!(r#","error_subcode":{s}"#)).unwrap_or_default();
+    let sub = subcode
+        .map(|s| format!(r#","error_subcode":{s}"#))
+        .unwrap_or_default();
     Response::new(
         status,
-        format!(r#"{{"error":{{"message":"boom","type":"OAuthException","code":{code}{sub},"fbtrace_id":"T"}}}}"#),
+        format!(
+            r#"{{"error":{{"message":"boom","type":"OAuthException","code":{code}{sub},"fbtrace_id":"T"}}}}"#
+        ),
     )
 }
 
 fn html(status: u16) -> Response {
-    Response::new(status, "<html><body>Bad Gateway</body></html>").with_header("content-type", "text/html")
+    Response::new(status, "<html><body>Bad Gateway</body></html>")
+        .with_header("content-type", "text/html")
 }
 
 /// Exactly one media, created by exactly `sends` media_publish calls.
 fn assert_one_post(fake: &FakeGraph, sends: usize) {
     assert_eq!(fake.media().len(), 1, "exactly one media");
-    assert_eq!(fake.count(Method::Post, "/media_publish"), sends, "media_publish calls");
+    assert_eq!(
+        fake.count(Method::Post, "/media_publish"),
+        sends,
+        "media_publish calls"
+    );
 }
 
 // ---- lost answers: never twice ------------------------------------------------------------
@@ -53,17 +62,30 @@ fn lost_publish_answer_recovers_the_media_for_every_kind() {
     for (name, spec) in every_kind() {
         let (t, fake) = world();
         fake.fault(Some(Method::Post), "/media_publish", Fault::LostAnswer, 1);
-        let published = run(&t, spec, &PublishOptions::default()).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let published =
+            run(&t, spec, &PublishOptions::default()).unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert_one_post(&fake, 1);
         let media = &fake.media()[0];
-        assert_eq!(published.media_id.as_deref(), Some(media.id.as_str()), "{name}");
+        assert_eq!(
+            published.media_id.as_deref(),
+            Some(media.id.as_str()),
+            "{name}"
+        );
         assert_eq!(published.permalink, Some(media.permalink()), "{name}");
         assert_eq!(published.container_id, media.container_id, "{name}");
         // The recovery read the account's newest media (stories from /stories).
-        let edge = if name.starts_with("story") { "/stories" } else { "/media" };
+        let edge = if name.starts_with("story") {
+            "/stories"
+        } else {
+            "/media"
+        };
         assert_eq!(fake.count(Method::Get, edge), 1, "{name}");
         // It waited the settle time before asking the container.
-        assert!(t.sleeps().contains(&Duration::from_secs(5)), "{name}: {:?}", t.sleeps());
+        assert!(
+            t.sleeps().contains(&Duration::from_secs(5)),
+            "{name}: {:?}",
+            t.sleeps()
+        );
     }
 }
 
@@ -73,7 +95,10 @@ fn answers_after_the_fact_never_cause_a_second_post() {
     let answers = [
         html(502),
         Response::new(500, ""),
-        Response::new(503, r#"{"error":{"message":"Service temporarily unavailable","code":2,"is_transient":true}}"#),
+        Response::new(
+            503,
+            r#"{"error":{"message":"Service temporarily unavailable","code":2,"is_transient":true}}"#,
+        ),
         Response::new(200, r#"{"id":"179"#),
         Response::new(200, "<html>ok</html>"),
         Response::new(200, ""),
@@ -82,11 +107,19 @@ fn answers_after_the_fact_never_cause_a_second_post() {
     ];
     for answer in answers {
         let (t, fake) = world();
-        fake.fault(Some(Method::Post), "/media_publish", Fault::AfterEffect(answer.clone()), 1);
+        fake.fault(
+            Some(Method::Post),
+            "/media_publish",
+            Fault::AfterEffect(answer.clone()),
+            1,
+        );
         let published = run(&t, image(), &PublishOptions::default())
             .unwrap_or_else(|e| panic!("{answer:?}: {e:?}"));
         assert_one_post(&fake, 1);
-        assert_eq!(published.media_id.as_deref(), Some(fake.media()[0].id.as_str()));
+        assert_eq!(
+            published.media_id.as_deref(),
+            Some(fake.media()[0].id.as_str())
+        );
     }
 }
 
@@ -104,7 +137,10 @@ fn failures_without_effect_are_resent_once_the_status_says_finished() {
         let published = run(&t, image(), &PublishOptions::default()).unwrap();
         // FINISHED after the failed send: sent a second time, one media.
         assert_one_post(&fake, 2);
-        assert_eq!(published.media_id.as_deref(), Some(fake.media()[0].id.as_str()));
+        assert_eq!(
+            published.media_id.as_deref(),
+            Some(fake.media()[0].id.as_str())
+        );
         // The two sends are equal requests: find them by position in the log.
         let log = fake.log();
         let sends: Vec<usize> = log
@@ -117,7 +153,10 @@ fn failures_without_effect_are_resent_once_the_status_says_finished() {
             .iter()
             .filter(|r| r.method == Method::Get)
             .count();
-        assert_eq!(reads_between, 1, "{fault:?}: the status decided before the second send");
+        assert_eq!(
+            reads_between, 1,
+            "{fault:?}: the status decided before the second send"
+        );
     }
 }
 
@@ -131,7 +170,11 @@ fn a_crash_in_the_middle_of_the_send_resumes_by_reading_the_status() {
         step(&t, &mut job).unwrap(); // container created
         let saved = job.to_json();
         assert_eq!(job.phase.name(), "processing");
-        let fault = if effect { Fault::LostAnswer } else { Fault::Transport };
+        let fault = if effect {
+            Fault::LostAnswer
+        } else {
+            Fault::Transport
+        };
         fake.fault(Some(Method::Post), "/media_publish", fault, 1);
         step(&t, &mut job).unwrap(); // status FINISHED + media_publish (answer lost)
         drop(job);
@@ -142,7 +185,10 @@ fn a_crash_in_the_middle_of_the_send_resumes_by_reading_the_status() {
         };
         let sends = if effect { 1 } else { 2 };
         assert_one_post(&fake, sends);
-        assert_eq!(published.media_id.as_deref(), Some(fake.media()[0].id.as_str()));
+        assert_eq!(
+            published.media_id.as_deref(),
+            Some(fake.media()[0].id.as_str())
+        );
     }
 }
 
@@ -159,7 +205,9 @@ fn a_lost_answer_saved_and_resumed_later_still_posts_once() {
     assert!(saved.contains(r#""lastError""#), "{saved}");
     t.advance(Duration::from_secs(3_600));
     let mut job = PublishJob::from_json(&saved).unwrap();
-    let StepOutcome::Done(p) = step_to_end(&t, &mut job, 10).unwrap() else { panic!() };
+    let StepOutcome::Done(p) = step_to_end(&t, &mut job, 10).unwrap() else {
+        panic!()
+    };
     assert_one_post(&fake, 1);
     assert_eq!(p.media_id.as_deref(), Some(fake.media()[0].id.as_str()));
     assert_eq!(job.publish_attempts, 1);
@@ -170,9 +218,13 @@ fn published_elsewhere_while_processing_is_found_not_republished() {
     let (t, fake) = world();
     let mut job = PublishJob::new(IG, image(), PublishOptions::default(), t.now()).unwrap();
     step(&t, &mut job).unwrap();
-    let Phase::Processing { container_id, .. } = job.phase.clone() else { panic!() };
+    let Phase::Processing { container_id, .. } = job.phase.clone() else {
+        panic!()
+    };
     fake.publish_directly(&container_id, t.now());
-    let StepOutcome::Done(p) = step_to_end(&t, &mut job, 10).unwrap() else { panic!() };
+    let StepOutcome::Done(p) = step_to_end(&t, &mut job, 10).unwrap() else {
+        panic!()
+    };
     assert_one_post(&fake, 0);
     assert_eq!(p.media_id.as_deref(), Some(fake.media()[0].id.as_str()));
 }
@@ -182,7 +234,12 @@ fn an_unrecognisable_post_is_reported_done_without_a_guess() {
     // A lost story answer where /stories is not available: done, media unknown.
     let (t, fake) = world();
     fake.fault(Some(Method::Post), "/media_publish", Fault::LostAnswer, 1);
-    fake.fault(Some(Method::Get), "/stories", Fault::Answer(graph_error(400, 100, Some(33))), 1);
+    fake.fault(
+        Some(Method::Get),
+        "/stories",
+        Fault::Answer(graph_error(400, 100, Some(33))),
+        1,
+    );
     let p = run(&t, story_image(), &PublishOptions::default()).unwrap();
     assert_one_post(&fake, 1);
     assert_eq!(p.media_id, None);
@@ -221,7 +278,11 @@ fn an_unconfirmable_publish_stays_resumable_and_is_never_failed() {
     let c = config(Product::Instagram);
     let e = block_on(run_job(&mut job, &t, &c, &token(), &mut Unobserved)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Transport);
-    assert!(e.message.contains("may already be published"), "{}", e.message);
+    assert!(
+        e.message.contains("may already be published"),
+        "{}",
+        e.message
+    );
     assert_eq!(job.phase.name(), "publishing");
     assert_one_post(&fake, 1);
     // Later, with the network back, the status decides: found, not resent.
@@ -234,7 +295,11 @@ fn an_unconfirmable_publish_stays_resumable_and_is_never_failed() {
 #[test]
 fn definite_refusals_fail_at_once_without_resending() {
     let cases = [
-        (graph_error(400, 9, Some(2_207_042)), ErrorKind::PublishLimit, 1),
+        (
+            graph_error(400, 9, Some(2_207_042)),
+            ErrorKind::PublishLimit,
+            1,
+        ),
         (graph_error(400, 190, None), ErrorKind::InvalidToken, 1),
         (graph_error(403, 10, None), ErrorKind::PermissionDenied, 1),
         (graph_error(400, -2, Some(2_207_020)), ErrorKind::Media, 1),
@@ -244,10 +309,19 @@ fn definite_refusals_fail_at_once_without_resending() {
     ];
     for (answer, kind, sends) in cases {
         let (t, fake) = world();
-        fake.fault(Some(Method::Post), "/media_publish", Fault::Answer(answer.clone()), 1);
+        fake.fault(
+            Some(Method::Post),
+            "/media_publish",
+            Fault::Answer(answer.clone()),
+            1,
+        );
         let e = run(&t, image(), &PublishOptions::default()).unwrap_err();
         assert_eq!(e.kind, kind, "{answer:?}");
-        assert_eq!(fake.count(Method::Post, "/media_publish"), sends, "{answer:?}");
+        assert_eq!(
+            fake.count(Method::Post, "/media_publish"),
+            sends,
+            "{answer:?}"
+        );
         assert!(fake.media().is_empty());
     }
 }
@@ -281,7 +355,12 @@ fn not_ready_goes_back_to_polling() {
 #[test]
 fn repeated_unknown_outcomes_stop_at_the_publish_attempt_bound() {
     let (t, fake) = world();
-    fake.fault(Some(Method::Post), "/media_publish", Fault::Answer(Response::new(503, "")), 10);
+    fake.fault(
+        Some(Method::Post),
+        "/media_publish",
+        Fault::Answer(Response::new(503, "")),
+        10,
+    );
     let e = run(&t, image(), &PublishOptions::default()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Transient);
     assert!(e.message.contains("after 3 attempts"), "{}", e.message);
@@ -299,7 +378,12 @@ fn container_error_and_expired_end_with_the_status_text() {
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Media);
     assert_eq!(e.subcode(), Some(2_207_052));
-    assert!(e.message.contains("Media upload has failed with error code 2207052"), "{}", e.message);
+    assert!(
+        e.message
+            .contains("Media upload has failed with error code 2207052"),
+        "{}",
+        e.message
+    );
     assert_eq!(fake.count(Method::Post, "/media_publish"), 0);
 
     let (t, fake) = world();
@@ -320,7 +404,11 @@ fn container_error_and_expired_end_with_the_status_text() {
     let e = run(&t, image(), &PublishOptions::default()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Media);
     assert!(e.message.contains("expired"), "{}", e.message);
-    assert!(e.message.contains("Expired: Media has not been published"), "{}", e.message);
+    assert!(
+        e.message.contains("Expired: Media has not been published"),
+        "{}",
+        e.message
+    );
     assert!(fake.media().is_empty());
 }
 
@@ -354,7 +442,12 @@ fn permanent_create_errors_fail_at_once_with_the_cause() {
 #[test]
 fn transient_create_errors_retry_with_jittered_backoff() {
     let (t, fake) = world();
-    fake.fault(Some(Method::Post), "/media", Fault::Answer(graph_error(400, -1, Some(2_207_032))), 1);
+    fake.fault(
+        Some(Method::Post),
+        "/media",
+        Fault::Answer(graph_error(400, -1, Some(2_207_032))),
+        1,
+    );
     fake.fault(Some(Method::Post), "/media", Fault::Answer(html(503)), 1);
     let (result, events) = run_observed(&t, image(), &PublishOptions::default());
     result.unwrap();
@@ -367,8 +460,14 @@ fn transient_create_errors_retry_with_jittered_backoff() {
         })
         .collect();
     assert_eq!(waits.len(), 2);
-    assert!(waits[0] >= Duration::from_millis(500) && waits[0] <= Duration::from_secs(1), "{waits:?}");
-    assert!(waits[1] >= Duration::from_secs(1) && waits[1] <= Duration::from_secs(2), "{waits:?}");
+    assert!(
+        waits[0] >= Duration::from_millis(500) && waits[0] <= Duration::from_secs(1),
+        "{waits:?}"
+    );
+    assert!(
+        waits[1] >= Duration::from_secs(1) && waits[1] <= Duration::from_secs(2),
+        "{waits:?}"
+    );
     assert_eq!(&t.sleeps()[..2], &waits[..]);
     // Jitter: another seed waits differently.
     let (t2, fake2) = world();
@@ -392,7 +491,12 @@ fn a_lost_create_answer_leaves_an_unused_container_and_still_posts_once() {
 fn rate_limits_wait_exactly_as_long_as_meta_says() {
     // 429 + Retry-After on a status read.
     let (t, fake) = world();
-    fake.fault(Some(Method::Get), "", Fault::Answer(Response::new(429, "").with_header("Retry-After", "17")), 1);
+    fake.fault(
+        Some(Method::Get),
+        "",
+        Fault::Answer(Response::new(429, "").with_header("Retry-After", "17")),
+        1,
+    );
     run(&t, image(), &PublishOptions::default()).unwrap();
     assert_eq!(t.sleeps(), vec![secs(1), secs(17)]);
 
@@ -402,7 +506,9 @@ fn rate_limits_wait_exactly_as_long_as_meta_says() {
     fake.fault(
         Some(Method::Get),
         "",
-        Fault::Answer(graph_error(400, 80_002, None).with_header("X-Business-Use-Case-Usage", usage)),
+        Fault::Answer(
+            graph_error(400, 80_002, None).with_header("X-Business-Use-Case-Usage", usage),
+        ),
         1,
     );
     run(&t, image(), &PublishOptions::default()).unwrap();
@@ -422,7 +528,12 @@ fn rate_limits_wait_exactly_as_long_as_meta_says() {
 
     // A wait beyond the retry bound (5 minutes) is not waited out: the error says when.
     let (t, fake) = world();
-    fake.fault(Some(Method::Get), "", Fault::Answer(Response::new(429, "").with_header("Retry-After", "3600")), 1);
+    fake.fault(
+        Some(Method::Get),
+        "",
+        Fault::Answer(Response::new(429, "").with_header("Retry-After", "3600")),
+        1,
+    );
     let e = run(&t, image(), &PublishOptions::default()).unwrap_err();
     assert_eq!(e.kind, ErrorKind::RateLimited);
     assert_eq!(e.retry_after, Some(secs(3_600)));
@@ -448,8 +559,15 @@ fn permalink_failures_still_finish_the_publish() {
     while job.phase.name() != "fetchingPermalink" {
         step(&t, &mut job).unwrap();
     }
-    fake.fault(Some(Method::Get), "", Fault::Answer(graph_error(400, 100, Some(33))), 1);
-    let StepOutcome::Done(p) = step(&t, &mut job).unwrap() else { panic!() };
+    fake.fault(
+        Some(Method::Get),
+        "",
+        Fault::Answer(graph_error(400, 100, Some(33))),
+        1,
+    );
+    let StepOutcome::Done(p) = step(&t, &mut job).unwrap() else {
+        panic!()
+    };
     assert_eq!(p.media_id.as_deref(), Some(fake.media()[0].id.as_str()));
     assert_eq!(p.permalink, None);
 }
@@ -460,7 +578,10 @@ fn permalink_failures_still_finish_the_publish() {
 fn the_call_budget_stops_a_publish_that_stays_resumable() {
     let (t, fake) = world();
     fake.set_processing(secs(1), secs(600));
-    let options = PublishOptions { max_calls: 8, ..PublishOptions::default() };
+    let options = PublishOptions {
+        max_calls: 8,
+        ..PublishOptions::default()
+    };
     let mut job = PublishJob::new(IG, reel(), options, t.now()).unwrap();
     let c = config(Product::Instagram);
     let e = block_on(run_job(&mut job, &t, &c, &token(), &mut Unobserved)).unwrap_err();
@@ -497,7 +618,9 @@ fn cancellation_stops_between_steps_and_the_job_can_resume() {
     let (t, fake) = world();
     let mut job = PublishJob::new(IG, carousel(), PublishOptions::default(), t.now()).unwrap();
     let c = config(Product::Instagram);
-    let mut observer = CancelAfterCreated { created: Cell::new(false) };
+    let mut observer = CancelAfterCreated {
+        created: Cell::new(false),
+    };
     let e = block_on(run_job(&mut job, &t, &c, &token(), &mut observer)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Aborted);
     assert_eq!(job.phase.name(), "processing");
@@ -507,7 +630,9 @@ fn cancellation_stops_between_steps_and_the_job_can_resume() {
     // Cancelled before the very first step: no call at all.
     let (t2, fake2) = world();
     let mut fresh = PublishJob::new(IG, image(), PublishOptions::default(), t2.now()).unwrap();
-    let mut cancelled = CancelAfterCreated { created: Cell::new(true) };
+    let mut cancelled = CancelAfterCreated {
+        created: Cell::new(true),
+    };
     let e = block_on(run_job(&mut fresh, &t2, &c, &token(), &mut cancelled)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Aborted);
     assert!(fake2.log().is_empty());
@@ -543,7 +668,10 @@ fn html_truncated_and_empty_bodies_never_panic() {
             let (t, fake) = world();
             fake.fault(Some(method), suffix, Fault::Answer(body.clone()), 1);
             fake.fault(Some(method), suffix, Fault::AfterEffect(body.clone()), 1);
-            let options = PublishOptions { check_quota: true, ..PublishOptions::default() };
+            let options = PublishOptions {
+                check_quota: true,
+                ..PublishOptions::default()
+            };
             let result = run(&t, carousel(), &options);
             // Whatever happened, at most one post exists and a result came back.
             assert!(fake.media().len() <= 1, "{suffix} {body:?}");
@@ -552,7 +680,10 @@ fn html_truncated_and_empty_bodies_never_panic() {
                 assert_eq!(p.container_id, fake.media()[0].container_id);
             }
             if let Err(e) = &result {
-                assert!(fake.media().is_empty() || e.message.contains("may already"), "{suffix} {body:?}: {e:?}");
+                assert!(
+                    fake.media().is_empty() || e.message.contains("may already"),
+                    "{suffix} {body:?}: {e:?}"
+                );
                 assert!(!e.message.contains(TOKEN));
             }
         }
