@@ -1212,13 +1212,7 @@ impl Sim {
         if !s.needs_reauth && !expired {
             return Ok(());
         }
-        let revoked = self
-            .world
-            .meta
-            .borrow()
-            .tokens
-            .get(&s.token)
-            .is_some_and(|t| t.revoked);
+        let revoked = self.token_revoked(&s.token);
         if s.needs_reauth && revoked {
             return Ok(());
         }
@@ -1243,6 +1237,16 @@ impl Sim {
         ))
     }
 
+    /// Meta has revoked `token` (an unknown token counts as not revoked).
+    fn token_revoked(&self, token: &str) -> bool {
+        self.world
+            .meta
+            .borrow()
+            .tokens
+            .get(token)
+            .is_some_and(|t| t.revoked)
+    }
+
     /// Meta was unreachable for `id` at every cron run in the refresh window
     /// before `expires`.
     fn excused(&self, id: &str, expires: u64) -> bool {
@@ -1262,13 +1266,7 @@ impl Sim {
             // (Revoked accounts keep their last token, which expires in
             // time: only the others are expiries the outage excused.)
             if let Some(s) = &self.accounts[i].shadow {
-                let revoked = self
-                    .world
-                    .meta
-                    .borrow()
-                    .tokens
-                    .get(&s.token)
-                    .is_some_and(|t| t.revoked);
+                let revoked = self.token_revoked(&s.token);
                 if !revoked && s.meta_expires.is_some_and(|e| e <= now) {
                     self.report.excused_expiries += 1;
                 }
