@@ -460,19 +460,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let kind = stored_kind(c.token.kind)?;
         // A record that no longer decrypts is replaced by this fresh login.
         let existing = self.accounts().load(&c.ig_user_id).await.unwrap_or(None);
-        let mut history = existing
+        let history = existing
             .as_ref()
             .map(|e| e.history.clone())
             .unwrap_or_default();
-        history.insert(
-            0,
-            RefreshEvent {
-                at: now,
-                outcome: "connected".into(),
-                error_kind: None,
-            },
-        );
-        history.truncate(crate::service::accounts::HISTORY_LEN);
         let (page_id, page_name) = match c.page {
             Some(page) => (Some(page.page_id), page.page_name),
             None => (None, None),
@@ -503,6 +494,11 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             history,
             due_key: existing.and_then(|e| e.due_key),
         };
+        record.push_history(RefreshEvent {
+            at: now,
+            outcome: "connected".into(),
+            error_kind: None,
+        });
         self.accounts().save_aliases(&record).await?;
         self.accounts().save(&mut record).await?;
         Ok(record)

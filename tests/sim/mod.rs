@@ -890,19 +890,10 @@ impl Sim {
             )
         };
         let existing = block_on(self.accounts_api().load(&id)).unwrap_or(None);
-        let mut history = existing
+        let history = existing
             .as_ref()
             .map(|e| e.history.clone())
             .unwrap_or_default();
-        history.insert(
-            0,
-            RefreshEvent {
-                at: Timestamp::from_millis(now),
-                outcome: "connected".into(),
-                error_kind: None,
-            },
-        );
-        history.truncate(instagate::service::accounts::HISTORY_LEN);
         let last_checked = if page && issued < now {
             Timestamp::from_millis(now - self.rng.below(7 * DAY_MS))
         } else {
@@ -943,6 +934,12 @@ impl Sim {
             history,
             due_key: existing.and_then(|e| e.due_key),
         };
+        // The same "connected" entry a real login adds.
+        record.push_history(RefreshEvent {
+            at: Timestamp::from_millis(now),
+            outcome: "connected".into(),
+            error_kind: None,
+        });
         if let Err(e) = block_on(self.accounts_api().save(&mut record)) {
             return self.fail(format!("connecting {id}: {e:?}"));
         }
