@@ -10,10 +10,10 @@ use super::config::config_field;
 use super::fetch::FetchTransport;
 use super::input::Obj;
 use super::output::finish;
-use super::server::{client_secret, optional_client_secret, signed};
+use super::server::{access_token_of, client_secret, input_object, optional_client_secret, signed};
 use super::token::{record_field, JsTokenRecord};
 use crate::core::config::{Config, Product};
-use crate::core::error::{Error, ErrorKind};
+use crate::core::error::Error;
 use crate::core::oauth::callback::{
     validate_callback, validate_callback_params, ValidatedCallback,
 };
@@ -24,11 +24,7 @@ use crate::core::oauth::pages::{fetch_linked_pages, pick_page, LinkedPage};
 use crate::core::oauth::permissions::fetch_permissions;
 use crate::core::oauth::profile::{fetch_profile, Profile};
 use crate::core::oauth::refresh::refresh_token as core_refresh_token;
-use crate::core::secret::{AccessToken, PkceVerifier};
-
-fn input_object(input: JsValue) -> Result<Obj, Error> {
-    Obj::required(input, "input", ErrorKind::InvalidInput)
-}
+use crate::core::secret::PkceVerifier;
 
 /// The callback to exchange: `callbackUrl` checked here against
 /// `expectedState`, or a bare `code` whose state the browser already
@@ -58,14 +54,6 @@ fn callback_of(config: &Config, input: &Obj) -> Result<ValidatedCallback, Error>
 
 fn verifier_of(input: &Obj) -> Result<Option<PkceVerifier>, Error> {
     Ok(input.opt_string("codeVerifier")?.map(PkceVerifier::new))
-}
-
-fn access_token_of(input: &Obj) -> Result<AccessToken, Error> {
-    let token = input.string("accessToken")?;
-    if token.is_empty() {
-        return Err(input.error("accessToken", "must not be empty"));
-    }
-    Ok(AccessToken::new(token))
 }
 
 #[derive(Serialize)]

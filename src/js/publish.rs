@@ -23,7 +23,7 @@ use super::errors::{to_js, to_js_verbatim};
 use super::fetch::FetchTransport;
 use super::input::Obj;
 use super::output::{finish, to_object};
-use super::server::{optional_client_secret, signed};
+use super::server::{access_token_of, input_object, optional_client_secret, signed};
 use crate::core::appsecret_proof::SignedGraph;
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::Transport;
@@ -33,6 +33,7 @@ use crate::core::publish::{
 };
 use crate::core::retry::RetryPolicy;
 use crate::core::secret::AccessToken;
+use crate::core::time::Timestamp;
 
 /// Keys of a `publish*` input that are not part of the media.
 const NOT_MEDIA: &[&str] = &[
@@ -52,22 +53,10 @@ const NOT_MEDIA: &[&str] = &[
     "dangerouslyAllowBrowser",
 ];
 
-fn input_object(input: JsValue) -> Result<Obj, Error> {
-    Obj::required(input, "input", ErrorKind::InvalidInput)
-}
-
-fn access_token_of(input: &Obj) -> Result<AccessToken, Error> {
-    let token = input.string("accessToken")?;
-    if token.is_empty() {
-        return Err(input.error("accessToken", "must not be empty"));
-    }
-    Ok(AccessToken::new(token))
-}
-
-/// A JS value as JSON, for the core's JSON readers (media specs, saved jobs).
-/// Functions and `undefined` vanish, as in `JSON.stringify`.
-fn as_json(value: &JsValue, name: &str) -> Result<Value, Error> {
-    let text = js_sys::JSON::stringify(value)
+/// A JS value as JSON text (`JSON.stringify`: functions and `undefined`
+/// vanish), for the core's JSON readers (media specs, saved jobs).
+fn json_text(value: &JsValue, name: &str) -> Result<String, Error> {
+    js_sys::JSON::stringify(value)
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| {
@@ -75,8 +64,12 @@ fn as_json(value: &JsValue, name: &str) -> Result<Value, Error> {
                 name,
                 format!("{name} must be plain data (JSON.stringify failed)"),
             )
-        })?;
-    serde_json::from_str(&text)
+        })
+}
+
+/// A JS value as a JSON value.
+fn as_json(value: &JsValue, name: &str) -> Result<Value, Error> {
+    serde_json::from_str(&json_text(value, name)?)
         .map_err(|_| Error::invalid_input(name, format!("{name} must be plain data")))
 }
 
@@ -124,7 +117,7 @@ fn options_of(input: &Obj) -> Result<PublishOptions, Error> {
     if let Some(retry) = input.opt_object("retry")? {
         options.retry = retry_of(&retry)?;
     }
-    options.validate()?;
+    // Checked as a whole by `PublishJob::new`.
     Ok(options)
 }
 
@@ -143,7 +136,6 @@ fn poll_of(poll: &Obj) -> Result<PollPolicy, Error> {
     if let Some(percent) = opt_u32(poll, "growthPercent", 0)? {
         policy.growth_percent = percent;
     }
-    policy.validate()?;
     Ok(policy)
 }
 
@@ -165,26 +157,6 @@ fn retry_of(retry: &Obj) -> Result<RetryPolicy, Error> {
 }
 
 // Results ---------------------------------------------------------------------
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct JsPublished {
-    /// `null` only when Meta's publish answer was lost and the new media
-    /// could not be told apart among the account's newest posts.
-    media_id: Option<String>,
-    permalink: Option<String>,
-    container_id: String,
-}
-
-impl From<Published> for JsPublished {
-    fn from(p: Published) -> JsPublished {
-        JsPublished {
-            media_id: p.media_id,
-            permalink: p.permalink,
-            container_id: p.container_id,
-        }
-    }
-}
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -397,7 +369,8 @@ pub async fn publish_media(media_type: String, input: JsValue) -> Result<JsValue
     )
     .await;
     match result {
-        Ok(published) => to_object(&JsPublished::from(published)),
+        // `Published` serializes as `{mediaId, permalink, containerId}`.
+        Ok(published) => to_object(&published),
         Err(error) => Err(error_with_job(&error, &call.job)),
     }
 }
@@ -435,7 +408,10 @@ pub async fn get_publishing_quota(input: JsValue) -> Result<JsValue, JsValue> {
 
 // The step API --------------------------------------------------------------------
 
-fn create_job(input: JsValue) -> Result<JsValue, JsValue> {
+/// `createPublishJob({igUserId, media: {type, ...}, checkQuota?, maxCalls?,
+/// poll?})` → a job (plain data: save it with `JSON.stringify`). No call yet.
+#[wasm_bindgen(js_name = createPublishJob)]
+pub fn create_publish_job(input: JsValue) -> Result<JsValue, JsValue> {
     let js = |e: Error| to_js(&e);
     let input = input_object(input).map_err(js)?;
     let ig_user_id = input.string("igUserId").map_err(js)?;
@@ -455,13 +431,6 @@ fn create_job(input: JsValue) -> Result<JsValue, JsValue> {
     Ok(job_object(&job))
 }
 
-/// `createPublishJob({igUserId, media: {type, ...}, checkQuota?, maxCalls?,
-/// poll?})` → a job (plain data: save it with `JSON.stringify`). No call yet.
-#[wasm_bindgen(js_name = createPublishJob)]
-pub fn create_publish_job(input: JsValue) -> Result<JsValue, JsValue> {
-    create_job(input)
-}
-
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct JsStep {
@@ -472,15 +441,14 @@ struct JsStep {
     next_at: Option<String>,
     wait_ms: Option<u64>,
     progress: Vec<JsProgress>,
-    published: Option<JsPublished>,
+    published: Option<Published>,
 }
 
 fn saved_job(input: &Obj) -> Result<PublishJob, Error> {
     let job = input.raw("job");
     let text = match job.as_string() {
         Some(text) => text,
-        None if job.is_object() => serde_json::to_string(&as_json(&job, "job")?)
-            .map_err(|_| input.error("job", "must be a job from createPublishJob"))?,
+        None if job.is_object() => json_text(&job, "job")?,
         None => return Err(input.error("job", "must be a job from createPublishJob")),
     };
     PublishJob::from_json(&text).map_err(|e| e.with_field("job"))
@@ -508,47 +476,23 @@ pub async fn step_publish_job(input: JsValue) -> Result<JsValue, JsValue> {
         return Err(error_with_job(&error, &job));
     }
     let now = transport.now();
+    let answer = |status, next_at: Option<Timestamp>, progress: &[Progress], published| JsStep {
+        status,
+        next_at: next_at.map(|at| at.to_rfc3339()),
+        wait_ms: next_at.map(|at| millis(at.since(now))),
+        progress: progress.iter().map(JsProgress::from).collect(),
+        published,
+    };
     let (step, error) = match job.step(&transport, &config, &token).await {
-        Ok(StepOutcome::Continue { next_at, progress }) => (
-            JsStep {
-                status: "continue",
-                next_at: Some(next_at.to_rfc3339()),
-                wait_ms: Some(millis(next_at.since(now))),
-                progress: progress.iter().map(JsProgress::from).collect(),
-                published: None,
-            },
-            None,
-        ),
-        Ok(StepOutcome::Done(published)) => (
-            JsStep {
-                status: "done",
-                next_at: None,
-                wait_ms: None,
-                progress: Vec::new(),
-                published: Some(published.into()),
-            },
-            None,
-        ),
-        Ok(StepOutcome::Failed(error)) => (
-            JsStep {
-                status: "failed",
-                next_at: None,
-                wait_ms: None,
-                progress: Vec::new(),
-                published: None,
-            },
-            Some(error),
-        ),
+        Ok(StepOutcome::Continue { next_at, progress }) => {
+            (answer("continue", Some(next_at), &progress, None), None)
+        }
+        Ok(StepOutcome::Done(published)) => (answer("done", None, &[], Some(published)), None),
+        Ok(StepOutcome::Failed(error)) => (answer("failed", None, &[], None), Some(error)),
         Err(error) => {
             let wait = error.retry_after.unwrap_or(Duration::from_secs(60));
             (
-                JsStep {
-                    status: "stalled",
-                    next_at: Some(now.plus(wait).to_rfc3339()),
-                    wait_ms: Some(millis(wait)),
-                    progress: Vec::new(),
-                    published: None,
-                },
+                answer("stalled", Some(now.plus(wait)), &[], None),
                 Some(error),
             )
         }

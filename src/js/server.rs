@@ -1,5 +1,6 @@
-//! What the server-side functions share: the app secret (refused in a web
-//! page), and the transport that signs Facebook Login's Graph calls with it.
+//! What the server-side functions share: the input object and its access
+//! token, the app secret (refused in a web page), and the transport that
+//! signs Facebook Login's Graph calls with it.
 
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
@@ -8,8 +9,22 @@ use super::fetch::FetchTransport;
 use super::input::Obj;
 use crate::core::appsecret_proof::SignedGraph;
 use crate::core::config::{Config, Product};
-use crate::core::error::Error;
-use crate::core::secret::ClientSecret;
+use crate::core::error::{Error, ErrorKind};
+use crate::core::secret::{AccessToken, ClientSecret};
+
+/// The one input object every network function takes.
+pub fn input_object(input: JsValue) -> Result<Obj, Error> {
+    Obj::required(input, "input", ErrorKind::InvalidInput)
+}
+
+/// `accessToken`, which must not be empty.
+pub fn access_token_of(input: &Obj) -> Result<AccessToken, Error> {
+    let token = input.string("accessToken")?;
+    if token.is_empty() {
+        return Err(input.error("accessToken", "must not be empty"));
+    }
+    Ok(AccessToken::new(token))
+}
 
 /// `clientSecret` from `input`. In a web page (`globalThis.document`
 /// exists) it is refused unless `dangerouslyAllowBrowser: true`: anything a
