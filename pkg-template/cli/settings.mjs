@@ -65,6 +65,10 @@ export function loadSettings(flags, env) {
     if (env[name]) endpoints[key] = env[name];
   }
   const secretFile = flags['client-secret-file'] ?? env.INSTAGATE_CLIENT_SECRET_FILE ?? file.clientSecretFile;
+  // Read on first use and kept: the start-up (appsecret_proof) and the command
+  // (requireSecret) both ask for it. A failed read is not kept, so it is raised
+  // again where a command needs the secret.
+  let secret;
   return {
     configDir: dir,
     configPath,
@@ -75,8 +79,7 @@ export function loadSettings(flags, env) {
     graphVersion: env.INSTAGATE_GRAPH_VERSION || file.graphVersion,
     standinOrigin: env.INSTAGATE_STANDIN_ORIGIN || file.standinOrigin,
     endpoints: Object.keys(endpoints).length ? endpoints : undefined,
-    // Read lazily: only the commands that exchange codes need it.
-    clientSecret: () => env.INSTAGATE_CLIENT_SECRET || (secretFile ? readSecretFile(secretFile) : file.clientSecret),
+    clientSecret: () => (secret ??= env.INSTAGATE_CLIENT_SECRET || (secretFile ? readSecretFile(secretFile) : file.clientSecret)),
     storePath: flags.store ?? env.INSTAGATE_STORE ?? file.store ?? join(dir, 'tokens.json'),
     keyFile: flags['key-file'] ?? env.INSTAGATE_KEY_FILE ?? file.keyFile ?? join(dir, 'store.key'),
     key: env.INSTAGATE_KEY || undefined,
