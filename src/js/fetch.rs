@@ -72,8 +72,13 @@ impl FetchTransport {
 
     /// Whether the caller's signal has fired.
     pub fn is_aborted(&self) -> bool {
-        get(&self.signal, "aborted").is_truthy()
+        is_aborted(&self.signal)
     }
+}
+
+/// Whether `signal` (an `AbortSignal`, or `undefined`) has fired.
+pub fn is_aborted(signal: &JsValue) -> bool {
+    get(signal, "aborted").is_truthy()
 }
 
 fn has(target: &JsValue, key: &str) -> bool {

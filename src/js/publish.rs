@@ -20,7 +20,7 @@ use wasm_bindgen::prelude::*;
 
 use super::config::config_field;
 use super::errors::{to_js, to_js_verbatim};
-use super::fetch::FetchTransport;
+use super::fetch::{is_aborted, FetchTransport};
 use super::input::Obj;
 use super::output::{finish, to_object};
 use super::server::{access_token_of, input_object, optional_client_secret, signed};
@@ -312,9 +312,7 @@ impl PublishObserver for JsObserver {
     }
 
     fn is_cancelled(&self) -> bool {
-        Reflect::get(&self.signal, &JsValue::from_str("aborted"))
-            .map(|v| v.is_truthy())
-            .unwrap_or(false)
+        is_aborted(&self.signal)
     }
 }
 
