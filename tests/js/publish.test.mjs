@@ -35,6 +35,22 @@ async function facebookAccount(standin) {
   return { config, accessToken: page.pageToken, igUserId: page.instagram.igUserId, poll };
 }
 
+/**
+ * Steps a saved job (round-tripped as JSON text, as a store would keep it)
+ * until it is done or failed, without waiting out its saved schedule.
+ */
+async function stepToEnd(account, job, maxSteps = 50) {
+  let step;
+  for (let i = 0; i < maxSteps; i += 1) {
+    job.nextStepAt = null;
+    step = await ig.stepPublishJob({ config: account.config, accessToken: account.accessToken, job: JSON.stringify(job) });
+    job = step.job;
+    if (step.status === 'done' || step.status === 'failed') break;
+    await new Promise((r) => setTimeout(r, Math.min(step.waitMs ?? 0, 500)));
+  }
+  return step;
+}
+
 const posts = (standin) => standin.control.state().media.filter((m) => m.parent === null);
 
 test('publishImage (Instagram Login): one post, its permalink, progress in order', async (t) => {
@@ -189,16 +205,7 @@ test('abort while processing stops between calls; the job in error.job resumes t
   assert.equal(error.job.phase.step, 'processing');
   assert.equal(posts(standin).length, 0);
   // Resume the saved job with the step API.
-  let job = JSON.parse(JSON.stringify(error.job));
-  job.nextStepAt = null;
-  let step;
-  for (let i = 0; i < 50; i += 1) {
-    step = await ig.stepPublishJob({ config: account.config, accessToken: account.accessToken, job: JSON.stringify(job) });
-    job = step.job;
-    if (step.status !== 'continue') break;
-    await new Promise((r) => setTimeout(r, Math.min(step.waitMs, 500)));
-    job.nextStepAt = null;
-  }
+  const step = await stepToEnd(account, error.job);
   assert.equal(step.status, 'done', JSON.stringify(step.error));
   assert.equal(posts(standin).length, 1);
   assert.equal(step.published.mediaId, posts(standin)[0].id);
@@ -374,14 +381,7 @@ test('fault: answer lost and the status unreadable → the error keeps the job i
   assert.equal(standin.control.log({ path: publishPath }).entries.length, 1);
   assert.equal(posts(standin).length, 1, 'the post exists although the caller was not told');
   standin.control.clearFaults();
-  let job = error.job;
-  let step;
-  for (let i = 0; i < 30; i += 1) {
-    job.nextStepAt = null;
-    step = await ig.stepPublishJob({ config: account.config, accessToken: account.accessToken, job });
-    job = step.job;
-    if (step.status === 'done' || step.status === 'failed') break;
-  }
+  const step = await stepToEnd(account, error.job);
   assert.equal(step.status, 'done', JSON.stringify(step.error));
   assert.equal(posts(standin).length, 1);
   assert.equal(step.published.mediaId, posts(standin)[0].id);
