@@ -16,7 +16,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::core::error::Error;
-use crate::core::http::{encode_form, Method, Request, Response, Transport};
+use crate::core::http::{encode_form, with_query, Method, Request, Response, Transport};
 use crate::core::secret::ClientSecret;
 use crate::core::time::Timestamp;
 
@@ -51,7 +51,8 @@ pub fn sign_request(mut request: Request, secret: &ClientSecret) -> Request {
     if params.iter().any(|(k, _)| k == "appsecret_proof") {
         return request;
     }
-    let pair = encode_form(&[("appsecret_proof", &appsecret_proof(secret, token))]);
+    let proof = appsecret_proof(secret, token);
+    let pair = [("appsecret_proof", proof.as_str())];
     let in_body = request.method == Method::Post
         && request
             .body
@@ -59,10 +60,9 @@ pub fn sign_request(mut request: Request, secret: &ClientSecret) -> Request {
             .is_some_and(|b| b.split('&').any(|p| p.starts_with("access_token=")));
     if in_body {
         let body = request.body.take().unwrap_or_default();
-        request.body = Some(format!("{body}&{pair}"));
+        request.body = Some(format!("{body}&{}", encode_form(&pair)));
     } else {
-        let sep = if request.url.contains('?') { '&' } else { '?' };
-        request.url = format!("{}{sep}{pair}", request.url);
+        request.url = with_query(&request.url, &pair);
     }
     request
 }
