@@ -20,7 +20,7 @@ const GLOBAL = {
 const account = { type: 'string', help: 'the account: IG user ID, username or product:id (default: the only one)' };
 const json = { type: 'boolean', help: 'machine-readable output' };
 
-export const COMMANDS = {
+const COMMANDS = {
   'auth-url': {
     summary: 'print the authorization URL (state and PKCE verifier kept for `exchange`)',
     usage: 'instagate auth-url [--force-reauth]',
@@ -128,7 +128,7 @@ export const COMMANDS = {
   },
 };
 
-export const EXIT_CODES_HELP = `Exit codes:
+const EXIT_CODES_HELP = `Exit codes:
   0  done
   1  a call to Meta failed (the message says what to do)
   2  bad command line or settings

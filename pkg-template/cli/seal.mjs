@@ -5,7 +5,7 @@
 // from a damaged file.
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync, timingSafeEqual, createHmac } from 'node:crypto';
 
-export const FORMAT = 'instagate-token-store';
+const FORMAT = 'instagate-token-store';
 const VERSION = 1;
 // N=2^14, r=8: ~50 ms and 16 MB per open; enough for a passphrase, free for a random key.
 const KDF = { name: 'scrypt', N: 16384, r: 8, p: 1 };

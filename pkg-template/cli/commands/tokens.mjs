@@ -14,7 +14,7 @@ const errorSummary = (e) => (e instanceof InstagateError
   : { kind: 'cli', message: e.message });
 
 /** Status of one account, and why it needs attention (empty: it does not). */
-export function accountStatus(account, refreshDays) {
+function accountStatus(account, refreshDays) {
   const st = tokenStatus(account.token, { now: now(), refreshWhenDaysLeft: refreshDays });
   const reasons = [];
   if (st.expired) reasons.push('token expired: log in again');
@@ -58,14 +58,6 @@ export async function status(ctx) {
     ]));
   }
   return rows.length === 0 || rows.some((r) => r.reasons.length > 0) ? EXIT.ATTENTION : EXIT.OK;
-}
-
-/** The account's IG user ID, read from the API when a headless token did not say. */
-async function ensureIgUserId(ctx, account, config) {
-  if (account.igUserId) return account.igUserId;
-  const profile = await getProfile({ config, accessToken: account.token.accessToken, ...ctx.call });
-  Object.assign(account, { igUserId: profile.igUserId, username: profile.username });
-  return profile.igUserId;
 }
 
 export async function validate(ctx) {
