@@ -8,11 +8,11 @@
 // webhook; and Workers KV failing (faulty-kv-entry.mjs in front of the Worker)
 // on every flow that writes. Each test checks what the caller is told and
 // what is — and is not — in KV afterwards.
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   API_KEY, APP, APP_SECRET, Browser, IG_BIZ, K1, dumpKv, hubSignature, issuedTokens, login, open, pkceChallenge,
-  seedInstagramAccount, signedRequest, start,
+  seedInstagramAccount, signedRequest, spaConsentCode, startPerFile,
 } from './harness.mjs';
 
 // UPSTREAM_TIMEOUT_MS is 1500 in the harness: "slow" stays under it.
@@ -26,17 +26,7 @@ const FAULTS = {
 const SLOW = { type: 'delay', ms: 700 };
 
 let env;
-before(async () => {
-  env = await start({ kvFaults: true });
-});
-after(async () => {
-  await env?.close();
-});
-beforeEach(async () => {
-  env.standin.control.reset();
-  await env.worker.kvFaults([]);
-  for (const [k] of await dumpKv(env.worker.kv)) await env.worker.kv.delete(k);
-});
+startPerFile({ kvFaults: true }, (e) => { env = e; });
 
 // Faults cut answers that carry tokens (a truncated exchange body holds half
 // of one): after each test no KV value, and at the end no log line, may hold
@@ -84,19 +74,10 @@ async function spaCode({ account = 'creator', product = 'instagram' } = {}) {
     body: JSON.stringify({ state, codeChallenge: pkceChallenge(verifier), redirectUri: `${APP}/callback.html`, product }),
   });
   assert.equal(reg.status, 201);
-  env.standin.control.consent({ decision: 'allow', account });
-  const host = product === 'instagram' ? 'www.instagram.com/oauth/authorize' : 'www.facebook.com/v26.0/dialog/oauth';
-  const authorize = new URL(`${env.standin.url}/${host}`);
-  authorize.search = new URLSearchParams({
-    client_id: '1000000000000001', redirect_uri: `${APP}/callback.html`, response_type: 'code', state,
-    scope: product === 'instagram'
-      ? 'instagram_business_basic,instagram_business_content_publish'
-      : 'instagram_basic,instagram_content_publish,pages_show_list,pages_read_engagement,business_management',
-    ...(product === 'facebook' ? { code_challenge: pkceChallenge(verifier), code_challenge_method: 'S256' } : {}),
+  const code = await spaConsentCode(env, state, {
+    product, account, ...(product === 'facebook' ? { challenge: pkceChallenge(verifier) } : {}),
   });
-  const consent = await fetch(authorize, { redirect: 'manual' });
-  const back = new URL(consent.headers.get('location'));
-  return { code: back.searchParams.get('code'), state, verifier };
+  return { code, state, verifier };
 }
 
 const exchange = (body) =>

@@ -7,8 +7,10 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes }
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before, beforeEach } from 'node:test';
 import { Miniflare } from 'miniflare';
 import { startStandin } from '../standin/server.mjs';
+import { freePort } from '../../scripts/lib/wrangler-dev.mjs';
 
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 export const CLIENT_ID = '1000000000000001';
@@ -65,6 +67,27 @@ export async function start({ extra = {}, persistDir, standin: existingStandin, 
       if (!persistDir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One stand-in + Worker for a whole test file (`start(options)`), handed to
+ * `use(env)`; before each test the stand-in is reset, KV faults (if any) are
+ * cleared and KV is emptied.
+ */
+export function startPerFile(options, use) {
+  let env;
+  before(async () => {
+    env = await start(options);
+    use(env);
+  });
+  after(async () => {
+    await env?.close();
+  });
+  beforeEach(async () => {
+    env.standin.control.reset();
+    if (options.kvFaults) await env.worker.kvFaults([]);
+    for (const [k] of await dumpKv(env.worker.kv)) await env.worker.kv.delete(k);
+  });
 }
 
 // The built Worker as miniflare modules, optionally behind the KV-fault entry.
@@ -142,19 +165,6 @@ async function startWorker(standin, persistDir, extra, kvFaults) {
   };
 }
 
-async function freePort() {
-  const { createServer } = await import('node:net');
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolvePort(port));
-    });
-  });
-}
-
 /** A browser: follows nothing by itself, keeps cookies per host:port. */
 export class Browser {
   constructor() {
@@ -211,6 +221,25 @@ export async function login(env, { product = 'instagram', account, browser = new
   const start = `${env.worker.origin}/auth/login?product=${product}&return_to=${encodeURIComponent(`${APP}/connected`)}`;
   const { url } = await browser.follow(start, { stopAt: [APP] });
   return { location: url, params: new URL(url).searchParams, browser };
+}
+
+/**
+ * The stand-in's consent for a single-page login already registered at
+ * /auth/pending under `state`: returns the code sent back to the app's page.
+ */
+export async function spaConsentCode(env, state, { product = 'instagram', account = 'creator', challenge } = {}) {
+  env.standin.control.consent({ decision: 'allow', account });
+  const path = product === 'instagram' ? 'www.instagram.com/oauth/authorize' : 'www.facebook.com/v26.0/dialog/oauth';
+  const u = new URL(`${env.standin.url}/${path}`);
+  u.search = new URLSearchParams({
+    client_id: CLIENT_ID, redirect_uri: `${APP}/callback.html`, response_type: 'code', state,
+    scope: product === 'instagram'
+      ? 'instagram_business_basic,instagram_business_content_publish'
+      : 'instagram_basic,instagram_content_publish,pages_show_list,pages_read_engagement,business_management',
+    ...(challenge ? { code_challenge: challenge, code_challenge_method: 'S256' } : {}),
+  });
+  const r = await fetch(u, { redirect: 'manual' });
+  return new URL(r.headers.get('location')).searchParams.get('code');
 }
 
 // ---- the Worker's record format (src/service/crypto.rs) ------------------------------

@@ -1,21 +1,12 @@
 // End to end: the Worker's login routes under miniflare against the stand-in,
 // for both products, the single-page exchange, and the failure paths, checking
 // both what the browser sees and what is (not) in KV.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { APP, Browser, IG_BIZ, dumpKv, issuedTokens, login, pkceChallenge, start } from './harness.mjs';
+import { APP, Browser, IG_BIZ, dumpKv, issuedTokens, login, pkceChallenge, startPerFile } from './harness.mjs';
 
 let env;
-before(async () => {
-  env = await start();
-});
-after(async () => {
-  await env?.close();
-});
-beforeEach(async () => {
-  env.standin.control.reset();
-  for (const [k] of await dumpKv(env.worker.kv)) await env.worker.kv.delete(k);
-});
+startPerFile({}, (e) => { env = e; });
 
 async function noTokenInClear() {
   const tokens = issuedTokens(env.standin);

@@ -64,24 +64,15 @@
 //     tests/service_jobs.rs "a_crash_right_after_publishing_does_not_publish_twice"
 // Load: scripts/load.mjs (instagate vs benches/load-baseline/worker.ts under wrangler dev, req/s,
 //     p50/p99, errors, ratio); CI smoke tests/load/run.sh (3 s per route, fails on any error).
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   API_KEY, APP, APP_SECRET, Browser, IG_BIZ, K1, dumpKv, hubSignature, issuedTokens, keyOf, login, pkceChallenge,
-  seedInstagramAccount, signedRequest, start,
+  seedInstagramAccount, signedRequest, spaConsentCode, startPerFile,
 } from './harness.mjs';
 
 let env;
-before(async () => {
-  env = await start();
-});
-after(async () => {
-  await env?.close();
-});
-beforeEach(async () => {
-  env.standin.control.reset();
-  for (const [k] of await dumpKv(env.worker.kv)) await env.worker.kv.delete(k);
-});
+startPerFile({}, (e) => { env = e; });
 
 const keys = async (prefix) => (await env.worker.kv.list({ prefix })).keys.map((k) => k.name);
 const W = () => env.worker.origin;
@@ -100,21 +91,7 @@ async function pending({ product = 'instagram', verifier = unique('v'), state = 
   return { r, state, verifier };
 }
 
-/** Consent at the stand-in for a single-page login; returns the code. */
-async function consentCode(state, { product = 'instagram', account = 'creator', challenge } = {}) {
-  env.standin.control.consent({ decision: 'allow', account });
-  const path = product === 'instagram' ? 'www.instagram.com/oauth/authorize' : 'www.facebook.com/v26.0/dialog/oauth';
-  const u = new URL(`${env.standin.url}/${path}`);
-  u.search = new URLSearchParams({
-    client_id: '1000000000000001', redirect_uri: `${APP}/callback.html`, response_type: 'code', state,
-    scope: product === 'instagram'
-      ? 'instagram_business_basic,instagram_business_content_publish'
-      : 'instagram_basic,instagram_content_publish,pages_show_list,pages_read_engagement,business_management',
-    ...(challenge ? { code_challenge: challenge, code_challenge_method: 'S256' } : {}),
-  });
-  const r = await fetch(u, { redirect: 'manual' });
-  return new URL(r.headers.get('location')).searchParams.get('code');
-}
+const consentCode = (state, options) => spaConsentCode(env, state, options);
 
 const exchange = (body, origin = APP) =>
   fetch(`${W()}/auth/exchange`, { method: 'POST', headers: { origin, 'content-type': 'application/json' }, body: JSON.stringify(body) });
