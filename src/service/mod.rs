@@ -29,7 +29,6 @@ pub mod publish_body;
 pub mod refresh;
 pub mod router;
 pub mod store;
-pub mod upstream;
 pub mod webhooks;
 
 use serde::Serialize;
