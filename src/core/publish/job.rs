@@ -258,6 +258,39 @@ impl Phase {
             Phase::Failed { .. } => "failed",
         }
     }
+
+    /// The calls the next step may make: a status read may be followed by
+    /// the `media_publish` it allows.
+    pub fn calls_of_next_step(&self) -> u32 {
+        match self {
+            Phase::Processing { .. } | Phase::Publishing { .. } => 2,
+            _ => 1,
+        }
+    }
+
+    /// Whether a post may already exist (a `media_publish` may have been
+    /// sent): such a job must not be failed or dropped without saying so.
+    pub fn post_may_exist(&self) -> bool {
+        !matches!(
+            self,
+            Phase::CheckingQuota | Phase::CreatingChildren { .. } | Phase::CreatingContainer { .. }
+        )
+    }
+
+    /// The container the phase works on (or published), once there is one.
+    pub fn container_id(&self) -> Option<&str> {
+        match self {
+            Phase::Processing { container_id, .. }
+            | Phase::Publishing { container_id, .. }
+            | Phase::RecoveringMedia { container_id }
+            | Phase::FetchingPermalink { container_id, .. } => Some(container_id),
+            Phase::Done { published } => Some(&published.container_id),
+            Phase::CheckingQuota
+            | Phase::CreatingChildren { .. }
+            | Phase::CreatingContainer { .. }
+            | Phase::Failed { .. } => None,
+        }
+    }
 }
 
 /// Something worth telling the user while a publish runs.
@@ -438,11 +471,7 @@ impl PublishJob {
                 progress: Vec::new(),
             });
         }
-        // A status read may be followed by the media_publish it allows.
-        let needed = match self.phase {
-            Phase::Processing { .. } | Phase::Publishing { .. } => 2,
-            _ => 1,
-        };
+        let needed = self.phase.calls_of_next_step();
         if self.calls + needed > self.options.max_calls {
             return Err(Error::new(
                 ErrorKind::Timeout,
@@ -932,6 +961,49 @@ mod tests {
             "Error: Media upload has failed with error code 2207052",
         )
         .with_status(400)
+    }
+
+    #[test]
+    fn phases_know_their_container_calls_and_whether_a_post_may_exist() {
+        let c = || "17900000000000001".to_owned();
+        let before = [
+            Phase::CheckingQuota,
+            Phase::CreatingChildren { done: vec![c()] },
+            Phase::CreatingContainer {
+                children: vec![c()],
+            },
+        ];
+        for phase in &before {
+            assert!(!phase.post_may_exist(), "{phase:?}");
+            assert_eq!(phase.container_id(), None);
+            assert_eq!(phase.calls_of_next_step(), 1);
+        }
+        let processing = Phase::Processing {
+            container_id: c(),
+            polls: 3,
+        };
+        let publishing = Phase::Publishing {
+            container_id: c(),
+            last_error: None,
+        };
+        for phase in [&processing, &publishing] {
+            assert!(phase.post_may_exist());
+            assert_eq!(phase.container_id(), Some("17900000000000001"));
+            assert_eq!(
+                phase.calls_of_next_step(),
+                2,
+                "a status read, then the publish"
+            );
+        }
+        let done = Phase::Done {
+            published: Published {
+                media_id: None,
+                permalink: None,
+                container_id: c(),
+            },
+        };
+        assert_eq!(done.container_id(), Some("17900000000000001"));
+        assert_eq!(Phase::Failed { error: error() }.container_id(), None);
     }
 
     #[test]
