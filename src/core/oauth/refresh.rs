@@ -19,10 +19,10 @@
 use serde::Deserialize;
 
 use super::exchange::BearerGrant;
-use super::response::parse;
 use crate::core::config::Config;
 use crate::core::error::Error;
 use crate::core::http::{Request, Response, Transport};
+use crate::core::meta_body::parse_success;
 use crate::core::secret::AccessToken;
 use crate::core::time::Timestamp;
 use crate::core::token::{TokenKind, TokenRecord, LONG_LIVED};
@@ -61,7 +61,7 @@ pub fn process_refresh(
     previous: &TokenRecord,
     now: Timestamp,
 ) -> Result<TokenRecord, Error> {
-    let grant: BearerGrant = parse(response, "token refresh")?;
+    let grant: BearerGrant = parse_success(response, "token refresh")?;
     let mut record = grant.into_record(TokenKind::InstagramLongLived, now, LONG_LIVED);
     record.scopes = previous.scopes.clone();
     record.ig_user_id = previous.ig_user_id.clone();
@@ -96,7 +96,7 @@ pub fn process_token_check(response: &Response) -> Result<String, Error> {
         #[serde(deserialize_with = "crate::core::json::id")]
         id: String,
     }
-    let me: Me = parse(response, "token check")?;
+    let me: Me = parse_success(response, "token check")?;
     Ok(me.id)
 }
 

@@ -24,7 +24,7 @@ use serde::Deserialize;
 use crate::core::config::Config;
 use crate::core::error::{Error, ErrorKind, MetaError};
 use crate::core::http::{Request, Response};
-use crate::core::json::parse_success;
+use crate::core::meta_body::parse_success;
 use crate::core::publish::spec::{CarouselItem, MediaSpec, UserTag};
 use crate::core::secret::AccessToken;
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::config::Config;
 use crate::core::error::Error;
 use crate::core::http::{Request, Response, Transport};
-use crate::core::json::parse_success;
+use crate::core::meta_body::parse_success;
 use crate::core::retry::{with_retry, CallKind, RetryPolicy};
 use crate::core::secret::AccessToken;
 
