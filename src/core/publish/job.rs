@@ -49,13 +49,14 @@ use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Request, Response, Transport};
 use crate::core::publish::calls::{
     carousel_item_params, container_params, container_status_request, create_container_request,
-    media_publish_request, parse_container_status, parse_created, parse_permalink, parse_published,
-    parse_recent_media, permalink_request, recent_media_request, StatusCode,
+    media_publish_request, permalink_request, process_container_status, process_created,
+    process_permalink, process_published, process_recent_media, recent_media_request, StatusCode,
 };
 use crate::core::publish::poll::PollPolicy;
-use crate::core::publish::quota::{parse_quota, quota_request, PublishingQuota};
+use crate::core::publish::quota::{process_quota, quota_request, PublishingQuota};
 use crate::core::publish::recover::find_published;
 use crate::core::publish::spec::MediaSpec;
+use crate::core::publish::validate::check_ig_user_id;
 use crate::core::retry::{is_transient, random_u64, CallKind, RetryDecision, RetryPolicy};
 use crate::core::secret::AccessToken;
 use crate::core::time::Timestamp;
@@ -382,17 +383,6 @@ enum GiveUp {
     Finish(Published),
 }
 
-/// An IG user ID as Meta gives it: decimal digits.
-pub fn check_ig_user_id(ig_user_id: &str) -> Result<(), Error> {
-    if ig_user_id.is_empty() || !ig_user_id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::invalid_input(
-            "igUserId",
-            "igUserId must be the Instagram professional account's numeric ID",
-        ));
-    }
-    Ok(())
-}
-
 impl PublishJob {
     /// A new job for `spec` on the account `ig_user_id`, validated; no call yet.
     pub fn new(
@@ -516,7 +506,7 @@ impl PublishJob {
         call: &Call<'_, T>,
     ) -> Result<StepOutcome, Error> {
         let request = quota_request(call.config, call.token, &self.ig_user_id);
-        match call.send(self, request).await.and_then(|r| parse_quota(&r)) {
+        match call.send(self, request).await.and_then(|r| process_quota(&r)) {
             Ok(quota) if quota.is_exhausted() => Ok(self.fail(
                 Error::new(
                     ErrorKind::PublishLimit,
@@ -555,7 +545,7 @@ impl PublishJob {
         match call
             .send(self, request)
             .await
-            .and_then(|r| parse_created(&r))
+            .and_then(|r| process_created(&r))
         {
             Ok(id) => {
                 let index = done.len();
@@ -587,7 +577,7 @@ impl PublishJob {
         match call
             .send(self, request)
             .await
-            .and_then(|r| parse_created(&r))
+            .and_then(|r| process_created(&r))
         {
             Ok(container_id) => {
                 let now = call.transport.now();
@@ -626,7 +616,7 @@ impl PublishJob {
         let status = match call
             .send(self, request)
             .await
-            .and_then(|r| parse_container_status(&r))
+            .and_then(|r| process_container_status(&r))
         {
             Ok(status) => status,
             Err(e) => {
@@ -701,7 +691,7 @@ impl PublishJob {
         let error = match call
             .send(self, request)
             .await
-            .and_then(|r| parse_published(&r))
+            .and_then(|r| process_published(&r))
         {
             Ok(media_id) => {
                 let published = Progress::Published {
@@ -757,7 +747,7 @@ impl PublishJob {
         match call
             .send(self, request)
             .await
-            .and_then(|r| parse_recent_media(&r))
+            .and_then(|r| process_recent_media(&r))
         {
             Ok(recent) => {
                 let since = self
@@ -795,7 +785,7 @@ impl PublishJob {
         let result = call
             .send(self, request)
             .await
-            .and_then(|r| parse_permalink(&r));
+            .and_then(|r| process_permalink(&r));
         let mut published = Published {
             media_id: Some(media_id),
             permalink: None,
