@@ -16,7 +16,7 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
-pub mod callbacks;
+pub mod meta_routes;
 pub mod config;
 pub mod cookies;
 pub mod crypto;
