@@ -7,7 +7,9 @@
 //! timing can be asserted exactly. Randomness is a seeded generator, so
 //! every run is reproducible.
 //!
-//! Not used by the wasm builds (and removed from them by the linker).
+//! Test code: compiled only with the `testing` feature (tests, benches and
+//! the simulation turn it on) or in unit tests, so no library build (native,
+//! npm wasm or Worker wasm) contains it.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;

@@ -2,7 +2,7 @@
 //! store, login sessions, cron refresh planning, publish jobs, and webhook /
 //! `signed_request` checks, over a [`store::KvStore`] and the core's
 //! [`Transport`]. `src/worker` adapts workers-rs to these traits; native
-//! tests use [`store::MemoryStore`] and the scripted transport with its fake
+//! tests use [`memory_store::MemoryStore`] and the scripted transport with its fake
 //! clock.
 //!
 //! This file only wires the modules: a [`Service`] (`invocation.rs`) is one
@@ -25,6 +25,10 @@ pub mod http;
 pub mod invocation;
 pub mod jobs;
 pub mod log;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory_log;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory_store;
 pub mod login;
 pub mod meta_routes;
 pub mod publish_body;

@@ -15,8 +15,8 @@ use instagate::core::testing::{block_on, ScriptedTransport};
 use instagate::core::time::Timestamp;
 use instagate::service::config::ServiceConfig;
 use instagate::service::http::{HttpRequest, HttpResponse};
-use instagate::service::log::MemoryLog;
-use instagate::service::store::MemoryStore;
+use instagate::service::memory_log::MemoryLog;
+use instagate::service::memory_store::MemoryStore;
 use instagate::service::Service;
 
 pub const START: Timestamp = Timestamp::from_millis(1_795_000_000_000);

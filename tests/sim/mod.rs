@@ -53,7 +53,8 @@ use instagate::service::accounts::{AccountRecord, Accounts, RefreshEvent};
 use instagate::service::error::ApiError;
 use instagate::service::log::NoLog;
 use instagate::service::refresh::KV_OPS_PER_ACCOUNT;
-use instagate::service::store::{KvOps, KvStore, ListPage, MemoryStore, MAX_LIST_LIMIT};
+use instagate::service::memory_store::MemoryStore;
+use instagate::service::store::{KvOps, KvStore, ListPage, MAX_LIST_LIMIT};
 use instagate::service::Service;
 
 use crate::service_common::{config, FakeMeta, World, LONG_LIVED, START};
