@@ -19,6 +19,23 @@ use crate::core::error::Error;
 use crate::core::http::{Request, Response, Transport};
 use crate::core::time::Timestamp;
 
+/// Meta's Graph API error answer, the one shape every test fake sends:
+/// `{"error":{"message","type":"OAuthException","code","error_subcode"?,"fbtrace_id"}}`
+/// (<https://developers.facebook.com/docs/graph-api/guides/error-handling/>).
+pub fn graph_error(status: u16, code: i64, subcode: Option<i64>, message: &str) -> Response {
+    let mut error = serde_json::json!({
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": "TRACE",
+    });
+    if let Some(subcode) = subcode {
+        error["error_subcode"] = subcode.into();
+    }
+    Response::new(status, serde_json::json!({ "error": error }).to_string())
+        .with_header("content-type", "application/json")
+}
+
 type Handler = Box<dyn FnMut(&Request, Timestamp) -> Result<Response, Error>>;
 
 enum Step {

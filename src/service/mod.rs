@@ -25,11 +25,11 @@ pub mod http;
 pub mod invocation;
 pub mod jobs;
 pub mod log;
+pub mod login;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory_log;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory_store;
-pub mod login;
 pub mod meta_routes;
 pub mod publish_body;
 pub mod refresh;

@@ -46,14 +46,14 @@ use instagate::core::config::Product;
 use instagate::core::error::{Error, ErrorKind};
 use instagate::core::http::{Request, Response, Transport};
 use instagate::core::secret::AccessToken;
-use instagate::core::testing::{block_on, ScriptedTransport};
+use instagate::core::testing::{block_on, graph_error, ScriptedTransport};
 use instagate::core::time::Timestamp;
 use instagate::core::token::{TokenKind, TokenRecord};
 use instagate::service::accounts::{AccountRecord, Accounts, RefreshEvent};
 use instagate::service::error::ApiError;
 use instagate::service::log::NoLog;
-use instagate::service::refresh::KV_OPS_PER_ACCOUNT;
 use instagate::service::memory_store::MemoryStore;
+use instagate::service::refresh::KV_OPS_PER_ACCOUNT;
 use instagate::service::store::{KvOps, KvStore, ListPage, MAX_LIST_LIMIT};
 use instagate::service::Service;
 
@@ -305,18 +305,14 @@ impl Transport for SimNet {
                 }
                 answer
             }
-            Fault::ServerError => Ok(Response::new(
-                503,
-                r#"{"error":{"message":"Service temporarily unavailable","type":"OAuthException","is_transient":true,"code":2,"fbtrace_id":"SIM"}}"#,
-            )),
+            Fault::ServerError => Ok(graph_error(503, 2, None, "Service temporarily unavailable")),
             Fault::Outage if outage_kind == 0 => Ok(Response::new(502, "<html>Bad Gateway</html>")),
             Fault::RateLimited => {
                 let after = 60 + self.rng.borrow_mut().below(3600);
-                Ok(Response::new(
-                    429,
-                    r#"{"error":{"message":"Application request limit reached","type":"OAuthException","code":4,"fbtrace_id":"SIM"}}"#,
+                Ok(
+                    graph_error(429, 4, None, "Application request limit reached")
+                        .with_header("Retry-After", &after.to_string()),
                 )
-                .with_header("Retry-After", &after.to_string()))
             }
             Fault::Timeout | Fault::Outage => {
                 self.inner.advance(TIMEOUT);
