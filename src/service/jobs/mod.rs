@@ -3,7 +3,7 @@
 //! advances unfinished jobs.
 //!
 //! Keys: `job:{job_id}` (the job: account, times, lease and the core's
-//! resumable [`PublishJob`]), `jobq:{job_id}` (present while the job is
+//! resumable [`PublishJob`](crate::core::publish::PublishJob)), `jobq:{job_id}` (present while the job is
 //! unfinished: the cron lists only these, so its cost follows unfinished
 //! jobs), `jobacct:{account}:{job_id}` (to forget an account's jobs).
 //! Finished jobs are kept 30 days.
