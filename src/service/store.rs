@@ -1,6 +1,6 @@
 //! The key-value trait the Worker keeps everything in, and the counting
 //! wrapper the cron measures its cost with. The in-memory store of tests and
-//! benchmarks is [`crate::service::memory_store`] (feature `testing`).
+//! benchmarks is `service::memory_store` (feature `testing`).
 //!
 //! The trait is the subset of Workers KV the service needs: get, put with an
 //! optional TTL, delete, and list by prefix in key order with a cursor and a

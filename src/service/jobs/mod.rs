@@ -19,7 +19,7 @@
 //! across locations).
 //!
 //! The HTTP shapes are the Worker's own: the request body is read by
-//! `publish_body.rs`, and [`JobRecord::view`] shows the job in snake_case
+//! `publish_body.rs`, and [`record::JobRecord::view`] shows the job in snake_case
 //! with the phase names the API has always used.
 //!
 //! - [`routes`]: the HTTP handlers (publish, job status, quota);
