@@ -51,6 +51,7 @@ export function graphRoute(state, ctx, product) {
 const ROUTES = {
   'ig_user GET ': (a) => fieldsResponse(a, igUserFields(a.state, a.node.value, a.product)),
   'ig_user GET media': (a) => publish.listMedia(a),
+  'ig_user GET stories': (a) => publish.listStories(a),
   'ig_user POST media': (a) => publish.createContainer(a),
   'ig_user POST media_publish': (a) => publish.publishContainer(a),
   'ig_user GET content_publishing_limit': (a) => publish.publishingLimit(a),

@@ -573,6 +573,25 @@ describe('Content publishing', () => {
     assert.equal((await status(token, body(vid).id)).status_code, 'IN_PROGRESS');
   });
 
+  test('/stories lists stories on graph.facebook.com only, as Meta documents', async () => {
+    // https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/stories
+    const user = await fbUserToken('fb_linked');
+    const page = body(await get(`/graph.facebook.com/v21.0/me/accounts?access_token=${user}`)).data[0].access_token;
+    const c = body(await post('/graph.facebook.com/v21.0/17841400000000001/media', { media_type: 'STORIES', image_url: 'https://cdn.example/s.jpg', access_token: page })).id;
+    s.control.advance(1);
+    const pub = body(await post('/graph.facebook.com/v21.0/17841400000000001/media_publish', { creation_id: c, access_token: page })).id;
+    const list = body(await get(`/graph.facebook.com/v21.0/17841400000000001/stories?fields=id,media_product_type,timestamp&access_token=${page}`));
+    assert.deepEqual(list.data.map((m) => [m.id, m.media_product_type]), [[pub, 'STORY']]);
+    // Not in /media, and gone after 24 hours.
+    const feed = body(await get(`/graph.facebook.com/v21.0/17841400000000001/media?fields=id&access_token=${page}`));
+    assert.ok(!feed.data.some((m) => m.id === pub));
+    s.control.advance(24 * 3600 + 1);
+    assert.deepEqual(body(await get(`/graph.facebook.com/v21.0/17841400000000001/stories?access_token=${page}`)).data, []);
+    // graph.instagram.com documents no /stories edge.
+    const ig = await igLongToken();
+    await graphError(await get(`/graph.instagram.com/v21.0/17841400000000001/stories?access_token=${ig}`), 100);
+  });
+
   test('media URL markers give the documented errors', async () => {
     const token = await igLongToken();
     const dl = await createImage(token, { image_url: 'https://cdn.example/fail-download.jpg' });
