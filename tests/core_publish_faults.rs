@@ -135,7 +135,10 @@ fn a_lost_answer_with_two_same_caption_posts_reports_no_id_rather_than_the_other
         );
         let p = run_on(product, &t, image(), &PublishOptions::default()).unwrap();
         assert_one_post(&fake, 1);
-        assert_eq!(p.media_id, None, "{product:?}: no id rather than another post's");
+        assert_eq!(
+            p.media_id, None,
+            "{product:?}: no id rather than another post's"
+        );
         assert_eq!(p.permalink, None);
         assert_eq!(p.container_id, fake.media()[0].container_id);
     }
@@ -152,7 +155,13 @@ fn a_lost_answer_with_two_same_caption_posts_reports_no_id_rather_than_the_other
         ))),
         1,
     );
-    let p = run_on(Product::Facebook, &t, story_image(), &PublishOptions::default()).unwrap();
+    let p = run_on(
+        Product::Facebook,
+        &t,
+        story_image(),
+        &PublishOptions::default(),
+    )
+    .unwrap();
     assert_one_post(&fake, 1);
     assert_eq!(p.media_id, None);
 }

@@ -97,6 +97,9 @@ pub struct FakeMeta {
     pub calls: Vec<String>,
     pub account_type: String,
     pub link_page: bool,
+    /// More Pages the Facebook user granted, each linked to an Instagram
+    /// account: (Page ID, IG user ID, username).
+    pub more_linked_pages: Vec<(String, String, String)>,
 }
 
 impl FakeMeta {
@@ -386,12 +389,19 @@ impl FakeMeta {
                     serde_json::json!({"data": [{"id": FB_PAGE, "name": "Unlinked Page", "access_token": "x"}]}),
                 );
             }
-            let page_token = self.issue_token("facebook", "page", FB_PAGE, now, None, info.scopes);
+            let page_token =
+                self.issue_token("facebook", "page", FB_PAGE, now, None, info.scopes.clone());
             // The linked account's profile comes in the same answer when
             // its fields are expanded (`instagram_business_account{...}`).
-            return ok(
-                serde_json::json!({"data": [{"id": FB_PAGE, "name": "Stand-in Page", "access_token": page_token, "instagram_business_account": {"id": FB_IG, "username": "standin_page_ig", "name": "Page IG"}}]}),
-            );
+            let mut data = vec![
+                serde_json::json!({"id": FB_PAGE, "name": "Stand-in Page", "access_token": page_token, "instagram_business_account": {"id": FB_IG, "username": "standin_page_ig", "name": "Page IG"}}),
+            ];
+            for (page, ig, username) in self.more_linked_pages.clone() {
+                let token =
+                    self.issue_token("facebook", "page", &page, now, None, info.scopes.clone());
+                data.push(serde_json::json!({"id": page, "name": format!("Page {username}"), "access_token": token, "instagram_business_account": {"id": ig, "username": username}}));
+            }
+            return ok(serde_json::json!({ "data": data }));
         }
         if path == format!("https://graph.facebook.com/v26.0/{FB_IG}") {
             let Some(_) = self.valid(&get("access_token"), now) else {
@@ -582,6 +592,7 @@ impl World {
         let meta = Rc::new(RefCell::new(FakeMeta {
             account_type: "BUSINESS".into(),
             link_page: true,
+            more_linked_pages: Vec::new(),
             ..FakeMeta::default()
         }));
         let m = meta.clone();
@@ -759,6 +770,7 @@ pub fn seed_instagram_account(w: &World, id: &str, issued_at: Timestamp) -> Stri
         page_id: None,
         page_name: None,
         aliases: vec![],
+        facebook_user_id: None,
         connected_at: issued_at,
         updated_at: issued_at,
         needs_reauth: false,

@@ -215,16 +215,46 @@ mod tests {
     fn the_one_fitting_post_after_the_send_is_found() {
         let sent = parse_graph_time("2026-11-18T11:00:00+0000").unwrap();
         let list = vec![
-            media("4", "2026-11-18T11:01:00+0000", Some("other"), "IMAGE", "FEED"),
-            media("3", "2026-11-18T11:00:30+0000", Some("hello"), "VIDEO", "REELS"),
-            media("2", "2026-11-18T11:00:02+0000", Some("hello "), "IMAGE", "FEED"),
-            media("1", "2026-11-18T10:00:00+0000", Some("hello"), "IMAGE", "FEED"),
+            media(
+                "4",
+                "2026-11-18T11:01:00+0000",
+                Some("other"),
+                "IMAGE",
+                "FEED",
+            ),
+            media(
+                "3",
+                "2026-11-18T11:00:30+0000",
+                Some("hello"),
+                "VIDEO",
+                "REELS",
+            ),
+            media(
+                "2",
+                "2026-11-18T11:00:02+0000",
+                Some("hello "),
+                "IMAGE",
+                "FEED",
+            ),
+            media(
+                "1",
+                "2026-11-18T10:00:00+0000",
+                Some("hello"),
+                "IMAGE",
+                "FEED",
+            ),
         ];
         assert_eq!(find_published(&hello_image(), &list, sent).unwrap().id, "2");
         // Nothing after the send: no guess.
         assert!(find_published(&hello_image(), &list[3..], sent).is_none());
         // A story matches on type and time only.
-        let stories = vec![media("9", "2026-11-18T11:00:01+0000", None, "IMAGE", "STORY")];
+        let stories = vec![media(
+            "9",
+            "2026-11-18T11:00:01+0000",
+            None,
+            "IMAGE",
+            "STORY",
+        )];
         assert_eq!(find_published(&story(), &stories, sent).unwrap().id, "9");
     }
 
@@ -234,8 +264,20 @@ mod tests {
         // and our answer was lost: both fit. The earlier one is not ours.
         let sent = parse_graph_time("2026-11-18T11:00:05+0000").unwrap();
         let list = vec![
-            media("8", "2026-11-18T11:00:06+0000", Some("hello"), "IMAGE", "FEED"),
-            media("7", "2026-11-18T11:00:01+0000", Some("hello"), "IMAGE", "FEED"),
+            media(
+                "8",
+                "2026-11-18T11:00:06+0000",
+                Some("hello"),
+                "IMAGE",
+                "FEED",
+            ),
+            media(
+                "7",
+                "2026-11-18T11:00:01+0000",
+                Some("hello"),
+                "IMAGE",
+                "FEED",
+            ),
         ];
         assert!(find_published(&hello_image(), &list, sent).is_none());
         // The same for two stories in the window (stories have no caption).
