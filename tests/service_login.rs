@@ -82,7 +82,7 @@ fn instagram_redirect_login_stores_an_encrypted_account() {
     assert_eq!(r.status, 200);
     let a = r.json_body()["account"].clone();
     assert_eq!(a["username"], "standin_business");
-    assert_eq!(a["token"]["kind"], "instagram_user");
+    assert_eq!(a["token"]["kind"], "instagram_long_lived");
     assert_eq!(a["token"]["days_left"], 60);
     assert_eq!(a["needs_reauth"], false);
     let text = String::from_utf8(r.body.clone()).unwrap();
@@ -510,7 +510,7 @@ fn a_facebook_login_stores_every_account_the_person_granted() {
         assert_eq!(a.page_id.as_deref(), Some(page));
         assert_eq!(
             a.token.kind,
-            instagate::service::accounts::TokenKind::FacebookPage
+            instagate::core::token::TokenKind::FacebookPage
         );
         // Which login brought it: the Facebook user, also an alias entry.
         assert_eq!(a.facebook_user_id.as_deref(), Some(FB_USER));
