@@ -467,28 +467,27 @@ fn spa_exchange_binds_the_code_to_the_registered_verifier() {
     assert_eq!(bad.status, 403, "no Origin");
 }
 
-/// Two more Pages the Facebook user granted, each linked to an account.
-fn grant_three_accounts(w: &World) {
-    w.meta.borrow_mut().more_linked_pages = vec![
-        (
-            "20000000000000002".into(),
-            "17841400000000012".into(),
-            "second_ig".into(),
-        ),
-        (
-            "20000000000000003".into(),
-            "17841400000000013".into(),
-            "third_ig".into(),
-        ),
-    ];
-}
+const THREE: [&str; 3] = THREE_FB_ACCOUNTS;
 
-const THREE: [&str; 3] = [FB_IG, "17841400000000012", "17841400000000013"];
+/// A single-page Facebook login through `/auth/pending` + `/auth/exchange`.
+fn spa_facebook_login(w: &World) -> instagate::service::http::HttpResponse {
+    let verifier = "v".repeat(43) + "-verifier";
+    let state = "f".repeat(43);
+    assert_eq!(spa_register(w, &state, &verifier, "facebook").status, 201);
+    let code = w.meta.borrow_mut().issue_code(
+        "facebook",
+        "https://app.example/callback",
+        Some(instagate::core::oauth::authorize::pkce_challenge(&verifier)),
+    );
+    let r = spa_exchange(w, APP, &code, &state, &verifier);
+    assert_eq!(r.status, 200, "{:?}", r.json_body());
+    r
+}
 
 #[test]
 fn a_facebook_login_stores_every_account_the_person_granted() {
     let w = World::new();
-    grant_three_accounts(&w);
+    w.grant_three_facebook_accounts();
     let (connected, session) = w.connect("facebook");
     assert_eq!(connected, THREE.join(","), "the redirect names them all");
     // The session may act on each; the list shows them all.
@@ -532,18 +531,8 @@ fn a_facebook_login_stores_every_account_the_person_granted() {
 #[test]
 fn the_single_page_exchange_answers_every_account() {
     let w = World::new();
-    grant_three_accounts(&w);
-    let verifier = "v".repeat(43) + "-verifier";
-    let state = "f".repeat(43);
-    assert_eq!(spa_register(&w, &state, &verifier, "facebook").status, 201);
-    let code = w.meta.borrow_mut().issue_code(
-        "facebook",
-        "https://app.example/callback",
-        Some(instagate::core::oauth::authorize::pkce_challenge(&verifier)),
-    );
-    let r = spa_exchange(&w, APP, &code, &state, &verifier);
-    assert_eq!(r.status, 200, "{:?}", r.json_body());
-    let body = r.json_body();
+    w.grant_three_facebook_accounts();
+    let body = spa_facebook_login(&w).json_body();
     let ids: Vec<&str> = body["accounts"]
         .as_array()
         .unwrap()
@@ -562,18 +551,8 @@ fn the_single_page_exchange_answers_every_account() {
 #[test]
 fn max_accounts_per_login_limits_what_a_login_stores() {
     let w = World::with_config(config(&[("MAX_ACCOUNTS_PER_LOGIN", "1")]));
-    grant_three_accounts(&w);
-    let verifier = "v".repeat(43) + "-verifier";
-    let state = "f".repeat(43);
-    assert_eq!(spa_register(&w, &state, &verifier, "facebook").status, 201);
-    let code = w.meta.borrow_mut().issue_code(
-        "facebook",
-        "https://app.example/callback",
-        Some(instagate::core::oauth::authorize::pkce_challenge(&verifier)),
-    );
-    let r = spa_exchange(&w, APP, &code, &state, &verifier);
-    assert_eq!(r.status, 200, "{:?}", r.json_body());
-    let body = r.json_body();
+    w.grant_three_facebook_accounts();
+    let body = spa_facebook_login(&w).json_body();
     assert_eq!(body["accounts"].as_array().unwrap().len(), 1);
     assert_eq!(body["accounts"][0]["id"], FB_IG);
     let skipped: Vec<(&str, &str)> = body["skipped"]

@@ -203,18 +203,7 @@ fn data_deletion_answers_a_status_url_that_works() {
 fn deauthorizing_a_facebook_user_removes_every_account_their_login_connected() {
     for path in ["/auth/deauthorize", "/auth/data-deletion"] {
         let w = World::new();
-        w.meta.borrow_mut().more_linked_pages = vec![
-            (
-                "20000000000000002".into(),
-                "17841400000000012".into(),
-                "second_ig".into(),
-            ),
-            (
-                "20000000000000003".into(),
-                "17841400000000013".into(),
-                "third_ig".into(),
-            ),
-        ];
+        w.grant_three_facebook_accounts();
         let (connected, _) = w.connect("facebook");
         assert_eq!(connected.split(',').count(), 3);
         // An Instagram Login account of someone else stays.

@@ -6,7 +6,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use instagate::core::config::Product;
+use instagate::core::config::{Config, Product};
 use instagate::core::error::{Error, ErrorKind};
 use instagate::core::http::Method;
 use instagate::core::http::Transport;
@@ -41,6 +41,24 @@ fn login_with(
 fn login(product: Product, meta: Meta) -> (Result<ConnectedAccount, Error>, ScriptedTransport) {
     let (result, t) = login_with(product, meta, &AccountChoice::all());
     (result.map(only_account), t)
+}
+
+/// The error a login with `choice` fails with.
+fn refused(product: Product, meta: Meta, choice: &AccountChoice) -> Error {
+    login_with(product, meta, choice).0.unwrap_err()
+}
+
+/// complete_login on the concurrency-modelling transport: its one account.
+fn sim_login(t: &SimTransport, c: &Config, v: Option<&PkceVerifier>) -> ConnectedAccount {
+    let login = t.run(complete_login(
+        t,
+        c,
+        &secret(),
+        &callback(c),
+        v,
+        &AccountChoice::all(),
+    ));
+    only_account(login.unwrap())
 }
 
 fn only_account(login: CompletedLogin) -> ConnectedAccount {
@@ -140,17 +158,7 @@ fn facebook_login_connects_through_the_page() {
 fn instagram_login_takes_two_round_trips() {
     let t = SimTransport::new(Meta::default(), LATENCY);
     let c = config(Product::Instagram);
-    let a = t
-        .run(complete_login(
-            &t,
-            &c,
-            &secret(),
-            &callback(&c),
-            None,
-            &AccountChoice::all(),
-        ))
-        .map(only_account)
-        .unwrap();
+    let a = sim_login(&t, &c, None);
     assert_eq!(a.ig_user_id, IG_USER_ID);
     assert_eq!(t.now().since(T0), 2 * LATENCY, "not 3 round trips");
     assert_eq!(
@@ -176,17 +184,7 @@ fn facebook_login_takes_three_round_trips() {
     let t = SimTransport::new(Meta::default(), LATENCY);
     let c = config(Product::Facebook);
     let v = PkceVerifier::new(VERIFIER);
-    let a = t
-        .run(complete_login(
-            &t,
-            &c,
-            &secret(),
-            &callback(&c),
-            Some(&v),
-            &AccountChoice::all(),
-        ))
-        .map(only_account)
-        .unwrap();
+    let a = sim_login(&t, &c, Some(&v));
     assert_eq!(a.token.kind, TokenKind::FacebookPage);
     assert_eq!(t.now().since(T0), 3 * LATENCY, "not 5 round trips");
     let offsets: Vec<Duration> = t.send_offsets().into_iter().map(|(d, _)| d).collect();
@@ -208,17 +206,7 @@ fn paged_results_add_round_trips_only_when_needed() {
     };
     let t = SimTransport::new(meta, LATENCY);
     let c = config(Product::Facebook);
-    let a = t
-        .run(complete_login(
-            &t,
-            &c,
-            &secret(),
-            &callback(&c),
-            None,
-            &AccountChoice::all(),
-        ))
-        .map(only_account)
-        .unwrap();
+    let a = sim_login(&t, &c, None);
     assert_eq!(a.username, "later");
     assert_eq!(t.now().since(T0), 4 * LATENCY);
     assert_eq!(t.log.borrow().last().unwrap().1.url, next);
@@ -399,20 +387,19 @@ fn the_chosen_accounts_by_instagram_id_or_page_id() {
     );
 
     // A chosen account that is not linked, or came without a Page token.
-    let (result, _) = login_with(
+    let only = |id: &str| AccountChoice::only([id]);
+    let e = refused(
         Product::Facebook,
         three_linked_pages(),
-        &AccountChoice::only(["17841400000000099"]),
+        &only("17841400000000099"),
     );
-    let e = result.unwrap_err();
     assert_eq!(e.kind, ErrorKind::NoLinkedAccount);
     assert!(e.message.contains("17841400000000099"), "{}", e.message);
-    let (result, _) = login_with(
+    let e = refused(
         Product::Facebook,
         three_linked_pages(),
-        &AccountChoice::only(["17841400000000024"]),
+        &only("17841400000000024"),
     );
-    let e = result.unwrap_err();
     assert_eq!(e.kind, ErrorKind::PermissionDenied);
     assert!(e.message.contains("@notask"), "{}", e.message);
 }
@@ -452,12 +439,8 @@ fn instagram_login_answers_its_one_account_and_checks_a_choice() {
         );
         assert_eq!(result.unwrap().accounts[0].ig_user_id, IG_USER_ID);
     }
-    let (result, _) = login_with(
-        Product::Instagram,
-        Meta::default(),
-        &AccountChoice::only(["17841400000000099"]),
-    );
-    let e = result.unwrap_err();
+    let choice = AccountChoice::only(["17841400000000099"]);
+    let e = refused(Product::Instagram, Meta::default(), &choice);
     assert_eq!(e.kind, ErrorKind::NoLinkedAccount);
     assert!(e.message.contains("@igbiz"), "{}", e.message);
 }

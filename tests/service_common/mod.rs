@@ -35,6 +35,9 @@ pub const IG_SCOPED: &str = "9000000000000001";
 pub const FB_USER: &str = "10000000000000001";
 pub const FB_PAGE: &str = "20000000000000001";
 pub const FB_IG: &str = "17841400000000002";
+/// What a login of the Facebook test user connects after
+/// [`World::grant_three_facebook_accounts`], in Meta's order.
+pub const THREE_FB_ACCOUNTS: [&str; 3] = [FB_IG, "17841400000000012", "17841400000000013"];
 
 pub const LONG_LIVED: Duration = Duration::from_secs(60 * 86_400);
 
@@ -620,6 +623,16 @@ impl World {
 
     pub fn call(&self, req: HttpRequest) -> HttpResponse {
         block_on(self.service().handle(req))
+    }
+
+    /// The Facebook user also granted two more Pages, each linked to an
+    /// Instagram account: a login connects [`THREE_FB_ACCOUNTS`].
+    pub fn grant_three_facebook_accounts(&self) {
+        self.meta.borrow_mut().more_linked_pages = THREE_FB_ACCOUNTS[1..]
+            .iter()
+            .zip(["20000000000000002", "20000000000000003"])
+            .map(|(ig, page)| (page.to_string(), ig.to_string(), format!("ig_{ig}")))
+            .collect();
     }
 
     /// `GET /auth/login`: returns (state, login cookie, consent URL).
