@@ -154,6 +154,10 @@ pub struct Error {
     /// The input field or setting at fault, for `InvalidInput` / `Config` /
     /// `MissingPermission` (the permission name).
     pub field: Option<String>,
+    /// Set when trying the same call again cannot work although the kind
+    /// usually may (a lost answer to a single-use code's exchange).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_retryable: bool,
 }
 
 impl Error {
@@ -165,6 +169,7 @@ impl Error {
             meta: None,
             retry_after: None,
             field: None,
+            not_retryable: false,
         }
     }
 
@@ -188,6 +193,14 @@ impl Error {
         self
     }
 
+    /// Marks the call as not worth repeating, whatever its kind, and says why.
+    pub fn with_no_retry(mut self, why: &str) -> Error {
+        self.not_retryable = true;
+        self.retry_after = None;
+        self.message = format!("{}; {why}", self.message);
+        self
+    }
+
     pub fn with_retry_after(mut self, after: Duration) -> Error {
         self.retry_after = Some(after);
         self
@@ -204,7 +217,8 @@ impl Error {
 
     /// Whether retrying the same call later may succeed.
     pub fn retryable(&self) -> bool {
-        self.kind.is_retryable() || self.meta.as_ref().and_then(|m| m.is_transient) == Some(true)
+        !self.not_retryable
+            && self.kind.is_retryable() || self.meta.as_ref().and_then(|m| m.is_transient) == Some(true)
     }
 
     pub fn code(&self) -> Option<i64> {

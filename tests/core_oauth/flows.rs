@@ -347,6 +347,41 @@ fn a_failure_midway_is_meta_s_error() {
     assert_eq!(e.kind, ErrorKind::Transport);
 }
 
+/// Business Login for Instagram: the code "can only be used once"
+/// (developers.facebook.com/documentation/instagram-platform/instagram-api-with-instagram-login/business-login):
+/// when the exchange's answer is lost, Meta may have used the code already,
+/// so the error is not retryable and says to start a new login.
+#[test]
+fn a_lost_code_exchange_answer_is_not_retryable_business_login_single_use_code() {
+    for product in [Product::Instagram, Product::Facebook] {
+        for lost in [
+            Err(Error::new(ErrorKind::Timeout, "no answer in 30 s")),
+            Err(Error::new(ErrorKind::Transport, "connection reset")),
+            Ok(instagate::core::http::Response::new(502, "<html>Bad Gateway</html>")),
+            Ok(instagate::core::http::Response::new(200, r#"{"access_tok"#)),
+        ] {
+            let t = ScriptedTransport::new(T0);
+            t.expect_response("oauth/access_token", lost.clone());
+            let c = config(product);
+            let e = block_on(complete_login(&t, &c, &secret(), &callback(&c), None)).unwrap_err();
+            assert!(!e.retryable(), "{product:?} {lost:?}: {e:?}");
+            assert!(e.message.contains("single-use"), "{}", e.message);
+            assert!(e.message.contains("new login"), "{}", e.message);
+            assert_eq!(t.requests().len(), 1, "sent once, never again");
+        }
+    }
+    // Meta's own refusal of the code keeps its kind and message.
+    let t = ScriptedTransport::new(T0);
+    t.expect_response(
+        "oauth/access_token",
+        Ok(instagate::core::http::Response::new(429, "").with_header("Retry-After", "5")),
+    );
+    let c = config(Product::Instagram);
+    let e = block_on(complete_login(&t, &c, &secret(), &callback(&c), None)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::RateLimited);
+    assert!(e.retryable(), "a throttled exchange was refused before the code was read");
+}
+
 #[test]
 fn a_bad_configuration_sends_nothing() {
     let t = ScriptedTransport::new(T0);
