@@ -283,7 +283,7 @@ export interface UserTag {
 export interface PollSettings {
   /** First status read of an image container, after its creation (default 1000). */
   firstCheckImageMs?: number;
-  /** First status read of a container with video (default 10000). */
+  /** First status read of a container with video (default 3000), then the same growing schedule. */
   firstCheckVideoMs?: number;
   /** Next wait as a percentage of the processing time so far (default 18). */
   growthPercent?: number;

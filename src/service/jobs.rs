@@ -151,7 +151,7 @@ fn calls_of_next_step(phase: &Phase) -> u32 {
 
 /// The options of the Worker's publishes: the core's defaults, except that
 /// the first check of a video falls inside the request's wait window (half
-/// of `PUBLISH_WAIT_MS`, between 1 s and the core's 10 s), so a short reel
+/// of `PUBLISH_WAIT_MS`, between 1 s and the core's 3 s), so a short reel
 /// is answered 200 rather than 202 for want of a single status read.
 fn publish_options(publish_wait: Duration) -> PublishOptions {
     let poll = PollPolicy::default();
