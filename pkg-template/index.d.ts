@@ -83,8 +83,12 @@ export interface CallOptions {
 /** Functions that take the app secret refuse to run in a web page unless told otherwise. */
 export interface SecretInput extends CallOptions {
   config: InstagateConfig;
-  /** The app secret. Server side only (Node, Deno, Bun, a Worker). */
-  clientSecret: string;
+  /**
+   * The app secret. Server side only (Node, Deno, Bun, a Worker). `undefined`
+   * (an unset `process.env` variable) is accepted by the type and refused
+   * before any call: `invalid_input` naming `clientSecret`.
+   */
+  clientSecret: string | undefined;
   /** Allow `clientSecret` where `globalThis.document` exists (a local test page only). */
   dangerouslyAllowBrowser?: boolean;
 }
@@ -481,7 +485,7 @@ export type ErrorKind =
   | 'invalid_token' | 'token_expired' | 'refresh_too_early' | 'rate_limited'
   | 'permission_denied' | 'missing_permission' | 'invalid_request' | 'invalid_code'
   | 'oauth_denied' | 'state_mismatch' | 'invalid_callback' | 'personal_account'
-  | 'no_linked_account' | 'media' | 'publish_limit' | 'transient' | 'transport'
+  | 'no_linked_account' | 'media' | 'publish_limit' | 'account_restricted' | 'transient' | 'transport'
   | 'timeout' | 'unexpected_response' | 'invalid_input' | 'config' | 'aborted';
 
 /** The only error the package throws. A real `Error` subclass. */
@@ -522,6 +526,14 @@ export interface InstagateErrorFields {
   retryAfter?: number | null;
   field?: string | null;
 }
+
+/**
+ * Returns `config` unchanged: it only gives the object literal its type where
+ * it is written, so TypeScript keeps `product: 'instagram'` instead of
+ * widening it to `string` (`satisfies InstagateConfig` does the same).
+ * The config is validated by every function that takes it.
+ */
+export function defineConfig(config: InstagateConfig): InstagateConfig;
 
 /** State, PKCE pair and consent URL. Keep `state` and `codeVerifier` for the callback. */
 export function createLogin(config: InstagateConfig, options?: LoginOptions): CreatedLogin;

@@ -53,6 +53,9 @@ pub enum ErrorKind {
     Media,
     /// Publishing: the account reached its rolling 24-hour publishing limit.
     PublishLimit,
+    /// The Instagram account is restricted (2207050: inactive, checkpointed
+    /// or restricted): the person must open the Instagram app and do what it asks.
+    AccountRestricted,
     /// Meta reported a temporary problem (5xx, `is_transient`, codes 1 and 2): retry later.
     Transient,
     /// The request did not reach Meta or the connection broke.
@@ -87,6 +90,7 @@ impl ErrorKind {
             ErrorKind::NoLinkedAccount => "no_linked_account",
             ErrorKind::Media => "media",
             ErrorKind::PublishLimit => "publish_limit",
+            ErrorKind::AccountRestricted => "account_restricted",
             ErrorKind::Transient => "transient",
             ErrorKind::Transport => "transport",
             ErrorKind::Timeout => "timeout",
@@ -375,12 +379,16 @@ fn classify(status: u16, meta: &MetaError, message: &str) -> ErrorKind {
         // or is otherwise invalid" (Graph API error handling guide).
         (Some(190 | 102), _) => ErrorKind::InvalidToken,
         // Instagram's publishing errors, checked before the generic codes
-        // they share (4, 1, -1, -2): 2207051 is a post blocked as spam, not
-        // throttling; 2207057 a thumbnail offset past the video; 2207001,
-        // 2207032 and 2207003 say "try again"
+        // they share (4, 1, -1, -2, 24, 25): 2207051 is a post blocked as
+        // spam, not throttling; 2207057 a thumbnail offset past the video;
+        // 2207050 an account restricted until the person acts in the
+        // Instagram app; 2207001, 2207032, 2207003 and 2207008 say "try
+        // again" (2207008: once or twice within 30 s to 2 min, then a new
+        // container, which the publish job does)
         // (https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/error-codes).
+        (_, Some(2_207_050)) => ErrorKind::AccountRestricted,
         (_, Some(2_207_051 | 2_207_057)) => ErrorKind::Media,
-        (_, Some(2_207_001 | 2_207_032 | 2_207_003)) => ErrorKind::Transient,
+        (_, Some(2_207_001 | 2_207_032 | 2_207_003 | 2_207_008)) => ErrorKind::Transient,
         (Some(4 | 17 | 32 | 341 | 368 | 613), _) => ErrorKind::RateLimited,
         (Some(80_001..=80_014), _) => ErrorKind::RateLimited,
         (Some(3 | 10), _) | (Some(200..=299), _) => ErrorKind::PermissionDenied,

@@ -18,6 +18,7 @@ use crate::core::config::Config;
 use crate::core::error::Error;
 use crate::core::http::{Request, Response, Transport};
 use crate::core::json::parse_success;
+use crate::core::oauth::refresh::too_new;
 use crate::core::secret::AccessToken;
 
 /// A refreshed token and how long it lives.
@@ -42,7 +43,8 @@ pub fn read_refresh(response: &Response) -> Result<Refreshed, Error> {
         access_token: AccessToken,
         expires_in: Option<u64>,
     }
-    let body: Body = parse_success(response, "token refresh")?;
+    // Meta's "(#100) ... too new" is the core's RefreshTooEarly, as in the npm package.
+    let body: Body = parse_success(response, "token refresh").map_err(too_new)?;
     Ok(Refreshed {
         access_token: body.access_token,
         expires_in: body.expires_in.map(Duration::from_secs),
@@ -80,4 +82,20 @@ pub async fn check_token<T: Transport>(
     let response = transport.send(check_request(config, token)).await?;
     let me: Me = parse_success(&response, "token check")?;
     Ok(me.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::error::ErrorKind;
+
+    #[test]
+    fn meta_s_too_new_refusal_is_refresh_too_early_as_in_the_core() {
+        let refused = Response::new(
+            400,
+            r#"{"error":{"message":"(#100) The access token is too new to be refreshed.","type":"OAuthException","code":100}}"#,
+        );
+        let e = read_refresh(&refused).err().map(|e| e.kind);
+        assert_eq!(e, Some(ErrorKind::RefreshTooEarly));
+    }
 }
