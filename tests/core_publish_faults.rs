@@ -406,7 +406,11 @@ fn error_table_2207008_retries_after_30_s_then_one_new_container() {
     fake.fault(Some(Method::Post), "/media_publish", refused(), 100);
     let e = run(&t, image(), &PublishOptions::default()).unwrap_err();
     assert_eq!(e.subcode(), Some(2_207_008));
-    assert_eq!(e.kind, ErrorKind::Transient, "the kind the retry table gives it");
+    assert_eq!(
+        e.kind,
+        ErrorKind::Transient,
+        "the kind the retry table gives it"
+    );
     assert!(e.message.contains("new container"), "{}", e.message);
     assert_eq!(fake.count(Method::Post, "/media_publish"), 6);
     assert_eq!(top_containers(&fake), 2, "a new container once, not again");
@@ -428,7 +432,11 @@ fn error_table_2207053_container_error_gets_one_new_container() {
     let p = run(&t, reel(), &PublishOptions::default()).unwrap();
     assert!(p.media_id.is_some());
     assert_one_post(&fake, 1);
-    assert_eq!(fake.containers().len(), 2, "the failed container and its replacement");
+    assert_eq!(
+        fake.containers().len(),
+        2,
+        "the failed container and its replacement"
+    );
 
     let (t, fake) = world();
     fake.fault(Some(Method::Get), "", failed(), 2);

@@ -357,7 +357,10 @@ fn a_lost_code_exchange_answer_is_not_retryable_business_login_single_use_code()
         for lost in [
             Err(Error::new(ErrorKind::Timeout, "no answer in 30 s")),
             Err(Error::new(ErrorKind::Transport, "connection reset")),
-            Ok(instagate::core::http::Response::new(502, "<html>Bad Gateway</html>")),
+            Ok(instagate::core::http::Response::new(
+                502,
+                "<html>Bad Gateway</html>",
+            )),
             Ok(instagate::core::http::Response::new(200, r#"{"access_tok"#)),
         ] {
             let t = ScriptedTransport::new(T0);
@@ -379,7 +382,10 @@ fn a_lost_code_exchange_answer_is_not_retryable_business_login_single_use_code()
     let c = config(Product::Instagram);
     let e = block_on(complete_login(&t, &c, &secret(), &callback(&c), None)).unwrap_err();
     assert_eq!(e.kind, ErrorKind::RateLimited);
-    assert!(e.retryable(), "a throttled exchange was refused before the code was read");
+    assert!(
+        e.retryable(),
+        "a throttled exchange was refused before the code was read"
+    );
 }
 
 #[test]
