@@ -25,7 +25,7 @@ export interface InstagateConfig {
   redirectUri: string;
   /** Defaults per product; scopes of the other product are refused. */
   scopes?: string[];
-  /** Graph API version, e.g. `v26.0`. */
+  /** Graph API version (default `v27.0`, the latest since November 2026). */
   graphVersion?: string;
   endpoints?: Endpoints;
   /** Points every Meta host at the local stand-in (tests and the demo); `endpoints` still override. */

@@ -294,7 +294,7 @@ fn image_container_parameters() {
     assert_eq!(create.len(), 1);
     assert_eq!(
         create[0].url,
-        "https://graph.instagram.com/v26.0/17841400000000001/media"
+        "https://graph.instagram.com/v27.0/17841400000000001/media"
     );
     assert_eq!(
         params(&create[0]),
@@ -447,8 +447,8 @@ fn story_container_parameters() {
 #[test]
 fn status_publish_and_permalink_requests_on_both_hosts() {
     for (product, host) in [
-        (Product::Instagram, "https://graph.instagram.com/v26.0"),
-        (Product::Facebook, "https://graph.facebook.com/v26.0"),
+        (Product::Instagram, "https://graph.instagram.com/v27.0"),
+        (Product::Facebook, "https://graph.facebook.com/v27.0"),
     ] {
         let (t, fake) = world();
         let published = block_on(publish(
@@ -739,7 +739,7 @@ fn quota_is_read_and_checked() {
         .unwrap();
     assert_eq!(
         r.url.split('?').next().unwrap(),
-        format!("https://graph.facebook.com/v26.0/{IG}/content_publishing_limit")
+        format!("https://graph.facebook.com/v27.0/{IG}/content_publishing_limit")
     );
     assert_eq!(params(&r), map(&[("fields", "quota_usage,config")]));
 

@@ -60,7 +60,7 @@ fn instagram_redirect_login_stores_an_encrypted_account() {
     let meta = w.meta.borrow();
     assert_eq!(meta.count("api.instagram.com/oauth/access_token"), 1);
     assert_eq!(meta.count("graph.instagram.com/access_token"), 1);
-    assert_eq!(meta.count("graph.instagram.com/v26.0/me"), 1);
+    assert_eq!(meta.count("graph.instagram.com/v27.0/me"), 1);
     drop(meta);
 
     let stored = w.store.peek(&format!("token:{IG_USER}")).unwrap();
@@ -103,7 +103,7 @@ fn facebook_redirect_login_uses_pkce_and_stores_the_page_token() {
     let w = World::new();
     let (state, cookie, location) = w.start_login("facebook");
     assert!(
-        location.starts_with("https://www.facebook.com/v26.0/dialog/oauth?"),
+        location.starts_with("https://www.facebook.com/v27.0/dialog/oauth?"),
         "{location}"
     );
     let challenge = query(&location, "code_challenge").expect("PKCE for Facebook Login");

@@ -17,9 +17,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::error::Error;
 
-/// The latest Graph API version when this was written
-/// (<https://developers.facebook.com/docs/graph-api/changelog/versions/>: v26.0, July 2026).
-pub const DEFAULT_GRAPH_VERSION: &str = "v26.0";
+/// The latest Graph API version: v27.0, released on November 4, 2026
+/// (<https://developers.facebook.com/blog/post/2026/11/04/introducing-graph-api-v27-and-marketing-api-v27/>;
+/// the version table is <https://developers.facebook.com/docs/graph-api/changelog/versions/>).
+pub const DEFAULT_GRAPH_VERSION: &str = "v27.0";
 
 /// Which Meta login product a configuration uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -235,7 +236,7 @@ fn validate_graph_version(v: &str) -> Result<(), Error> {
     } else {
         Err(Error::config(
             "graph_version",
-            format!("graph_version {v:?} must look like \"v26.0\""),
+            format!("graph_version {v:?} must look like \"v27.0\""),
         ))
     }
 }
@@ -310,7 +311,7 @@ mod tests {
                 "instagram_business_content_publish"
             ]
         );
-        assert_eq!(c.graph_url("/me"), "https://graph.instagram.com/v26.0/me");
+        assert_eq!(c.graph_url("/me"), "https://graph.instagram.com/v27.0/me");
         let c = Config::new(
             Product::Facebook,
             "1000000000000001",
@@ -357,7 +358,7 @@ mod tests {
             c.validate().unwrap_err().field.as_deref(),
             Some("graph_version")
         );
-        c.graph_version = "v26.0".into();
+        c.graph_version = "v27.0".into();
         c.endpoints.graph_base = "https://graph.instagram.com/".into();
         assert_eq!(
             c.validate().unwrap_err().field.as_deref(),

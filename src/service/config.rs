@@ -12,7 +12,7 @@
 //! | `CLIENT_ID` / `INSTAGRAM_CLIENT_ID` / `FACEBOOK_CLIENT_ID` | var | the app ID (per product overrides the shared one) |
 //! | `REDIRECT_URI` | var | this Worker's `/auth/callback` URL, registered with the app |
 //! | `INSTAGRAM_SCOPES` / `FACEBOOK_SCOPES` | var | comma-separated scopes (default: the product's) |
-//! | `GRAPH_VERSION` | var | e.g. `v26.0` |
+//! | `GRAPH_VERSION` | var | e.g. `v27.0` |
 //! | `STANDIN_ORIGIN` | var | send every Meta call to the local stand-in at this origin |
 //! | `APP_RETURN_URLS` | var | allowed places to send the browser after login; the first is the default |
 //! | `ALLOWED_ORIGINS` | var | front-end origins allowed by CORS (SPA exchange and API) |

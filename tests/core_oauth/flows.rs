@@ -46,7 +46,7 @@ fn instagram_login_connects_the_professional_account() {
         [
             "https://api.instagram.com/oauth/access_token",
             "https://graph.instagram.com/access_token",
-            "https://graph.instagram.com/v26.0/me",
+            "https://graph.instagram.com/v27.0/me",
         ]
     );
     // The profile is read with the short-lived token, concurrently with the exchange.
@@ -84,11 +84,11 @@ fn facebook_login_connects_through_the_page() {
     assert_eq!(
         paths(&t),
         [
-            "https://graph.facebook.com/v26.0/oauth/access_token",
-            "https://graph.facebook.com/v26.0/oauth/access_token",
-            "https://graph.facebook.com/v26.0/me/permissions",
-            "https://graph.facebook.com/v26.0/me",
-            "https://graph.facebook.com/v26.0/me/accounts",
+            "https://graph.facebook.com/v27.0/oauth/access_token",
+            "https://graph.facebook.com/v27.0/oauth/access_token",
+            "https://graph.facebook.com/v27.0/me/permissions",
+            "https://graph.facebook.com/v27.0/me",
+            "https://graph.facebook.com/v27.0/me/accounts",
         ]
     );
     let r = t.requests();
@@ -141,7 +141,7 @@ fn instagram_login_takes_two_round_trips() {
                 LATENCY,
                 "https://graph.instagram.com/access_token".to_owned()
             ),
-            (LATENCY, "https://graph.instagram.com/v26.0/me".to_owned()),
+            (LATENCY, "https://graph.instagram.com/v27.0/me".to_owned()),
         ]
     );
     // Issued when the long-lived answer arrived.
@@ -167,7 +167,7 @@ fn facebook_login_takes_three_round_trips() {
 
 #[test]
 fn paged_results_add_round_trips_only_when_needed() {
-    let next = "https://graph.facebook.com/v26.0/10000000000000042/accounts?access_token=EAAUlong-token&limit=100&after=QVFI";
+    let next = "https://graph.facebook.com/v27.0/10000000000000042/accounts?access_token=EAAUlong-token&limit=100&after=QVFI";
     let meta = Meta {
         pages: vec![
             pages_body(&[unlinked_page("100000000000001")], Some(next)),
@@ -187,7 +187,7 @@ fn paged_results_add_round_trips_only_when_needed() {
 
 #[test]
 fn paging_stops_at_the_bound() {
-    let next = "https://graph.facebook.com/v26.0/1/accounts?access_token=EAAUlong-token&after=MORE";
+    let next = "https://graph.facebook.com/v27.0/1/accounts?access_token=EAAUlong-token&after=MORE";
     let meta = Meta {
         pages: vec![pages_body(&[unlinked_page("100000000000001")], Some(next))],
         ..Meta::default()
@@ -322,7 +322,7 @@ fn a_failure_midway_is_meta_s_error() {
         Ok(instagate::core::http::Response::new(429, "").with_header("Retry-After", "30")),
     )
     .expect(
-        "v26.0/me",
+        "v27.0/me",
         200,
         &format!(r#"{{"user_id":"{IG_USER_ID}","username":"igbiz","account_type":"BUSINESS"}}"#),
     );

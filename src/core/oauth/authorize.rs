@@ -223,7 +223,7 @@ mod tests {
         )
         .unwrap();
         assert!(
-            url.starts_with("https://www.facebook.com/v26.0/dialog/oauth?"),
+            url.starts_with("https://www.facebook.com/v27.0/dialog/oauth?"),
             "{url}"
         );
         let p = params(&url);
