@@ -52,7 +52,15 @@ impl Product {
     }
 
     /// The scopes requested when the configuration names none: enough to read
-    /// the profile and publish.
+    /// the profile and publish. Facebook Login: the publishing and media
+    /// references' permissions (`instagram_basic`, `instagram_content_publish`,
+    /// `pages_read_engagement`), `pages_show_list` for `/me/accounts`, and
+    /// `ads_read`, because "if the app user was granted a role via the
+    /// Business Manager on the Page ..., your app will also need one of:
+    /// ads_management, ads_read"
+    /// (<https://developers.facebook.com/documentation/instagram-platform/reference/instagram-media>,
+    /// <https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/media_publish>).
+    /// `ads_read`, the read-only one of the two, is enough to publish.
     pub fn default_scopes(self) -> &'static [&'static str] {
         match self {
             Product::Instagram => &[
@@ -64,7 +72,7 @@ impl Product {
                 "instagram_content_publish",
                 "pages_show_list",
                 "pages_read_engagement",
-                "business_management",
+                "ads_read",
             ],
         }
     }
@@ -318,7 +326,17 @@ mod tests {
             "http://localhost:8787/cb",
         )
         .unwrap();
-        assert!(c.scopes.contains(&"instagram_content_publish".to_owned()));
+        // The publishing references' permissions, not business_management.
+        assert_eq!(
+            c.scopes,
+            [
+                "instagram_basic",
+                "instagram_content_publish",
+                "pages_show_list",
+                "pages_read_engagement",
+                "ads_read"
+            ]
+        );
         assert_eq!(c.endpoints.token_base, "https://graph.facebook.com");
     }
 

@@ -378,11 +378,19 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 "this Worker no longer serves the account's product",
             )
         })?;
+        // `?since=UNIX_SECONDS`: usage from then on (Meta's own parameter).
+        let since = match req.query_all("since").first() {
+            None => None,
+            Some(s) => Some(s.parse::<u64>().map(Timestamp::from_secs).map_err(|_| {
+                ApiError::invalid_input("since", "since must be a Unix time in seconds")
+            })?),
+        };
         let q = publishing_quota(
             self.transport,
             &settings.config,
             &record.token.access_token,
             &record.id,
+            since,
             &RetryPolicy::default(),
         )
         .await?;

@@ -71,7 +71,7 @@ fn facebook_consent_url_is_versioned_with_pkce() {
     assert_eq!(
         url,
         format!(
-            "https://www.facebook.com/v27.0/dialog/oauth?client_id={CLIENT_ID}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&response_type=code&scope=instagram_basic%2Cinstagram_content_publish%2Cpages_show_list%2Cpages_read_engagement%2Cbusiness_management&state={STATE}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+            "https://www.facebook.com/v27.0/dialog/oauth?client_id={CLIENT_ID}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&response_type=code&scope=instagram_basic%2Cinstagram_content_publish%2Cpages_show_list%2Cpages_read_engagement%2Cads_read&state={STATE}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
         )
     );
 }

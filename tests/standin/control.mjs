@@ -156,7 +156,7 @@ export function createControl(state) {
       if (!subject) throw new Error(`unknown ${product} account: ${spec.account}`);
       const scopes = spec.scopes ?? (product === 'instagram'
         ? ['instagram_business_basic', 'instagram_business_content_publish']
-        : ['public_profile', 'instagram_basic', 'instagram_content_publish', 'pages_show_list', 'pages_read_engagement', 'business_management']);
+        : ['public_profile', 'instagram_basic', 'instagram_content_publish', 'pages_show_list', 'pages_read_engagement', 'ads_read']);
       const known = product === 'instagram' ? IG_SCOPES : FB_SCOPES;
       const bad = scopes.filter((s) => !known.includes(s));
       if (bad.length) throw new Error(`unknown scopes: ${bad.join(', ')}`);

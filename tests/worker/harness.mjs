@@ -235,7 +235,7 @@ export async function spaConsentCode(env, state, { product = 'instagram', accoun
     client_id: CLIENT_ID, redirect_uri: `${APP}/callback.html`, response_type: 'code', state,
     scope: product === 'instagram'
       ? 'instagram_business_basic,instagram_business_content_publish'
-      : 'instagram_basic,instagram_content_publish,pages_show_list,pages_read_engagement,business_management',
+      : 'instagram_basic,instagram_content_publish,pages_show_list,pages_read_engagement,ads_read',
     ...(challenge ? { code_challenge: challenge, code_challenge_method: 'S256' } : {}),
   });
   const r = await fetch(u, { redirect: 'manual' });

@@ -454,6 +454,17 @@ impl PublishJob {
                 progress: Vec::new(),
             });
         }
+        // Rules that depend on the login product (caption add-ons are
+        // Facebook Login's), checked before anything is created.
+        if matches!(
+            self.phase,
+            Phase::CheckingQuota | Phase::CreatingChildren { .. } | Phase::CreatingContainer { .. }
+        ) && self.calls == 0
+        {
+            if let Err(e) = self.spec.validate_for(config.product) {
+                return Ok(self.fail(e));
+            }
+        }
         // A status read may be followed by the media_publish it allows.
         let needed = match self.phase {
             Phase::Processing { .. } | Phase::Publishing { .. } => 2,
@@ -502,7 +513,7 @@ impl PublishJob {
         &mut self,
         call: &Call<'_, T>,
     ) -> Result<StepOutcome, Error> {
-        let request = quota_request(call.config, call.token, &self.ig_user_id);
+        let request = quota_request(call.config, call.token, &self.ig_user_id, None);
         match call.send(self, request).await.and_then(|r| parse_quota(&r)) {
             Ok(quota) if quota.is_exhausted() => Ok(self.fail(
                 Error::new(

@@ -189,6 +189,8 @@ mod tests {
             user_tags: vec![],
             location_id: None,
             collaborators: vec![],
+            product_tags: vec![],
+            extras: Default::default(),
         });
         let sent = parse_graph_time("2026-11-18T11:00:00+0000").unwrap();
         let list = vec![
