@@ -852,7 +852,7 @@ fn documented_extras_reach_the_container_requests() {
     let c = config(Product::Facebook);
     let carousel = spec(serde_json::json!({
         "type": "carousel", "caption": "Which one?", "isAiGenerated": true,
-        "poll": ["Left", "Right"], "pollDurationExtended": true,
+        "pollOptions": ["Left", "Right"], "pollDurationExtended": true,
         "items": [
             {"imageUrl": "https://cdn.example/a.jpg", "productTags": [{"productId": "3231775643511089", "x": 0.5, "y": 0.5}]},
             {"videoUrl": "https://cdn.example/b.mp4", "thumbOffset": 1500, "productTags": [{"productId": "3231775643511090"}]},
@@ -950,22 +950,22 @@ fn documented_extras_are_validated_before_any_call() {
         v
     };
     assert_eq!(
-        refused(image(serde_json::json!({"poll": ["only one"]}))),
-        "poll"
+        refused(image(serde_json::json!({"pollOptions": ["only one"]}))),
+        "pollOptions"
     );
     assert_eq!(
         refused(image(
-            serde_json::json!({"poll": ["a", "b", "c", "d", "e"]})
+            serde_json::json!({"pollOptions": ["a", "b", "c", "d", "e"]})
         )),
-        "poll"
+        "pollOptions"
     );
     assert_eq!(
-        refused(image(serde_json::json!({"poll": ["a", " "]}))),
-        "poll[1]"
+        refused(image(serde_json::json!({"pollOptions": ["a", " "]}))),
+        "pollOptions[1]"
     );
     assert_eq!(
         refused(image(
-            serde_json::json!({"poll": ["a", "b"], "commentPrompt": true})
+            serde_json::json!({"pollOptions": ["a", "b"], "commentPrompt": true})
         )),
         "commentPrompt"
     );
@@ -1012,7 +1012,7 @@ fn documented_extras_are_validated_before_any_call() {
 
     // Caption add-ons are Facebook Login's: refused for Instagram Login before any call.
     let t = ScriptedTransport::new(START);
-    let poll = spec(image(serde_json::json!({"poll": ["Yes", "No"]})));
+    let poll = spec(image(serde_json::json!({"pollOptions": ["Yes", "No"]})));
     let e = block_on(publish(
         &t,
         &config(Product::Instagram),
@@ -1023,6 +1023,6 @@ fn documented_extras_are_validated_before_any_call() {
         &mut Unobserved,
     ))
     .unwrap_err();
-    assert_eq!(e.field.as_deref(), Some("poll"));
+    assert_eq!(e.field.as_deref(), Some("pollOptions"));
     assert!(t.requests().is_empty());
 }

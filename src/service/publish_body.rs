@@ -37,6 +37,7 @@ const NAMES: &[(&str, &str)] = &[
     ("is_ai_generated", "isAiGenerated"),
     ("poll_duration_extended", "pollDurationExtended"),
     ("comment_prompt", "commentPrompt"),
+    ("poll_options", "pollOptions"),
 ];
 
 const KINDS: &[&str] = &["image", "reel", "carousel", "story"];

@@ -155,11 +155,11 @@ fn extras(p: &mut Params, extras: &PostExtras) {
     if let Some(ai) = extras.is_ai_generated {
         p.push(("is_ai_generated", ai.to_string()));
     }
-    if !extras.poll.is_empty() {
+    if !extras.poll_options.is_empty() {
         let options: serde_json::Map<String, serde_json::Value> =
             ["option_a", "option_b", "option_c", "option_d"]
                 .iter()
-                .zip(&extras.poll)
+                .zip(&extras.poll_options)
                 .map(|(key, text)| ((*key).to_owned(), text.clone().into()))
                 .collect();
         p.push((

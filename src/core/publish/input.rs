@@ -24,7 +24,7 @@ const IMAGE_FIELDS: &[&str] = &[
     "collaborators",
     "productTags",
     "isAiGenerated",
-    "poll",
+    "pollOptions",
     "pollDurationExtended",
     "commentPrompt",
 ];
@@ -40,7 +40,7 @@ const REEL_FIELDS: &[&str] = &[
     "userTags",
     "productTags",
     "isAiGenerated",
-    "poll",
+    "pollOptions",
     "pollDurationExtended",
     "commentPrompt",
 ];
@@ -50,7 +50,7 @@ const CAROUSEL_FIELDS: &[&str] = &[
     "locationId",
     "collaborators",
     "isAiGenerated",
-    "poll",
+    "pollOptions",
     "pollDurationExtended",
     "commentPrompt",
 ];
@@ -307,7 +307,7 @@ impl<'a> Fields<'a> {
     fn extras(&self) -> Result<PostExtras, Error> {
         Ok(PostExtras {
             is_ai_generated: self.opt_bool("isAiGenerated")?,
-            poll: self.strings("poll")?,
+            poll_options: self.strings("pollOptions")?,
             poll_duration_extended: self.opt_bool("pollDurationExtended")?,
             comment_prompt: self.opt_bool("commentPrompt")?,
         })

@@ -131,7 +131,7 @@ pub struct PostExtras {
     pub is_ai_generated: Option<bool>,
     /// A poll of 2 to 4 options; the caption is its question (Facebook Login only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub poll: Vec<String>,
+    pub poll_options: Vec<String>,
     /// `true` leaves the poll open indefinitely instead of 3 days.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub poll_duration_extended: Option<bool>,

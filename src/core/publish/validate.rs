@@ -355,7 +355,7 @@ fn check_product_tags(field: &str, tags: &[ProductTag], place: TagPlace) -> Resu
 /// prompt, not both, each on a non-empty caption (the question or the
 /// prompt); `pollDurationExtended` only with a poll.
 fn check_extras(extras: &PostExtras, caption: Option<&str>) -> Result<(), Error> {
-    let has_poll = !extras.poll.is_empty();
+    let has_poll = !extras.poll_options.is_empty();
     let prompt = extras.comment_prompt == Some(true);
     if has_poll && prompt {
         return Err(Error::invalid_input(
@@ -364,21 +364,21 @@ fn check_extras(extras: &PostExtras, caption: Option<&str>) -> Result<(), Error>
         ));
     }
     if has_poll {
-        let n = extras.poll.len();
+        let n = extras.poll_options.len();
         if !(POLL_MIN_OPTIONS..=POLL_MAX_OPTIONS).contains(&n) {
             return Err(Error::invalid_input(
-                "poll",
+                "pollOptions",
                 format!("a poll has 2 to 4 options, not {n}"),
             ));
         }
-        if let Some(i) = extras.poll.iter().position(|o| o.trim().is_empty()) {
-            let f = format!("poll[{i}]");
+        if let Some(i) = extras.poll_options.iter().position(|o| o.trim().is_empty()) {
+            let f = format!("pollOptions[{i}]");
             return Err(Error::invalid_input(&f, format!("{f} must not be empty")));
         }
     } else if extras.poll_duration_extended.is_some() {
         return Err(Error::invalid_input(
             "pollDurationExtended",
-            "pollDurationExtended applies to a poll: give poll too",
+            "pollDurationExtended applies to a poll: give pollOptions too",
         ));
     }
     if (has_poll || prompt) && caption.is_none_or(|c| c.trim().is_empty()) {
@@ -398,9 +398,9 @@ impl MediaSpec {
             return Ok(());
         };
         if product == Product::Instagram {
-            if !extras.poll.is_empty() {
+            if !extras.poll_options.is_empty() {
                 return Err(Error::invalid_input(
-                    "poll",
+                    "pollOptions",
                     "caption polls are available with Facebook Login only",
                 ));
             }
