@@ -342,19 +342,44 @@ export interface PublishInput extends PublishSettings, SigningInput {
   timeoutMs?: number;
 }
 
-export interface ImageMedia {
+/** A catalog product tagged on the media (needs `instagram_shopping_tag_products`); x, y from 0 to 1 on images, none on videos. */
+export interface ProductTag {
+  productId: string;
+  x?: number;
+  y?: number;
+}
+
+/**
+ * What a feed post (image, reel, carousel) may carry besides its media:
+ * Instagram's AI label, and a caption add-on (Facebook Login only): a poll of
+ * 2 to 4 options or a comment prompt, whose question is the caption.
+ */
+export interface PostExtras {
+  /** `true` applies the "AI info" label (`is_ai_generated`). */
+  isAiGenerated?: boolean;
+  /** A caption poll's 2 to 4 options (Facebook Login; needs a caption). */
+  pollOptions?: string[];
+  /** Keep the poll open indefinitely instead of 3 days. */
+  pollDurationExtended?: boolean;
+  /** Turn the caption into a comment prompt (Facebook Login; not with a poll). */
+  commentPrompt?: boolean;
+}
+
+export interface ImageMedia extends PostExtras {
   /** A public https URL of a JPEG. */
   imageUrl: string;
   /** Up to 2,200 characters, 30 hashtags and 20 @mentions. */
   caption?: string;
   altText?: string;
   userTags?: UserTag[];
+  /** Up to 5 products, each with x and y. */
+  productTags?: ProductTag[];
   locationId?: string;
   /** Up to 3 usernames. */
   collaborators?: string[];
 }
 
-export interface ReelMedia {
+export interface ReelMedia extends PostExtras {
   /** A public https URL of an MP4/MOV. */
   videoUrl: string;
   caption?: string;
@@ -367,14 +392,17 @@ export interface ReelMedia {
   collaborators?: string[];
   locationId?: string;
   userTags?: UserTag[];
+  /** Up to 5 products, without x and y. */
+  productTags?: ProductTag[];
 }
 
-/** A carousel item: an image or a video. */
+/** A carousel item: an image or a video (`thumbOffset`: its cover frame, in milliseconds). */
 export type CarouselItem =
-  | { imageUrl: string; altText?: string; userTags?: UserTag[] }
-  | { videoUrl: string; userTags?: UserTag[] };
+  | { imageUrl: string; altText?: string; userTags?: UserTag[]; productTags?: ProductTag[] }
+  | { videoUrl: string; thumbOffset?: number; userTags?: UserTag[]; productTags?: ProductTag[] };
 
-export interface CarouselMedia {
+/** The AI label and caption add-ons go on the carousel itself, never on its items. */
+export interface CarouselMedia extends PostExtras {
   /** 2 to 10 items, shown in this order. */
   items: CarouselItem[];
   caption?: string;
@@ -478,6 +506,8 @@ export interface PublishStep {
 
 export interface QuotaInput extends TokenInput {
   igUserId: string;
+  /** Count the usage from this time on (within the last 24 hours; Meta's `since`). */
+  since?: string | Date | number;
 }
 
 /** Every `kind` an `InstagateError` can have. */

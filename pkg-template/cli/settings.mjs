@@ -93,6 +93,12 @@ const UNUSED_CLIENT_ID = '0';
 const UNUSED_REDIRECT_URI = 'http://127.0.0.1/unused';
 
 /**
+ * The redirect URI of `login` and `auth-url` when none is set: the same for
+ * both, so the one URI registered with the app serves either flow.
+ */
+export const DEFAULT_REDIRECT_URI = 'http://127.0.0.1:8765/callback';
+
+/**
  * The library config for `product`. `forLogin`: the app ID and redirect URI
  * must be real (they go to Meta); otherwise the account's remembered ones or
  * placeholders do.
