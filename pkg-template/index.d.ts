@@ -27,17 +27,30 @@ export interface InstagateConfig {
   scopes?: string[];
   /** Graph API version (default `v27.0`, the latest since November 2026). */
   graphVersion?: string;
+  /**
+   * Facebook Login for Business: the Configuration ID of a saved login
+   * configuration. The dialog gets `config_id` instead of `scope` (the
+   * configuration sets permissions, assets and token type); `scopes` still
+   * lists what the login must have granted.
+   */
+  configId?: string;
   endpoints?: Endpoints;
   /** Points every Meta host at the local stand-in (tests and the demo); `endpoints` still override. */
   standinOrigin?: string;
 }
 
-/** Consent page options (Instagram Login only; refused for Facebook Login). */
+/** Consent page options (each refused for the other product). */
 export interface LoginOptions {
-  /** Ask the person to log in again even with a session. */
+  /** Instagram Login: ask the person to log in again even with a session. */
   forceReauth?: boolean;
-  /** Offer (true) or hide (false) "Log in with Facebook". */
+  /** Instagram Login: offer (true) or hide (false) "Log in with Facebook". */
   enableFbLogin?: boolean;
+  /**
+   * Facebook Login: ask again for permissions the person declined before
+   * (`auth_type=rerequest`); without it the dialog does not offer them. The
+   * way out of a `missing_permission`.
+   */
+  rerequest?: boolean;
 }
 
 export interface StartLoginOptions extends LoginOptions {

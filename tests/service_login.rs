@@ -466,3 +466,27 @@ fn spa_exchange_binds_the_code_to_the_registered_verifier() {
         w.call(HttpRequest::new("POST", &format!("{WORKER}/auth/pending")).with_json(&json!({})));
     assert_eq!(bad.status, 403, "no Origin");
 }
+
+/// `GET /auth/login?rerequest=1`: the way back from `missing_permission` for
+/// Facebook Login, whose dialog re-asks declined permissions only with
+/// `auth_type=rerequest` (Manually Build a Login Flow, "Re-asking for
+/// Declined Permissions"). Instagram Login has no such parameter.
+#[test]
+fn login_with_rerequest_asks_facebook_again_for_declined_permissions() {
+    let w = World::new();
+    let login = |q: &str| w.call(HttpRequest::new("GET", &format!("{WORKER}/auth/login?{q}")));
+    let r = login("product=facebook&rerequest=1");
+    assert_eq!(r.status, 302, "{}", String::from_utf8_lossy(&r.body));
+    let location = r.header("location").unwrap().to_owned();
+    assert_eq!(query(&location, "auth_type").as_deref(), Some("rerequest"));
+    let r = login("product=facebook");
+    assert_eq!(query(r.header("location").unwrap(), "auth_type"), None);
+    for bad in [
+        "product=instagram&rerequest=1",
+        "product=facebook&rerequest=yes",
+    ] {
+        let r = login(bad);
+        assert_eq!(r.status, 400, "{bad}");
+        assert!(r.header("location").is_none());
+    }
+}

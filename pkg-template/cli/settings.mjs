@@ -14,7 +14,7 @@ export function configDir(env) {
 }
 
 const CONFIG_KEYS = new Set([
-  'product', 'clientId', 'redirectUri', 'scopes', 'graphVersion', 'standinOrigin', 'endpoints',
+  'product', 'clientId', 'redirectUri', 'scopes', 'graphVersion', 'configId', 'standinOrigin', 'endpoints',
   'clientSecret', 'clientSecretFile', 'store', 'keyFile',
 ]);
 
@@ -77,6 +77,7 @@ export function loadSettings(flags, env) {
     redirectUri: pick('redirect-uri', 'INSTAGATE_REDIRECT_URI', 'redirectUri'),
     scopes: typeof scopes === 'string' ? splitScopes(scopes) : scopes,
     graphVersion: env.INSTAGATE_GRAPH_VERSION || file.graphVersion,
+    configId: env.INSTAGATE_CONFIG_ID || file.configId,
     standinOrigin: env.INSTAGATE_STANDIN_ORIGIN || file.standinOrigin,
     endpoints: Object.keys(endpoints).length ? endpoints : undefined,
     clientSecret: () => (secret ??= env.INSTAGATE_CLIENT_SECRET || (secretFile ? readSecretFile(secretFile) : file.clientSecret)),
@@ -113,6 +114,8 @@ export function libraryConfig(settings, { product, account = null, forLogin = fa
   const config = { product: chosen, clientId: String(clientId), redirectUri: redirect };
   if (settings.scopes) config.scopes = settings.scopes;
   if (settings.graphVersion) config.graphVersion = settings.graphVersion;
+  // Facebook Login for Business's saved configuration (Facebook Login only).
+  if (settings.configId && chosen === 'facebook') config.configId = settings.configId;
   if (settings.standinOrigin) config.standinOrigin = settings.standinOrigin;
   if (settings.endpoints) config.endpoints = settings.endpoints;
   return config;

@@ -142,6 +142,13 @@ pub struct Config {
     pub scopes: Vec<String>,
     pub graph_version: String,
     pub endpoints: Endpoints,
+    /// Facebook Login for Business: the saved login configuration whose ID
+    /// the dialog gets instead of `scope` (the configuration sets the
+    /// permissions, assets and token type;
+    /// <https://developers.facebook.com/docs/facebook-login/facebook-login-for-business/>).
+    /// `scopes` then only lists what the login must have granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_id: Option<String>,
 }
 
 impl Config {
@@ -159,6 +166,7 @@ impl Config {
                 .collect(),
             graph_version: DEFAULT_GRAPH_VERSION.to_owned(),
             endpoints: Endpoints::meta(product),
+            config_id: None,
         };
         config.validate()?;
         Ok(config)
@@ -175,6 +183,20 @@ impl Config {
         validate_redirect_uri(&self.redirect_uri)?;
         validate_graph_version(&self.graph_version)?;
         validate_scopes(self.product, &self.scopes)?;
+        if let Some(id) = &self.config_id {
+            if self.product != Product::Facebook {
+                return Err(Error::config(
+                    "config_id",
+                    "config_id is a Facebook Login for Business setting; Instagram Login takes scopes",
+                ));
+            }
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Error::config(
+                    "config_id",
+                    "config_id must be the numeric Configuration ID from Facebook Login for Business > Configurations",
+                ));
+            }
+        }
         for (field, url) in [
             ("endpoints.authorize_base", &self.endpoints.authorize_base),
             ("endpoints.token_base", &self.endpoints.token_base),

@@ -44,6 +44,7 @@ fn instagram_consent_url_is_the_documented_one() {
         &LoginOptions {
             force_reauth: true,
             enable_fb_login: Some(true),
+            rerequest: false,
         },
     )
     .unwrap();
@@ -134,6 +135,7 @@ fn consent_url_refuses_the_other_products_scopes_and_options() {
         &LoginOptions {
             force_reauth: false,
             enable_fb_login: Some(false),
+            rerequest: false,
         },
     )
     .unwrap_err();

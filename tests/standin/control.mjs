@@ -137,6 +137,8 @@ export function createControl(state) {
           media_type: m.mediaType, media_product_type: m.productType, caption: m.caption,
           media_url: m.mediaUrl, permalink: m.permalink, shortcode: m.shortcode,
           timestamp: m.timestamp, children: m.children, parent: m.parent ?? null,
+          isAiGenerated: m.isAiGenerated ?? false, pollAttachment: m.pollAttachment ?? null,
+          commentPromptUsed: m.commentPromptUsed ?? false, productTags: m.productTags ?? null,
         })),
         publishing: Object.fromEntries(state.igAccounts.map((a) => [a.user_id, {
           quota_usage: state.publishesInWindow(a.user_id), quota_total: state.config.publishQuota,
