@@ -157,7 +157,7 @@ export function mainHelp() {
   const list = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join('\n');
   return `instagate — keep Instagram access tokens alive from the command line
 
-Usage: instagate COMMAND [options]      instagate COMMAND --help
+Usage: instagate COMMAND [options]      instagate COMMAND --help      instagate version
 
 Commands:
 ${list}
@@ -203,7 +203,7 @@ export function parseCommandLine(argv) {
     if (topic && !COMMANDS[topic]) throw usage(`unknown command "${topic}"`, 'run `instagate --help`');
     return { command: topic ?? null, flags: { help: true }, positionals: [] };
   }
-  if (command === '--version') return { command: 'version', flags: {}, positionals: [] };
+  if (command === '--version' || command === 'version') return { command: 'version', flags: {}, positionals: [] };
   const spec = COMMANDS[command];
   if (!spec) throw usage(`unknown command "${command}"`, 'run `instagate --help` for the list');
   const options = {};

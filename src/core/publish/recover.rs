@@ -200,6 +200,8 @@ mod tests {
             user_tags: vec![],
             location_id: None,
             collaborators: vec![],
+            product_tags: vec![],
+            extras: Default::default(),
         })
     }
 
