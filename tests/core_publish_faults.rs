@@ -467,7 +467,7 @@ fn repeated_unknown_outcomes_stop_at_the_publish_attempt_bound() {
 /// status and publishes again; still refused, it makes a new container once.
 #[test]
 fn error_table_2207008_retries_after_30_s_then_one_new_container() {
-    let refused = || Fault::Answer(graph_error(400, 24, Some(2_207_008)));
+    let refused = || Fault::Answer(graph_error(400, 24, Some(2_207_008), "boom"));
     let top_containers = |fake: &FakeGraph| fake.containers().iter().filter(|c| !c.is_item).count();
 
     // Refused once: published by the second send on the same container.
@@ -545,7 +545,7 @@ fn error_table_2207050_is_account_restricted_and_final() {
     fake.fault(
         Some(Method::Post),
         "/media_publish",
-        Fault::Answer(graph_error(400, 25, Some(2_207_050))),
+        Fault::Answer(graph_error(400, 25, Some(2_207_050), "boom")),
         1,
     );
     let e = run(&t, image(), &PublishOptions::default()).unwrap_err();
