@@ -188,7 +188,7 @@ describe('refresh: the scheduled handler', () => {
       assert.ok(c.kinds.includes(rec.history[0].error_kind), rec.history[0].error_kind);
       assert.notEqual(await env.worker.kv.get(`token:${seeded.id}`), before, 'the failure is recorded');
       assert.deepEqual(await keys('due:'), [seeded.dueKey], 'still due: the next run retries');
-      await sleep(50);
+      await env.worker.logsSettled();
       const cron = env.worker.records().findLast((l) => l.event === 'cron');
       assert.equal(cron.refresh.failed, 1, JSON.stringify(cron));
       assert.equal(cron.refresh.refreshed, 0);
@@ -348,7 +348,7 @@ describe('webhooks and signed_request callbacks', () => {
       assert.equal(JSON.parse(text).error.kind, 'invalid_input');
       assertClean(text);
     }
-    await sleep(50);
+    await env.worker.logsSettled();
     assert.equal(env.worker.records().filter((l) => l.event === 'webhook').length, before);
     assert.deepEqual(await dumpKv(env.worker.kv), [], 'a webhook writes nothing');
   });
@@ -473,7 +473,7 @@ describe('KV errors', () => {
     const before = await dumpKv(env.worker.kv);
     await env.worker.kvFaults([{ op: 'list', prefix: 'due:' }]);
     await env.worker.scheduled();
-    await sleep(50);
+    await env.worker.logsSettled();
     const cron = env.worker.records().findLast((l) => l.event === 'cron');
     assert.ok(cron, 'the cron logged a line');
     assert.equal(cron.refresh.refreshed, 0);
