@@ -16,7 +16,8 @@ async function connect(standin, config, options, consent) {
     const response = await fetch(login.url, { redirect: 'manual' });
     assert.equal(response.status, 302, await response.text());
     const callbackUrl = response.headers.get('location');
-    return { login, account: await ig.connectAccount({ config, clientSecret, callbackUrl, expectedState: login.state, codeVerifier: login.codeVerifier }) };
+    const { accounts: [account] } = await ig.connectAccount({ config, clientSecret, callbackUrl, expectedState: login.state, codeVerifier: login.codeVerifier });
+    return { login, account };
   } finally {
     standin.control.consent(null);
   }
