@@ -108,6 +108,7 @@ pub fn phase_name(phase: &Phase) -> &'static str {
         Phase::CheckingQuota => "quota",
         Phase::CreatingChildren { .. } => "children",
         Phase::CreatingContainer { .. } => "container",
+        Phase::Uploading { .. } => "uploading",
         Phase::Processing { .. } => "processing",
         Phase::Publishing { .. } => "publish_sent",
         Phase::RecoveringMedia { .. } | Phase::FetchingPermalink { .. } => "permalink",
@@ -119,7 +120,8 @@ pub fn phase_name(phase: &Phase) -> &'static str {
 /// The container a phase works on, if it has one yet.
 fn container_of(phase: &Phase) -> Option<&str> {
     match phase {
-        Phase::Processing { container_id, .. }
+        Phase::Uploading { container_id, .. }
+        | Phase::Processing { container_id, .. }
         | Phase::Publishing { container_id, .. }
         | Phase::RecoveringMedia { container_id }
         | Phase::FetchingPermalink { container_id, .. } => Some(container_id),
@@ -136,7 +138,10 @@ fn container_of(phase: &Phase) -> Option<&str> {
 fn post_may_exist(phase: &Phase) -> bool {
     !matches!(
         phase,
-        Phase::CheckingQuota | Phase::CreatingChildren { .. } | Phase::CreatingContainer { .. }
+        Phase::CheckingQuota
+            | Phase::CreatingChildren { .. }
+            | Phase::CreatingContainer { .. }
+            | Phase::Uploading { .. }
     )
 }
 

@@ -235,6 +235,7 @@ mod tests {
         let story = MediaSpec::Story(StorySpec {
             image_url: Some("https://c/s.jpg".into()),
             video_url: None,
+            video_file: None,
             user_tags: vec![],
         });
         let stories = vec![media(
