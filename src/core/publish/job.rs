@@ -494,6 +494,10 @@ impl PublishJob {
             Phase::Failed { error } => return Ok(StepOutcome::Failed(error.clone())),
             _ => {}
         }
+        if !self.spec.video_files().is_empty() {
+            // Refused before any container is made on a host without uploads.
+            config.rupload_url(&self.ig_user_id)?;
+        }
         let now = transport.now();
         if let Some(at) = self.next_step_at.filter(|at| *at > now) {
             return Ok(StepOutcome::Continue {
@@ -657,7 +661,12 @@ impl PublishJob {
                 let progress = Progress::Created {
                     container_id: container_id.clone(),
                 };
-                if self.spec.video_files().iter().any(|(item, _)| item.is_none()) {
+                if self
+                    .spec
+                    .video_files()
+                    .iter()
+                    .any(|(item, _)| item.is_none())
+                {
                     let next = Phase::Uploading {
                         container_id,
                         offset: Some(0),
@@ -682,7 +691,10 @@ impl PublishJob {
         let position = listed.iter().position(|(item, _)| *item == at.item);
         let (Some(position), Some(expected)) = (
             position,
-            listed.iter().find(|(item, _)| *item == at.item).map(|(_, f)| f.size),
+            listed
+                .iter()
+                .find(|(item, _)| *item == at.item)
+                .map(|(_, f)| f.size),
         ) else {
             return Err(Error::new(
                 ErrorKind::InvalidInput,
@@ -731,7 +743,11 @@ impl PublishJob {
         let end = offset.saturating_add(chunk).min(total);
         let request = upload_request(call.config, call.token, &at.container_id, file, offset, end)?;
         self.bytes_sent += end - offset;
-        match call.send(self, request).await.and_then(|r| parse_upload(&r)) {
+        match call
+            .send(self, request)
+            .await
+            .and_then(|r| parse_upload(&r))
+        {
             Ok(()) if end == total => Ok(self.uploaded(call, at, total)),
             Ok(()) => {
                 let progress = Progress::Uploaded {

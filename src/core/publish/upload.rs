@@ -154,8 +154,8 @@ mod tests {
     #[test]
     fn the_upload_goes_to_rupload_with_oauth_offset_and_file_size() {
         let token = AccessToken::new("EAAtoken");
-        let r = upload_request(&config(), &token, "17900000000000001", b"0123456789", 4, 10)
-            .unwrap();
+        let r =
+            upload_request(&config(), &token, "17900000000000001", b"0123456789", 4, 10).unwrap();
         assert_eq!(
             r.url,
             "https://rupload.facebook.com/ig-api-upload/v24.0/17900000000000001"
@@ -187,8 +187,11 @@ mod tests {
 
     #[test]
     fn answers_are_read() {
-        parse_upload(&Response::new(200, r#"{"success":true,"message":"Upload successful."}"#))
-            .unwrap();
+        parse_upload(&Response::new(
+            200,
+            r#"{"success":true,"message":"Upload successful."}"#,
+        ))
+        .unwrap();
         let busy = Response::new(
             503,
             r#"{"debug_info":{"retriable":true,"type":"ServiceUnavailable","message":"busy"}}"#,
@@ -205,7 +208,10 @@ mod tests {
             400,
             r#"{"error":{"message":"Invalid OAuth access token.","type":"OAuthException","code":190}}"#,
         );
-        assert_eq!(parse_upload(&graph).unwrap_err().kind, ErrorKind::InvalidToken);
+        assert_eq!(
+            parse_upload(&graph).unwrap_err().kind,
+            ErrorKind::InvalidToken
+        );
         assert!(parse_upload(&Response::new(200, "{}")).is_err());
     }
 

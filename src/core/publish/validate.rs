@@ -100,7 +100,12 @@ impl MediaSpec {
                         }
                         CarouselItem::Video(v) => {
                             let at = format!("items[{i}].");
-                            check_video(&at, &v.video_url, &v.video_file, &video_file::CAROUSEL_VIDEO)?;
+                            check_video(
+                                &at,
+                                &v.video_url,
+                                &v.video_file,
+                                &video_file::CAROUSEL_VIDEO,
+                            )?;
                         }
                     }
                     let place = match item {

@@ -62,7 +62,8 @@ pub fn inspect_mp4(field: &str, bytes: &[u8]) -> Result<VideoFile, Error> {
     }
     // The first box's type, before trusting any size in the file.
     let first: Option<[u8; 4]> = bytes.get(4..8).and_then(|t| t.try_into().ok());
-    let is_mp4 = first.is_some_and(|kind| [*b"ftyp", *b"wide", *b"free", *b"moov", *b"mdat"].contains(&kind));
+    let is_mp4 = first
+        .is_some_and(|kind| [*b"ftyp", *b"wide", *b"free", *b"moov", *b"mdat"].contains(&kind));
     if !is_mp4 {
         return Err(bad(
             "is not an MP4 or MOV video (Instagram accepts MP4 / MOV, H.264 or HEVC)".into(),
@@ -247,7 +248,11 @@ mod tests {
         let e = check_video_file("video", &file(2_000, 1000), &REEL).unwrap_err();
         assert!(e.message.contains("3.0 s to 900.0 s"), "{}", e.message);
         let e = check_video_file("video", &file(61_000, 1000), &STORY_VIDEO).unwrap_err();
-        assert!(e.message.contains("a story video of 3.0 s to 60.0 s"), "{}", e.message);
+        assert!(
+            e.message.contains("a story video of 3.0 s to 60.0 s"),
+            "{}",
+            e.message
+        );
         let e = check_video_file("video", &file(10_000, 301 * MB), &REEL).unwrap_err();
         assert!(e.message.contains("at most 300 MB"), "{}", e.message);
     }
