@@ -1,6 +1,8 @@
 // publish.mjs — content publishing on both Graph hosts:
 //   POST /{ig-user-id}/media                     create a container
 //   GET  /{container-id}?fields=status_code,...  IN_PROGRESS / FINISHED / ERROR / EXPIRED / PUBLISHED
+//                                                (video_status: a resumable upload's bytes_transferred)
+//   upload_type=resumable containers get their bytes through rupload.mjs
 //   POST /{ig-user-id}/media_publish             publish a container (counts against the quota)
 //   GET  /{ig-user-id}/content_publishing_limit  rolling 24 h usage
 //   GET  /{ig-user-id}/media, /{media-id}, /{media-id}/children
@@ -23,6 +25,7 @@
 import { graph, graphError, publishing } from './errors.mjs';
 import { json } from './http.mjs';
 import { hasScope, selectFields } from './graph.mjs';
+import { videoStatus } from './rupload.mjs';
 import { CONTAINER_TTL_MS, DAY, randomToken } from './state.mjs';
 
 const CAPTION_MAX = 2200;
@@ -36,8 +39,14 @@ export function createContainer({ state, ctx, viewer, node, product }) {
   const denied = publishDenied(viewer, account, product);
   if (denied) return denied;
   const p = ctx.params;
-  if (p.upload_type === 'resumable') {
-    return graph.invalidParam('upload_type=resumable (rupload.facebook.com) is not supported by the local stand-in; use video_url.');
+  // "Upload Video to Meta Servers": Facebook Login only; REELS, STORIES, or VIDEO
+  // with is_carousel_item=true.
+  const resumable = p.upload_type === 'resumable';
+  if (p.upload_type != null && !resumable) return graph.invalidParam(`upload_type must be resumable, not ${p.upload_type}`);
+  if (resumable && product !== 'facebook') {
+    // ASSUMPTION: the wording is not documented; the guide says the upload is
+    // "available only for apps that have implemented Facebook Login for Business".
+    return graph.invalidParam('upload_type=resumable is only available with Facebook Login for Business (graph.facebook.com)');
   }
 
   const mediaType = p.media_type ? String(p.media_type).toUpperCase() : null;
@@ -60,6 +69,14 @@ export function createContainer({ state, ctx, viewer, node, product }) {
     mediaKind = 'VIDEO';
   } else {
     return publishing.unknownMediaType(mediaType);
+  }
+  if (resumable) {
+    if (kind === 'STORIES' && p.image_url) return graph.invalidParam('upload_type=resumable uploads videos; a story image takes image_url');
+    if (!['REELS', 'STORIES', 'VIDEO'].includes(kind)) {
+      return graph.invalidParam('upload_type=resumable needs media_type REELS, STORIES, or VIDEO with is_carousel_item=true');
+    }
+    if (p.video_url) return graph.invalidParam('give video_url or upload_type=resumable, not both');
+    mediaKind = 'VIDEO';
   }
   if (kind !== 'CAROUSEL' && isItem && kind !== 'IMAGE' && kind !== 'VIDEO') {
     return graph.invalidParam(`is_carousel_item cannot be used with media_type=${mediaType}`);
@@ -97,6 +114,14 @@ export function createContainer({ state, ctx, viewer, node, product }) {
     ...extras.value,
   };
 
+  if (resumable) {
+    // Nothing to process until the bytes arrive at rupload.facebook.com (rupload.mjs).
+    container.upload = { size: null, received: 0, chunks: [], complete: false };
+    container.readyAt = Infinity;
+    state.containers.set(container.id, container);
+    const version = ctx.version ? `${ctx.version}/` : '';
+    return json(200, { id: container.id, uri: `${state.origin}/rupload.facebook.com/ig-api-upload/${version}${container.id}` });
+  }
   if (kind === 'CAROUSEL') {
     const problem = attachChildren(state, container, p.children, account);
     if (problem) return problem;
@@ -258,6 +283,7 @@ export function containerFields(state, c) {
       id: () => c.id,
       status_code: () => containerStatus(state, c).code,
       status: () => containerStatus(state, c).text,
+      video_status: () => videoStatus(c),
     },
   };
 }

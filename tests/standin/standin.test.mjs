@@ -648,6 +648,92 @@ describe('Content publishing', () => {
   });
 });
 
+// ---- Resumable upload (rupload.facebook.com) ---------------------------------------------------
+// https://developers.facebook.com/documentation/instagram-platform/content-publishing/resumable-uploads
+
+// A minimal MP4: ftyp, moov with a version-0 mvhd, mdat of `payload` bytes.
+function mp4(durationMs, payload) {
+  const box = (type, body) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(body.length + 8);
+    head.write(type, 4, 'latin1');
+    return Buffer.concat([head, body]);
+  };
+  const mvhd = Buffer.alloc(100);
+  mvhd.writeUInt32BE(1000, 12);
+  mvhd.writeUInt32BE(durationMs, 16);
+  return Buffer.concat([box('ftyp', Buffer.from('isom\0\0\x02\0isomiso2avc1mp41', 'latin1')), box('moov', box('mvhd', mvhd)), box('mdat', Buffer.alloc(payload, 0x5a))]);
+}
+
+async function upload(token, id, bytes, offset, size = bytes.length + offset, headers = {}) {
+  const res = await fetch(`${B}/rupload.facebook.com/ig-api-upload/v21.0/${id}`, {
+    method: 'POST',
+    headers: { authorization: `OAuth ${token}`, offset: String(offset), file_size: String(size), ...headers },
+    body: bytes,
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+async function pageToken() {
+  const user = await fbUserToken('fb_linked');
+  return body(await get(`/graph.facebook.com/v21.0/me/accounts?access_token=${user}`)).data[0].access_token;
+}
+
+describe('Resumable upload', () => {
+  test('a resumable reel gets its bytes at rupload, resumes at bytes_transferred after a cut, then publishes', async () => {
+    const token = await pageToken();
+    const c = await post('/graph.facebook.com/v21.0/17841400000000001/media', { media_type: 'REELS', upload_type: 'resumable', caption: 'from a file', access_token: token });
+    assert.equal(c.status, 200, c.text);
+    const { id, uri } = body(c);
+    assert.equal(uri, `${B}/rupload.facebook.com/ig-api-upload/v21.0/${id}`);
+    const video = mp4(8000, 50_000);
+    s.control.faults([{ host: 'rupload.facebook.com', fault: { type: 'cut_upload', afterBytes: 20_000 } }]);
+    await assert.rejects(upload(token, id, video, 0));
+    const mid = await get(`/graph.facebook.com/v21.0/${id}?fields=status_code,video_status&access_token=${token}`);
+    assert.equal(body(mid).status_code, 'IN_PROGRESS');
+    assert.deepEqual(body(mid).video_status.uploading_phase, { status: 'in_progress', bytes_transferred: 20_000 });
+    const early = await post('/graph.facebook.com/v21.0/17841400000000001/media_publish', { creation_id: id, access_token: token });
+    assert.equal(early.status, 400, 'not publishable before the bytes are all there');
+    const past = await upload(token, id, video.subarray(30_000), 30_000, video.length);
+    assert.equal(past.status, 400);
+    assert.equal(body(past).debug_info.type, 'ParameterValidationError');
+    const rest = await upload(token, id, video.subarray(20_000), 20_000, video.length);
+    assert.deepEqual(body(rest), { success: true, message: 'Upload successful.' });
+    s.control.advance(60_000);
+    const done = body(await get(`/graph.facebook.com/v21.0/${id}?fields=status_code,video_status&access_token=${token}`));
+    assert.equal(done.status_code, 'FINISHED');
+    assert.equal(done.video_status.uploading_phase.bytes_transferred, video.length);
+    const pub = await post('/graph.facebook.com/v21.0/17841400000000001/media_publish', { creation_id: id, access_token: token });
+    assert.equal(pub.status, 200, pub.text);
+  });
+
+  test('headers, token and host are checked; Instagram Login has no resumable upload', async () => {
+    const token = await pageToken();
+    const { id } = body(await post('/graph.facebook.com/v21.0/17841400000000001/media', { media_type: 'STORIES', upload_type: 'resumable', access_token: token }));
+    const noOffset = await upload(token, id, Buffer.from('x'), 0, 1, { offset: 'abc' });
+    assert.match(body(noOffset).debug_info.message, /Offset not convertable/);
+    const bearer = await fetch(`${B}/rupload.facebook.com/ig-api-upload/v21.0/${id}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, offset: '0', file_size: '1' }, body: 'x' });
+    assert.equal(bearer.status, 400);
+    await graphError(await upload('EAAnot-a-token', id, Buffer.from('x'), 0), 190);
+    const image = await post('/graph.facebook.com/v21.0/17841400000000001/media', { upload_type: 'resumable', image_url: 'https://c/a.jpg', access_token: token });
+    assert.equal(image.status, 400);
+    const ig = await igLongToken();
+    const viaIg = await post('/graph.instagram.com/v21.0/me/media', { media_type: 'REELS', upload_type: 'resumable', access_token: ig });
+    assert.equal(viaIg.status, 400);
+    assert.match(body(viaIg).error.message, /Facebook Login/);
+  });
+
+  test('bytes that are not a video end the container in ERROR like a bad format', async () => {
+    const token = await pageToken();
+    const { id } = body(await post('/graph.facebook.com/v21.0/17841400000000001/media', { media_type: 'VIDEO', is_carousel_item: 'true', upload_type: 'resumable', access_token: token }));
+    assert.equal((await upload(token, id, Buffer.from('not a video at all'), 0)).status, 200);
+    s.control.advance(600_000);
+    const st = body(await get(`/graph.facebook.com/v21.0/${id}?fields=status_code,status&access_token=${token}`));
+    assert.equal(st.status_code, 'ERROR');
+    assert.match(st.status, /2207026/);
+  });
+});
+
 // ---- Faults, latency, log, reset -------------------------------------------------------------
 
 describe('Faults and control', () => {
