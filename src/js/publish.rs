@@ -354,8 +354,19 @@ fn prepare(media_type: &str, input: JsValue) -> Result<PublishCall, JsValue> {
     // Media errors name the caller's own key (`alt_text` stays `alt_text`).
     let spec = as_json(input.raw_value(), "input")
         .and_then(|media| MediaSpec::from_fields(media_type, &media, NOT_MEDIA))
-        .map_err(|e| to_js_verbatim(&e))?;
+        .map_err(|e| to_js_verbatim(&as_video_key(e)))?;
     read_call(&input, spec).map_err(|e| to_js(&e))
+}
+
+/// The caller gave `video` (bytes), which `video-files.js` turned into
+/// `videoFile`: a rule about the file names the caller's key.
+fn as_video_key(mut error: Error) -> Error {
+    if let Some(field) = error.field.as_deref().filter(|f| f.ends_with("videoFile")) {
+        let given = format!("{}video", field.trim_end_matches("videoFile"));
+        error.message = error.message.replace(field, &given);
+        error.field = Some(given);
+    }
+    error
 }
 
 fn read_call(input: &Obj, spec: MediaSpec) -> Result<PublishCall, Error> {

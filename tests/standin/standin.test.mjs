@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { sampleMp4 } from './mp4.mjs';
 import { startStandin } from './server.mjs';
 
 const CLIENT_ID = '1000000000000001';
@@ -651,20 +652,6 @@ describe('Content publishing', () => {
 // ---- Resumable upload (rupload.facebook.com) ---------------------------------------------------
 // https://developers.facebook.com/documentation/instagram-platform/content-publishing/resumable-uploads
 
-// A minimal MP4: ftyp, moov with a version-0 mvhd, mdat of `payload` bytes.
-function mp4(durationMs, payload) {
-  const box = (type, body) => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(body.length + 8);
-    head.write(type, 4, 'latin1');
-    return Buffer.concat([head, body]);
-  };
-  const mvhd = Buffer.alloc(100);
-  mvhd.writeUInt32BE(1000, 12);
-  mvhd.writeUInt32BE(durationMs, 16);
-  return Buffer.concat([box('ftyp', Buffer.from('isom\0\0\x02\0isomiso2avc1mp41', 'latin1')), box('moov', box('mvhd', mvhd)), box('mdat', Buffer.alloc(payload, 0x5a))]);
-}
-
 async function upload(token, id, bytes, offset, size = bytes.length + offset, headers = {}) {
   const res = await fetch(`${B}/rupload.facebook.com/ig-api-upload/v21.0/${id}`, {
     method: 'POST',
@@ -686,7 +673,7 @@ describe('Resumable upload', () => {
     assert.equal(c.status, 200, c.text);
     const { id, uri } = body(c);
     assert.equal(uri, `${B}/rupload.facebook.com/ig-api-upload/v21.0/${id}`);
-    const video = mp4(8000, 50_000);
+    const video = sampleMp4(8000, 50_000);
     s.control.faults([{ host: 'rupload.facebook.com', fault: { type: 'cut_upload', afterBytes: 20_000 } }]);
     await assert.rejects(upload(token, id, video, 0));
     const mid = await get(`/graph.facebook.com/v21.0/${id}?fields=status_code,video_status&access_token=${token}`);
