@@ -96,7 +96,7 @@ test('publish reel ./clip.mp4 uploads the file with a progress bar, resumes a cu
   }
   await writeFile(join(dir, 'short.mp4'), sampleMp4(1_000, 100));
   const short = await s.run(['publish', 'reel', join(dir, 'short.mp4')], { env });
-  assert.equal(short.code, 1, fail(short));
+  assert.equal(short.code, 2, fail(short)); // invalid_input: a usage error
   assert.match(short.stderr, /Instagram accepts a reel of 3\.0 s to 900\.0 s/);
   const viaIg = await loggedIn(t);
   const refused = await viaIg.run(['publish', 'reel', clip]);
