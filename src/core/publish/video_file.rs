@@ -118,8 +118,11 @@ pub fn check_video_file(field: &str, file: &VideoFile, limits: &VideoLimits) -> 
     Ok(())
 }
 
-/// The boxes at one level: `(type, payload)`.
-fn read_boxes(mut bytes: &[u8]) -> Result<Vec<([u8; 4], &[u8])>, String> {
+/// A box: its type and its payload.
+type Mp4Box<'a> = ([u8; 4], &'a [u8]);
+
+/// The boxes at one level.
+fn read_boxes(mut bytes: &[u8]) -> Result<Vec<Mp4Box<'_>>, String> {
     let mut boxes = Vec::new();
     while !bytes.is_empty() {
         if bytes.len() < 8 {
