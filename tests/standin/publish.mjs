@@ -14,7 +14,13 @@
 //   Publishing limit          https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/content_publishing_limit
 //   Error codes               https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/error-codes
 //
-// The stand-in never fetches media URLs. Instead a URL containing
+// Media on this machine (http(s)://127.0.0.1, localhost, [::1]) is really fetched, as
+// Meta cURLs every URL it is given: a network error, a non-2xx answer or a timeout
+// fails like a URL Meta cannot fetch (9004 / 2207052), an image that is not a JPEG
+// like a bad image format (36001 / 2207005), a video that is not an MP4/MOV like a
+// bad video format (container ERROR, 2207026). Every fetch is recorded in
+// state.mediaFetches. Other hosts cannot be reached offline, so their URLs are taken
+// as fetchable except that a URL containing
 //   "fail-download"      cannot be fetched   (9004 / 2207052)
 //   "unsupported-format" has a bad format     (images 36001 / 2207005, videos 352 / 2207026)
 //   "processing-error"   fails in processing  (container ends in ERROR)
@@ -25,6 +31,7 @@
 import { graph, graphError, publishing } from './errors.mjs';
 import { json } from './http.mjs';
 import { hasScope, selectFields } from './graph.mjs';
+import { checkMp4 } from './mp4.mjs';
 import { videoStatus } from './rupload.mjs';
 import { CONTAINER_TTL_MS, DAY, randomToken } from './state.mjs';
 
@@ -34,7 +41,7 @@ const MENTIONS_MAX = 20;
 
 // ---- create ------------------------------------------------------------------------------
 
-export function createContainer({ state, ctx, viewer, node, product }) {
+export async function createContainer({ state, ctx, viewer, node, product }) {
   const account = node.value;
   const denied = publishDenied(viewer, account, product);
   if (denied) return denied;
@@ -131,7 +138,7 @@ export function createContainer({ state, ctx, viewer, node, product }) {
     const url = p[field];
     if (!url) return graph.missingParam(field);
     if (!isHttpUrl(url)) return publishing.fetchFailed(url);
-    const failure = mediaFailure(url, mediaKind);
+    const failure = isLocal(url) ? await fetchMedia(state, url, mediaKind) : mediaFailure(url, mediaKind);
     if (failure?.sync) return failure.sync;
     container.failure = failure;
     container[mediaKind === 'VIDEO' ? 'videoUrl' : 'imageUrl'] = url;
@@ -166,6 +173,36 @@ function isHttpUrl(s) {
   } catch {
     return false;
   }
+}
+
+function isLocal(url) {
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
+}
+
+// Fetches a local media URL the way Meta would; the same answers as mediaFailure.
+async function fetchMedia(state, url, mediaKind) {
+  const record = { url, status: null, bytes: 0, contentType: null, error: null };
+  state.mediaFetches.push(record);
+  const cannotFetch = mediaKind === 'IMAGE'
+    ? { sync: publishing.fetchFailed(url) }
+    : { statusText: 'Error: Media upload has failed with error code 2207052' };
+  let body;
+  try {
+    const res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(state.config.mediaFetchTimeoutMs) });
+    record.status = res.status;
+    record.contentType = res.headers.get('content-type');
+    body = Buffer.from(await res.arrayBuffer());
+    record.bytes = body.length;
+    if (!res.ok) return cannotFetch;
+  } catch (e) {
+    record.error = e.name === 'TimeoutError' ? 'timeout' : String(e.cause?.code ?? e.message);
+    return cannotFetch;
+  }
+  if (mediaKind === 'IMAGE') {
+    const jpeg = body.length > 3 && body[0] === 0xff && body[1] === 0xd8 && body[2] === 0xff;
+    return jpeg ? null : { sync: publishing.imageFormat() };
+  }
+  return checkMp4(body) ? { statusText: 'Error: Media upload has failed with error code 2207026' } : null;
 }
 
 // Returns null (fine), {sync: response} (fails the POST) or {statusText} (container ERROR).

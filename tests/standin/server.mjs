@@ -141,7 +141,7 @@ async function handle(state, control, req, res) {
     }
   }
 
-  const response = route(state, ctx);
+  const response = await route(state, ctx); // container creation may fetch media
   entry.status = response.status;
   if (rule && afterHandler(rule, response, res)) return;
   send(res, response);

@@ -721,6 +721,49 @@ describe('Resumable upload', () => {
   });
 });
 
+// ---- Media URLs on this machine are really fetched ---------------------------------------------
+
+describe('Fetching media URLs', () => {
+  test('a local JPEG and MP4 are fetched; 404, refused connection, timeout and wrong formats fail like Meta', async () => {
+    const { createServer } = await import('node:http');
+    const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(100)]);
+    const files = { '/a.jpg': jpeg, '/v.mp4': sampleMp4(5000, 1000), '/fake.jpg': Buffer.from('GIF89a'), '/fake.mp4': Buffer.from('nope') };
+    const media = createServer((req, res) => {
+      if (req.url === '/slow.jpg') return; // never answers
+      const body = files[req.url];
+      res.writeHead(body ? 200 : 404).end(body ?? 'missing');
+    });
+    await new Promise((r) => media.listen(0, '127.0.0.1', r));
+    const M = `http://127.0.0.1:${media.address().port}`;
+    const gone = createServer();
+    await new Promise((r) => gone.listen(0, '127.0.0.1', r));
+    const closedPort = gone.address().port;
+    await new Promise((r) => gone.close(r));
+    try {
+      s.control.config({ mediaFetchTimeoutMs: 300 });
+      const token = await igLongToken();
+      const ok = await createImage(token, { image_url: `${M}/a.jpg` });
+      assert.equal(ok.status, 200, ok.text);
+      assert.deepEqual(s.state.mediaFetches.map((f) => [f.url, f.status, f.bytes]), [[`${M}/a.jpg`, 200, jpeg.length]]);
+      await graphError(await createImage(token, { image_url: `${M}/missing.jpg` }), 9004, 2207052);
+      await graphError(await createImage(token, { image_url: `${M}/slow.jpg` }), 9004, 2207052);
+      await graphError(await createImage(token, { image_url: `http://127.0.0.1:${closedPort}/closed.jpg` }), 9004, 2207052);
+      await graphError(await createImage(token, { image_url: `${M}/fake.jpg` }), 36001, 2207005);
+      assert.deepEqual(s.state.mediaFetches.slice(1).map((f) => f.error ?? f.status), [404, 'timeout', 'ECONNREFUSED', 200]);
+      const reel = (url) => post('/graph.instagram.com/v21.0/17841400000000001/media', { media_type: 'REELS', video_url: url, access_token: token });
+      const good = body(await reel(`${M}/v.mp4`)).id;
+      const bad = body(await reel(`${M}/fake.mp4`)).id;
+      s.control.advance(60_000);
+      assert.equal((await status(token, good)).status_code, 'FINISHED');
+      const failed = await status(token, bad);
+      assert.equal(failed.status_code, 'ERROR');
+      assert.match(failed.status, /2207026/);
+    } finally {
+      await new Promise((r) => { media.close(r); media.closeAllConnections(); });
+    }
+  });
+});
+
 // ---- Faults, latency, log, reset -------------------------------------------------------------
 
 describe('Faults and control', () => {

@@ -65,6 +65,9 @@ export function defaultConfig() {
     // user or Page token must carry appsecret_proof. (A proof that is given
     // is always checked.)
     requireAppSecretProof: false,
+    // How long a fetch of a local media URL may take before it counts as one Meta
+    // could not download (publish.mjs).
+    mediaFetchTimeoutMs: 5000,
   };
 }
 
@@ -109,6 +112,7 @@ export class StandinState {
     this.consent = null; // automatic consent decision, or null for the HTML page
     this.faults = []; // fault rules (faults.mjs)
     this.log = []; // recorded requests
+    this.mediaFetches = []; // local media URLs fetched at container creation: {url, status, bytes, error}
     this.seq = { log: 0, container: 0, media: 0, fault: 0 };
   }
 
