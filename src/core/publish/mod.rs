@@ -5,7 +5,7 @@
 //! - `spec`, `input`, `validate`: what to publish, read from JSON and
 //!   checked before any call;
 //! - `calls`, `quota`, `upload`: request builders and response processors
-//!   (`upload`: the resumable video upload to the rupload host);
+//!   (`process_*`; `upload`: the resumable video upload to the rupload host);
 //! - `video_file`: a video file's header checks (MP4 duration, size limits);
 //! - `job`: the resumable state machine (one call per step, serializable);
 //! - `poll`: when to read a container's status; `recover`: finding a post

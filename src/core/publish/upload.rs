@@ -24,7 +24,7 @@ use serde::Deserialize;
 use crate::core::config::Config;
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Request, Response};
-use crate::core::json::parse_success;
+use crate::core::meta_body::parse_success;
 use crate::core::secret::AccessToken;
 
 /// `POST {rupload}/ig-api-upload/{version}/{container_id}` with
@@ -59,7 +59,7 @@ pub fn upload_request(
 
 /// Reads the upload's answer: `{"success":true,…}`; anything else is an
 /// error (`debug_info.retriable` decides whether it may be tried again).
-pub fn parse_upload(response: &Response) -> Result<(), Error> {
+pub fn process_upload(response: &Response) -> Result<(), Error> {
     #[derive(Deserialize)]
     struct Answer {
         #[serde(default)]
@@ -117,7 +117,7 @@ pub fn upload_status_request(config: &Config, token: &AccessToken, container_id:
 
 /// `video_status.uploading_phase.bytes_transferred` (0 when Meta has
 /// nothing yet and says so by leaving it out).
-pub fn parse_bytes_transferred(response: &Response) -> Result<u64, Error> {
+pub fn process_bytes_transferred(response: &Response) -> Result<u64, Error> {
     #[derive(Deserialize)]
     struct Body {
         #[serde(default)]
@@ -187,7 +187,7 @@ mod tests {
 
     #[test]
     fn answers_are_read() {
-        parse_upload(&Response::new(
+        process_upload(&Response::new(
             200,
             r#"{"success":true,"message":"Upload successful."}"#,
         ))
@@ -196,12 +196,12 @@ mod tests {
             503,
             r#"{"debug_info":{"retriable":true,"type":"ServiceUnavailable","message":"busy"}}"#,
         );
-        assert!(parse_upload(&busy).unwrap_err().retryable());
+        assert!(process_upload(&busy).unwrap_err().retryable());
         let bad = Response::new(
             400,
             r#"{"debug_info":{"retriable":false,"type":"ParameterValidationError","message":"Header Offset not convertable"}}"#,
         );
-        let e = parse_upload(&bad).unwrap_err();
+        let e = process_upload(&bad).unwrap_err();
         assert!(!e.retryable());
         assert!(e.message.contains("Offset"), "{}", e.message);
         let graph = Response::new(
@@ -209,10 +209,10 @@ mod tests {
             r#"{"error":{"message":"Invalid OAuth access token.","type":"OAuthException","code":190}}"#,
         );
         assert_eq!(
-            parse_upload(&graph).unwrap_err().kind,
+            process_upload(&graph).unwrap_err().kind,
             ErrorKind::InvalidToken
         );
-        assert!(parse_upload(&Response::new(200, "{}")).is_err());
+        assert!(process_upload(&Response::new(200, "{}")).is_err());
     }
 
     #[test]
@@ -221,8 +221,8 @@ mod tests {
             200,
             r#"{"status_code":"IN_PROGRESS","video_status":{"uploading_phase":{"status":"in_progress","bytes_transferred":50002}},"id":"1"}"#,
         );
-        assert_eq!(parse_bytes_transferred(&r).unwrap(), 50_002);
+        assert_eq!(process_bytes_transferred(&r).unwrap(), 50_002);
         let none = Response::new(200, r#"{"status_code":"IN_PROGRESS","id":"1"}"#);
-        assert_eq!(parse_bytes_transferred(&none).unwrap(), 0);
+        assert_eq!(process_bytes_transferred(&none).unwrap(), 0);
     }
 }
