@@ -114,21 +114,7 @@ async function handle(state, control, req, res) {
     params,
     headers: req.headers,
   };
-  const entry = {
-    seq: ++state.seq.log,
-    at: new Date(state.now()).toISOString(),
-    method: req.method,
-    host,
-    path,
-    query,
-    form,
-    authorization: req.headers.authorization ?? null,
-    status: null,
-    fault: null,
-  };
-  state.log.push(entry);
-
-  if (state.latencyMs > 0) await sleep(state.latencyMs);
+  const entry = await logged(state, req, { host, path, query, form });
 
   const rule = takeFault(state, { host, path, method: req.method, params });
   if (rule) {
@@ -147,24 +133,33 @@ async function handle(state, control, req, res) {
   send(res, response);
 }
 
-// An upload's body is streamed into its container (it may be large, and what
-// arrives before an interruption is kept), so it skips the generic body parsing.
-async function uploadRequest(state, req, res, path, query) {
+// Records a Meta-host request in the log (its entry gets the status and fault
+// later), then waits the configured latency.
+async function logged(state, req, fields) {
   const entry = {
     seq: ++state.seq.log,
     at: new Date(state.now()).toISOString(),
     method: req.method,
-    host: RUPLOAD_HOST,
-    path,
-    query,
-    form: {},
+    ...fields,
     authorization: req.headers.authorization ?? null,
-    headers: { offset: req.headers.offset ?? null, file_size: req.headers.file_size ?? null },
     status: null,
     fault: null,
   };
   state.log.push(entry);
   if (state.latencyMs > 0) await sleep(state.latencyMs);
+  return entry;
+}
+
+// An upload's body is streamed into its container (it may be large, and what
+// arrives before an interruption is kept), so it skips the generic body parsing.
+async function uploadRequest(state, req, res, path, query) {
+  const entry = await logged(state, req, {
+    host: RUPLOAD_HOST,
+    path,
+    query,
+    form: {},
+    headers: { offset: req.headers.offset ?? null, file_size: req.headers.file_size ?? null },
+  });
   const rule = takeFault(state, { host: RUPLOAD_HOST, path, method: req.method, params: query });
   if (rule) {
     entry.fault = rule.fault.type;
