@@ -37,3 +37,4 @@ export const stepPublishJob = async (input) => {
 };
 
 export const { startLogin, completeLogin } = browserLogin(wasm, InstagateError);
+export { defineConfig } from './browser-login.js';
