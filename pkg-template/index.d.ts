@@ -605,7 +605,10 @@ export function completeLogin(config: InstagateConfig, href?: string): Completed
  * Server side: the whole login after the callback — code exchange, long-lived
  * token, permissions check, profile (personal accounts refused) and, for
  * Facebook Login, the Page linked to the Instagram account and its token.
- * 2 round trips (Instagram Login) or 3 (Facebook Login).
+ * Instagram Login: 3 requests in 2 round trips. Facebook Login: 5 requests in
+ * 3 round trips (the long-lived exchange, permissions and user ID go out
+ * together after the code exchange; then the Pages list, one more request per
+ * further page of it).
  */
 export function connectAccount(input: ConnectAccountInput): Promise<ConnectedAccount>;
 
