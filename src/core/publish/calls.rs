@@ -16,8 +16,9 @@
 //! - the permalink: `GET /{media-id}?fields=id,permalink`
 //!   (<https://developers.facebook.com/documentation/instagram-platform/reference/instagram-media>);
 //! - the newest media, to find a post whose publish answer was lost:
-//!   `GET /{ig-user-id}/media` (feed and reels) or `/stories`
-//!   (<https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/stories>).
+//!   `GET /{ig-user-id}/media` (feed and reels) or `/stories` (documented
+//!   on graph.facebook.com only, so Facebook Login only:
+//!   <https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/stories>).
 
 use serde::Deserialize;
 

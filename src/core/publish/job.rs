@@ -24,9 +24,10 @@
 //!   answer, 5xx, throttling, an unexpected body), the job waits
 //!   (`publish_settle_ms`, or `Retry-After`) in `Publishing`, and that
 //!   step reads the status again: PUBLISHED means done (the media is then
-//!   found among the account's newest media, `recover.rs`), FINISHED means
-//!   the publish did not happen and may be sent again (at most
-//!   `max_publish_attempts` sends in all), IN_PROGRESS means not ready yet;
+//!   found among the account's newest media when exactly one fits,
+//!   `recover.rs`), FINISHED means the publish did not happen and may be
+//!   sent again (at most `max_publish_attempts` sends in all), IN_PROGRESS
+//!   means not ready yet;
 //! - a job saved before a crash in the middle of a send is in `Processing`
 //!   or `Publishing`, so its next step reads the status first as well.
 //!
@@ -51,7 +52,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::config::Config;
+use crate::core::config::{Config, Product};
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Request, Response, Transport};
 use crate::core::publish::calls::{
@@ -777,12 +778,17 @@ impl PublishJob {
         container_id: String,
     ) -> Result<StepOutcome, Error> {
         let stories = matches!(self.spec, MediaSpec::Story(_));
-        let request = recent_media_request(call.config, call.token, &self.ig_user_id, stories);
         let unknown = Published {
             media_id: None,
             permalink: None,
             container_id: container_id.clone(),
         };
+        // `/stories` is documented on graph.facebook.com only (recover.rs):
+        // with Instagram Login a story is done with its media unknown.
+        if stories && call.config.product == Product::Instagram {
+            return Ok(self.finish(unknown));
+        }
+        let request = recent_media_request(call.config, call.token, &self.ig_user_id, stories);
         match call
             .send(self, request)
             .await
