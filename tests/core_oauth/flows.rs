@@ -604,7 +604,15 @@ fn a_lost_code_exchange_answer_is_not_retryable_business_login_single_use_code()
             let t = ScriptedTransport::new(T0);
             t.expect_response("oauth/access_token", lost.clone());
             let c = config(product);
-            let e = block_on(complete_login(&t, &c, &secret(), &callback(&c), None, &AccountChoice::all())).unwrap_err();
+            let e = block_on(complete_login(
+                &t,
+                &c,
+                &secret(),
+                &callback(&c),
+                None,
+                &AccountChoice::all(),
+            ))
+            .unwrap_err();
             assert!(!e.retryable(), "{product:?} {lost:?}: {e:?}");
             assert!(e.message.contains("single-use"), "{}", e.message);
             assert!(e.message.contains("new login"), "{}", e.message);
@@ -618,7 +626,15 @@ fn a_lost_code_exchange_answer_is_not_retryable_business_login_single_use_code()
         Ok(instagate::core::http::Response::new(429, "").with_header("Retry-After", "5")),
     );
     let c = config(Product::Instagram);
-    let e = block_on(complete_login(&t, &c, &secret(), &callback(&c), None, &AccountChoice::all())).unwrap_err();
+    let e = block_on(complete_login(
+        &t,
+        &c,
+        &secret(),
+        &callback(&c),
+        None,
+        &AccountChoice::all(),
+    ))
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::RateLimited);
     assert!(
         e.retryable(),

@@ -25,7 +25,7 @@ try {
 }
 const { code } = login.validateCallback(config, callbackUrl, created.state);
 
-// The main entry: the server side of the login (its one account), then one post.
+// The main entry: the server side of the login, then one post.
 const { accounts: [account] } = await connectAccount({
   config, clientSecret: 'standin-app-secret', code, codeVerifier: created.codeVerifier,
 });

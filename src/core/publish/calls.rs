@@ -64,7 +64,7 @@ pub fn container_params(spec: &MediaSpec, children: &[String]) -> Params {
         }
         MediaSpec::Reel(s) => {
             p.push(("media_type", "REELS".to_owned()));
-            p.push(("video_url", s.video_url.clone()));
+            video(&mut p, &s.video_url, s.video_file.is_some());
             opt(&mut p, "caption", &s.caption);
             opt(&mut p, "cover_url", &s.cover_url);
             if let Some(offset) = s.thumb_offset {
@@ -94,7 +94,7 @@ pub fn container_params(spec: &MediaSpec, children: &[String]) -> Params {
         MediaSpec::Story(s) => {
             p.push(("media_type", "STORIES".to_owned()));
             opt(&mut p, "image_url", &s.image_url);
-            opt(&mut p, "video_url", &s.video_url);
+            video(&mut p, &s.video_url, s.video_file.is_some());
             tags(&mut p, &s.user_tags);
         }
     }
@@ -117,7 +117,7 @@ pub fn carousel_item_params(item: &CarouselItem) -> Params {
         CarouselItem::Video(v) => {
             p.push(("is_carousel_item", "true".to_owned()));
             p.push(("media_type", "VIDEO".to_owned()));
-            p.push(("video_url", v.video_url.clone()));
+            video(&mut p, &v.video_url, v.video_file.is_some());
             if let Some(offset) = v.thumb_offset {
                 p.push(("thumb_offset", offset.to_string()));
             }
@@ -126,6 +126,16 @@ pub fn carousel_item_params(item: &CarouselItem) -> Params {
         }
     }
     p
+}
+
+/// The video's source: `video_url` for Meta to fetch, or
+/// `upload_type=resumable` for a file sent to the rupload host next
+/// (<https://developers.facebook.com/documentation/instagram-platform/content-publishing/resumable-uploads>).
+fn video(p: &mut Params, url: &Option<String>, file: bool) {
+    opt(p, "video_url", url);
+    if file {
+        p.push(("upload_type", "resumable".to_owned()));
+    }
 }
 
 /// `product_tags` as the JSON array Meta documents:
