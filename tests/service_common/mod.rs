@@ -198,12 +198,7 @@ impl FakeMeta {
         let p: HashMap<String, String> = req.params().into_iter().collect();
         let get = |k: &str| p.get(k).cloned().unwrap_or_default();
         let ok = |v: serde_json::Value| Ok(Response::new(200, v.to_string()));
-        let bad_token = || {
-            Ok(Response::new(
-                400,
-                r#"{"error":{"message":"Error validating access token: The session has been invalidated","type":"OAuthException","code":190,"fbtrace_id":"FAKE"}}"#,
-            ))
-        };
+        let bad_token = || Ok(invalid_token());
 
         // Instagram Login
         if path == "https://api.instagram.com/oauth/access_token" {
@@ -265,10 +260,7 @@ impl FakeMeta {
                 return bad_token();
             };
             if now.since(info.issued_at) < DAY {
-                return Ok(Response::new(
-                    400,
-                    r#"{"error":{"message":"too young","code":100}}"#,
-                ));
+                return Ok(graph_error(400, 100, None, "too young"));
             }
             let t = self.issue_token(
                 "instagram",
@@ -309,9 +301,11 @@ impl FakeMeta {
                 );
             }
             let Some(code) = self.codes.get_mut(&get("code")) else {
-                return Ok(Response::new(
+                return Ok(graph_error(
                     400,
-                    r#"{"error":{"message":"Invalid verification code format.","type":"OAuthException","code":100}}"#,
+                    100,
+                    None,
+                    "Invalid verification code format.",
                 ));
             };
             let pkce_ok = match &code.challenge {
@@ -325,9 +319,11 @@ impl FakeMeta {
                 || code.redirect_uri != get("redirect_uri")
                 || !pkce_ok
             {
-                return Ok(Response::new(
+                return Ok(graph_error(
                     400,
-                    r#"{"error":{"message":"Invalid code verifier or authorization code","type":"OAuthException","code":100}}"#,
+                    100,
+                    None,
+                    "Invalid code verifier or authorization code",
                 ));
             }
             code.used = true;
@@ -410,12 +406,7 @@ impl FakeMeta {
             .map(|(_, v)| v)
             .unwrap_or_default();
         if self.valid(&token, now).is_none() {
-            return Ok(graph_error(
-                400,
-                190,
-                None,
-                "Error validating access token: The session has been invalidated",
-            ));
+            return Ok(invalid_token());
         }
         if req.method == Method::Post
             && req.path().ends_with("/media_publish")
@@ -434,6 +425,16 @@ impl FakeMeta {
         let expired = info.expires_at.is_some_and(|e| e <= now);
         (!info.revoked && !expired).then(|| info.clone())
     }
+}
+
+/// Meta's answer to a revoked, expired or unknown token (code 190).
+fn invalid_token() -> Response {
+    graph_error(
+        400,
+        190,
+        None,
+        "Error validating access token: The session has been invalidated",
+    )
 }
 
 /// Everything a test needs, sharing one fake clock.
