@@ -32,6 +32,7 @@
 
 use std::time::Duration;
 
+use futures_util::future::join;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -50,7 +51,7 @@ use crate::service::cookies::{
 };
 use crate::service::crypto::secret_eq;
 use crate::service::error::ApiError;
-use crate::service::http::{HttpRequest, HttpResponse};
+use crate::service::http::{Background, HttpRequest, HttpResponse};
 use crate::service::router::LogFields;
 use crate::service::store::KvStore;
 use crate::service::Service;
@@ -138,6 +139,13 @@ struct ExchangeInput {
     code_verifier: String,
 }
 
+/// A stored login: the account, and the index entry it replaced (deleted
+/// after the answer; until then the cron drops it as stale).
+pub(crate) struct Connected {
+    pub record: AccountRecord,
+    pub stale_index: Option<String>,
+}
+
 impl<S: KvStore, T: Transport> Service<'_, S, T> {
     fn product_settings(
         &self,
@@ -164,7 +172,23 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         self.store.put(&key, &sealed, Some(PENDING_TTL)).await
     }
 
-    /// Loads and deletes the pending login: each state is used once.
+    /// The pending login under `state`, opened (not deleted).
+    async fn load_pending(&self, state: &str) -> Result<PendingLogin, ApiError> {
+        let key = state_key(state);
+        let sealed =
+            self.store.get(&key).await?.ok_or_else(|| {
+                state_error("this login expired or was already used; start again")
+            })?;
+        self.open_pending(&key, &sealed)
+    }
+
+    fn open_pending(&self, key: &str, sealed: &str) -> Result<PendingLogin, ApiError> {
+        let plain = self.config.keyring.open(sealed, key)?;
+        serde_json::from_slice(&plain).map_err(|_| ApiError::decrypt_failed("the pending login"))
+    }
+
+    /// Loads and deletes the pending login: each state is used once, and
+    /// deleted before anything it allows (a wrong verifier burns it).
     async fn take_pending(&self, state: &str) -> Result<PendingLogin, ApiError> {
         let key = state_key(state);
         let sealed =
@@ -172,8 +196,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 state_error("this login expired or was already used; start again")
             })?;
         self.store.delete(&key).await?;
-        let plain = self.config.keyring.open(&sealed, &key)?;
-        serde_json::from_slice(&plain).map_err(|_| ApiError::decrypt_failed("the pending login"))
+        self.open_pending(&key, &sealed)
     }
 
     /// `GET /auth/login?product=&return_to=`.
@@ -247,8 +270,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 ));
             }
         }
-        let pending = self.take_pending(&state).await?;
+        let pending = self.load_pending(&state).await?;
         if pending.flow != Flow::Redirect {
+            self.store.delete(&state_key(&state)).await?;
             return Err(state_error("this state belongs to a single-page login"));
         }
         let return_to = pending
@@ -256,15 +280,32 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             .clone()
             .unwrap_or_else(|| self.config.default_return_url().to_owned());
         let clear_login = clear_cookie(LOGIN_COOKIE);
-        match self.finish_redirect_login(req, &pending).await {
-            Ok(record) => {
+        // The state is used once: its delete runs alongside the code
+        // exchange instead of before it (one KV round trip less before the
+        // redirect) and finishes whatever the login's outcome. The cookie
+        // binding was checked above, and the code is single-use at Meta, so
+        // a delete that fails leaves nothing redeemable: the pending login
+        // expires within 10 minutes.
+        let (_, outcome) = join(
+            self.store.delete(&state_key(&state)),
+            self.finish_redirect_login(req, &pending),
+        )
+        .await;
+        match outcome {
+            Ok(Connected {
+                record,
+                stale_index,
+            }) => {
                 fields.account_id = Some(record.id.clone());
                 let session = self.current_session(req).with_account(&record.id);
-                Ok(
+                let mut response =
                     HttpResponse::redirect(&append_query(&return_to, "connected", &record.id))
                         .with_header("set-cookie", &clear_login)
-                        .with_header("set-cookie", &self.session_cookie(session)),
-                )
+                        .with_header("set-cookie", &self.session_cookie(session));
+                response
+                    .background
+                    .extend(stale_index.map(Background::DropIndexEntry));
+                Ok(response)
             }
             Err(e) => {
                 fields.error_kind = Some(e.kind);
@@ -280,7 +321,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         &self,
         req: &HttpRequest,
         pending: &PendingLogin,
-    ) -> Result<AccountRecord, ApiError> {
+    ) -> Result<Connected, ApiError> {
         // The core's checks: no repeated parameter, the state again, a
         // denial as `oauth_denied`, a code (with Meta's `#_` removed).
         let params: Vec<(String, String)> = form_urlencoded::parse(req.query.as_bytes())
@@ -401,14 +442,21 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let validated = validate_callback_params(&params, &input.state)?;
         let verifier = PkceVerifier::new(input.code_verifier);
         let meta_verifier = (pending.product == Product::Facebook).then_some(&verifier);
-        let record = self.connect(&pending, &validated, meta_verifier).await?;
+        let Connected {
+            record,
+            stale_index,
+        } = self.connect(&pending, &validated, meta_verifier).await?;
         fields.account_id = Some(record.id.clone());
         let session = self.current_session(req).with_account(&record.id);
-        Ok(HttpResponse::json(
+        let mut response = HttpResponse::json(
             200,
             &json!({ "account": record.status(self.config, self.transport.now()) }),
         )
-        .with_header("set-cookie", &self.session_cookie(session)))
+        .with_header("set-cookie", &self.session_cookie(session));
+        response
+            .background
+            .extend(stale_index.map(Background::DropIndexEntry));
+        Ok(response)
     }
 
     /// Cross-origin auth routes need an allowed `Origin`.
@@ -429,7 +477,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         pending: &PendingLogin,
         callback: &ValidatedCallback,
         verifier: Option<&PkceVerifier>,
-    ) -> Result<AccountRecord, ApiError> {
+    ) -> Result<Connected, ApiError> {
         let settings = self.config.product(pending.product).ok_or_else(|| {
             ApiError::invalid_input("product", "this Worker no longer serves that login product")
         })?;
@@ -448,14 +496,15 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         self.store_connected(pending.product, connected).await
     }
 
-    /// Stores a completed login. Aliases first, then the record (with its
-    /// index entry): the record is the commit point, so a failure before it
-    /// leaves no account behind.
+    /// Stores a completed login. The alias entries and the index entry
+    /// first (together), then the record: the record is the commit point,
+    /// so a failure before it leaves no account behind. The index entry the
+    /// record no longer points at is returned, to delete after the answer.
     pub(crate) async fn store_connected(
         &self,
         product: Product,
         c: ConnectedAccount,
-    ) -> Result<AccountRecord, ApiError> {
+    ) -> Result<Connected, ApiError> {
         let now = self.transport.now();
         let kind = stored_kind(c.token.kind)?;
         // A record that no longer decrypts is replaced by this fresh login.
@@ -499,9 +548,11 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             outcome: "connected".into(),
             error_kind: None,
         });
-        self.accounts().save_aliases(&record).await?;
-        self.accounts().save(&mut record).await?;
-        Ok(record)
+        let stale_index = self.accounts().save_connected(&mut record).await?;
+        Ok(Connected {
+            record,
+            stale_index,
+        })
     }
 }
 

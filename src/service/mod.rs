@@ -18,6 +18,7 @@ pub mod api;
 pub mod auth;
 pub mod callbacks;
 pub mod config;
+pub mod config_cache;
 pub mod cookies;
 pub mod crypto;
 pub mod error;
@@ -121,6 +122,9 @@ impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
         match task {
             Background::AdvanceJob(id) => {
                 let _ = self.advance_job_by_id(&id, BACKGROUND_BUDGET).await;
+            }
+            Background::DropIndexEntry(key) => {
+                let _ = self.store.delete(&key).await;
             }
         }
     }
