@@ -90,7 +90,7 @@ function sealKey(spec: string): Promise<{ kid: string; key: CryptoKey }> {
   return key;
 }
 
-const fromB64url = (s: string): Uint8Array =>
+const fromB64url = (s: string): Uint8Array<ArrayBuffer> =>
   Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
 
 /** AES-256-GCM under the write key, bound to the KV key, as instagate stores records. */

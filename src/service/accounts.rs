@@ -23,7 +23,7 @@
 
 use std::time::Duration;
 
-use futures_util::future::{try_join, try_join_all};
+use futures_util::future::try_join;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -286,15 +286,17 @@ impl<S: KvStore, T: Transport> Accounts<'_, S, T> {
         Ok(old_due.filter(|old| Some(old) != new_due.as_ref()))
     }
 
-    /// Writes the alias entries of a newly connected account, together.
+    /// Writes the alias entries of a newly connected account (one or two:
+    /// one after the other, alongside the index entry in `write`).
     pub async fn save_aliases(&self, record: &AccountRecord) -> Result<(), ApiError> {
-        let keys: Vec<String> = record
+        for alias in record
             .aliases
             .iter()
             .filter(|a| valid_id(a) && **a != record.id)
-            .map(|alias| format!("{}{}", alias_prefix(alias), record.id))
-            .collect();
-        try_join_all(keys.iter().map(|k| self.store.put(k, "1", None))).await?;
+        {
+            let key = format!("{}{}", alias_prefix(alias), record.id);
+            self.store.put(&key, "1", None).await?;
+        }
         Ok(())
     }
 
