@@ -2,11 +2,11 @@
 # The npm package's size: for each entry (`instagate/login`, what a web page
 # loads to start and complete a login; `instagate`, the whole API) every file
 # a runtime loads (wasm + JS glue + entry files), raw and gzip -9, against
-# the target of 60 KB gzip. `--functions [N]` also builds a copy with symbol names (in
+# the targets: 40 KB gzip for `instagate/login`, 120 KB for `instagate`. `--functions [N]` also builds a copy with symbol names (in
 # target/size-analysis, not the shipped build) and lists code bytes per crate
 # and the N largest functions after wasm-opt.
-# Exit status: 0 when both are under the target, 1 otherwise (the figures are
-# printed either way).
+# Exit status: 0 when both are within their targets, 1 otherwise (the
+# figures are printed either way).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 test -f pkg/instagate_bg.wasm || bash scripts/build-pkg.sh >/dev/null
@@ -46,13 +46,14 @@ if [ "${1:-}" = "--functions" ]; then
   node scripts/wasm-functions.mjs "$out/named.wasm" "$top"
 fi
 
-target=$((60 * 1024))
+declare -A targets=([login]=$((40 * 1024)) [main]=$((120 * 1024)))
 status=0
 for name in login main; do
+  target=${targets[$name]}
   if [ "${totals[$name]}" -le "$target" ]; then
-    echo "$name: OK, ${totals[$name]} B gzip <= 60 KB ($target B)"
+    echo "$name: OK, ${totals[$name]} B gzip <= $((target / 1024)) KB ($target B)"
   else
-    echo "$name: OVER, ${totals[$name]} B gzip > 60 KB ($target B) by $((${totals[$name]} - target)) B"
+    echo "$name: OVER, ${totals[$name]} B gzip > $((target / 1024)) KB ($target B) by $((${totals[$name]} - target)) B"
     status=1
   fi
 done

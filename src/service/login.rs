@@ -9,8 +9,8 @@
 //! with a signed `__Host-` cookie (HttpOnly, Secure, SameSite=Lax); and
 //! redirects to the consent page. `/auth/callback` needs that cookie and
 //! the same state (login CSRF: a callback from another browser is refused
-//! without touching its pending login), deletes the pending login before
-//! using it (no replay), runs the core's callback checks
+//! without touching its pending login), deletes the pending login while
+//! using it (alongside the code exchange; no replay), runs the core's callback checks
 //! (`validate_callback_params`), exchanges the code, and stores the account only
 //! once every step succeeded. Failures after the state check redirect to the
 //! app with `?error=<kind>`; earlier ones show an error page, since nothing
