@@ -307,11 +307,7 @@ fn callback_failures_store_nothing_and_say_why() {
 #[test]
 fn a_used_state_cannot_be_replayed() {
     let w = World::new();
-    let (state, cookie, _) = w.start_login("instagram");
-    let code =
-        w.meta
-            .borrow_mut()
-            .issue_code("instagram", "https://worker.example/auth/callback", None);
+    let (code, state, cookie) = instagram_login_up_to_the_callback(&w);
     assert_eq!(w.callback(&code, &state, Some(&cookie)).status, 302);
     let exchanges = w.meta.borrow().count("oauth/access_token");
     let r = w.callback(&code, &state, Some(&cookie));
@@ -467,6 +463,17 @@ fn spa_exchange_binds_the_code_to_the_registered_verifier() {
     assert_eq!(bad.status, 403, "no Origin");
 }
 
+/// An Instagram Login started in a browser and allowed at Meta: (code,
+/// state, login cookie) for the callback.
+fn instagram_login_up_to_the_callback(w: &World) -> (String, String, String) {
+    let (state, cookie, _) = w.start_login("instagram");
+    let code =
+        w.meta
+            .borrow_mut()
+            .issue_code("instagram", "https://worker.example/auth/callback", None);
+    (code, state, cookie)
+}
+
 /// A KV where every operation takes one round trip: it waits one poll, and
 /// the operations in flight together share a round. `rounds` lists each
 /// round's operations as `"op prefix"` (e.g. `"put due"`), in order, so a
@@ -553,11 +560,7 @@ impl instagate::service::store::KvStore for RoundStore<'_> {
 #[test]
 fn the_callback_waits_for_four_kv_round_trips_with_its_writes_together() {
     let w = World::new();
-    let (state, cookie, _) = w.start_login("instagram");
-    let code =
-        w.meta
-            .borrow_mut()
-            .issue_code("instagram", "https://worker.example/auth/callback", None);
+    let (code, state, cookie) = instagram_login_up_to_the_callback(&w);
     let store = RoundStore::new(&w.store);
     let service = instagate::service::Service::new(&w.config, &store, &*w.transport, &w.log);
     let req = HttpRequest::new(
@@ -595,11 +598,7 @@ fn a_login_that_moves_the_index_entry_drops_the_old_one_after_the_answer() {
     assert_eq!(old.len(), 1);
     // A new login two days later expires two days later: a new index day.
     w.advance(2 * DAY);
-    let (state, cookie, _) = w.start_login("instagram");
-    let code =
-        w.meta
-            .borrow_mut()
-            .issue_code("instagram", "https://worker.example/auth/callback", None);
+    let (code, state, cookie) = instagram_login_up_to_the_callback(&w);
     let r = w.callback(&code, &state, Some(&cookie));
     assert_eq!(r.status, 302);
     assert_eq!(

@@ -172,14 +172,12 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         self.store.put(&key, &sealed, Some(PENDING_TTL)).await
     }
 
-    /// The pending login under `state`, opened (not deleted).
-    async fn load_pending(&self, state: &str) -> Result<PendingLogin, ApiError> {
-        let key = state_key(state);
-        let sealed =
-            self.store.get(&key).await?.ok_or_else(|| {
-                state_error("this login expired or was already used; start again")
-            })?;
-        self.open_pending(&key, &sealed)
+    /// The sealed pending login under `key`; a clear error when there is none.
+    async fn sealed_pending(&self, key: &str) -> Result<String, ApiError> {
+        self.store
+            .get(key)
+            .await?
+            .ok_or_else(|| state_error("this login expired or was already used; start again"))
     }
 
     fn open_pending(&self, key: &str, sealed: &str) -> Result<PendingLogin, ApiError> {
@@ -187,14 +185,18 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         serde_json::from_slice(&plain).map_err(|_| ApiError::decrypt_failed("the pending login"))
     }
 
+    /// The pending login under `state`, opened (not deleted).
+    async fn load_pending(&self, state: &str) -> Result<PendingLogin, ApiError> {
+        let key = state_key(state);
+        let sealed = self.sealed_pending(&key).await?;
+        self.open_pending(&key, &sealed)
+    }
+
     /// Loads and deletes the pending login: each state is used once, and
     /// deleted before anything it allows (a wrong verifier burns it).
     async fn take_pending(&self, state: &str) -> Result<PendingLogin, ApiError> {
         let key = state_key(state);
-        let sealed =
-            self.store.get(&key).await?.ok_or_else(|| {
-                state_error("this login expired or was already used; start again")
-            })?;
+        let sealed = self.sealed_pending(&key).await?;
         self.store.delete(&key).await?;
         self.open_pending(&key, &sealed)
     }
