@@ -527,8 +527,9 @@ export interface InstagateErrorFields {
 export function createLogin(config: InstagateConfig, options?: LoginOptions): CreatedLogin;
 
 /**
- * Checks a callback URL: exact redirect URI, no repeated parameter, `state`
- * (constant time), Meta's denial (`oauth_denied`), then returns the code.
+ * Checks a callback URL: exact redirect URI, no repeated parameter (and at
+ * most 64), `state` (constant time), Meta's denial (`oauth_denied`), then
+ * returns the code.
  */
 export function validateCallback(
   config: InstagateConfig,
