@@ -31,7 +31,7 @@ export function baselineVars(standinUrl, origin) {
     APP_SECRET: dev.APP_SECRET,
     SESSION_KEY: dev.SESSION_KEY,
     TOKEN_KEYS: dev.TOKEN_KEYS,
-    GRAPH_VERSION: 'v26.0',
+    GRAPH_VERSION: 'v27.0',
     STANDIN_ORIGIN: standinUrl,
     REDIRECT_URI: `${origin}/auth/callback`,
     APP_RETURN_URL: 'http://127.0.0.1:5173/',
