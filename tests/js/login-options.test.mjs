@@ -16,7 +16,9 @@ async function connect(standin, config, options, consent) {
     const response = await fetch(login.url, { redirect: 'manual' });
     assert.equal(response.status, 302, await response.text());
     const callbackUrl = response.headers.get('location');
-    return { login, account: await ig.connectAccount({ config, clientSecret, callbackUrl, expectedState: login.state, codeVerifier: login.codeVerifier }) };
+    const { accounts } = await ig.connectAccount({ config, clientSecret, callbackUrl, expectedState: login.state, codeVerifier: login.codeVerifier });
+    assert.equal(accounts.length, 1, 'the default person has one linked account');
+    return { login, account: accounts[0] };
   } finally {
     standin.control.consent(null);
   }
