@@ -612,13 +612,13 @@ fn instagram_login_up_to_the_callback(w: &World) -> (String, String, String) {
 /// round's operations as `"op prefix"` (e.g. `"put due"`), in order, so a
 /// test sees which KV calls wait for each other.
 struct RoundStore<'a> {
-    inner: &'a instagate::service::store::MemoryStore,
+    inner: &'a instagate::service::memory_store::MemoryStore,
     in_flight: std::cell::Cell<usize>,
     rounds: std::cell::RefCell<Vec<Vec<String>>>,
 }
 
 impl<'a> RoundStore<'a> {
-    fn new(inner: &'a instagate::service::store::MemoryStore) -> RoundStore<'a> {
+    fn new(inner: &'a instagate::service::memory_store::MemoryStore) -> RoundStore<'a> {
         RoundStore {
             inner,
             in_flight: Default::default(),
