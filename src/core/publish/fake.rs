@@ -1,8 +1,10 @@
 //! An in-memory Instagram for native tests and the polling benchmark: the
 //! publishing endpoints of the Graph API (containers with a processing time,
-//! status codes, `media_publish`, media reads, the quota) answered on the
-//! [`ScriptedTransport`]'s fake clock, with injectable faults including
-//! "the publish happened but its answer was lost".
+//! status codes, `media_publish`, per-user media reads, the quota) answered
+//! on the [`ScriptedTransport`]'s fake clock, with injectable faults
+//! including "the publish happened but its answer was lost". It is the one
+//! fake of these endpoints in the Rust tests: the Worker's tests
+//! (`tests/service_common`) put it behind their fake Meta's token check.
 //!
 //! It behaves like `tests/standin/publish.mjs` where Meta's documentation
 //! is explicit (status codes, 9007 / 2207027 for an unfinished container,
