@@ -12,6 +12,7 @@ use crate::core::secret::ClientSecret;
 use crate::service::crypto::{random_id, secret_eq};
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
+use crate::service::line::AccountWork;
 use crate::service::log::emit;
 use crate::service::router::LogFields;
 use crate::service::store::KvStore;
@@ -101,7 +102,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     async fn delete_for_meta_user(&self, user_id: &str) -> Result<usize, ApiError> {
         let mut deleted = 0;
         for id in self.accounts().resolve(user_id).await? {
-            if self.delete_account_data(&id).await? {
+            if self.hand_off(&id, AccountWork::Delete).await?.outcome == "deleted" {
                 deleted += 1;
             }
         }

@@ -140,8 +140,8 @@ fn split_origin(url: &str) -> (&str, &str) {
 /// Work the Worker should finish after answering (`ctx.waitUntil`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Background {
-    /// Keep advancing this publish job.
-    AdvanceJob(String),
+    /// Keep advancing this publish job (in its account's object).
+    AdvanceJob { account: String, job: String },
 }
 
 /// An outgoing response.

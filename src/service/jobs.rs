@@ -34,11 +34,13 @@ use crate::core::publish::{
 };
 use crate::core::retry::RetryPolicy;
 use crate::core::time::Timestamp;
-use crate::service::accounts::Accounts;
+use crate::service::accounts::{valid_id, AccountRecord, Accounts};
 use crate::service::auth::authenticate;
 use crate::service::crypto::random_id;
 use crate::service::error::{status_for, ApiError};
 use crate::service::http::{Background, HttpRequest, HttpResponse};
+use crate::service::idempotency::idempotency_of;
+use crate::service::line::AccountWork;
 use crate::service::publish_body::media_spec_from_body;
 use crate::service::router::LogFields;
 use crate::service::store::{CountingStore, KvOps, KvStore};
@@ -68,7 +70,10 @@ pub struct JobStats {
     pub advanced: u32,
     pub finished: u32,
     pub subrequests: u32,
+    /// KV operations of this (cron) invocation.
     pub kv_ops: KvOps,
+    /// KV operations the accounts' objects made, in their own invocations.
+    pub object_kv_ops: u64,
 }
 
 /// A publish job as stored.
@@ -259,16 +264,62 @@ fn valid_job_id(id: &str) -> bool {
 }
 
 impl<S: KvStore, T: Transport> Service<'_, S, T> {
-    /// `POST /api/accounts/{id}/publish`: validate, save the job, advance
-    /// it for up to `PUBLISH_WAIT_MS`, answer 200 (done), 202 (still
-    /// processing; `waitUntil` and the cron go on) or the failure.
+    /// `POST /api/accounts/{id}/publish`: validate, then hand the job to
+    /// the account's object, which saves it and advances it for up to
+    /// `PUBLISH_WAIT_MS`: 200 (done), 202 (still processing; `waitUntil`
+    /// and the cron go on) or the failure. An `Idempotency-Key` makes a
+    /// retried request answer with the job the first one made.
     pub(crate) async fn publish(
         &self,
         req: &HttpRequest,
         id: &str,
         fields: &mut LogFields,
     ) -> Result<HttpResponse, ApiError> {
-        let (_, record) = self.authorized_account(req, id).await?;
+        let caller = authenticate(self.config, req, self.transport.now())?;
+        if !valid_id(id) {
+            return Err(ApiError::not_found(format!("no account {id:?}")));
+        }
+        caller.require_account(id)?;
+        let idempotency = idempotency_of(req)?;
+        let now = self.transport.now();
+        let body: Value = req.json()?;
+        let spec = media_spec_from_body(&body)?;
+        let options = publish_options(self.config.publish_wait);
+        let publish = PublishJob::new(id, spec, options, now)?;
+        let job_id = random_id(self.transport, 16);
+        fields.job_id = Some(job_id.clone());
+        let job = JobRecord {
+            id: job_id,
+            account_id: id.to_owned(),
+            created_at: now,
+            updated_at: now,
+            lease_until: None,
+            job: publish,
+            children: Vec::new(),
+            container_id: None,
+            polls: 0,
+            finished_at: None,
+            stalled: None,
+        };
+        let work = AccountWork::Publish {
+            job: Box::new(job),
+            idempotency,
+        };
+        let reply = self.hand_off(id, work).await?;
+        if let Some(job) = &reply.job_id {
+            fields.job_id = Some(job.clone());
+        }
+        Ok(reply.into_response(id))
+    }
+
+    /// Inside the account's object: checks the account can publish, stores
+    /// `job` and advances it for up to `PUBLISH_WAIT_MS`.
+    pub(crate) async fn start_job(
+        &self,
+        record: &AccountRecord,
+        mut job: JobRecord,
+    ) -> Result<HttpResponse, ApiError> {
+        let id = &record.id;
         if record.needs_reauth {
             return Err(ApiError::needs_reauth(id));
         }
@@ -285,25 +336,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             )
             .into());
         }
-        let body: Value = req.json()?;
-        let spec = media_spec_from_body(&body)?;
-        let options = publish_options(self.config.publish_wait);
-        let publish = PublishJob::new(&record.id, spec, options, now)?;
-        let job_id = random_id(self.transport, 16);
-        fields.job_id = Some(job_id.clone());
-        let mut job = JobRecord {
-            id: job_id.clone(),
-            account_id: id.to_owned(),
-            created_at: now,
-            updated_at: now,
-            lease_until: None,
-            job: publish,
-            children: Vec::new(),
-            container_id: None,
-            polls: 0,
-            finished_at: None,
-            stalled: None,
-        };
+        let job_id = job.id.clone();
         self.store
             .put(
                 &format!("{}{job_id}", job_account_prefix(id)),
@@ -319,7 +352,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     }
 
     /// The answer for a job: 200 done, 202 processing, or the failure's status.
-    fn job_response(&self, job: &JobRecord, created: bool) -> HttpResponse {
+    pub(crate) fn job_response(&self, job: &JobRecord, created: bool) -> HttpResponse {
         let view = json!({ "job": job.view() });
         match &job.job.phase {
             Phase::Done { .. } => HttpResponse::json(200, &view),
@@ -331,7 +364,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 let mut r = HttpResponse::json(if created { 202 } else { 200 }, &view)
                     .with_header("location", &format!("/api/jobs/{}", job.id));
                 if created {
-                    r.background.push(Background::AdvanceJob(job.id.clone()));
+                    r.background.push(Background::AdvanceJob {
+                        account: job.account_id.clone(),
+                        job: job.id.clone(),
+                    });
                 }
                 r
             }
@@ -351,18 +387,24 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         if !valid_job_id(id) {
             return Err(not_found());
         }
-        let mut job = self.load_job(id).await?.ok_or_else(not_found)?;
+        let job = self.load_job(id).await?.ok_or_else(not_found)?;
         caller
             .require_account(&job.account_id)
             .map_err(|_| not_found())?;
         fields.account_id = Some(job.account_id.clone());
-        if !job.job.is_finished() {
-            let now = self.transport.now();
-            let _ = self
-                .advance(&mut job, now.plus(READ_ADVANCE), false, 10)
-                .await;
+        if job.job.is_finished() {
+            return Ok(self.job_response(&job, false));
         }
-        Ok(self.job_response(&job, false))
+        let work = AccountWork::AdvanceJob {
+            job_id: job.id.clone(),
+            budget_ms: READ_ADVANCE.as_millis() as u64,
+            sleep: false,
+            max_calls: 10,
+        };
+        Ok(self
+            .hand_off(&job.account_id, work)
+            .await?
+            .into_response(&job.account_id))
     }
 
     /// `GET /api/accounts/{id}/quota`: Meta's publishing limit for the account.
@@ -408,7 +450,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     /// Steps `job` until it finishes, waits past `deadline`, or would pass
     /// `max_calls` calls; saves after every step. `sleep`: wait for the
     /// next step when it falls before the deadline. Returns the calls made.
-    async fn advance(
+    pub(crate) async fn advance(
         &self,
         job: &mut JobRecord,
         deadline: Timestamp,
@@ -558,19 +600,21 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         store.delete(&job_queue_key(&job.id)).await
     }
 
-    /// `waitUntil` after a 202: keep going for another `PUBLISH_WAIT_MS`.
+    /// `waitUntil` after a 202: keep going for another `budget`, in the
+    /// account's object.
     pub(crate) async fn advance_job_by_id(
         &self,
+        account: &str,
         id: &str,
         budget: Duration,
     ) -> Result<(), ApiError> {
-        if let Some(mut job) = self.load_job(id).await? {
-            if !job.job.is_finished() {
-                let deadline = self.transport.now().plus(budget);
-                self.advance(&mut job, deadline, true, u32::MAX).await?;
-            }
-        }
-        Ok(())
+        let work = AccountWork::AdvanceJob {
+            job_id: id.to_owned(),
+            budget_ms: budget.as_millis() as u64,
+            sleep: true,
+            max_calls: u32::MAX,
+        };
+        self.hand_off(account, work).await.map(|_| ())
     }
 
     /// The cron's job phase: every unfinished job, without waiting, within
@@ -590,7 +634,6 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 return stats;
             }
         };
-        let now = self.transport.now();
         for key in page.keys {
             stats.listed += 1;
             let left = max_subrequests.saturating_sub(stats.subrequests);
@@ -611,7 +654,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 }
             };
             // Gone, or a record no version of this code can read: unqueue it.
-            let Some(mut job) = job else {
+            let Some(job) = job else {
                 let _ = counted.delete(&key).await;
                 continue;
             };
@@ -619,17 +662,20 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 let _ = counted.delete(&key).await;
                 continue;
             }
-            let deadline = now.plus(Duration::from_secs(10));
-            match self
-                .advance_in(&counted, &mut job, deadline, false, left.min(20))
-                .await
-            {
-                Ok(calls) => {
-                    stats.subrequests += calls;
-                    if calls > 0 {
+            let work = AccountWork::AdvanceJob {
+                job_id: job.id.clone(),
+                budget_ms: 10_000,
+                sleep: false,
+                max_calls: left.min(20),
+            };
+            match self.hand_off(&job.account_id, work).await {
+                Ok(reply) => {
+                    stats.subrequests += reply.subrequests + u32::from(self.line.is_some());
+                    stats.object_kv_ops += reply.kv_ops;
+                    if reply.subrequests > 0 {
                         stats.advanced += 1;
                     }
-                    if job.job.is_finished() {
+                    if reply.outcome == "job" && reply.body["job"]["status"] != "processing" {
                         stats.finished += 1;
                     }
                 }

@@ -13,6 +13,7 @@
 // are rare, and boxing them would only add noise at every `?`.
 #![allow(clippy::result_large_err)]
 
+pub mod account_object;
 pub mod accounts;
 pub mod api;
 pub mod auth;
@@ -22,7 +23,9 @@ pub mod cookies;
 pub mod crypto;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod jobs;
+pub mod line;
 pub mod log;
 pub mod login;
 pub mod publish_body;
@@ -41,6 +44,7 @@ use crate::service::config::ServiceConfig;
 use crate::service::error::ApiError;
 use crate::service::http::{Background, HttpRequest, HttpResponse};
 use crate::service::jobs::JobStats;
+use crate::service::line::AccountLine;
 use crate::service::log::{emit, LogSink, RequestLog};
 use crate::service::refresh::RefreshStats;
 use crate::service::router::Route;
@@ -55,6 +59,9 @@ pub struct Service<'a, S, T> {
     pub store: &'a S,
     pub transport: &'a T,
     pub log: &'a dyn LogSink,
+    /// Carries account work to the account's object; `None`: do it here
+    /// (native tests, and the object itself).
+    pub line: Option<&'a dyn AccountLine>,
 }
 
 /// What one cron run did (also its log line).
@@ -82,7 +89,14 @@ impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
             store,
             transport,
             log,
+            line: None,
         }
+    }
+
+    /// The same service, handing account work to `line`.
+    pub fn with_line(mut self, line: &'a dyn AccountLine) -> Service<'a, S, T> {
+        self.line = Some(line);
+        self
     }
 
     /// The scheduled handler: advance unfinished publish jobs with up to
@@ -119,8 +133,10 @@ impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
     /// keep alive up to 30 s after the response).
     pub async fn run_background(&self, task: Background) {
         match task {
-            Background::AdvanceJob(id) => {
-                let _ = self.advance_job_by_id(&id, BACKGROUND_BUDGET).await;
+            Background::AdvanceJob { account, job } => {
+                let _ = self
+                    .advance_job_by_id(&account, &job, BACKGROUND_BUDGET)
+                    .await;
             }
         }
     }

@@ -33,6 +33,7 @@ use crate::service::accounts::{
     parse_due_key, AccountRecord, Accounts, RefreshEvent, TokenKind, MIN_TOKEN_AGE_FOR_REFRESH,
 };
 use crate::service::error::ApiError;
+use crate::service::line::AccountWork;
 use crate::service::store::{CountingStore, KvOps, KvStore};
 use crate::service::upstream;
 use crate::service::Service;
@@ -76,7 +77,10 @@ pub struct RefreshStats {
     /// why nothing was due, instead of looking like a quiet run.
     pub storage_errors: u32,
     pub subrequests: u32,
+    /// KV operations of this (cron) invocation.
     pub kv_ops: KvOps,
+    /// KV operations the accounts' objects made, in their own invocations.
+    pub object_kv_ops: u64,
 }
 
 impl<S: KvStore, T: Transport> Service<'_, S, T> {
@@ -282,14 +286,15 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         stats.left_over = (due.len() - take) as u32;
         stats.more_due = !reached_horizon && cursor.is_some();
 
-        let results: Vec<(&'static str, u32)> = stream::iter(due.into_iter().take(take))
+        let results: Vec<(String, u32, u64)> = stream::iter(due.into_iter().take(take))
             .map(|key| self.refresh_entry(&accounts, key))
             .buffer_unordered(self.config.cron_concurrency.max(1))
             .collect()
             .await;
-        for (outcome, subrequests) in results {
+        for (outcome, subrequests, object_kv_ops) in results {
             stats.subrequests += subrequests;
-            match outcome {
+            stats.object_kv_ops += object_kv_ops;
+            match outcome.as_str() {
                 "refreshed" => stats.refreshed += 1,
                 "checked" => stats.checked += 1,
                 "needs_reauth" => stats.needs_reauth += 1,
@@ -302,33 +307,41 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         stats
     }
 
-    /// Handles one index entry; returns the outcome and its subrequests.
+    /// Hands one index entry to its account's object; returns the outcome,
+    /// the subrequests of this invocation (the call to Meta, or with a
+    /// line the call to the object) and the object's KV operations.
     async fn refresh_entry<K: KvStore>(
         &self,
         accounts: &Accounts<'_, K, T>,
         key: String,
-    ) -> (&'static str, u32) {
+    ) -> (String, u32, u64) {
         let Some((_, id)) = parse_due_key(&key) else {
-            return ("stale", 0);
+            return ("stale".into(), 0, 0);
         };
-        let record = match accounts.load(id).await {
-            Ok(Some(r)) => r,
-            Ok(None) => {
-                let _ = accounts.store.delete(&key).await;
-                return ("stale", 0);
+        let work = AccountWork::Refresh {
+            forced: false,
+            due_key: Some(key.clone()),
+        };
+        let reply = match self.line {
+            Some(line) => line.run(id, work).await,
+            // No object: the work runs in this invocation, on its counted store.
+            None => {
+                let here = Service {
+                    config: self.config,
+                    store: accounts.store,
+                    transport: self.transport,
+                    log: self.log,
+                    line: None,
+                };
+                here.perform_counted(id, work, None).await
             }
-            // Undecryptable (missing key) or KV trouble: leave the entry, so
-            // nothing is lost; the operator sees the failure in the log.
-            Err(_) => return ("failed", 0),
         };
-        if record.due_key.as_deref() != Some(key.as_str()) {
-            // Left behind by an interrupted move: the record points elsewhere.
-            let _ = accounts.store.delete(&key).await;
-            return ("stale", 0);
-        }
-        match self.refresh_with(accounts, record, false).await {
-            Ok(o) => (o.outcome, o.subrequests),
-            Err(_) => ("failed", 1),
+        match reply {
+            Ok(r) if self.line.is_some() => (r.outcome, 1, r.kv_ops),
+            Ok(r) => (r.outcome, r.subrequests, 0),
+            // Undecryptable (missing key), KV or object trouble: the entry
+            // stays, so nothing is lost; the operator sees it in the log.
+            Err(_) => ("failed".into(), u32::from(self.line.is_some()), 0),
         }
     }
 }

@@ -1,0 +1,336 @@
+//! One line of work per account: the work the Worker hands to an account's
+//! Durable Object ([`AccountWork`]), the object's answer ([`WorkReply`]),
+//! the [`AccountLine`] that carries work to the object, and
+//! [`Service::perform`], which does the work inside the object.
+//!
+//! Everything that writes an account's keys after its login goes through
+//! here: refresh (cron, "refresh now"), publish (create, every step, the
+//! status read's nudge) and delete (API, deauthorize, data deletion). The
+//! object runs one piece of work at a time (see `account_object.rs`), so
+//! two triggers never refresh one token twice or send one job's
+//! `media_publish` twice, and a delete cannot be overtaken by a write.
+//!
+//! Without a line (native tests of the handlers, and inside the object
+//! itself) [`Service::hand_off`] performs the work directly.
+
+use futures_util::future::LocalBoxFuture;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::core::http::Transport;
+use crate::core::time::Timestamp;
+use crate::service::accounts::{parse_due_key, AccountRecord};
+use crate::service::error::ApiError;
+use crate::service::http::{Background, HttpResponse};
+use crate::service::idempotency::Idempotency;
+use crate::service::jobs::JobRecord;
+use crate::service::store::{CountingStore, KvStore};
+use crate::service::Service;
+
+/// What an account's object is asked to do.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "work", rename_all = "snake_case")]
+pub enum AccountWork {
+    /// Refresh (or check) the token. `forced`: the API's "refresh now"
+    /// (skips the due check); else the cron's, for its index entry `due_key`.
+    Refresh {
+        forced: bool,
+        #[serde(default)]
+        due_key: Option<String>,
+    },
+    /// Store a new publish job and advance it for up to `wait_ms`.
+    Publish {
+        job: Box<JobRecord>,
+        /// The request's `Idempotency-Key` and a digest of its body.
+        #[serde(default)]
+        idempotency: Option<Idempotency>,
+    },
+    /// Advance a stored job for up to `budget_ms`, at most `max_calls`
+    /// calls; `sleep`: wait for its next step inside the budget.
+    AdvanceJob {
+        job_id: String,
+        budget_ms: u64,
+        sleep: bool,
+        max_calls: u32,
+    },
+    /// Forget the account: record, index entry, aliases, jobs.
+    Delete,
+}
+
+impl AccountWork {
+    pub fn is_refresh(&self) -> bool {
+        matches!(self, AccountWork::Refresh { .. })
+    }
+}
+
+/// The object's answer: the HTTP answer for the caller and the figures the
+/// cron adds up.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WorkReply {
+    /// `refreshed`, `checked`, `needs_reauth`, `failed`, `not_due`,
+    /// `stale`, `missing`, `deleted`, `job`, `replayed`.
+    pub outcome: String,
+    pub status: u16,
+    pub body: Value,
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    /// Jobs to keep advancing after the answer (`waitUntil`).
+    #[serde(default)]
+    pub background_jobs: Vec<String>,
+    /// Calls made to Meta.
+    #[serde(default)]
+    pub subrequests: u32,
+    /// KV operations made.
+    #[serde(default)]
+    pub kv_ops: u64,
+    /// When the account worked on was connected (the object compares it
+    /// with its deletion tombstone: a later login is a new account).
+    #[serde(default)]
+    pub connected_at: Option<Timestamp>,
+    /// The publish job this answer is about (idempotent replays).
+    #[serde(default)]
+    pub job_id: Option<String>,
+}
+
+impl WorkReply {
+    pub fn new(outcome: &str, status: u16, body: Value) -> WorkReply {
+        WorkReply {
+            outcome: outcome.to_owned(),
+            status,
+            body,
+            headers: Vec::new(),
+            background_jobs: Vec::new(),
+            subrequests: 0,
+            kv_ops: 0,
+            connected_at: None,
+            job_id: None,
+        }
+    }
+
+    fn from_response(outcome: &str, response: HttpResponse) -> WorkReply {
+        let body = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+        let mut reply = WorkReply::new(outcome, response.status, body);
+        reply.headers = response
+            .headers
+            .into_iter()
+            .filter(|(name, _)| name != "content-type" && name != "cache-control")
+            .collect();
+        reply.background_jobs = response
+            .background
+            .into_iter()
+            .map(|Background::AdvanceJob { job, .. }| job)
+            .collect();
+        reply
+    }
+
+    /// A failure, as the API shows it.
+    pub fn error(outcome: &str, error: &ApiError) -> WorkReply {
+        let mut reply = WorkReply::new(outcome, error.status, error.body());
+        if let Some(after) = error.retry_after {
+            reply
+                .headers
+                .push(("retry-after".into(), after.as_secs().max(1).to_string()));
+        }
+        reply
+    }
+
+    /// The HTTP answer for `account`'s caller.
+    pub fn into_response(self, account: &str) -> HttpResponse {
+        let mut response = HttpResponse::json(self.status, &self.body);
+        for (name, value) in self.headers {
+            response = response.with_header(&name, &value);
+        }
+        response.background = self
+            .background_jobs
+            .into_iter()
+            .map(|job| Background::AdvanceJob {
+                account: account.to_owned(),
+                job,
+            })
+            .collect();
+        response
+    }
+}
+
+/// Carries work to an account's object and brings its answer back (the
+/// Worker: a Durable Object stub per account id).
+pub trait AccountLine {
+    fn run<'a>(
+        &'a self,
+        account: &'a str,
+        work: AccountWork,
+    ) -> LocalBoxFuture<'a, Result<WorkReply, ApiError>>;
+}
+
+impl<S: KvStore, T: Transport> Service<'_, S, T> {
+    /// Hands `work` to the account's object, or performs it here when this
+    /// service has no line.
+    pub async fn hand_off(&self, account: &str, work: AccountWork) -> Result<WorkReply, ApiError> {
+        match self.line {
+            Some(line) => line.run(account, work).await,
+            None => self.perform(account, work, None).await,
+        }
+    }
+
+    /// Does `work` for `account` (inside its object, one at a time).
+    /// `deleted_at`: the object's tombstone; a record connected before it is
+    /// a leftover of the deleted account (a stale read, or a write that
+    /// raced the delete) and is removed instead of worked on.
+    pub async fn perform(
+        &self,
+        account: &str,
+        work: AccountWork,
+        deleted_at: Option<Timestamp>,
+    ) -> Result<WorkReply, ApiError> {
+        let counted = CountingStore::new(self.store);
+        let inner = Service {
+            config: self.config,
+            store: &counted,
+            transport: self.transport,
+            log: self.log,
+            line: None,
+        };
+        let mut reply = inner.perform_counted(account, work, deleted_at).await?;
+        reply.kv_ops = counted.ops().total();
+        Ok(reply)
+    }
+
+    pub(crate) async fn perform_counted(
+        &self,
+        account: &str,
+        work: AccountWork,
+        deleted_at: Option<Timestamp>,
+    ) -> Result<WorkReply, ApiError> {
+        if let AccountWork::Delete = work {
+            let existed = self.delete_account_data(account).await?;
+            return Ok(if existed {
+                WorkReply::new("deleted", 200, json!({ "deleted": account }))
+            } else {
+                WorkReply::error(
+                    "missing",
+                    &ApiError::not_found(format!("no account {account}")),
+                )
+            });
+        }
+        let record = match self.accounts().load(account).await? {
+            Some(r) if deleted_at.is_some_and(|d| r.connected_at <= d) => {
+                self.delete_account_data(account).await?;
+                None
+            }
+            other => other,
+        };
+        let mut reply = match work {
+            AccountWork::Refresh { forced, due_key } => {
+                self.perform_refresh(account, record.as_ref(), forced, due_key)
+                    .await?
+            }
+            AccountWork::Publish { job, .. } => match &record {
+                None => missing(account),
+                Some(r) => self.perform_publish(r, *job).await,
+            },
+            AccountWork::AdvanceJob {
+                job_id,
+                budget_ms,
+                sleep,
+                max_calls,
+            } => {
+                self.perform_advance(&job_id, budget_ms, sleep, max_calls)
+                    .await?
+            }
+            AccountWork::Delete => unreachable!("handled above"),
+        };
+        reply.connected_at = record.map(|r| r.connected_at);
+        Ok(reply)
+    }
+
+    async fn perform_refresh(
+        &self,
+        account: &str,
+        record: Option<&AccountRecord>,
+        forced: bool,
+        due_key: Option<String>,
+    ) -> Result<WorkReply, ApiError> {
+        // The cron's entry: gone or moved records leave a stale entry.
+        if let Some(key) = &due_key {
+            let points_here = parse_due_key(key).is_some_and(|(_, id)| id == account)
+                && record.is_some_and(|r| r.due_key.as_deref() == Some(key.as_str()));
+            if !points_here {
+                let _ = self.store.delete(key).await;
+                return Ok(WorkReply::new("stale", 200, json!({})));
+            }
+        }
+        let Some(record) = record else {
+            return Ok(missing(account));
+        };
+        let outcome = match self.refresh_account(record.clone(), forced).await {
+            Ok(o) => o,
+            Err(e) => {
+                let mut reply = WorkReply::error("failed", &e);
+                reply.subrequests = 1;
+                return Ok(reply);
+            }
+        };
+        let status = outcome.record.status(self.config, self.transport.now());
+        let mut reply = match &outcome.error {
+            None => WorkReply::new(
+                outcome.outcome,
+                200,
+                json!({ "account": status, "outcome": outcome.outcome }),
+            ),
+            Some(error) => {
+                let mut reply = WorkReply::error(outcome.outcome, error);
+                reply.body["account"] = status;
+                reply
+            }
+        };
+        reply.subrequests = outcome.subrequests;
+        Ok(reply)
+    }
+
+    async fn perform_publish(&self, record: &AccountRecord, job: JobRecord) -> WorkReply {
+        let job_id = job.id.clone();
+        match self.start_job(record, job).await {
+            Ok(response) => {
+                let mut reply = WorkReply::from_response("job", response);
+                reply.job_id = Some(job_id);
+                reply
+            }
+            Err(e) => WorkReply::error("failed", &e),
+        }
+    }
+
+    async fn perform_advance(
+        &self,
+        job_id: &str,
+        budget_ms: u64,
+        sleep: bool,
+        max_calls: u32,
+    ) -> Result<WorkReply, ApiError> {
+        let Some(mut job) = self.load_job(job_id).await? else {
+            return Ok(WorkReply::error(
+                "missing",
+                &ApiError::not_found(format!("no job {job_id}")),
+            ));
+        };
+        let calls_before = job.job.calls;
+        if !job.job.is_finished() {
+            let deadline = self
+                .transport
+                .now()
+                .plus(std::time::Duration::from_millis(budget_ms));
+            // A failed save leaves the job as stored: the next runner goes on.
+            let _ = self.advance(&mut job, deadline, sleep, max_calls).await;
+        }
+        let mut reply = WorkReply::from_response("job", self.job_response(&job, false));
+        reply.subrequests = job.job.calls - calls_before;
+        reply.job_id = Some(job.id.clone());
+        Ok(reply)
+    }
+}
+
+fn missing(account: &str) -> WorkReply {
+    WorkReply::error(
+        "missing",
+        &ApiError::not_found(format!("no account {account}")),
+    )
+}
