@@ -90,6 +90,10 @@ pub struct WorkReply {
     /// The publish job this answer is about (idempotent replays).
     #[serde(default)]
     pub job_id: Option<String>,
+    /// When the object should wake to work on the account again (its
+    /// token's next due time), if that is in the future.
+    #[serde(default)]
+    pub wake_at: Option<Timestamp>,
 }
 
 impl WorkReply {
@@ -104,6 +108,7 @@ impl WorkReply {
             kv_ops: 0,
             connected_at: None,
             job_id: None,
+            wake_at: None,
         }
     }
 
@@ -284,6 +289,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             }
         };
         reply.subrequests = outcome.subrequests;
+        // A due time already past (a transient failure) is left to the cron.
+        let now = self.transport.now();
+        reply.wake_at = outcome.record.due_at(self.config).filter(|at| *at > now);
         Ok(reply)
     }
 

@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 mod kv;
+mod objects;
 mod transport;
 
 use worker::{event, Context, Env, Headers, Request, Response, ScheduleContext, ScheduledEvent};
@@ -22,6 +23,7 @@ use crate::service::router::MAX_WEBHOOK_BODY_BYTES;
 use crate::service::{misconfigured, Service};
 
 use kv::KvBinding;
+use objects::DurableLine;
 use transport::FetchTransport;
 
 /// The KV namespace binding named in `wrangler.toml`.
@@ -72,14 +74,21 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         Ok(s) => s,
         Err(e) => return write_response(misconfigured(&e, &request, &ConsoleLog, transport.now())),
     };
+    let line = match DurableLine::from_env(&env) {
+        Ok(l) => l,
+        Err(e) => return write_response(misconfigured(&e, &request, &ConsoleLog, transport.now())),
+    };
     let transport = config.upstream(FetchTransport::new(config.upstream_timeout));
     let mut response = Service::new(&config, &store, &transport, &ConsoleLog)
+        .with_line(&line)
         .handle(request)
         .await;
     for task in std::mem::take(&mut response.background) {
-        let (config, store, transport) = (config.clone(), store.clone(), transport.clone());
+        let (config, store, transport, line) =
+            (config.clone(), store.clone(), transport.clone(), line.clone());
         ctx.wait_until(async move {
             Service::new(&config, &store, &transport, &ConsoleLog)
+                .with_line(&line)
                 .run_background(task)
                 .await;
         });
@@ -112,8 +121,20 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             return;
         }
     };
+    let line = match DurableLine::from_env(&env) {
+        Ok(l) => l,
+        Err(e) => {
+            emit(
+                &ConsoleLog,
+                now.as_millis(),
+                &serde_json::json!({"event": "cron", "error_kind": "config", "error_field": e.field}),
+            );
+            return;
+        }
+    };
     let transport = config.upstream(FetchTransport::new(config.upstream_timeout));
     Service::new(&config, &store, &transport, &ConsoleLog)
+        .with_line(&line)
         .run_cron()
         .await;
 }

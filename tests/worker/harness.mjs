@@ -113,6 +113,9 @@ async function startWorker(standin, persistDir, extra, kvFaults) {
     compatibilityDate: '2026-04-26',
     kvNamespaces: kvFaults ? ['INSTAGATE_KV', 'KV_FAULTS'] : ['INSTAGATE_KV'],
     kvPersist: persistDir,
+    // wrangler.toml's account objects (src/worker/objects.rs), kept with KV.
+    durableObjects: { ACCOUNT_OBJECTS: { className: 'AccountObject', useSQLite: true } },
+    durableObjectsPersist: persistDir,
     bindings: vars,
     cf: false,
     host: '127.0.0.1',

@@ -1,0 +1,214 @@
+//! The account's Durable Object (`AccountObject`, one per account id, SQLite
+//! storage) and the line that hands work to it. The object's rules live in
+//! [`crate::service::account_object`]; this file binds them: its storage
+//! is the object's transactional storage, its `fetch` takes one
+//! `{account, work}` message and answers the [`WorkReply`], and its alarm
+//! refreshes the account when its token is next due (so refreshes use the
+//! object's own invocation and subrequest budget, not the cron's).
+
+use futures_util::future::LocalBoxFuture;
+use serde::{Deserialize, Serialize};
+use worker::{
+    durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response,
+    State, Storage,
+};
+
+use crate::core::http::Transport;
+use crate::core::time::Timestamp;
+use crate::service::account_object::{AccountObject as Machine, ObjectStorage};
+use crate::service::error::ApiError;
+use crate::service::line::{AccountLine, AccountWork, WorkReply};
+use crate::service::Service;
+
+use super::transport::FetchTransport;
+use super::{kv_binding, load_config, ConsoleLog};
+
+/// The Durable Object namespace binding named in `wrangler.toml`.
+pub const OBJECTS_BINDING: &str = "ACCOUNT_OBJECTS";
+/// Where the object keeps the id of its account (for its alarm).
+const ACCOUNT_KEY: &str = "account";
+
+/// What the Worker sends an object.
+#[derive(Serialize, Deserialize)]
+struct Message {
+    account: String,
+    work: AccountWork,
+}
+
+fn object_error(what: &str, e: worker::Error) -> ApiError {
+    let detail: String = e.to_string().lines().next().unwrap_or("").chars().take(200).collect();
+    ApiError::storage(format!("account object {what} failed: {detail}"))
+}
+
+/// The object's storage behind the service's [`ObjectStorage`].
+pub struct ObjectStore(Storage);
+
+impl ObjectStorage for ObjectStore {
+    async fn get(&self, key: &str) -> Result<Option<String>, ApiError> {
+        self.0
+            .get::<String>(key)
+            .await
+            .map_err(|e| object_error("storage get", e))
+    }
+    async fn put(&self, key: &str, value: &str) -> Result<(), ApiError> {
+        self.0
+            .put(key, value)
+            .await
+            .map_err(|e| object_error("storage put", e))
+    }
+    async fn delete(&self, key: &str) -> Result<(), ApiError> {
+        self.0
+            .delete(key)
+            .await
+            .map(|_| ())
+            .map_err(|e| object_error("storage delete", e))
+    }
+    async fn keys(&self, prefix: &str) -> Result<Vec<String>, ApiError> {
+        let map = self
+            .0
+            .list_with_options(worker::ListOptions::new().prefix(prefix))
+            .await
+            .map_err(|e| object_error("storage list", e))?;
+        Ok(map
+            .keys()
+            .into_iter()
+            .filter_map(|k| k.ok().and_then(|k| k.as_string()))
+            .collect())
+    }
+}
+
+#[durable_object(alarm)]
+pub struct AccountObject {
+    state: State,
+    env: Env,
+    machine: Machine<ObjectStore>,
+}
+
+impl DurableObject for AccountObject {
+    fn new(state: State, env: Env) -> Self {
+        let machine = Machine::new(ObjectStore(state.storage()));
+        AccountObject {
+            state,
+            env,
+            machine,
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let message: Message = match req.json().await {
+            Ok(m) => m,
+            Err(_) => {
+                let e = ApiError::invalid_input("work", "not an account work message");
+                return Response::from_json(&WorkReply::error("failed", &e));
+            }
+        };
+        let reply = self.work(&message.account, message.work).await;
+        Response::from_json(&reply)
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        let account = self.machine.storage().get(ACCOUNT_KEY).await.ok().flatten();
+        if let Some(account) = account {
+            let work = AccountWork::Refresh {
+                forced: false,
+                due_key: None,
+            };
+            let _ = self.work(&account, work).await;
+        }
+        Response::ok("")
+    }
+}
+
+impl AccountObject {
+    /// Runs one piece of work in its turn; every failure is a [`WorkReply`].
+    async fn work(&self, account: &str, work: AccountWork) -> WorkReply {
+        let result = async {
+            let config = load_config(&self.env).map_err(|e| ApiError::config(&e))?;
+            let kv = kv_binding(&self.env).map_err(|e| ApiError::config(&e))?;
+            let transport = config.upstream(FetchTransport::new(config.upstream_timeout));
+            let service = Service::new(&config, &kv, &transport, &ConsoleLog);
+            let storage = self.machine.storage();
+            if storage.get(ACCOUNT_KEY).await?.as_deref() != Some(account) {
+                storage.put(ACCOUNT_KEY, account).await?;
+            }
+            let reply = self
+                .machine
+                .run(work, transport.now(), |work, deleted_at| {
+                    service.perform(account, work, deleted_at)
+                })
+                .await?;
+            if let Some(at) = reply.wake_at {
+                self.wake_at(at).await;
+            }
+            Ok::<WorkReply, ApiError>(reply)
+        }
+        .await;
+        result.unwrap_or_else(|e| WorkReply::error("failed", &e))
+    }
+
+    /// Sets the alarm, unless an earlier one is set already.
+    async fn wake_at(&self, at: Timestamp) {
+        let storage = self.state.storage();
+        let current = storage.get_alarm().await.ok().flatten();
+        let at_ms = at.as_millis() as i64;
+        if current.is_none_or(|c| c > at_ms) {
+            let _ = storage.set_alarm(at_ms).await;
+        }
+    }
+}
+
+/// Hands account work to the account's object (one per account id).
+#[derive(Clone)]
+pub struct DurableLine {
+    namespace: ObjectNamespace,
+}
+
+impl DurableLine {
+    pub fn from_env(env: &Env) -> Result<DurableLine, crate::core::error::Error> {
+        env.durable_object(OBJECTS_BINDING)
+            .map(|namespace| DurableLine { namespace })
+            .map_err(|_| {
+                crate::core::error::Error::config(
+                    OBJECTS_BINDING,
+                    "the Durable Object binding ACCOUNT_OBJECTS is missing (wrangler.toml [[durable_objects.bindings]])",
+                )
+            })
+    }
+
+    async fn send(&self, account: &str, work: AccountWork) -> Result<WorkReply, ApiError> {
+        let stub = self
+            .namespace
+            .id_from_name(account)
+            .and_then(|id| id.get_stub())
+            .map_err(|e| object_error("lookup", e))?;
+        let message = Message {
+            account: account.to_owned(),
+            work,
+        };
+        let body = serde_json::to_string(&message)
+            .map_err(|e| ApiError::storage(format!("could not encode account work: {e}")))?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_body(Some(wasm_bindgen::JsValue::from_str(&body)));
+        let req = Request::new_with_init("https://account-object/work", &init)
+            .map_err(|e| object_error("request", e))?;
+        let mut answer = stub
+            .fetch_with_request(req)
+            .await
+            .map_err(|e| object_error("call", e))?;
+        answer
+            .json::<WorkReply>()
+            .await
+            .map_err(|e| object_error("answer", e))
+    }
+}
+
+impl AccountLine for DurableLine {
+    fn run<'a>(
+        &'a self,
+        account: &'a str,
+        work: AccountWork,
+    ) -> LocalBoxFuture<'a, Result<WorkReply, ApiError>> {
+        Box::pin(self.send(account, work))
+    }
+}
