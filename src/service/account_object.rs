@@ -45,7 +45,14 @@ pub trait ObjectStorage {
     fn delete(&self, key: &str) -> impl Future<Output = Result<(), ApiError>>;
     /// Every key starting with `prefix`.
     fn keys(&self, prefix: &str) -> impl Future<Output = Result<Vec<String>, ApiError>>;
+    /// When the object's alarm is set to go off, if it is.
+    fn alarm(&self) -> impl Future<Output = Result<Option<Timestamp>, ApiError>>;
+    /// Sets the alarm (replacing the one set).
+    fn set_alarm(&self, at: Timestamp) -> impl Future<Output = Result<(), ApiError>>;
 }
+
+/// Where a key-value store keeps the alarm time (milliseconds).
+pub const ALARM_KEY: &str = "alarm_at";
 
 /// Any key-value store serves as object storage (native tests use
 /// [`crate::service::store::MemoryStore`]).
@@ -70,6 +77,15 @@ impl<K: KvStore> ObjectStorage for K {
                 None => return Ok(keys),
             }
         }
+    }
+    async fn alarm(&self) -> Result<Option<Timestamp>, ApiError> {
+        Ok(KvStore::get(self, ALARM_KEY)
+            .await?
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(Timestamp::from_millis))
+    }
+    async fn set_alarm(&self, at: Timestamp) -> Result<(), ApiError> {
+        KvStore::put(self, ALARM_KEY, &at.as_millis().to_string(), None).await
     }
 }
 
@@ -108,8 +124,31 @@ impl<St: ObjectStorage> AccountObject<St> {
     }
 
     /// Runs `work` in its turn: `perform(work, deleted_at)` does it (the
-    /// service's [`crate::service::Service::perform`]).
+    /// service's [`crate::service::Service::perform`]). Then sets the alarm
+    /// for the reply's `wake_at`, unless an earlier one is set.
     pub async fn run<F, Fut>(
+        &self,
+        work: AccountWork,
+        now: Timestamp,
+        perform: F,
+    ) -> Result<WorkReply, ApiError>
+    where
+        F: FnOnce(AccountWork, Option<Timestamp>) -> Fut,
+        Fut: Future<Output = Result<WorkReply, ApiError>>,
+    {
+        let woken = matches!(work, AccountWork::Wake);
+        let reply = self.run_in_turn(work, now, perform).await?;
+        if let Some(at) = reply.wake_at {
+            // An alarm that already went off (this is its wake) is replaced.
+            let current = self.storage.alarm().await?.filter(|c| !woken && *c > now);
+            if current.is_none_or(|c| c > at) {
+                self.storage.set_alarm(at).await?;
+            }
+        }
+        Ok(reply)
+    }
+
+    async fn run_in_turn<F, Fut>(
         &self,
         work: AccountWork,
         now: Timestamp,

@@ -30,7 +30,8 @@ use serde_json::{json, Value};
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::Transport;
 use crate::core::publish::{
-    publishing_quota, Phase, PollPolicy, Progress, PublishJob, PublishOptions, StepOutcome,
+    publishing_quota, Phase, PollPolicy, Progress, PublishJob, PublishOptions, PublishingQuota,
+    StepOutcome,
 };
 use crate::core::retry::RetryPolicy;
 use crate::core::time::Timestamp;
@@ -43,6 +44,7 @@ use crate::service::idempotency::idempotency_of;
 use crate::service::line::AccountWork;
 use crate::service::publish_body::media_spec_from_body;
 use crate::service::router::LogFields;
+use crate::service::schedule::{lead, take_publish_at};
 use crate::service::store::{CountingStore, KvOps, KvStore};
 use crate::service::Service;
 
@@ -101,6 +103,9 @@ pub struct JobRecord {
     /// `next_step_at` (shown in the view as `stalled`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stalled: Option<Error>,
+    /// A scheduled post: published at this time, not before (schedule.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_at: Option<Timestamp>,
 }
 
 /// The `phase` the API shows for a core phase. These are the names the
@@ -186,6 +191,7 @@ impl JobRecord {
         let (status, error, published) = match &job.phase {
             Phase::Done { published } => ("published", None, Some(published)),
             Phase::Failed { error } => ("failed", Some(error_view(error)), None),
+            _ if self.waits_for_its_time() => ("scheduled", None, None),
             _ => ("processing", None, None),
         };
         let media_id = match &job.phase {
@@ -216,7 +222,21 @@ impl JobRecord {
             "updated_at": self.updated_at.to_rfc3339(),
             "finished_at": self.finished_at.map(|t| t.to_rfc3339()),
             "next_check_at": job.next_step_at.map(|t| t.to_rfc3339()),
+            "publish_at": self.publish_at.map(|t| t.to_rfc3339()),
         })
+    }
+
+    /// A scheduled job that has not sent its `media_publish` yet.
+    pub fn waits_for_its_time(&self) -> bool {
+        self.publish_at.is_some()
+            && self.job.publish_attempts == 0
+            && matches!(
+                self.job.phase,
+                Phase::CheckingQuota
+                    | Phase::CreatingChildren { .. }
+                    | Phase::CreatingContainer { .. }
+                    | Phase::Processing { .. }
+            )
     }
 
     /// Keeps what the view needs from the phase the job just reached and
@@ -241,6 +261,16 @@ impl JobRecord {
     fn abandon(&mut self, error: Error) {
         self.job.phase = Phase::Failed { error };
         self.job.next_step_at = None;
+    }
+}
+
+/// A scheduled job whose container exists waits for `publish_at` before
+/// its first status read (which publishes a FINISHED container at once).
+fn hold_until_its_time(job: &mut JobRecord, now: Timestamp) {
+    if let (Some(at), Phase::Processing { .. }) = (job.publish_at, &job.job.phase) {
+        if at > now && job.job.publish_attempts == 0 {
+            job.job.next_step_at = Some(job.job.next_step_at.map_or(at, |n| n.max(at)));
+        }
     }
 }
 
@@ -282,10 +312,18 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         caller.require_account(id)?;
         let idempotency = idempotency_of(req)?;
         let now = self.transport.now();
-        let body: Value = req.json()?;
+        let mut body: Value = req.json()?;
+        let publish_at = match body.as_object_mut() {
+            Some(fields) => take_publish_at(fields, now)?,
+            None => None,
+        };
         let spec = media_spec_from_body(&body)?;
         let options = publish_options(self.config.publish_wait);
-        let publish = PublishJob::new(id, spec, options, now)?;
+        let mut publish = PublishJob::new(id, spec, options, now)?;
+        if let Some(at) = publish_at {
+            let start = at.minus(lead(&publish.spec));
+            publish.next_step_at = Some(start).filter(|s| *s > now);
+        }
         let job_id = random_id(self.transport, 16);
         fields.job_id = Some(job_id.clone());
         let job = JobRecord {
@@ -300,6 +338,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             polls: 0,
             finished_at: None,
             stalled: None,
+            publish_at,
         };
         let work = AccountWork::Publish {
             job: Box::new(job),
@@ -318,7 +357,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         &self,
         record: &AccountRecord,
         mut job: JobRecord,
-    ) -> Result<HttpResponse, ApiError> {
+    ) -> Result<JobRecord, ApiError> {
         let id = &record.id;
         if record.needs_reauth {
             return Err(ApiError::needs_reauth(id));
@@ -336,19 +375,148 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             )
             .into());
         }
+        if job.publish_at.is_some() {
+            self.check_quota(record).await?;
+        }
         let job_id = job.id.clone();
+        // The account's list of jobs outlives a scheduled job's wait.
+        let wait = job.publish_at.map_or(Duration::ZERO, |at| at.since(now));
         self.store
             .put(
                 &format!("{}{job_id}", job_account_prefix(id)),
                 "1",
-                Some(FINISHED_JOB_TTL),
+                Some(FINISHED_JOB_TTL + wait),
             )
             .await?;
         self.store.put(&job_queue_key(&job_id), "1", None).await?;
         self.save_job(self.store, &job).await?;
         self.advance(&mut job, now.plus(self.config.publish_wait), true, u32::MAX)
             .await?;
-        Ok(self.job_response(&job, true))
+        Ok(job)
+    }
+
+    /// Inside the account's object: cancels a job that has not sent its
+    /// `media_publish` yet.
+    pub(crate) async fn cancel_job(&self, job_id: &str) -> Result<HttpResponse, ApiError> {
+        let mut job = self
+            .load_job(job_id)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("no job {job_id}")))?;
+        let cancellable = job.job.publish_attempts == 0
+            && matches!(
+                job.job.phase,
+                Phase::CheckingQuota
+                    | Phase::CreatingChildren { .. }
+                    | Phase::CreatingContainer { .. }
+                    | Phase::Processing { .. }
+            );
+        if !cancellable {
+            let what = if job.job.is_finished() {
+                "has finished"
+            } else {
+                "has sent its media_publish (the post may exist)"
+            };
+            return Err(ApiError::new(
+                409,
+                "not_cancellable",
+                format!("job {job_id} {what}; it cannot be cancelled"),
+            ));
+        }
+        job.abandon(Error::new(
+            ErrorKind::Aborted,
+            "cancelled through the API before it was published",
+        ));
+        job.updated_at = self.transport.now();
+        self.finish_job(self.store, &mut job).await?;
+        Ok(self.job_response(&job, false))
+    }
+
+    /// `DELETE /api/jobs/{id}`: cancel a job (scheduled, or still before
+    /// its `media_publish`), in its account's object.
+    pub(crate) async fn delete_job(
+        &self,
+        req: &HttpRequest,
+        id: &str,
+        fields: &mut LogFields,
+    ) -> Result<HttpResponse, ApiError> {
+        let caller = authenticate(self.config, req, self.transport.now())?;
+        let not_found = || ApiError::not_found(format!("no job {id}"));
+        if !valid_job_id(id) {
+            return Err(not_found());
+        }
+        let job = self.load_job(id).await?.ok_or_else(not_found)?;
+        caller
+            .require_account(&job.account_id)
+            .map_err(|_| not_found())?;
+        fields.account_id = Some(job.account_id.clone());
+        let work = AccountWork::CancelJob {
+            job_id: id.to_owned(),
+        };
+        Ok(self.hand_off(&job.account_id, work).await?.into_response(&job.account_id))
+    }
+
+    /// `GET /api/accounts/{id}/jobs[?status=scheduled]`: the account's jobs
+    /// (the newest 100 kept), optionally only those with that status.
+    pub(crate) async fn list_jobs(
+        &self,
+        req: &HttpRequest,
+        id: &str,
+    ) -> Result<HttpResponse, ApiError> {
+        let caller = authenticate(self.config, req, self.transport.now())?;
+        if !valid_id(id) {
+            return Err(ApiError::not_found(format!("no account {id:?}")));
+        }
+        caller.require_account(id)?;
+        let status = req.query_param("status")?;
+        let prefix = job_account_prefix(id);
+        let page = self.store.list(&prefix, None, 100).await?;
+        let mut jobs = Vec::new();
+        for key in page.keys {
+            let Some(job_id) = key.strip_prefix(&prefix) else {
+                continue;
+            };
+            if let Some(job) = self.load_job(job_id).await? {
+                let view = job.view();
+                if status.as_deref().is_none_or(|s| view["status"] == s) {
+                    jobs.push(view);
+                }
+            }
+        }
+        Ok(HttpResponse::json(200, &json!({ "jobs": jobs })))
+    }
+
+    /// Inside the account's object, at its alarm: advances the account's
+    /// jobs whose next step is due. Returns the earliest next step of the
+    /// jobs still waiting, and the calls made.
+    pub(crate) async fn advance_due_jobs(
+        &self,
+        account: &str,
+    ) -> Result<(Option<Timestamp>, u32), ApiError> {
+        let prefix = job_account_prefix(account);
+        let page = self.store.list(&prefix, None, 1000).await?;
+        let mut wake: Option<Timestamp> = None;
+        let mut calls = 0;
+        for key in page.keys {
+            let Some(job_id) = key.strip_prefix(&prefix) else {
+                continue;
+            };
+            let Some(mut job) = self.load_job(job_id).await? else {
+                continue;
+            };
+            let now = self.transport.now();
+            if job.job.is_finished() {
+                continue;
+            }
+            if job.job.next_step_at.is_none_or(|at| at <= now) {
+                let deadline = now.plus(crate::service::BACKGROUND_BUDGET);
+                calls += self.advance(&mut job, deadline, true, u32::MAX).await?;
+            }
+            if !job.job.is_finished() {
+                let next = job.job.next_step_at.unwrap_or(now);
+                wake = Some(wake.map_or(next, |w| w.min(next)));
+            }
+        }
+        Ok((wake, calls))
     }
 
     /// The answer for a job: 200 done, 202 processing, or the failure's status.
@@ -363,7 +531,11 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             _ => {
                 let mut r = HttpResponse::json(if created { 202 } else { 200 }, &view)
                     .with_header("location", &format!("/api/jobs/{}", job.id));
-                if created {
+                let starts_soon = job
+                    .job
+                    .next_step_at
+                    .is_none_or(|at| at <= job.updated_at.plus(crate::service::BACKGROUND_BUDGET));
+                if created && starts_soon {
                     r.background.push(Background::AdvanceJob {
                         account: job.account_id.clone(),
                         job: job.id.clone(),
@@ -414,26 +586,48 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         id: &str,
     ) -> Result<HttpResponse, ApiError> {
         let (_, record) = self.authorized_account(req, id).await?;
-        let settings = self.config.product(record.product).ok_or_else(|| {
-            ApiError::invalid_input(
-                "product",
-                "this Worker no longer serves the account's product",
-            )
-        })?;
-        let q = publishing_quota(
-            self.transport,
-            &settings.config,
-            &record.token.access_token,
-            &record.id,
-            &RetryPolicy::default(),
-        )
-        .await?;
+        let q = self.read_quota(&record).await?;
         let quota = json!({
             "quota_usage": q.usage,
             "quota_total": q.total,
             "quota_duration": q.duration_secs,
         });
         Ok(HttpResponse::json(200, &json!({ "quota": quota })))
+    }
+
+    /// Meta's publishing limit for the account.
+    async fn read_quota(&self, record: &AccountRecord) -> Result<PublishingQuota, ApiError> {
+        let settings = self.config.product(record.product).ok_or_else(|| {
+            ApiError::invalid_input(
+                "product",
+                "this Worker no longer serves the account's product",
+            )
+        })?;
+        Ok(publishing_quota(
+            self.transport,
+            &settings.config,
+            &record.token.access_token,
+            &record.id,
+            &RetryPolicy::default(),
+        )
+        .await?)
+    }
+
+    /// Refuses to schedule a post when the account's quota is used up now
+    /// (the job checks it again when it starts).
+    async fn check_quota(&self, record: &AccountRecord) -> Result<(), ApiError> {
+        let q = self.read_quota(record).await?;
+        if q.total.is_some_and(|total| q.usage >= total) {
+            return Err(Error::new(
+                ErrorKind::PublishLimit,
+                format!(
+                    "account {} has used its publishing quota ({} of {:?} posts in 24 hours); schedule it later",
+                    record.id, q.usage, q.total
+                ),
+            )
+            .into());
+        }
+        Ok(())
     }
 
     pub(crate) async fn load_job(&self, id: &str) -> Result<Option<JobRecord>, ApiError> {
@@ -499,6 +693,20 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 "this Worker no longer serves the account's product",
             )
         })?;
+        if let Some(expired) = account.token.expires_at.filter(|at| *at <= now) {
+            // A scheduled job can outlive its token: fail it clearly
+            // (nothing was sent, or the token would have worked).
+            job.abandon(Error::new(
+                ErrorKind::TokenExpired,
+                format!(
+                    "account {}'s token expired at {}: its owner must log in again",
+                    account.id,
+                    expired.to_rfc3339()
+                ),
+            ));
+            self.finish_job(store, job).await?;
+            return Ok(0);
+        }
         // Take the lease before the first step, so a second runner that
         // loads the job now leaves it alone; it is renewed at every save.
         job.lease_until = Some(self.lease(job, sleep, deadline));
@@ -510,6 +718,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 break;
             }
             let now = self.transport.now();
+            hold_until_its_time(job, now);
             if let Some(next) = job.job.next_step_at {
                 if next > now {
                     if sleep && next <= deadline {
@@ -634,6 +843,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 return stats;
             }
         };
+        let now = self.transport.now();
         for key in page.keys {
             stats.listed += 1;
             let left = max_subrequests.saturating_sub(stats.subrequests);
@@ -660,6 +870,11 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             };
             if job.job.is_finished() {
                 let _ = counted.delete(&key).await;
+                continue;
+            }
+            // Not due yet (a scheduled post, a later status read): its
+            // object's alarm wakes it; no call is spent on it now.
+            if job.job.next_step_at.is_some_and(|at| at > now) {
                 continue;
             }
             let work = AccountWork::AdvanceJob {

@@ -53,6 +53,11 @@ pub enum AccountWork {
         sleep: bool,
         max_calls: u32,
     },
+    /// Cancel a job that has not sent its `media_publish`.
+    CancelJob { job_id: String },
+    /// The object's alarm: advance the jobs whose time has come, refresh
+    /// the token if it is due.
+    Wake,
     /// Forget the account: record, index entry, aliases, jobs.
     Delete,
 }
@@ -242,6 +247,11 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 self.perform_advance(&job_id, budget_ms, sleep, max_calls)
                     .await?
             }
+            AccountWork::CancelJob { job_id } => match self.cancel_job(&job_id).await {
+                Ok(response) => WorkReply::from_response("cancelled", response),
+                Err(e) => WorkReply::error("failed", &e),
+            },
+            AccountWork::Wake => self.perform_wake(account, record.as_ref()).await?,
             AccountWork::Delete => unreachable!("handled above"),
         };
         reply.connected_at = record.map(|r| r.connected_at);
@@ -296,15 +306,35 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     }
 
     async fn perform_publish(&self, record: &AccountRecord, job: JobRecord) -> WorkReply {
-        let job_id = job.id.clone();
         match self.start_job(record, job).await {
-            Ok(response) => {
-                let mut reply = WorkReply::from_response("job", response);
-                reply.job_id = Some(job_id);
-                reply
-            }
+            Ok(job) => job_reply(self.job_response(&job, true), &job),
             Err(e) => WorkReply::error("failed", &e),
         }
+    }
+
+    async fn perform_wake(
+        &self,
+        account: &str,
+        record: Option<&AccountRecord>,
+    ) -> Result<WorkReply, ApiError> {
+        let (jobs_wake, calls) = self.advance_due_jobs(account).await?;
+        let now = self.transport.now();
+        let token_due = record.is_some_and(|r| r.is_due(self.config, now));
+        let mut reply = if token_due {
+            self.perform_refresh(account, record, false, None).await?
+        } else {
+            let mut reply = WorkReply::new("woke", 200, json!({}));
+            reply.wake_at = record
+                .and_then(|r| r.due_at(self.config))
+                .filter(|at| *at > now);
+            reply
+        };
+        reply.subrequests += calls;
+        reply.wake_at = match (reply.wake_at, jobs_wake) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Ok(reply)
     }
 
     async fn perform_advance(
@@ -329,11 +359,20 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             // A failed save leaves the job as stored: the next runner goes on.
             let _ = self.advance(&mut job, deadline, sleep, max_calls).await;
         }
-        let mut reply = WorkReply::from_response("job", self.job_response(&job, false));
+        let mut reply = job_reply(self.job_response(&job, false), &job);
         reply.subrequests = job.job.calls - calls_before;
-        reply.job_id = Some(job.id.clone());
         Ok(reply)
     }
+}
+
+/// The answer about a job: its id, and when its object should wake for it.
+fn job_reply(response: HttpResponse, job: &JobRecord) -> WorkReply {
+    let mut reply = WorkReply::from_response("job", response);
+    reply.job_id = Some(job.id.clone());
+    if !job.job.is_finished() {
+        reply.wake_at = job.job.next_step_at;
+    }
+    reply
 }
 
 fn missing(account: &str) -> WorkReply {

@@ -31,6 +31,7 @@ pub mod login;
 pub mod publish_body;
 pub mod refresh;
 pub mod router;
+pub mod schedule;
 pub mod store;
 pub mod upstream;
 pub mod webhooks;

@@ -41,7 +41,8 @@ use crate::service::Service;
 /// KV operations one due account may cost: get the record, write the new
 /// index entry, write the record, delete the old entry.
 pub const KV_OPS_PER_ACCOUNT: u32 = 4;
-/// Subrequests one due account may cost.
+/// Subrequests one due account may cost (the call to Meta, or the call to
+/// its object).
 pub const SUBREQUESTS_PER_ACCOUNT: u32 = 1;
 
 /// What happened to one account.
@@ -246,14 +247,21 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let horizon = now.yyyymmdd();
         let mut stats = RefreshStats::default();
 
-        // How many accounts this run can afford; listing costs one op per page.
-        let capacity = (max_subrequests / SUBREQUESTS_PER_ACCOUNT)
-            .min(max_kv_ops.saturating_sub(1) / KV_OPS_PER_ACCOUNT);
+        // How many accounts this run can afford; listing costs one op per
+        // page. Handed to their objects, accounts cost this run one call
+        // each and no KV operation (the object's own invocation pays those).
+        let kv_per_account = if self.line.is_some() { 0 } else { KV_OPS_PER_ACCOUNT };
+        let capacity = (max_subrequests / SUBREQUESTS_PER_ACCOUNT).min(
+            max_kv_ops
+                .saturating_sub(1)
+                .checked_div(kv_per_account)
+                .unwrap_or(u32::MAX),
+        );
         let mut due: Vec<String> = Vec::new();
         let mut cursor: Option<String> = None;
         let mut reached_horizon = false;
         while !reached_horizon && (due.len() as u32) < capacity {
-            if counted.ops().total() as u32 + 1 + KV_OPS_PER_ACCOUNT > max_kv_ops {
+            if counted.ops().total() as u32 + 1 + kv_per_account > max_kv_ops {
                 break;
             }
             let want = (capacity - due.len() as u32 + 1).min(1000);

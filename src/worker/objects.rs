@@ -3,8 +3,9 @@
 //! [`crate::service::account_object`]; this file binds them: its storage
 //! is the object's transactional storage, its `fetch` takes one
 //! `{account, work}` message and answers the [`WorkReply`], and its alarm
-//! refreshes the account when its token is next due (so refreshes use the
-//! object's own invocation and subrequest budget, not the cron's).
+//! wakes it when a scheduled job's time comes or its token is next due (so
+//! that work uses the object's own invocation and subrequest budget, not
+//! the cron's).
 
 use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
@@ -63,6 +64,20 @@ impl ObjectStorage for ObjectStore {
             .map(|_| ())
             .map_err(|e| object_error("storage delete", e))
     }
+    async fn alarm(&self) -> Result<Option<Timestamp>, ApiError> {
+        let at = self
+            .0
+            .get_alarm()
+            .await
+            .map_err(|e| object_error("get alarm", e))?;
+        Ok(at.and_then(|ms| u64::try_from(ms).ok()).map(Timestamp::from_millis))
+    }
+    async fn set_alarm(&self, at: Timestamp) -> Result<(), ApiError> {
+        self.0
+            .set_alarm(at.as_millis() as i64)
+            .await
+            .map_err(|e| object_error("set alarm", e))
+    }
     async fn keys(&self, prefix: &str) -> Result<Vec<String>, ApiError> {
         let map = self
             .0
@@ -79,7 +94,6 @@ impl ObjectStorage for ObjectStore {
 
 #[durable_object(alarm)]
 pub struct AccountObject {
-    state: State,
     env: Env,
     machine: Machine<ObjectStore>,
 }
@@ -87,11 +101,7 @@ pub struct AccountObject {
 impl DurableObject for AccountObject {
     fn new(state: State, env: Env) -> Self {
         let machine = Machine::new(ObjectStore(state.storage()));
-        AccountObject {
-            state,
-            env,
-            machine,
-        }
+        AccountObject { env, machine }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
@@ -109,11 +119,7 @@ impl DurableObject for AccountObject {
     async fn alarm(&self) -> worker::Result<Response> {
         let account = self.machine.storage().get(ACCOUNT_KEY).await.ok().flatten();
         if let Some(account) = account {
-            let work = AccountWork::Refresh {
-                forced: false,
-                due_key: None,
-            };
-            let _ = self.work(&account, work).await;
+            let _ = self.work(&account, AccountWork::Wake).await;
         }
         Response::ok("")
     }
@@ -131,29 +137,14 @@ impl AccountObject {
             if storage.get(ACCOUNT_KEY).await?.as_deref() != Some(account) {
                 storage.put(ACCOUNT_KEY, account).await?;
             }
-            let reply = self
-                .machine
+            self.machine
                 .run(work, transport.now(), |work, deleted_at| {
                     service.perform(account, work, deleted_at)
                 })
-                .await?;
-            if let Some(at) = reply.wake_at {
-                self.wake_at(at).await;
-            }
-            Ok::<WorkReply, ApiError>(reply)
+                .await
         }
         .await;
         result.unwrap_or_else(|e| WorkReply::error("failed", &e))
-    }
-
-    /// Sets the alarm, unless an earlier one is set already.
-    async fn wake_at(&self, at: Timestamp) {
-        let storage = self.state.storage();
-        let current = storage.get_alarm().await.ok().flatten();
-        let at_ms = at.as_millis() as i64;
-        if current.is_none_or(|c| c > at_ms) {
-            let _ = storage.set_alarm(at_ms).await;
-        }
     }
 }
 
