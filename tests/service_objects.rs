@@ -20,7 +20,7 @@ use instagate::core::error::Error;
 use instagate::core::http::{Request, Response, Transport};
 use instagate::core::testing::{block_on, ScriptedTransport};
 use instagate::core::time::Timestamp;
-use instagate::service::account_object::AccountObject;
+use instagate::service::account_object::{AccountObject, ObjectStorage};
 use instagate::service::error::ApiError;
 use instagate::service::http::{HttpRequest, HttpResponse};
 use instagate::service::line::{AccountLine, AccountWork, WorkReply};
@@ -84,6 +84,33 @@ impl<'a> LocalObjects<'a> {
 
     fn service(&self) -> Service<'_, MemoryStore, Yielding<'a>> {
         Service::new(&self.w.config, &self.w.store, &self.transport, &self.w.log).with_line(self)
+    }
+
+    /// Fires every object alarm due at the fake clock's now, as the runtime
+    /// does (each alarm is the `Wake` work of its object). Returns how many.
+    fn fire_alarms(&self) -> usize {
+        let now = self.transport.now();
+        let due: Vec<String> = self
+            .objects
+            .borrow()
+            .iter()
+            .filter(|(_, o)| {
+                block_on(o.storage().alarm())
+                    .unwrap()
+                    .is_some_and(|at| at <= now)
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &due {
+            block_on(self.run(id, AccountWork::Wake)).expect("wake");
+        }
+        due.len()
+    }
+
+    /// The alarm of `account`'s object.
+    fn alarm_of(&self, account: &str) -> Option<Timestamp> {
+        let object = self.objects.borrow().get(account).cloned()?;
+        block_on(object.storage().alarm()).unwrap()
     }
 
     /// Many requests at once through the Worker (each its own invocation).
@@ -316,4 +343,117 @@ fn a_retried_publish_with_the_same_idempotency_key_makes_one_post() {
     let r = objects.call_all(vec![publish_req(&w, &id, &image, Some("two words"))]);
     assert_eq!(r[0].status, 400);
     assert_eq!(r[0].json_body()["error"]["field"], "idempotency-key");
+}
+
+#[test]
+fn a_scheduled_post_waits_in_its_object_and_goes_live_at_its_time() {
+    let w = World::new();
+    let (id, _) = w.connect("instagram");
+    let objects = LocalObjects::new(&w);
+    let at = w.now().plus(Duration::from_secs(3600));
+    let body = json!({"kind": "image", "image_url": "https://cdn.example/a.jpg", "publish_at": at.to_rfc3339()});
+    let r = objects.call_all(vec![publish_req(&w, &id, &body, None)]);
+    assert_eq!(r[0].status, 202, "{:?}", r[0].json_body());
+    let job = r[0].json_body()["job"].clone();
+    assert_eq!(job["status"], "scheduled");
+    assert_eq!(job["publish_at"], at.to_rfc3339());
+    assert!(r[0].background.is_empty(), "nothing to do until its time");
+    assert_eq!(w.meta.borrow().count("/media"), 0, "no container yet");
+    assert_eq!(
+        w.meta.borrow().count("content_publishing_limit"),
+        1,
+        "quota read when scheduling"
+    );
+    // The object wakes a lead before the time (containers take a moment).
+    let wake = objects.alarm_of(&id).expect("an alarm");
+    assert_eq!(wake, at.minus(instagate::service::schedule::IMAGE_LEAD));
+    let listed = objects.call_all(vec![
+        w.api("GET", &format!("/api/accounts/{id}/jobs?status=scheduled"))
+    ]);
+    assert_eq!(listed[0].json_body()["jobs"][0]["id"], job["id"]);
+    // A cron run before then spends nothing on it.
+    block_on(objects.service().run_cron());
+    assert_eq!(w.meta.borrow().count("/media"), 0);
+
+    w.advance(wake.since(w.now()));
+    assert_eq!(objects.fire_alarms(), 1);
+    let meta = w.meta.borrow();
+    assert_eq!(meta.media.len(), 1, "published");
+    assert_eq!(
+        meta.media[0].published_at, at,
+        "on time (fake clock: zero latency)"
+    );
+    assert_eq!(
+        meta.count("content_publishing_limit"),
+        2,
+        "quota read again when publishing"
+    );
+    drop(meta);
+    let read = objects.call_all(vec![
+        w.api("GET", &format!("/api/jobs/{}", job["id"].as_str().unwrap()))
+    ]);
+    assert_eq!(read[0].json_body()["job"]["status"], "published");
+}
+
+#[test]
+fn a_cancelled_scheduled_post_is_never_published_and_bad_times_are_400() {
+    let w = World::new();
+    let (id, _) = w.connect("instagram");
+    let objects = LocalObjects::new(&w);
+    let at = w.now().plus(Duration::from_secs(600));
+    let body = json!({"kind": "reel", "video_url": "https://cdn.example/r.mp4", "publish_at": at.to_rfc3339()});
+    let r = objects.call_all(vec![publish_req(&w, &id, &body, None)]);
+    let job = r[0].json_body()["job"]["id"].as_str().unwrap().to_owned();
+    let cancel = || w.api("DELETE", &format!("/api/jobs/{job}"));
+    let r = objects.call_all(vec![cancel()]);
+    assert_eq!(r[0].status, 200, "{:?}", r[0].json_body());
+    assert_eq!(r[0].json_body()["job"]["status"], "failed");
+    assert_eq!(r[0].json_body()["job"]["error"]["kind"], "aborted");
+    let r = objects.call_all(vec![cancel()]);
+    assert_eq!(r[0].status, 409);
+    assert_eq!(r[0].json_body()["error"]["kind"], "not_cancellable");
+    w.advance(Duration::from_secs(700));
+    objects.fire_alarms();
+    block_on(objects.service().run_cron());
+    assert_eq!(w.meta.borrow().count("/media"), 0, "no container, no post");
+
+    for bad in ["yesterday", "2020-01-01T00:00:00Z"] {
+        let body =
+            json!({"kind": "image", "image_url": "https://cdn.example/a.jpg", "publish_at": bad});
+        let r = objects.call_all(vec![publish_req(&w, &id, &body, None)]);
+        assert_eq!(r[0].status, 400);
+        assert_eq!(r[0].json_body()["error"]["field"], "publish_at");
+    }
+    let far = w.now().plus(DAY * 31).to_rfc3339();
+    let body =
+        json!({"kind": "image", "image_url": "https://cdn.example/a.jpg", "publish_at": far});
+    assert_eq!(
+        objects.call_all(vec![publish_req(&w, &id, &body, None)])[0].status,
+        400
+    );
+}
+
+#[test]
+fn a_token_that_expired_before_the_scheduled_time_fails_the_job_clearly() {
+    let w = World::new();
+    let id = "17841400000000077";
+    // Issued long ago: the token expires in one hour, before the post.
+    seed_instagram_account(
+        &w,
+        id,
+        w.now().minus(LONG_LIVED).plus(Duration::from_secs(3600)),
+    );
+    let objects = LocalObjects::new(&w);
+    let at = w.now().plus(Duration::from_secs(2 * 3600));
+    let body = json!({"kind": "image", "image_url": "https://cdn.example/a.jpg", "publish_at": at.to_rfc3339()});
+    let r = objects.call_all(vec![publish_req(&w, id, &body, None)]);
+    assert_eq!(r[0].status, 202, "{:?}", r[0].json_body());
+    let job = r[0].json_body()["job"]["id"].as_str().unwrap().to_owned();
+    w.advance(Duration::from_secs(2 * 3600));
+    objects.fire_alarms();
+    let read = objects.call_all(vec![w.api("GET", &format!("/api/jobs/{job}"))]);
+    let view = read[0].json_body();
+    assert_eq!(view["job"]["status"], "failed", "{view:?}");
+    assert_eq!(view["job"]["error"]["kind"], "token_expired");
+    assert_eq!(w.meta.borrow().count("/media"), 0);
 }

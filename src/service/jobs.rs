@@ -318,7 +318,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             None => None,
         };
         let spec = media_spec_from_body(&body)?;
-        let options = publish_options(self.config.publish_wait);
+        let mut options = publish_options(self.config.publish_wait);
+        // A scheduled post reads the quota again when it starts: the one
+        // read when scheduling may be hours old.
+        options.check_quota = publish_at.is_some();
         let mut publish = PublishJob::new(id, spec, options, now)?;
         if let Some(at) = publish_at {
             let start = at.minus(lead(&publish.spec));
@@ -452,7 +455,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let work = AccountWork::CancelJob {
             job_id: id.to_owned(),
         };
-        Ok(self.hand_off(&job.account_id, work).await?.into_response(&job.account_id))
+        Ok(self
+            .hand_off(&job.account_id, work)
+            .await?
+            .into_response(&job.account_id))
     }
 
     /// `GET /api/accounts/{id}/jobs[?status=scheduled]`: the account's jobs

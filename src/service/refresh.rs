@@ -250,7 +250,11 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         // How many accounts this run can afford; listing costs one op per
         // page. Handed to their objects, accounts cost this run one call
         // each and no KV operation (the object's own invocation pays those).
-        let kv_per_account = if self.line.is_some() { 0 } else { KV_OPS_PER_ACCOUNT };
+        let kv_per_account = if self.line.is_some() {
+            0
+        } else {
+            KV_OPS_PER_ACCOUNT
+        };
         let capacity = (max_subrequests / SUBREQUESTS_PER_ACCOUNT).min(
             max_kv_ops
                 .saturating_sub(1)

@@ -84,8 +84,12 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         .handle(request)
         .await;
     for task in std::mem::take(&mut response.background) {
-        let (config, store, transport, line) =
-            (config.clone(), store.clone(), transport.clone(), line.clone());
+        let (config, store, transport, line) = (
+            config.clone(),
+            store.clone(),
+            transport.clone(),
+            line.clone(),
+        );
         ctx.wait_until(async move {
             Service::new(&config, &store, &transport, &ConsoleLog)
                 .with_line(&line)

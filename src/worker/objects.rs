@@ -37,7 +37,14 @@ struct Message {
 }
 
 fn object_error(what: &str, e: worker::Error) -> ApiError {
-    let detail: String = e.to_string().lines().next().unwrap_or("").chars().take(200).collect();
+    let detail: String = e
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect();
     ApiError::storage(format!("account object {what} failed: {detail}"))
 }
 
@@ -70,7 +77,9 @@ impl ObjectStorage for ObjectStore {
             .get_alarm()
             .await
             .map_err(|e| object_error("get alarm", e))?;
-        Ok(at.and_then(|ms| u64::try_from(ms).ok()).map(Timestamp::from_millis))
+        Ok(at
+            .and_then(|ms| u64::try_from(ms).ok())
+            .map(Timestamp::from_millis))
     }
     async fn set_alarm(&self, at: Timestamp) -> Result<(), ApiError> {
         self.0
