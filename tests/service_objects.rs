@@ -377,6 +377,13 @@ fn a_scheduled_post_waits_in_its_object_and_goes_live_at_its_time() {
 
     w.advance(wake.since(w.now()));
     assert_eq!(objects.fire_alarms(), 1);
+    // The container is made; the job holds (without keeping the object
+    // busy) until its time, when the alarm goes off again.
+    assert_eq!(w.meta.borrow().count("/media"), 1);
+    assert_eq!(w.meta.borrow().media.len(), 0);
+    assert_eq!(objects.alarm_of(&id), Some(at));
+    w.advance(at.since(w.now()));
+    assert_eq!(objects.fire_alarms(), 1);
     let meta = w.meta.borrow();
     assert_eq!(meta.media.len(), 1, "published");
     assert_eq!(

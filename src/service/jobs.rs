@@ -266,12 +266,15 @@ impl JobRecord {
 
 /// A scheduled job whose container exists waits for `publish_at` before
 /// its first status read (which publishes a FINISHED container at once).
-fn hold_until_its_time(job: &mut JobRecord, now: Timestamp) {
+/// Returns whether it holds.
+fn hold_until_its_time(job: &mut JobRecord, now: Timestamp) -> bool {
     if let (Some(at), Phase::Processing { .. }) = (job.publish_at, &job.job.phase) {
         if at > now && job.job.publish_attempts == 0 {
             job.job.next_step_at = Some(job.job.next_step_at.map_or(at, |n| n.max(at)));
+            return true;
         }
     }
+    false
 }
 
 pub fn job_key(id: &str) -> String {
@@ -537,11 +540,8 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             _ => {
                 let mut r = HttpResponse::json(if created { 202 } else { 200 }, &view)
                     .with_header("location", &format!("/api/jobs/{}", job.id));
-                let starts_soon = job
-                    .job
-                    .next_step_at
-                    .is_none_or(|at| at <= job.updated_at.plus(crate::service::BACKGROUND_BUDGET));
-                if created && starts_soon {
+                // A scheduled job waits for its object's alarm instead.
+                if created && job.publish_at.is_none() {
                     r.background.push(Background::AdvanceJob {
                         account: job.account_id.clone(),
                         job: job.id.clone(),
@@ -724,10 +724,12 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 break;
             }
             let now = self.transport.now();
-            hold_until_its_time(job, now);
+            // A held job is woken by its object's alarm: sleeping here would
+            // keep the account's other work waiting behind it.
+            let held = hold_until_its_time(job, now);
             if let Some(next) = job.job.next_step_at {
                 if next > now {
-                    if sleep && next <= deadline {
+                    if sleep && next <= deadline && !held {
                         self.transport.sleep(next.since(now)).await;
                     } else {
                         break;

@@ -162,6 +162,48 @@ impl WorkReply {
     }
 }
 
+/// The outcome of a reply that stands for an error of the object itself
+/// (KV or storage down, a record that does not decrypt), not of the work:
+/// the line turns it back into an `Err`, as a direct call returns one.
+pub const OBJECT_ERROR: &str = "error";
+
+/// The error kinds an object's failure can have (see [`OBJECT_ERROR`]).
+const RELAYED_KINDS: &[&str] = &[
+    "storage",
+    "decrypt_failed",
+    "key_unavailable",
+    "config",
+    "invalid_input",
+];
+
+impl WorkReply {
+    /// An object failure as its reply.
+    pub fn object_error(error: &ApiError) -> WorkReply {
+        WorkReply::error(OBJECT_ERROR, error)
+    }
+
+    /// The object's failure again, when this reply is one.
+    pub fn into_result(self) -> Result<WorkReply, ApiError> {
+        if self.outcome != OBJECT_ERROR {
+            return Ok(self);
+        }
+        let error = &self.body["error"];
+        let text = |name: &str| error[name].as_str().unwrap_or("").to_owned();
+        let kind = RELAYED_KINDS
+            .iter()
+            .find(|k| **k == text("kind"))
+            .copied()
+            .unwrap_or("storage");
+        let mut relayed = ApiError::new(self.status, kind, text("message"));
+        relayed.field = error["field"].as_str().map(str::to_owned);
+        relayed.retry_after = error["retry_after"]
+            .as_u64()
+            .map(std::time::Duration::from_secs);
+        relayed.retryable = error["retryable"].as_bool().unwrap_or(false);
+        Err(relayed)
+    }
+}
+
 /// Carries work to an account's object and brings its answer back (the
 /// Worker: a Durable Object stub per account id).
 pub trait AccountLine {
@@ -380,4 +422,23 @@ fn missing(account: &str) -> WorkReply {
         "missing",
         &ApiError::not_found(format!("no account {account}")),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_object_failure_comes_back_as_the_same_error() {
+        let failure = ApiError::storage("KV put failed: injected");
+        let wire = serde_json::to_string(&WorkReply::object_error(&failure)).unwrap();
+        let reply: WorkReply = serde_json::from_str(&wire).unwrap();
+        let back = reply.into_result().unwrap_err();
+        assert_eq!((back.status, back.kind), (503, "storage"));
+        assert_eq!(back.message, failure.message);
+        assert_eq!(back.retry_after, failure.retry_after);
+        // A failure of the work itself is an answer, not an error.
+        let work_failed = WorkReply::error("failed", &failure);
+        assert_eq!(work_failed.into_result().unwrap().status, 503);
+    }
 }

@@ -118,7 +118,7 @@ impl DurableObject for AccountObject {
             Ok(m) => m,
             Err(_) => {
                 let e = ApiError::invalid_input("work", "not an account work message");
-                return Response::from_json(&WorkReply::error("failed", &e));
+                return Response::from_json(&WorkReply::object_error(&e));
             }
         };
         let reply = self.work(&message.account, message.work).await;
@@ -153,7 +153,7 @@ impl AccountObject {
                 .await
         }
         .await;
-        result.unwrap_or_else(|e| WorkReply::error("failed", &e))
+        result.unwrap_or_else(|e| WorkReply::object_error(&e))
     }
 }
 
@@ -199,7 +199,8 @@ impl DurableLine {
         answer
             .json::<WorkReply>()
             .await
-            .map_err(|e| object_error("answer", e))
+            .map_err(|e| object_error("answer", e))?
+            .into_result()
     }
 }
 

@@ -334,7 +334,9 @@ export async function seedInstagramAccount(env, { account = 'biz', ageDays = 31,
     page_id: null,
     page_name: null,
     aliases: [minted.scoped_id],
-    connected_at: issued,
+    // Written now, as a login would (the account objects tell a new
+    // connection from a leftover of a deleted account by this time).
+    connected_at: Date.now(),
     updated_at: issued,
     needs_reauth: false,
     reauth_reason: null,
