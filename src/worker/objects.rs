@@ -82,8 +82,10 @@ impl ObjectStorage for ObjectStore {
             .map(Timestamp::from_millis))
     }
     async fn set_alarm(&self, at: Timestamp) -> Result<(), ApiError> {
+        // An `i64` would be an offset from now: pass the time as a Date.
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.as_millis() as f64));
         self.0
-            .set_alarm(at.as_millis() as i64)
+            .set_alarm(worker::ScheduledTime::new(date))
             .await
             .map_err(|e| object_error("set alarm", e))
     }
