@@ -464,3 +464,40 @@ fn a_token_that_expired_before_the_scheduled_time_fails_the_job_clearly() {
     assert_eq!(view["job"]["error"]["kind"], "token_expired");
     assert_eq!(w.meta.borrow().count("/media"), 0);
 }
+
+#[test]
+fn a_login_wakes_its_object_which_then_refreshes_the_token_at_its_alarm_without_the_cron() {
+    let w = World::new();
+    let (state, cookie, location) = w.start_login("instagram");
+    let code = w.meta.borrow_mut().issue_code(
+        "instagram",
+        "https://worker.example/auth/callback",
+        query(&location, "code_challenge"),
+    );
+    let r = w.callback(&code, &state, Some(&cookie));
+    assert_eq!(r.status, 302);
+    let id = query(r.header("location").unwrap(), "connected").unwrap();
+    let wake = instagate::service::http::Background::Wake {
+        account: id.clone(),
+    };
+    assert_eq!(
+        r.background,
+        vec![wake.clone()],
+        "the login hands its object a wake, after the answer"
+    );
+    let objects = LocalObjects::new(&w);
+    block_on(objects.service().run_background(wake));
+    let due = record(&w, &id).due_at(&w.config).unwrap();
+    assert_eq!(objects.alarm_of(&id), Some(due));
+    // Two refresh cycles, driven only by the object's alarms.
+    for cycle in 1..=2 {
+        let alarm = objects.alarm_of(&id).unwrap();
+        w.advance(alarm.since(w.now()));
+        assert_eq!(objects.fire_alarms(), 1);
+        assert_eq!(refresh_calls(&w), cycle);
+        assert!(
+            objects.alarm_of(&id).unwrap() > w.now(),
+            "the next alarm is set"
+        );
+    }
+}

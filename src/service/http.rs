@@ -142,6 +142,10 @@ fn split_origin(url: &str) -> (&str, &str) {
 pub enum Background {
     /// Keep advancing this publish job (in its account's object).
     AdvanceJob { account: String, job: String },
+    /// A login stored this account: its object sets its alarm for the
+    /// token's first refresh (after the answer, so the login waits for no
+    /// object).
+    Wake { account: String },
 }
 
 /// An outgoing response.

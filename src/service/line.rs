@@ -128,7 +128,10 @@ impl WorkReply {
         reply.background_jobs = response
             .background
             .into_iter()
-            .map(|Background::AdvanceJob { job, .. }| job)
+            .filter_map(|task| match task {
+                Background::AdvanceJob { job, .. } => Some(job),
+                Background::Wake { .. } => None,
+            })
             .collect();
         reply
     }

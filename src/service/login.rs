@@ -50,7 +50,7 @@ use crate::service::cookies::{
 };
 use crate::service::crypto::secret_eq;
 use crate::service::error::ApiError;
-use crate::service::http::{HttpRequest, HttpResponse};
+use crate::service::http::{Background, HttpRequest, HttpResponse};
 use crate::service::router::LogFields;
 use crate::service::store::KvStore;
 use crate::service::Service;
@@ -260,11 +260,14 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             Ok(record) => {
                 fields.account_id = Some(record.id.clone());
                 let session = self.current_session(req).with_account(&record.id);
-                Ok(
+                let mut r =
                     HttpResponse::redirect(&append_query(&return_to, "connected", &record.id))
                         .with_header("set-cookie", &clear_login)
-                        .with_header("set-cookie", &self.session_cookie(session)),
-                )
+                        .with_header("set-cookie", &self.session_cookie(session));
+                r.background.push(Background::Wake {
+                    account: record.id.clone(),
+                });
+                Ok(r)
             }
             Err(e) => {
                 fields.error_kind = Some(e.kind);
@@ -404,11 +407,15 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let record = self.connect(&pending, &validated, meta_verifier).await?;
         fields.account_id = Some(record.id.clone());
         let session = self.current_session(req).with_account(&record.id);
-        Ok(HttpResponse::json(
+        let mut r = HttpResponse::json(
             200,
             &json!({ "account": record.status(self.config, self.transport.now()) }),
         )
-        .with_header("set-cookie", &self.session_cookie(session)))
+        .with_header("set-cookie", &self.session_cookie(session));
+        r.background.push(Background::Wake {
+            account: record.id.clone(),
+        });
+        Ok(r)
     }
 
     /// Cross-origin auth routes need an allowed `Origin`.

@@ -139,6 +139,9 @@ impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
                     .advance_job_by_id(&account, &job, BACKGROUND_BUDGET)
                     .await;
             }
+            Background::Wake { account } => {
+                let _ = self.hand_off(&account, line::AccountWork::Wake).await;
+            }
         }
     }
 }
