@@ -501,3 +501,84 @@ fn a_login_wakes_its_object_which_then_refreshes_the_token_at_its_alarm_without_
         );
     }
 }
+
+const RECEIVER: &str = "https://receiver.example/hook";
+const FORWARD_KEY: &str = "operator-forward-key-0123456789abcdef";
+
+#[test]
+fn webhook_events_go_to_a_durable_outbox_and_reach_a_receiver_that_fails_then_recovers() {
+    let w = World::with_config(config(&[
+        ("WEBHOOK_FORWARD_URL", RECEIVER),
+        ("WEBHOOK_FORWARD_KEY", FORWARD_KEY),
+        ("WEBHOOK_RETRY_BASE_SECONDS", "30"),
+    ]));
+    // The receiver answers 503 twice, then 200; Meta's calls go to FakeMeta.
+    let received: Rc<RefCell<Vec<Request>>> = Rc::default();
+    let (meta, got) = (w.meta.clone(), received.clone());
+    w.transport.set_handler(move |req, now| {
+        if req.url == RECEIVER {
+            got.borrow_mut().push(req.clone());
+            let status = if got.borrow().len() <= 2 { 503 } else { 200 };
+            return Ok(Response::new(status, "{}"));
+        }
+        meta.borrow_mut().answer(req, now)
+    });
+    let objects = LocalObjects::new(&w);
+    let body = format!(
+        r#"{{"object":"instagram","entry":[{{"id":"{IG_USER}","time":1795000000,"changes":[{{"field":"comments","value":{{"id":"1","text":"hi"}}}}]}}]}}"#
+    );
+    let sig = instagate::service::crypto::hmac_sha256(SECRET.as_bytes(), body.as_bytes());
+    let hex: String = sig.iter().map(|b| format!("{b:02x}")).collect();
+    let req = HttpRequest::new("POST", &format!("{WORKER}/webhooks/instagram"))
+        .with_header("content-type", "application/json")
+        .with_header("x-hub-signature-256", &format!("sha256={hex}"))
+        .with_body(body.into_bytes());
+    let r = objects.call_all(vec![req]).remove(0);
+    assert_eq!(r.status, 200, "Meta gets its 200 first");
+    assert!(
+        received.borrow().is_empty(),
+        "nothing is sent before the answer"
+    );
+    assert_eq!(r.background.len(), 1);
+    block_on(objects.service().run_background(r.background[0].clone()));
+    assert_eq!(received.borrow().len(), 1, "first attempt (503)");
+    for wait in [30, 60] {
+        let alarm = objects.alarm_of(IG_USER).expect("a retry is scheduled");
+        assert_eq!(alarm.since(w.now()), Duration::from_secs(wait));
+        w.advance(Duration::from_secs(wait));
+        objects.fire_alarms();
+    }
+    let attempts = received.borrow();
+    assert_eq!(attempts.len(), 3, "503, 503, then 200: delivered");
+    let ids: Vec<_> = attempts
+        .iter()
+        .map(|a| a.header("x-instagate-event-id").unwrap().to_owned())
+        .collect();
+    assert!(
+        ids.iter().all(|i| *i == ids[0]),
+        "one event id on every attempt"
+    );
+    // The receiver's check: HMAC-SHA256(key, "{t}.{body}") in v1.
+    let last = &attempts[2];
+    let header = last.header("x-instagate-signature").unwrap();
+    let (t, v1) = header.split_once(",v1=").unwrap();
+    let t = t.strip_prefix("t=").unwrap();
+    let body = last.body.as_deref().unwrap();
+    let mac = instagate::service::crypto::hmac_sha256(
+        FORWARD_KEY.as_bytes(),
+        format!("{t}.{body}").as_bytes(),
+    );
+    assert_eq!(
+        v1,
+        mac.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    let event: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(event["id"], ids[0]);
+    assert_eq!(event["account_id"], IG_USER);
+    assert_eq!(event["entry"]["changes"][0]["field"], "comments");
+    drop(attempts);
+    // Delivered: the outbox is empty, and no further attempt comes.
+    w.advance(Duration::from_secs(3600));
+    objects.fire_alarms();
+    assert_eq!(received.borrow().len(), 3);
+}

@@ -22,10 +22,12 @@
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
+use std::time::Duration;
 
 use futures_util::lock::Mutex;
 
 use crate::core::time::Timestamp;
+use crate::service::delivery::Pending;
 use crate::service::error::ApiError;
 use crate::service::idempotency::{conflict, storage_key, IdempotencyRecord, IDEMPOTENCY_WINDOW};
 use crate::service::jobs::READ_ADVANCE;
@@ -36,6 +38,8 @@ use crate::service::store::KvStore;
 pub const TOMBSTONE: &str = "deleted_at";
 /// The prefix of remembered idempotency keys.
 pub const IDEMPOTENCY_PREFIX: &str = "idem:";
+/// The prefix of undelivered webhook events (delivery.rs).
+pub const OUTBOX_PREFIX: &str = "out:";
 
 /// What the object needs from its storage (a Durable Object's
 /// transactional storage; strongly consistent, unlike Workers KV).
@@ -133,7 +137,7 @@ impl<St: ObjectStorage> AccountObject<St> {
         perform: F,
     ) -> Result<WorkReply, ApiError>
     where
-        F: FnOnce(AccountWork, Option<Timestamp>) -> Fut,
+        F: Fn(AccountWork, Option<Timestamp>) -> Fut,
         Fut: Future<Output = Result<WorkReply, ApiError>>,
     {
         let woken = matches!(work, AccountWork::Wake);
@@ -155,7 +159,7 @@ impl<St: ObjectStorage> AccountObject<St> {
         perform: F,
     ) -> Result<WorkReply, ApiError>
     where
-        F: FnOnce(AccountWork, Option<Timestamp>) -> Fut,
+        F: Fn(AccountWork, Option<Timestamp>) -> Fut,
         Fut: Future<Output = Result<WorkReply, ApiError>>,
     {
         let refreshes_seen = self.refreshes_done.get();
@@ -167,7 +171,30 @@ impl<St: ObjectStorage> AccountObject<St> {
         }
         let deleted_at = self.deleted_at().await?;
         match work {
-            AccountWork::Delete => self.delete(now, perform).await,
+            AccountWork::Delete => self.delete(now, &perform).await,
+            AccountWork::Deliver {
+                events,
+                retry_base_ms,
+            } => {
+                for event in events {
+                    let key = format!("{OUTBOX_PREFIX}{}", event.id);
+                    let pending = Pending::new(event, now, Duration::from_millis(retry_base_ms));
+                    let value = serde_json::to_string(&pending).unwrap_or_default();
+                    self.storage.put(&key, &value).await?;
+                }
+                let mut reply = WorkReply::new("queued", 200, serde_json::json!({}));
+                reply.wake_at = self.flush_outbox(now, &perform).await?;
+                Ok(reply)
+            }
+            AccountWork::Wake => {
+                let mut reply = self
+                    .perform(AccountWork::Wake, deleted_at, &perform)
+                    .await?;
+                if let Some(next) = self.flush_outbox(now, &perform).await? {
+                    reply.wake_at = Some(reply.wake_at.map_or(next, |w| w.min(next)));
+                }
+                Ok(reply)
+            }
             AccountWork::Publish {
                 idempotency: Some(idem),
                 job,
@@ -177,13 +204,13 @@ impl<St: ObjectStorage> AccountObject<St> {
                     if earlier.body_sha256 != idem.body_sha256 {
                         return Ok(WorkReply::error("conflict", &conflict()));
                     }
-                    return self.replay(earlier.job_id, deleted_at, perform).await;
+                    return self.replay(earlier.job_id, deleted_at, &perform).await;
                 }
                 let work = AccountWork::Publish {
                     job,
                     idempotency: Some(idem.clone()),
                 };
-                let reply = self.perform(work, deleted_at, perform).await?;
+                let reply = self.perform(work, deleted_at, &perform).await?;
                 if let (Some(job_id), "job") = (&reply.job_id, reply.outcome.as_str()) {
                     let record = IdempotencyRecord {
                         body_sha256: idem.body_sha256,
@@ -196,12 +223,12 @@ impl<St: ObjectStorage> AccountObject<St> {
                 Ok(reply)
             }
             work if work.is_refresh() => {
-                let reply = self.perform(work, deleted_at, perform).await;
+                let reply = self.perform(work, deleted_at, &perform).await;
                 self.refreshes_done.set(self.refreshes_done.get() + 1);
                 *self.last_refresh.borrow_mut() = reply.as_ref().ok().cloned();
                 reply
             }
-            work => self.perform(work, deleted_at, perform).await,
+            work => self.perform(work, deleted_at, &perform).await,
         }
     }
 
@@ -210,10 +237,10 @@ impl<St: ObjectStorage> AccountObject<St> {
         &self,
         work: AccountWork,
         deleted_at: Option<Timestamp>,
-        perform: F,
+        perform: &F,
     ) -> Result<WorkReply, ApiError>
     where
-        F: FnOnce(AccountWork, Option<Timestamp>) -> Fut,
+        F: Fn(AccountWork, Option<Timestamp>) -> Fut,
         Fut: Future<Output = Result<WorkReply, ApiError>>,
     {
         let reply = perform(work, deleted_at).await?;
@@ -226,16 +253,18 @@ impl<St: ObjectStorage> AccountObject<St> {
 
     /// The tombstone goes first: whatever happens to the KV deletes, no
     /// later work writes the account back. Idempotency keys go too.
-    async fn delete<F, Fut>(&self, now: Timestamp, perform: F) -> Result<WorkReply, ApiError>
+    async fn delete<F, Fut>(&self, now: Timestamp, perform: &F) -> Result<WorkReply, ApiError>
     where
-        F: FnOnce(AccountWork, Option<Timestamp>) -> Fut,
+        F: Fn(AccountWork, Option<Timestamp>) -> Fut,
         Fut: Future<Output = Result<WorkReply, ApiError>>,
     {
         self.storage
             .put(TOMBSTONE, &now.as_millis().to_string())
             .await?;
-        for key in self.storage.keys(IDEMPOTENCY_PREFIX).await? {
-            self.storage.delete(&key).await?;
+        for prefix in [IDEMPOTENCY_PREFIX, OUTBOX_PREFIX] {
+            for key in self.storage.keys(prefix).await? {
+                self.storage.delete(&key).await?;
+            }
         }
         *self.last_refresh.borrow_mut() = None;
         perform(AccountWork::Delete, Some(now)).await
@@ -246,10 +275,10 @@ impl<St: ObjectStorage> AccountObject<St> {
         &self,
         job_id: String,
         deleted_at: Option<Timestamp>,
-        perform: F,
+        perform: &F,
     ) -> Result<WorkReply, ApiError>
     where
-        F: FnOnce(AccountWork, Option<Timestamp>) -> Fut,
+        F: Fn(AccountWork, Option<Timestamp>) -> Fut,
         Fut: Future<Output = Result<WorkReply, ApiError>>,
     {
         let read = AccountWork::AdvanceJob {
@@ -264,6 +293,51 @@ impl<St: ObjectStorage> AccountObject<St> {
             .headers
             .push(("idempotent-replayed".into(), "true".into()));
         Ok(reply)
+    }
+
+    /// Sends every outbox event that is due; a failure waits for its next
+    /// attempt, an event past its retention is dropped. Returns when the
+    /// next attempt is due, if any event is left.
+    async fn flush_outbox<F, Fut>(
+        &self,
+        now: Timestamp,
+        perform: &F,
+    ) -> Result<Option<Timestamp>, ApiError>
+    where
+        F: Fn(AccountWork, Option<Timestamp>) -> Fut,
+        Fut: Future<Output = Result<WorkReply, ApiError>>,
+    {
+        let mut next: Option<Timestamp> = None;
+        for key in self.storage.keys(OUTBOX_PREFIX).await? {
+            let Some(value) = self.storage.get(&key).await? else {
+                continue;
+            };
+            let Ok(mut pending) = serde_json::from_str::<Pending>(&value) else {
+                self.storage.delete(&key).await?;
+                continue;
+            };
+            if pending.next_at > now {
+                next = Some(next.map_or(pending.next_at, |n| n.min(pending.next_at)));
+                continue;
+            }
+            let event = pending.event.clone();
+            let sent = perform(AccountWork::SendEvent { event }, None)
+                .await
+                .is_ok_and(|r| r.outcome == "sent");
+            if sent {
+                self.storage.delete(&key).await?;
+                continue;
+            }
+            match pending.failed(now) {
+                Some(at) => {
+                    let value = serde_json::to_string(&pending).unwrap_or_default();
+                    self.storage.put(&key, &value).await?;
+                    next = Some(next.map_or(at, |n| n.min(at)));
+                }
+                None => self.storage.delete(&key).await?,
+            }
+        }
+        Ok(next)
     }
 
     /// The record kept for a key, unless it is past its window (then forgotten).

@@ -146,6 +146,11 @@ pub enum Background {
     /// token's first refresh (after the answer, so the login waits for no
     /// object).
     Wake { account: String },
+    /// Verified webhook events for this account: into its object's outbox.
+    Deliver {
+        account: String,
+        events: Vec<crate::service::delivery::OutboxEvent>,
+    },
 }
 
 /// An outgoing response.

@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 use crate::core::http::Transport;
 use crate::core::time::Timestamp;
 use crate::service::accounts::{parse_due_key, AccountRecord};
+use crate::service::delivery::{self, OutboxEvent};
 use crate::service::error::ApiError;
 use crate::service::http::{Background, HttpResponse};
 use crate::service::idempotency::Idempotency;
@@ -56,8 +57,16 @@ pub enum AccountWork {
     /// Cancel a job that has not sent its `media_publish`.
     CancelJob { job_id: String },
     /// The object's alarm: advance the jobs whose time has come, refresh
-    /// the token if it is due.
+    /// the token if it is due, send what waits in the outbox.
     Wake,
+    /// Verified webhook events for the account: into the outbox, then sent.
+    Deliver {
+        events: Vec<OutboxEvent>,
+        /// `WEBHOOK_RETRY_BASE_SECONDS`, for the outbox's retries.
+        retry_base_ms: u64,
+    },
+    /// Send one event to the operator's endpoint (the outbox's attempt).
+    SendEvent { event: OutboxEvent },
     /// Forget the account: record, index entry, aliases, jobs.
     Delete,
 }
@@ -130,7 +139,7 @@ impl WorkReply {
             .into_iter()
             .filter_map(|task| match task {
                 Background::AdvanceJob { job, .. } => Some(job),
-                Background::Wake { .. } => None,
+                Background::Wake { .. } | Background::Deliver { .. } => None,
             })
             .collect();
         reply
@@ -256,6 +265,20 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         work: AccountWork,
         deleted_at: Option<Timestamp>,
     ) -> Result<WorkReply, ApiError> {
+        match work {
+            // Events are the operator's, not the account's: sent whatever
+            // the account's state. Without an object (no outbox) each is
+            // sent once.
+            AccountWork::SendEvent { event } => return Ok(self.send_event(&event).await),
+            AccountWork::Deliver { events, .. } => {
+                let mut reply = WorkReply::new("sent", 200, json!({}));
+                for event in &events {
+                    reply = self.send_event(event).await;
+                }
+                return Ok(reply);
+            }
+            _ => {}
+        }
         if let AccountWork::Delete = work {
             let existed = self.delete_account_data(account).await?;
             return Ok(if existed {
@@ -297,7 +320,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 Err(e) => WorkReply::error("failed", &e),
             },
             AccountWork::Wake => self.perform_wake(account, record.as_ref()).await?,
-            AccountWork::Delete => unreachable!("handled above"),
+            AccountWork::Delete | AccountWork::SendEvent { .. } | AccountWork::Deliver { .. } => {
+                unreachable!("handled above")
+            }
         };
         reply.connected_at = record.map(|r| r.connected_at);
         Ok(reply)
@@ -407,6 +432,21 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let mut reply = job_reply(self.job_response(&job, false), &job);
         reply.subrequests = job.job.calls - calls_before;
         Ok(reply)
+    }
+}
+
+impl<S: KvStore, T: Transport> Service<'_, S, T> {
+    /// One delivery attempt: `sent`, or `failed` with the reason.
+    async fn send_event(&self, event: &OutboxEvent) -> WorkReply {
+        let Some(forward) = &self.config.webhook_forward else {
+            return WorkReply::new("dropped", 200, json!({}));
+        };
+        let mut reply = match delivery::send(self.transport, forward, event).await {
+            Ok(()) => WorkReply::new("sent", 200, json!({})),
+            Err(reason) => WorkReply::new("failed", 502, json!({ "reason": reason })),
+        };
+        reply.subrequests = 1;
+        reply
     }
 }
 

@@ -21,6 +21,7 @@ pub mod callbacks;
 pub mod config;
 pub mod cookies;
 pub mod crypto;
+pub mod delivery;
 pub mod error;
 pub mod http;
 pub mod idempotency;
@@ -141,6 +142,18 @@ impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
             }
             Background::Wake { account } => {
                 let _ = self.hand_off(&account, line::AccountWork::Wake).await;
+            }
+            Background::Deliver { account, events } => {
+                let retry_base_ms = self
+                    .config
+                    .webhook_forward
+                    .as_ref()
+                    .map_or(0, |f| f.retry_base.as_millis() as u64);
+                let work = line::AccountWork::Deliver {
+                    events,
+                    retry_base_ms,
+                };
+                let _ = self.hand_off(&account, work).await;
             }
         }
     }

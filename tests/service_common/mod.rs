@@ -194,7 +194,7 @@ impl FakeMeta {
             .count()
     }
 
-    fn answer(&mut self, req: &Request, now: Timestamp) -> Result<Response, Error> {
+    pub fn answer(&mut self, req: &Request, now: Timestamp) -> Result<Response, Error> {
         let path = req.path().to_owned();
         self.calls.push(format!("{} {path}", req.method.as_str()));
         if let Some(i) = self
