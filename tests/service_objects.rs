@@ -5,6 +5,8 @@
 //! here: every call to Meta yields to the other futures before answering,
 //! as a `fetch` does inside a Durable Object.
 
+#![allow(clippy::result_large_err)]
+
 mod service_common;
 
 use std::cell::RefCell;

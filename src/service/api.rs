@@ -62,17 +62,24 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         }
     }
 
+    /// Authenticates and checks the caller may use account `id` (without
+    /// reading it: work on it goes to its object, which reads it).
+    pub(crate) fn authorized_id(&self, req: &HttpRequest, id: &str) -> Result<Caller, ApiError> {
+        let caller = authenticate(self.config, req, self.transport.now())?;
+        if !valid_id(id) {
+            return Err(ApiError::not_found(format!("no account {id:?}")));
+        }
+        caller.require_account(id)?;
+        Ok(caller)
+    }
+
     /// Authenticates, checks the caller may use `id`, and loads the record.
     pub(crate) async fn authorized_account(
         &self,
         req: &HttpRequest,
         id: &str,
     ) -> Result<(Caller, crate::service::accounts::AccountRecord), ApiError> {
-        let caller = authenticate(self.config, req, self.transport.now())?;
-        if !valid_id(id) {
-            return Err(ApiError::not_found(format!("no account {id:?}")));
-        }
-        caller.require_account(id)?;
+        let caller = self.authorized_id(req, id)?;
         let record = self
             .accounts()
             .load(id)
@@ -101,11 +108,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         req: &HttpRequest,
         id: &str,
     ) -> Result<HttpResponse, ApiError> {
-        let caller = authenticate(self.config, req, self.transport.now())?;
-        if !valid_id(id) {
-            return Err(ApiError::not_found(format!("no account {id:?}")));
-        }
-        caller.require_account(id)?;
+        let caller = self.authorized_id(req, id)?;
         let reply = self.hand_off(id, AccountWork::Delete).await?;
         if reply.outcome != "deleted" {
             return Ok(reply.into_response(id));
@@ -134,11 +137,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         req: &HttpRequest,
         id: &str,
     ) -> Result<HttpResponse, ApiError> {
-        let caller = authenticate(self.config, req, self.transport.now())?;
-        if !valid_id(id) {
-            return Err(ApiError::not_found(format!("no account {id:?}")));
-        }
-        caller.require_account(id)?;
+        self.authorized_id(req, id)?;
         let work = AccountWork::Refresh {
             forced: true,
             due_key: None,

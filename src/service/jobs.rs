@@ -35,7 +35,7 @@ use crate::core::publish::{
 };
 use crate::core::retry::RetryPolicy;
 use crate::core::time::Timestamp;
-use crate::service::accounts::{valid_id, AccountRecord, Accounts};
+use crate::service::accounts::{AccountRecord, Accounts};
 use crate::service::auth::authenticate;
 use crate::service::crypto::random_id;
 use crate::service::error::{status_for, ApiError};
@@ -308,11 +308,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         id: &str,
         fields: &mut LogFields,
     ) -> Result<HttpResponse, ApiError> {
-        let caller = authenticate(self.config, req, self.transport.now())?;
-        if !valid_id(id) {
-            return Err(ApiError::not_found(format!("no account {id:?}")));
-        }
-        caller.require_account(id)?;
+        self.authorized_id(req, id)?;
         let idempotency = idempotency_of(req)?;
         let now = self.transport.now();
         let mut body: Value = req.json()?;
@@ -445,16 +441,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         id: &str,
         fields: &mut LogFields,
     ) -> Result<HttpResponse, ApiError> {
-        let caller = authenticate(self.config, req, self.transport.now())?;
-        let not_found = || ApiError::not_found(format!("no job {id}"));
-        if !valid_job_id(id) {
-            return Err(not_found());
-        }
-        let job = self.load_job(id).await?.ok_or_else(not_found)?;
-        caller
-            .require_account(&job.account_id)
-            .map_err(|_| not_found())?;
-        fields.account_id = Some(job.account_id.clone());
+        let job = self.authorized_job(req, id, fields).await?;
         let work = AccountWork::CancelJob {
             job_id: id.to_owned(),
         };
@@ -471,11 +458,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         req: &HttpRequest,
         id: &str,
     ) -> Result<HttpResponse, ApiError> {
-        let caller = authenticate(self.config, req, self.transport.now())?;
-        if !valid_id(id) {
-            return Err(ApiError::not_found(format!("no account {id:?}")));
-        }
-        caller.require_account(id)?;
+        self.authorized_id(req, id)?;
         let status = req.query_param("status")?;
         let prefix = job_account_prefix(id);
         let page = self.store.list(&prefix, None, 100).await?;
@@ -560,16 +543,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         id: &str,
         fields: &mut LogFields,
     ) -> Result<HttpResponse, ApiError> {
-        let caller = authenticate(self.config, req, self.transport.now())?;
-        let not_found = || ApiError::not_found(format!("no job {id}"));
-        if !valid_job_id(id) {
-            return Err(not_found());
-        }
-        let job = self.load_job(id).await?.ok_or_else(not_found)?;
-        caller
-            .require_account(&job.account_id)
-            .map_err(|_| not_found())?;
-        fields.account_id = Some(job.account_id.clone());
+        let job = self.authorized_job(req, id, fields).await?;
         if job.job.is_finished() {
             return Ok(self.job_response(&job, false));
         }
@@ -583,6 +557,27 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             .hand_off(&job.account_id, work)
             .await?
             .into_response(&job.account_id))
+    }
+
+    /// Authenticates and loads job `id`, if the caller may see its account
+    /// (else, as for a job that does not exist, 404).
+    async fn authorized_job(
+        &self,
+        req: &HttpRequest,
+        id: &str,
+        fields: &mut LogFields,
+    ) -> Result<JobRecord, ApiError> {
+        let caller = authenticate(self.config, req, self.transport.now())?;
+        let not_found = || ApiError::not_found(format!("no job {id}"));
+        if !valid_job_id(id) {
+            return Err(not_found());
+        }
+        let job = self.load_job(id).await?.ok_or_else(not_found)?;
+        caller
+            .require_account(&job.account_id)
+            .map_err(|_| not_found())?;
+        fields.account_id = Some(job.account_id.clone());
+        Ok(job)
     }
 
     /// `GET /api/accounts/{id}/quota`: Meta's publishing limit for the account.

@@ -114,19 +114,9 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             return;
         }
     };
-    let store = match kv_binding(&env) {
-        Ok(s) => s,
-        Err(e) => {
-            emit(
-                &ConsoleLog,
-                now.as_millis(),
-                &serde_json::json!({"event": "cron", "error_kind": "config", "error_field": e.field}),
-            );
-            return;
-        }
-    };
-    let line = match DurableLine::from_env(&env) {
-        Ok(l) => l,
+    let bindings = kv_binding(&env).and_then(|kv| Ok((kv, DurableLine::from_env(&env)?)));
+    let (store, line) = match bindings {
+        Ok(b) => b,
         Err(e) => {
             emit(
                 &ConsoleLog,

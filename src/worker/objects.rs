@@ -21,6 +21,7 @@ use crate::service::error::ApiError;
 use crate::service::line::{AccountLine, AccountWork, WorkReply};
 use crate::service::Service;
 
+use super::kv::first_line;
 use super::transport::FetchTransport;
 use super::{kv_binding, load_config, ConsoleLog};
 
@@ -37,15 +38,10 @@ struct Message {
 }
 
 fn object_error(what: &str, e: worker::Error) -> ApiError {
-    let detail: String = e
-        .to_string()
-        .lines()
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take(200)
-        .collect();
-    ApiError::storage(format!("account object {what} failed: {detail}"))
+    ApiError::storage(format!(
+        "account object {what} failed: {}",
+        first_line(&e.to_string())
+    ))
 }
 
 /// The object's storage behind the service's [`ObjectStorage`].
