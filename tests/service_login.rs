@@ -82,7 +82,7 @@ fn instagram_redirect_login_stores_an_encrypted_account() {
     assert_eq!(r.status, 200);
     let a = r.json_body()["account"].clone();
     assert_eq!(a["username"], "standin_business");
-    assert_eq!(a["token"]["kind"], "instagram_user");
+    assert_eq!(a["token"]["kind"], "instagram_long_lived");
     assert_eq!(a["token"]["days_left"], 60);
     assert_eq!(a["needs_reauth"], false);
     let text = String::from_utf8(r.body.clone()).unwrap();

@@ -10,7 +10,9 @@ use super::config::config_field;
 use super::fetch::FetchTransport;
 use super::input::Obj;
 use super::output::finish;
-use super::server::{access_token_of, client_secret, input_object, optional_client_secret, signed};
+use super::server_input::{
+    access_token_of, client_secret, input_object, optional_client_secret, signed,
+};
 use super::token::{record_field, JsTokenRecord};
 use crate::core::config::{Config, Product};
 use crate::core::error::Error;

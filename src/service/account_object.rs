@@ -30,7 +30,7 @@ use crate::core::time::Timestamp;
 use crate::service::delivery::Pending;
 use crate::service::error::ApiError;
 use crate::service::idempotency::{conflict, storage_key, IdempotencyRecord, IDEMPOTENCY_WINDOW};
-use crate::service::jobs::READ_ADVANCE;
+use crate::service::jobs::runner::READ_ADVANCE;
 use crate::service::line::{AccountWork, WorkReply};
 use crate::service::store::KvStore;
 

@@ -24,7 +24,7 @@ use crate::service::delivery::{self, OutboxEvent};
 use crate::service::error::ApiError;
 use crate::service::http::{Background, HttpResponse};
 use crate::service::idempotency::Idempotency;
-use crate::service::jobs::JobRecord;
+use crate::service::jobs::record::JobRecord;
 use crate::service::store::{CountingStore, KvStore};
 use crate::service::Service;
 

@@ -43,8 +43,8 @@ use crate::core::oauth::callback::{validate_callback_params, ValidatedCallback};
 use crate::core::oauth::login::{complete_login, ConnectedAccount};
 use crate::core::secret::PkceVerifier;
 use crate::core::time::Timestamp;
-use crate::core::token::TokenKind as CoreTokenKind;
-use crate::service::accounts::{AccountRecord, RefreshEvent, StoredToken, TokenKind};
+use crate::core::token::{TokenKind, TokenRecord};
+use crate::service::accounts::{AccountRecord, RefreshEvent};
 use crate::service::cookies::{
     clear_cookie, set_cookie, CookieSigner, LoginBinding, LOGIN_COOKIE, LOGIN_PURPOSE,
 };
@@ -464,7 +464,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         c: ConnectedAccount,
     ) -> Result<AccountRecord, ApiError> {
         let now = self.transport.now();
-        let kind = stored_kind(c.token.kind)?;
+        check_storable(c.token.kind)?;
         // A record that no longer decrypts is replaced by this fresh login.
         let existing = self.accounts().load(&c.ig_user_id).await.unwrap_or(None);
         let history = existing
@@ -476,18 +476,16 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             None => (None, None),
         };
         let mut record = AccountRecord {
-            id: c.ig_user_id,
+            id: c.ig_user_id.clone(),
             product,
             username: c.username,
             name: c.name,
             // Facebook Login does not tell Business from Creator: `None`.
             account_type: c.account_type,
-            token: StoredToken {
-                access_token: c.token.access_token,
-                kind,
+            token: TokenRecord {
                 scopes: c.granted_scopes,
-                issued_at: c.token.issued_at,
-                expires_at: c.token.expires_at,
+                ig_user_id: Some(c.ig_user_id),
+                ..c.token
             },
             page_id,
             page_name,
@@ -512,15 +510,15 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     }
 }
 
-/// The Worker's kind for a token a completed login gives: a long-lived
-/// Instagram User token or a Page token (short-lived tokens are exchanged
-/// before a login completes, so storing one would be a bug).
-fn stored_kind(kind: CoreTokenKind) -> Result<TokenKind, ApiError> {
+/// A completed login gives a long-lived Instagram User token or a Page
+/// token (short-lived tokens are exchanged before a login completes, so
+/// storing one would be a bug).
+fn check_storable(kind: TokenKind) -> Result<(), ApiError> {
     match kind {
-        CoreTokenKind::InstagramLongLived => Ok(TokenKind::InstagramUser),
-        CoreTokenKind::FacebookPage => Ok(TokenKind::FacebookPage),
-        CoreTokenKind::FacebookUserLongLived => Ok(TokenKind::FacebookUser),
-        CoreTokenKind::InstagramShortLived | CoreTokenKind::FacebookUserShortLived => {
+        TokenKind::InstagramLongLived
+        | TokenKind::FacebookPage
+        | TokenKind::FacebookUserLongLived => Ok(()),
+        TokenKind::InstagramShortLived | TokenKind::FacebookUserShortLived => {
             Err(ApiError::from(Error::new(
                 ErrorKind::UnexpectedResponse,
                 "the login ended with a short-lived token; log in again",

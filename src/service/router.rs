@@ -3,12 +3,14 @@
 
 use std::time::Duration;
 
+use crate::core::error::Error;
 use crate::core::http::Transport;
+use crate::core::time::Timestamp;
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
-use crate::service::log::{emit, RequestLog};
+use crate::service::invocation::Service;
+use crate::service::log::{emit, LogSink, RequestLog};
 use crate::service::store::KvStore;
-use crate::service::Service;
 
 /// The largest body the Worker reads for API and auth routes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -277,6 +279,37 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             _ => response,
         }
     }
+}
+
+/// The answer when the Worker's settings are missing or malformed: a 500
+/// naming the setting, and a log line. Used instead of a [`Service`](crate::service::Service), which
+/// needs a valid configuration.
+pub fn misconfigured(
+    error: &Error,
+    req: &HttpRequest,
+    log: &dyn LogSink,
+    now: Timestamp,
+) -> HttpResponse {
+    let api = ApiError::config(error);
+    let route = Route::parse(&req.path);
+    emit(
+        log,
+        now.as_millis(),
+        &RequestLog {
+            event: "request",
+            method: &req.method,
+            route: route.pattern(),
+            status: api.status,
+            duration_ms: 0,
+            account_id: None,
+            job_id: None,
+            error_kind: Some(api.kind),
+            error_field: api.field.as_deref(),
+            meta_code: None,
+            fbtrace_id: None,
+        },
+    );
+    HttpResponse::error(&api)
 }
 
 #[cfg(test)]

@@ -10,54 +10,21 @@
 
 mod kv;
 mod objects;
+mod settings;
 mod transport;
 
 use worker::{event, Context, Env, Headers, Request, Response, ScheduleContext, ScheduledEvent};
 
 use crate::core::http::Transport;
-use crate::service::config::ServiceConfig;
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
-use crate::service::log::{emit, LogSink};
+use crate::service::log::emit;
 use crate::service::router::MAX_WEBHOOK_BODY_BYTES;
 use crate::service::{misconfigured, Service};
 
-use kv::KvBinding;
 use objects::DurableLine;
+use settings::{kv_binding, load_config, ConsoleLog};
 use transport::FetchTransport;
-
-/// The KV namespace binding named in `wrangler.toml`.
-pub const KV_BINDING: &str = "INSTAGATE_KV";
-
-/// Log lines go to `console.log` (Workers Logs indexes JSON).
-struct ConsoleLog;
-
-impl LogSink for ConsoleLog {
-    fn line(&self, line: &str) {
-        worker::console_log!("{}", line);
-    }
-}
-
-/// A var or secret by name (`Env::var` reads both as text).
-fn setting(env: &Env, name: &str) -> Option<String> {
-    env.var(name)
-        .map(|v| v.to_string())
-        .or_else(|_| env.secret(name).map(|s| s.to_string()))
-        .ok()
-}
-
-fn load_config(env: &Env) -> Result<ServiceConfig, crate::core::error::Error> {
-    ServiceConfig::from_env(|name| setting(env, name))
-}
-
-fn kv_binding(env: &Env) -> Result<KvBinding, crate::core::error::Error> {
-    env.kv(KV_BINDING).map(KvBinding::new).map_err(|_| {
-        crate::core::error::Error::config(
-            KV_BINDING,
-            "the KV namespace binding INSTAGATE_KV is missing (wrangler.toml [[kv_namespaces]])",
-        )
-    })
-}
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {

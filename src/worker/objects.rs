@@ -22,8 +22,8 @@ use crate::service::line::{AccountLine, AccountWork, WorkReply};
 use crate::service::Service;
 
 use super::kv::first_line;
+use super::settings::{kv_binding, load_config, ConsoleLog};
 use super::transport::FetchTransport;
-use super::{kv_binding, load_config, ConsoleLog};
 
 /// The Durable Object namespace binding named in `wrangler.toml`.
 pub const OBJECTS_BINDING: &str = "ACCOUNT_OBJECTS";

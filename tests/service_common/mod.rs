@@ -731,7 +731,8 @@ pub fn transport_error() -> Result<Response, Error> {
 pub fn seed_instagram_account(w: &World, id: &str, issued_at: Timestamp) -> String {
     use instagate::core::config::Product;
     use instagate::core::secret::AccessToken;
-    use instagate::service::accounts::{AccountRecord, Accounts, StoredToken, TokenKind};
+    use instagate::core::token::{TokenKind, TokenRecord};
+    use instagate::service::accounts::{AccountRecord, Accounts};
     let token = w.meta.borrow_mut().issue_token(
         "instagram",
         "long",
@@ -749,12 +750,13 @@ pub fn seed_instagram_account(w: &World, id: &str, issued_at: Timestamp) -> Stri
         username: format!("user_{id}"),
         name: None,
         account_type: Some("BUSINESS".into()),
-        token: StoredToken {
+        token: TokenRecord {
             access_token: AccessToken::new(token.clone()),
-            kind: TokenKind::InstagramUser,
+            kind: TokenKind::InstagramLongLived,
             scopes: vec!["instagram_business_basic".into()],
             issued_at,
             expires_at: Some(issued_at.plus(LONG_LIVED)),
+            ig_user_id: Some(id.to_owned()),
         },
         page_id: None,
         page_name: None,

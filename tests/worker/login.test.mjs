@@ -42,7 +42,7 @@ describe('redirect login', () => {
     const { account } = await r.json();
     assert.equal(account.username, 'standin_bakery');
     assert.equal(account.account_type, 'BUSINESS');
-    assert.equal(account.token.kind, 'instagram_user');
+    assert.equal(account.token.kind, 'instagram_long_lived');
     assert.equal(account.token.days_left, 59);
     assert.equal(account.needs_reauth, false);
     // Exactly two round trips after the consent: exchange, then long-lived + profile.

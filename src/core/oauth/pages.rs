@@ -21,10 +21,10 @@
 use serde::Deserialize;
 
 use super::profile::{Profile, RawProfile, FACEBOOK_PROFILE_FIELDS};
-use super::response::parse;
 use crate::core::config::{Config, Product};
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Request, Response, Transport};
+use crate::core::meta_body::parse_success;
 use crate::core::secret::AccessToken;
 
 /// Pages asked for per request.
@@ -122,7 +122,7 @@ pub fn process_pages(response: &Response) -> Result<PagesBatch, Error> {
         #[serde(default)]
         next: Option<String>,
     }
-    let body: Body = parse(response, "Pages")?;
+    let body: Body = parse_success(response, "Pages")?;
     let pages_seen = body.data.len();
     let mut linked = Vec::new();
     for page in body.data {
