@@ -154,15 +154,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             .load_job(job_id)
             .await?
             .ok_or_else(|| ApiError::not_found(format!("no job {job_id}")))?;
-        let cancellable = job.job.publish_attempts == 0
-            && matches!(
-                job.job.phase,
-                Phase::CheckingQuota
-                    | Phase::CreatingChildren { .. }
-                    | Phase::CreatingContainer { .. }
-                    | Phase::Processing { .. }
-            );
-        if !cancellable {
+        if !job.before_publishing() {
             let what = if job.job.is_finished() {
                 "has finished"
             } else {
