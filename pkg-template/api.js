@@ -23,3 +23,4 @@ export const publishCarousel = (input) => wasm.publishMedia('carousel', input);
 export const publishStory = (input) => wasm.publishMedia('story', input);
 
 export const { startLogin, completeLogin } = browserLogin(wasm, InstagateError);
+export { defineConfig } from './browser-login.js';

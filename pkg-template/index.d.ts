@@ -25,19 +25,32 @@ export interface InstagateConfig {
   redirectUri: string;
   /** Defaults per product; scopes of the other product are refused. */
   scopes?: string[];
-  /** Graph API version, e.g. `v26.0`. */
+  /** Graph API version (default `v27.0`, the latest since November 2026). */
   graphVersion?: string;
+  /**
+   * Facebook Login for Business: the Configuration ID of a saved login
+   * configuration. The dialog gets `config_id` instead of `scope` (the
+   * configuration sets permissions, assets and token type); `scopes` still
+   * lists what the login must have granted.
+   */
+  configId?: string;
   endpoints?: Endpoints;
   /** Points every Meta host at the local stand-in (tests and the demo); `endpoints` still override. */
   standinOrigin?: string;
 }
 
-/** Consent page options (Instagram Login only; refused for Facebook Login). */
+/** Consent page options (each refused for the other product). */
 export interface LoginOptions {
-  /** Ask the person to log in again even with a session. */
+  /** Instagram Login: ask the person to log in again even with a session. */
   forceReauth?: boolean;
-  /** Offer (true) or hide (false) "Log in with Facebook". */
+  /** Instagram Login: offer (true) or hide (false) "Log in with Facebook". */
   enableFbLogin?: boolean;
+  /**
+   * Facebook Login: ask again for permissions the person declined before
+   * (`auth_type=rerequest`); without it the dialog does not offer them. The
+   * way out of a `missing_permission`.
+   */
+  rerequest?: boolean;
 }
 
 export interface StartLoginOptions extends LoginOptions {
@@ -83,8 +96,12 @@ export interface CallOptions {
 /** Functions that take the app secret refuse to run in a web page unless told otherwise. */
 export interface SecretInput extends CallOptions {
   config: InstagateConfig;
-  /** The app secret. Server side only (Node, Deno, Bun, a Worker). */
-  clientSecret: string;
+  /**
+   * The app secret. Server side only (Node, Deno, Bun, a Worker). `undefined`
+   * (an unset `process.env` variable) is accepted by the type and refused
+   * before any call: `invalid_input` naming `clientSecret`.
+   */
+  clientSecret: string | undefined;
   /** Allow `clientSecret` where `globalThis.document` exists (a local test page only). */
   dangerouslyAllowBrowser?: boolean;
 }
@@ -108,7 +125,15 @@ export type ExchangeCodeInput = SecretInput & CodeSource & {
   codeVerifier?: string;
 };
 
-export type ConnectAccountInput = ExchangeCodeInput;
+export type ConnectAccountInput = ExchangeCodeInput & {
+  /**
+   * Which accounts to keep, by Instagram user ID or Facebook Page ID.
+   * Absent or empty: every account the login granted (Facebook Login: one
+   * per linked Page with a Page token; Instagram Login: its one account).
+   * A name that is not among them is `no_linked_account`.
+   */
+  accounts?: string[];
+};
 
 /**
  * `instagram_short_lived` (1 h) → `getLongLivedToken` → `instagram_long_lived`
@@ -247,6 +272,39 @@ export interface ConnectedAccount {
   aliases: string[];
 }
 
+/** Why `connectAccount` left out a linked account. */
+export type SkipReason =
+  /** Meta gave no Page token: the person has no task (e.g. Create content) on that Page. */
+  | 'no_page_token'
+  /** Not among `accounts`. */
+  | 'not_chosen'
+  /** Past a limit of accounts per login (the Worker's `MAX_ACCOUNTS_PER_LOGIN`). */
+  | 'over_limit';
+
+/** A linked account a Facebook login did not connect. */
+export interface SkippedAccount {
+  igUserId: string;
+  username: string;
+  pageId: string;
+  pageName: string | null;
+  reason: SkipReason;
+}
+
+/** What a login connected: the same shape for both products. */
+export interface ConnectedLogin {
+  product: Product;
+  /**
+   * At least one account, in Meta's order. Instagram Login: exactly one.
+   * Facebook Login: every Instagram account the person granted (one per
+   * linked Page), or those named by `accounts`.
+   */
+  accounts: ConnectedAccount[];
+  /** Facebook Login: the person's app-scoped Facebook user ID (deauthorize callbacks name it); else null. */
+  facebookUserId: string | null;
+  /** Facebook Login: linked accounts left out, and why (empty for Instagram Login). */
+  skipped: SkippedAccount[];
+}
+
 export interface TokenStatusOptions {
   /** The time to judge at (default: now). */
   now?: string | Date | number;
@@ -283,7 +341,7 @@ export interface UserTag {
 export interface PollSettings {
   /** First status read of an image container, after its creation (default 1000). */
   firstCheckImageMs?: number;
-  /** First status read of a container with video (default 10000). */
+  /** First status read of a container with video (default 3000), then the same growing schedule. */
   firstCheckVideoMs?: number;
   /** Next wait as a percentage of the processing time so far (default 18). */
   growthPercent?: number;
@@ -324,7 +382,7 @@ export interface PublishInput extends PublishSettings, SigningInput {
   config: InstagateConfig;
   /** Instagram Login: the Instagram User token. Facebook Login: the Page token. */
   accessToken: string;
-  /** The professional account's ID (`connectAccount(...).igUserId`). */
+  /** The professional account's ID (`connectAccount(...).accounts[i].igUserId`). */
   igUserId: string;
   /** Each step as it happens; a throwing callback is ignored. */
   onProgress?: (event: PublishProgress) => void;
@@ -338,19 +396,44 @@ export interface PublishInput extends PublishSettings, SigningInput {
   timeoutMs?: number;
 }
 
-export interface ImageMedia {
+/** A catalog product tagged on the media (needs `instagram_shopping_tag_products`); x, y from 0 to 1 on images, none on videos. */
+export interface ProductTag {
+  productId: string;
+  x?: number;
+  y?: number;
+}
+
+/**
+ * What a feed post (image, reel, carousel) may carry besides its media:
+ * Instagram's AI label, and a caption add-on (Facebook Login only): a poll of
+ * 2 to 4 options or a comment prompt, whose question is the caption.
+ */
+export interface PostExtras {
+  /** `true` applies the "AI info" label (`is_ai_generated`). */
+  isAiGenerated?: boolean;
+  /** A caption poll's 2 to 4 options (Facebook Login; needs a caption). */
+  pollOptions?: string[];
+  /** Keep the poll open indefinitely instead of 3 days. */
+  pollDurationExtended?: boolean;
+  /** Turn the caption into a comment prompt (Facebook Login; not with a poll). */
+  commentPrompt?: boolean;
+}
+
+export interface ImageMedia extends PostExtras {
   /** A public https URL of a JPEG. */
   imageUrl: string;
   /** Up to 2,200 characters, 30 hashtags and 20 @mentions. */
   caption?: string;
   altText?: string;
   userTags?: UserTag[];
+  /** Up to 5 products, each with x and y. */
+  productTags?: ProductTag[];
   locationId?: string;
   /** Up to 3 usernames. */
   collaborators?: string[];
 }
 
-export interface ReelMedia {
+export interface ReelMedia extends PostExtras {
   /** A public https URL of an MP4/MOV. */
   videoUrl: string;
   caption?: string;
@@ -363,14 +446,17 @@ export interface ReelMedia {
   collaborators?: string[];
   locationId?: string;
   userTags?: UserTag[];
+  /** Up to 5 products, without x and y. */
+  productTags?: ProductTag[];
 }
 
-/** A carousel item: an image or a video. */
+/** A carousel item: an image or a video (`thumbOffset`: its cover frame, in milliseconds). */
 export type CarouselItem =
-  | { imageUrl: string; altText?: string; userTags?: UserTag[] }
-  | { videoUrl: string; userTags?: UserTag[] };
+  | { imageUrl: string; altText?: string; userTags?: UserTag[]; productTags?: ProductTag[] }
+  | { videoUrl: string; thumbOffset?: number; userTags?: UserTag[]; productTags?: ProductTag[] };
 
-export interface CarouselMedia {
+/** The AI label and caption add-ons go on the carousel itself, never on its items. */
+export interface CarouselMedia extends PostExtras {
   /** 2 to 10 items, shown in this order. */
   items: CarouselItem[];
   caption?: string;
@@ -392,7 +478,12 @@ export type Media =
 
 /** The result of a publish. */
 export interface Published {
-  /** The new post's ID; null only when Meta's publish answer was lost and the post could not be told apart (it exists). */
+  /**
+   * The new post's ID. Null only when Meta's publish answer was lost and not
+   * exactly one recent post fits (e.g. the same caption posted twice within a
+   * minute), or for a story with Instagram Login: the post exists, and no
+   * other post's ID is ever given instead.
+   */
   mediaId: string | null;
   /** The post's URL (null when it could not be read). */
   permalink: string | null;
@@ -474,6 +565,8 @@ export interface PublishStep {
 
 export interface QuotaInput extends TokenInput {
   igUserId: string;
+  /** Count the usage from this time on (within the last 24 hours; Meta's `since`). */
+  since?: string | Date | number;
 }
 
 /** Every `kind` an `InstagateError` can have. */
@@ -481,7 +574,7 @@ export type ErrorKind =
   | 'invalid_token' | 'token_expired' | 'refresh_too_early' | 'rate_limited'
   | 'permission_denied' | 'missing_permission' | 'invalid_request' | 'invalid_code'
   | 'oauth_denied' | 'state_mismatch' | 'invalid_callback' | 'personal_account'
-  | 'no_linked_account' | 'media' | 'publish_limit' | 'transient' | 'transport'
+  | 'no_linked_account' | 'media' | 'publish_limit' | 'account_restricted' | 'transient' | 'transport'
   | 'timeout' | 'unexpected_response' | 'invalid_input' | 'config' | 'aborted';
 
 /** The only error the package throws. A real `Error` subclass. */
@@ -523,6 +616,14 @@ export interface InstagateErrorFields {
   field?: string | null;
 }
 
+/**
+ * Returns `config` unchanged: it only gives the object literal its type where
+ * it is written, so TypeScript keeps `product: 'instagram'` instead of
+ * widening it to `string` (`satisfies InstagateConfig` does the same).
+ * The config is validated by every function that takes it.
+ */
+export function defineConfig(config: InstagateConfig): InstagateConfig;
+
 /** State, PKCE pair and consent URL. Keep `state` and `codeVerifier` for the callback. */
 export function createLogin(config: InstagateConfig, options?: LoginOptions): CreatedLogin;
 
@@ -549,10 +650,13 @@ export function completeLogin(config: InstagateConfig, href?: string): Completed
 /**
  * Server side: the whole login after the callback — code exchange, long-lived
  * token, permissions check, profile (personal accounts refused) and, for
- * Facebook Login, the Page linked to the Instagram account and its token.
- * 2 round trips (Instagram Login) or 3 (Facebook Login).
+ * Facebook Login, every Page linked to an Instagram account the person
+ * granted, each with its Page token (or those named by `accounts`).
+ * 2 round trips (Instagram Login) or 3 (Facebook Login; one more per extra
+ * page of the person's Pages list). Both products answer a `ConnectedLogin`:
+ * `const [account] = (await connectAccount(input)).accounts` for one.
  */
-export function connectAccount(input: ConnectAccountInput): Promise<ConnectedAccount>;
+export function connectAccount(input: ConnectAccountInput): Promise<ConnectedLogin>;
 
 /** Server side: the code for a short-lived token (step 1 of connectAccount). */
 export function exchangeCode(input: ExchangeCodeInput): Promise<CodeExchange>;

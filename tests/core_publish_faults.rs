@@ -59,11 +59,13 @@ fn assert_one_post(fake: &FakeGraph, sends: usize) {
 
 #[test]
 fn lost_publish_answer_recovers_the_media_for_every_kind() {
+    // Facebook Login: stories are found through /stories, which Meta
+    // documents on graph.facebook.com only.
     for (name, spec) in every_kind() {
         let (t, fake) = world();
         fake.fault(Some(Method::Post), "/media_publish", Fault::LostAnswer, 1);
-        let published =
-            run(&t, spec, &PublishOptions::default()).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let published = run_on(Product::Facebook, &t, spec, &PublishOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
         assert_one_post(&fake, 1);
         let media = &fake.media()[0];
         assert_eq!(
@@ -87,6 +89,86 @@ fn lost_publish_answer_recovers_the_media_for_every_kind() {
             t.sleeps()
         );
     }
+}
+
+#[test]
+fn instagram_login_never_calls_the_undocumented_stories_edge() {
+    // https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/stories
+    // documents GET /{ig-user-id}/stories on graph.facebook.com only.
+    for spec in [story_image(), story_video()] {
+        let (t, fake) = world();
+        fake.fault(Some(Method::Post), "/media_publish", Fault::LostAnswer, 1);
+        let p = run_on(Product::Instagram, &t, spec, &PublishOptions::default()).unwrap();
+        assert_one_post(&fake, 1);
+        assert_eq!(fake.count(Method::Get, "/stories"), 0);
+        assert_eq!(p.media_id, None, "done, the media unknown");
+        assert_eq!(p.container_id, fake.media()[0].container_id);
+    }
+    // Feed media are still found on graph.instagram.com's /media.
+    let (t, fake) = world();
+    fake.fault(Some(Method::Post), "/media_publish", Fault::LostAnswer, 1);
+    let p = run_on(Product::Instagram, &t, image(), &PublishOptions::default()).unwrap();
+    assert_eq!(p.media_id.as_deref(), Some(fake.media()[0].id.as_str()));
+}
+
+#[test]
+fn a_lost_answer_with_two_same_caption_posts_reports_no_id_rather_than_the_other_one() {
+    // A person posted the same caption seconds before (a retry by hand):
+    // both posts fit and nothing Meta documents tells them apart.
+    for product in [Product::Instagram, Product::Facebook] {
+        let (t, fake) = world();
+        fake.fault(
+            Some(Method::Post),
+            "/media_publish",
+            Fault::AfterEffect(Response::new(502, "")),
+            1,
+        );
+        let ours = graph_time_after_start(5);
+        let theirs = graph_time_after_start(1);
+        fake.fault(
+            Some(Method::Get),
+            "/media",
+            Fault::Answer(Response::new(200, format!(
+                r#"{{"data":[{{"id":"17900000000000002","permalink":"https://www.instagram.com/p/ours/","timestamp":"{ours}","caption":"an image #one","media_type":"IMAGE","media_product_type":"FEED"}},{{"id":"17900000000000001","permalink":"https://www.instagram.com/p/theirs/","timestamp":"{theirs}","caption":"an image #one","media_type":"IMAGE","media_product_type":"FEED"}}]}}"#
+            ))),
+            1,
+        );
+        let p = run_on(product, &t, image(), &PublishOptions::default()).unwrap();
+        assert_one_post(&fake, 1);
+        assert_eq!(
+            p.media_id, None,
+            "{product:?}: no id rather than another post's"
+        );
+        assert_eq!(p.permalink, None);
+        assert_eq!(p.container_id, fake.media()[0].container_id);
+    }
+    // Two stories in the window: the same rule (Facebook Login's /stories).
+    let (t, fake) = world();
+    fake.fault(Some(Method::Post), "/media_publish", Fault::LostAnswer, 1);
+    fake.fault(
+        Some(Method::Get),
+        "/stories",
+        Fault::Answer(Response::new(200, format!(
+            r#"{{"data":[{{"id":"17900000000000004","timestamp":"{}","media_type":"IMAGE","media_product_type":"STORY"}},{{"id":"17900000000000003","timestamp":"{}","media_type":"IMAGE","media_product_type":"STORY"}}]}}"#,
+            graph_time_after_start(5),
+            graph_time_after_start(1)
+        ))),
+        1,
+    );
+    let p = run_on(
+        Product::Facebook,
+        &t,
+        story_image(),
+        &PublishOptions::default(),
+    )
+    .unwrap();
+    assert_one_post(&fake, 1);
+    assert_eq!(p.media_id, None);
+}
+
+/// Graph time `secs` seconds after the tests' start (2026-11-18T11:06:40Z).
+fn graph_time_after_start(secs: u64) -> String {
+    format!("2026-11-18T11:06:{:02}+0000", 40 + secs)
 }
 
 #[test]
@@ -366,6 +448,102 @@ fn repeated_unknown_outcomes_stop_at_the_publish_attempt_bound() {
     assert!(e.message.contains("after 3 attempts"), "{}", e.message);
     assert!(e.message.contains("nothing was published"), "{}", e.message);
     assert_eq!(fake.count(Method::Post, "/media_publish"), 3);
+    assert!(fake.media().is_empty());
+}
+
+// ---- what Meta's error table says to try again ------------------------------------------------
+// https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/error-codes
+
+/// 24 / 2207008 after media_publish: "retry once or twice within 30 s to
+/// 2 min, then generate a new container": the job waits 30 s, reads the
+/// status and publishes again; still refused, it makes a new container once.
+#[test]
+fn error_table_2207008_retries_after_30_s_then_one_new_container() {
+    let refused = || Fault::Answer(graph_error(400, 24, Some(2_207_008)));
+    let top_containers = |fake: &FakeGraph| fake.containers().iter().filter(|c| !c.is_item).count();
+
+    // Refused once: published by the second send on the same container.
+    let (t, fake) = world();
+    fake.fault(Some(Method::Post), "/media_publish", refused(), 1);
+    let p = run(&t, image(), &PublishOptions::default()).unwrap();
+    assert!(p.media_id.is_some());
+    assert_one_post(&fake, 2);
+    assert_eq!(top_containers(&fake), 1);
+    assert!(
+        t.sleeps().iter().any(|s| *s >= Duration::from_secs(30)),
+        "waited 30 s before the next try: {:?}",
+        t.sleeps()
+    );
+
+    // Refused on all three sends: a new container, published.
+    let (t, fake) = world();
+    fake.fault(Some(Method::Post), "/media_publish", refused(), 3);
+    let p = run(&t, image(), &PublishOptions::default()).unwrap();
+    assert!(p.media_id.is_some());
+    assert_one_post(&fake, 4);
+    assert_eq!(top_containers(&fake), 2, "one new container");
+
+    // Refused for the new container too: failed, nothing published, once.
+    let (t, fake) = world();
+    fake.fault(Some(Method::Post), "/media_publish", refused(), 100);
+    let e = run(&t, image(), &PublishOptions::default()).unwrap_err();
+    assert_eq!(e.subcode(), Some(2_207_008));
+    assert_eq!(
+        e.kind,
+        ErrorKind::Transient,
+        "the kind the retry table gives it"
+    );
+    assert!(e.message.contains("new container"), "{}", e.message);
+    assert_eq!(fake.count(Method::Post, "/media_publish"), 6);
+    assert_eq!(top_containers(&fake), 2, "a new container once, not again");
+    assert!(fake.media().is_empty());
+}
+
+/// A video container in ERROR with 2207053 ("unknown upload error ...
+/// Generate a new container and use it to try again"): one new container.
+#[test]
+fn error_table_2207053_container_error_gets_one_new_container() {
+    let failed = || {
+        Fault::Answer(Response::new(
+            200,
+            r#"{"status_code":"ERROR","status":"Error: Media upload has failed with error code 2207053"}"#,
+        ))
+    };
+    let (t, fake) = world();
+    fake.fault(Some(Method::Get), "", failed(), 1);
+    let p = run(&t, reel(), &PublishOptions::default()).unwrap();
+    assert!(p.media_id.is_some());
+    assert_one_post(&fake, 1);
+    assert_eq!(
+        fake.containers().len(),
+        2,
+        "the failed container and its replacement"
+    );
+
+    let (t, fake) = world();
+    fake.fault(Some(Method::Get), "", failed(), 2);
+    let e = run(&t, reel(), &PublishOptions::default()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Media);
+    assert_eq!(e.subcode(), Some(2_207_053));
+    assert_eq!(fake.containers().len(), 2, "one new container, not more");
+    assert_eq!(fake.count(Method::Post, "/media_publish"), 0);
+}
+
+/// 25 / 2207050, a restricted account: its own kind, a definite refusal
+/// (nothing resent), telling the person to act in the Instagram app.
+#[test]
+fn error_table_2207050_is_account_restricted_and_final() {
+    let (t, fake) = world();
+    fake.fault(
+        Some(Method::Post),
+        "/media_publish",
+        Fault::Answer(graph_error(400, 25, Some(2_207_050))),
+        1,
+    );
+    let e = run(&t, image(), &PublishOptions::default()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AccountRestricted);
+    assert!(!e.retryable());
+    assert_eq!(fake.count(Method::Post, "/media_publish"), 1);
     assert!(fake.media().is_empty());
 }
 

@@ -60,7 +60,7 @@ fn instagram_redirect_login_stores_an_encrypted_account() {
     let meta = w.meta.borrow();
     assert_eq!(meta.count("api.instagram.com/oauth/access_token"), 1);
     assert_eq!(meta.count("graph.instagram.com/access_token"), 1);
-    assert_eq!(meta.count("graph.instagram.com/v26.0/me"), 1);
+    assert_eq!(meta.count("graph.instagram.com/v27.0/me"), 1);
     drop(meta);
 
     let stored = w.store.peek(&format!("token:{IG_USER}")).unwrap();
@@ -103,7 +103,7 @@ fn facebook_redirect_login_uses_pkce_and_stores_the_page_token() {
     let w = World::new();
     let (state, cookie, location) = w.start_login("facebook");
     assert!(
-        location.starts_with("https://www.facebook.com/v26.0/dialog/oauth?"),
+        location.starts_with("https://www.facebook.com/v27.0/dialog/oauth?"),
         "{location}"
     );
     let challenge = query(&location, "code_challenge").expect("PKCE for Facebook Login");
@@ -465,4 +465,137 @@ fn spa_exchange_binds_the_code_to_the_registered_verifier() {
     let bad =
         w.call(HttpRequest::new("POST", &format!("{WORKER}/auth/pending")).with_json(&json!({})));
     assert_eq!(bad.status, 403, "no Origin");
+}
+
+const THREE: [&str; 3] = THREE_FB_ACCOUNTS;
+
+/// A single-page Facebook login through `/auth/pending` + `/auth/exchange`.
+fn spa_facebook_login(w: &World) -> instagate::service::http::HttpResponse {
+    let verifier = "v".repeat(43) + "-verifier";
+    let state = "f".repeat(43);
+    assert_eq!(spa_register(w, &state, &verifier, "facebook").status, 201);
+    let code = w.meta.borrow_mut().issue_code(
+        "facebook",
+        "https://app.example/callback",
+        Some(instagate::core::oauth::authorize::pkce_challenge(&verifier)),
+    );
+    let r = spa_exchange(w, APP, &code, &state, &verifier);
+    assert_eq!(r.status, 200, "{:?}", r.json_body());
+    r
+}
+
+#[test]
+fn a_facebook_login_stores_every_account_the_person_granted() {
+    let w = World::new();
+    w.grant_three_facebook_accounts();
+    let (connected, session) = w.connect("facebook");
+    assert_eq!(connected, THREE.join(","), "the redirect names them all");
+    // The session may act on each; the list shows them all.
+    let r = w.call(
+        HttpRequest::new("GET", &format!("{WORKER}/api/accounts")).with_header("cookie", &session),
+    );
+    let listed: Vec<String> = r.json_body()["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, THREE);
+    for (id, page) in THREE
+        .iter()
+        .zip([FB_PAGE, "20000000000000002", "20000000000000003"])
+    {
+        let a = record(&w, id);
+        assert_eq!(a.page_id.as_deref(), Some(page));
+        assert_eq!(
+            a.token.kind,
+            instagate::core::token::TokenKind::FacebookPage
+        );
+        // Which login brought it: the Facebook user, also an alias entry.
+        assert_eq!(a.facebook_user_id.as_deref(), Some(FB_USER));
+        assert!(w
+            .store
+            .keys(&format!("alias:{FB_USER}:"))
+            .contains(&format!("alias:{FB_USER}:{id}")));
+    }
+    let r = w.call(
+        HttpRequest::new("GET", &format!("{WORKER}/api/accounts/{}", THREE[2]))
+            .with_header("cookie", &session),
+    );
+    assert_eq!(r.json_body()["account"]["facebook_user_id"], FB_USER);
+    for token in w.issued_tokens() {
+        assert!(!w.kv_text().contains(&token));
+    }
+}
+
+#[test]
+fn the_single_page_exchange_answers_every_account() {
+    let w = World::new();
+    w.grant_three_facebook_accounts();
+    let body = spa_facebook_login(&w).json_body();
+    let ids: Vec<&str> = body["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, THREE);
+    assert_eq!(
+        body["account"]["id"], FB_IG,
+        "the first, for one-account front ends"
+    );
+    assert_eq!(body["skipped"], json!([]));
+    assert!(!body.to_string().contains("EAAPAGE"), "never a token");
+}
+
+#[test]
+fn max_accounts_per_login_limits_what_a_login_stores() {
+    let w = World::with_config(config(&[("MAX_ACCOUNTS_PER_LOGIN", "1")]));
+    w.grant_three_facebook_accounts();
+    let body = spa_facebook_login(&w).json_body();
+    assert_eq!(body["accounts"].as_array().unwrap().len(), 1);
+    assert_eq!(body["accounts"][0]["id"], FB_IG);
+    let skipped: Vec<(&str, &str)> = body["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["ig_user_id"].as_str().unwrap(),
+                s["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            ("17841400000000012", "over_limit"),
+            ("17841400000000013", "over_limit")
+        ]
+    );
+    assert_eq!(w.store.keys("token:"), vec![format!("token:{FB_IG}")]);
+}
+
+/// `GET /auth/login?rerequest=1`: the way back from `missing_permission` for
+/// Facebook Login, whose dialog re-asks declined permissions only with
+/// `auth_type=rerequest` (Manually Build a Login Flow, "Re-asking for
+/// Declined Permissions"). Instagram Login has no such parameter.
+#[test]
+fn login_with_rerequest_asks_facebook_again_for_declined_permissions() {
+    let w = World::new();
+    let login = |q: &str| w.call(HttpRequest::new("GET", &format!("{WORKER}/auth/login?{q}")));
+    let r = login("product=facebook&rerequest=1");
+    assert_eq!(r.status, 302, "{}", String::from_utf8_lossy(&r.body));
+    let location = r.header("location").unwrap().to_owned();
+    assert_eq!(query(&location, "auth_type").as_deref(), Some("rerequest"));
+    let r = login("product=facebook");
+    assert_eq!(query(r.header("location").unwrap(), "auth_type"), None);
+    for bad in [
+        "product=instagram&rerequest=1",
+        "product=facebook&rerequest=yes",
+    ] {
+        let r = login(bad);
+        assert_eq!(r.status, 400, "{bad}");
+        assert!(r.header("location").is_none());
+    }
 }

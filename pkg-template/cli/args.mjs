@@ -18,6 +18,11 @@ const GLOBAL = {
 };
 
 const account = { type: 'string', help: 'the account: IG user ID, username or product:id (default: the only one)' };
+/** login / exchange: which of the login's accounts to store. */
+const connectAccountFlag = {
+  type: 'string',
+  help: 'Facebook Login: store only this account: IG user ID, Page ID or username (default: every account the login granted)',
+};
 const json = { type: 'boolean', help: 'machine-readable output' };
 
 const COMMANDS = {
@@ -29,26 +34,31 @@ const COMMANDS = {
   },
   login: {
     summary: 'the whole login on a desktop: loopback callback, browser, exchange, store',
-    usage: 'instagate login [--port N] [--no-browser] [--timeout SECONDS]',
+    usage: 'instagate login [--port N] [--no-browser] [--timeout SECONDS] [--account ID]',
     options: {
       port: { type: 'string', help: 'loopback port (default: the redirect URI\'s, else 8765; 0 = any free port)' },
       'no-browser': { type: 'boolean', help: 'do not open a browser; print the URL to open' },
       timeout: { type: 'string', help: 'give up after this many seconds without a callback (default 300)' },
       'force-reauth': { type: 'boolean', help: 'Instagram Login: ask the person to log in again' },
+      account: connectAccountFlag,
       json,
     },
     details: 'Listens on 127.0.0.1 only. The redirect URI http://127.0.0.1:PORT/callback (or the configured\n'
-      + 'loopback one) must be registered with the app. Needs the app secret.',
+      + 'loopback one) must be registered with the app. Needs the app secret. A Facebook login stores\n'
+      + 'every Instagram account the person granted (one per linked Page), unless --account names one;\n'
+      + 'with --json, one line per stored account.',
   },
   exchange: {
     summary: 'exchange a code (or the whole redirect URL) from `auth-url` for a stored token',
-    usage: 'instagate exchange --code CODE|URL',
+    usage: 'instagate exchange --code CODE|URL [--account ID]',
     options: {
       code: { type: 'string', help: 'the code, or the full URL the browser landed on (`#_` and all)' },
       state: { type: 'string', help: 'the state of the `auth-url` run (default: taken from the URL, else the newest)' },
+      account: connectAccountFlag,
       json,
     },
-    details: 'Needs the app secret. With a URL the state is checked against the one `auth-url` kept.',
+    details: 'Needs the app secret. With a URL the state is checked against the one `auth-url` kept.\n'
+      + 'Stores every account the login granted (Facebook Login: one per linked Page) unless --account names one.',
   },
   import: {
     summary: 'bring in an existing access token (validated against the API)',
@@ -147,7 +157,7 @@ export function mainHelp() {
   const list = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join('\n');
   return `instagate — keep Instagram access tokens alive from the command line
 
-Usage: instagate COMMAND [options]      instagate COMMAND --help
+Usage: instagate COMMAND [options]      instagate COMMAND --help      instagate version
 
 Commands:
 ${list}
@@ -193,7 +203,7 @@ export function parseCommandLine(argv) {
     if (topic && !COMMANDS[topic]) throw usage(`unknown command "${topic}"`, 'run `instagate --help`');
     return { command: topic ?? null, flags: { help: true }, positionals: [] };
   }
-  if (command === '--version') return { command: 'version', flags: {}, positionals: [] };
+  if (command === '--version' || command === 'version') return { command: 'version', flags: {}, positionals: [] };
   const spec = COMMANDS[command];
   if (!spec) throw usage(`unknown command "${command}"`, 'run `instagate --help` for the list');
   const options = {};

@@ -380,6 +380,7 @@ async fn quota(input: JsValue) -> Result<JsQuota, Error> {
     let config = config_field(&input)?;
     let token = access_token_of(&input)?;
     let ig_user_id = input.string("igUserId")?;
+    let since = crate::js::token::time_field(&input, "since")?;
     let secret = optional_client_secret(&input)?;
     let transport = signed(
         FetchTransport::from_input(&input)?,
@@ -391,6 +392,7 @@ async fn quota(input: JsValue) -> Result<JsQuota, Error> {
         &config,
         &token,
         &ig_user_id,
+        since,
         &RetryPolicy::default(),
     )
     .await?;

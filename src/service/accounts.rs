@@ -67,6 +67,12 @@ pub struct AccountRecord {
     /// Other IDs Meta may use for this person (see module docs).
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Facebook Login: the Facebook user whose login connected the account
+    /// (one login connects every account the person granted; Meta's
+    /// deauthorize callback for that user removes them all, through the
+    /// `alias:` entries).
+    #[serde(default)]
+    pub facebook_user_id: Option<String>,
     pub connected_at: Timestamp,
     pub updated_at: Timestamp,
     /// The token stopped working; the owner must log in again.
@@ -130,6 +136,7 @@ impl AccountRecord {
             "account_type": self.account_type,
             "page_id": self.page_id,
             "page_name": self.page_name,
+            "facebook_user_id": self.facebook_user_id,
             "token": {
                 "kind": self.token.kind,
                 "scopes": self.token.scopes,

@@ -12,7 +12,8 @@
 //! | `CLIENT_ID` / `INSTAGRAM_CLIENT_ID` / `FACEBOOK_CLIENT_ID` | var | the app ID (per product overrides the shared one) |
 //! | `REDIRECT_URI` | var | this Worker's `/auth/callback` URL, registered with the app |
 //! | `INSTAGRAM_SCOPES` / `FACEBOOK_SCOPES` | var | comma-separated scopes (default: the product's) |
-//! | `GRAPH_VERSION` | var | e.g. `v26.0` |
+//! | `GRAPH_VERSION` | var | e.g. `v27.0` |
+//! | `FACEBOOK_CONFIG_ID` | var | Facebook Login for Business configuration ID: the dialog gets it instead of `scope` |
 //! | `STANDIN_ORIGIN` | var | send every Meta call to the local stand-in at this origin |
 //! | `APP_RETURN_URLS` | var | allowed places to send the browser after login; the first is the default |
 //! | `ALLOWED_ORIGINS` | var | front-end origins allowed by CORS (SPA exchange and API) |
@@ -23,6 +24,7 @@
 //! | `PUBLISH_WAIT_MS` | var | how long a publish request advances its job before answering 202 (default 8000) |
 //! | `UPSTREAM_TIMEOUT_MS` | var | abort a call to Meta after this long (default 15000) |
 //! | `SESSION_TTL_DAYS` | var | browser session lifetime (default 30) |
+//! | `MAX_ACCOUNTS_PER_LOGIN` | var | a Facebook login stores at most this many of the accounts the person granted, in Meta's order (default and most: 50, what a browser session holds; 1 keeps only the first) |
 //! | `WEBHOOK_FORWARD_URL` | var | deliver verified webhook events here (https; http only to 127.0.0.1/localhost) |
 //! | `WEBHOOK_FORWARD_KEY` | secret | signs deliveries (at least 32 characters; required with the URL) |
 //! | `WEBHOOK_RETRY_BASE_SECONDS` | var | first retry wait of a failed delivery, doubling (default 30) |
@@ -39,6 +41,7 @@ use crate::core::appsecret_proof::SignedGraph;
 use crate::core::config::{Config, Endpoints, Product};
 use crate::core::error::Error;
 use crate::core::secret::ClientSecret;
+use crate::service::cookies::MAX_SESSION_ACCOUNTS;
 use crate::service::crypto::Keyring;
 
 /// One login product the Worker serves.
@@ -64,6 +67,8 @@ pub struct ServiceConfig {
     pub publish_wait: Duration,
     pub upstream_timeout: Duration,
     pub session_ttl: Duration,
+    /// A Facebook login stores at most this many accounts.
+    pub max_accounts_per_login: usize,
     pub keyring: Keyring,
     pub session_key: Vec<u8>,
     pub api_key: Option<ClientSecret>,
@@ -164,6 +169,9 @@ impl ServiceConfig {
             if let Some(version) = var("GRAPH_VERSION") {
                 config.graph_version = version;
             }
+            if product == Product::Facebook {
+                config.config_id = var("FACEBOOK_CONFIG_ID");
+            }
             if let Some(origin) = &standin {
                 config.endpoints = Endpoints::standin(product, origin);
             }
@@ -171,6 +179,7 @@ impl ServiceConfig {
                 let field = match e.field.as_deref() {
                     Some("scopes") => scopes_name.as_str(),
                     Some("graph_version") => "GRAPH_VERSION",
+                    Some("config_id") => "FACEBOOK_CONFIG_ID",
                     _ => "STANDIN_ORIGIN",
                 };
                 Error::config(field, e.message)
@@ -250,6 +259,12 @@ impl ServiceConfig {
                 60_000,
             )?),
             session_ttl: Duration::from_secs(number("SESSION_TTL_DAYS", 30, 1, 400)? * DAY),
+            max_accounts_per_login: number(
+                "MAX_ACCOUNTS_PER_LOGIN",
+                MAX_SESSION_ACCOUNTS as u64,
+                1,
+                MAX_SESSION_ACCOUNTS as u64,
+            )? as usize,
             keyring,
             session_key,
             api_key: var("API_KEY").map(ClientSecret::new),
@@ -425,6 +440,12 @@ mod tests {
         );
         assert_eq!(c.cron_max_subrequests, 10);
         assert_eq!(c.refresh_window, Duration::from_secs(30 * DAY));
+        assert_eq!(
+            c.max_accounts_per_login, 50,
+            "every account of a login by default"
+        );
+        let first_only = load(&env(&[("MAX_ACCOUNTS_PER_LOGIN", "1")])).unwrap();
+        assert_eq!(first_only.max_accounts_per_login, 1);
         assert!(!format!("{c:?}").contains("standin-app-secret"));
         assert!(!format!("{c:?}").contains("0123456789abcdef"));
     }
@@ -442,6 +463,9 @@ mod tests {
             ("TOKEN_KEYS", "k1:short", "TOKEN_KEYS"),
             ("TOKEN_KEYS", "", "TOKEN_KEYS"),
             ("SESSION_KEY", "short", "SESSION_KEY"),
+            ("MAX_ACCOUNTS_PER_LOGIN", "0", "MAX_ACCOUNTS_PER_LOGIN"),
+            ("MAX_ACCOUNTS_PER_LOGIN", "51", "MAX_ACCOUNTS_PER_LOGIN"),
+            ("MAX_ACCOUNTS_PER_LOGIN", "all", "MAX_ACCOUNTS_PER_LOGIN"),
             ("APP_SECRET", "", "APP_SECRET"),
             ("APP_RETURN_URLS", "/relative", "APP_RETURN_URLS"),
             ("ALLOWED_ORIGINS", "https://app.example/", "ALLOWED_ORIGINS"),

@@ -24,8 +24,10 @@ pub const SESSION_COOKIE: &str = "__Host-instagate_session";
 pub const LOGIN_PURPOSE: &str = "login";
 pub const SESSION_PURPOSE: &str = "session";
 
-/// The most accounts one browser session holds (the cookie stays small).
-pub const MAX_SESSION_ACCOUNTS: usize = 20;
+/// The most accounts one browser session holds: every account of one
+/// Facebook login (`MAX_ACCOUNTS_PER_LOGIN` is at most this), and the
+/// cookie stays under 2 KB.
+pub const MAX_SESSION_ACCOUNTS: usize = 50;
 
 /// What the login cookie holds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -17,6 +17,15 @@
 //! trustworthy says where to send the browser. The return URL must be in
 //! `APP_RETURN_URLS` (no open redirect).
 //!
+//! Several accounts per login. A Facebook login stores every Instagram
+//! account the person granted (one per linked Page with a Page token; at
+//! most `MAX_ACCOUNTS_PER_LOGIN`, in Meta's order), each with the Facebook
+//! user ID that brought it (`facebook_user_id`, also an `alias:` entry, so a
+//! deauthorize or data-deletion callback for that user removes them all).
+//! The callback redirects with `?connected=<id>,<id>,...`, `/auth/exchange`
+//! answers `{account, accounts, skipped}` (`account` is the first), and the
+//! browser session gets them all.
+//!
 //! Single-page flow. The npm package's browser helper makes the state and
 //! the PKCE verifier itself, so the Worker did not see them being made. To
 //! keep a leaked `code` (+ `state`) from being redeemable by anyone, the
@@ -40,13 +49,14 @@ use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{with_query, Transport};
 use crate::core::oauth::authorize::{pkce_challenge, start_login, LoginOptions};
 use crate::core::oauth::callback::{validate_callback_params, ValidatedCallback};
-use crate::core::oauth::login::{complete_login, ConnectedAccount};
+use crate::core::oauth::login::{complete_login, CompletedLogin, ConnectedAccount};
+use crate::core::oauth::pages::{AccountChoice, SkippedAccount};
 use crate::core::secret::PkceVerifier;
 use crate::core::time::Timestamp;
 use crate::core::token::{TokenKind, TokenRecord};
 use crate::service::accounts::{AccountRecord, RefreshEvent};
 use crate::service::cookies::{
-    clear_cookie, set_cookie, CookieSigner, LoginBinding, LOGIN_COOKIE, LOGIN_PURPOSE,
+    clear_cookie, set_cookie, CookieSigner, LoginBinding, Session, LOGIN_COOKIE, LOGIN_PURPOSE,
 };
 use crate::service::crypto::secret_eq;
 use crate::service::error::ApiError;
@@ -176,7 +186,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         serde_json::from_slice(&plain).map_err(|_| ApiError::decrypt_failed("the pending login"))
     }
 
-    /// `GET /auth/login?product=&return_to=`.
+    /// `GET /auth/login?product=&return_to=&rerequest=1`. `rerequest=1`
+    /// (Facebook Login) asks again for permissions the person declined: the
+    /// way out of a `missing_permission`.
     pub(crate) async fn login(&self, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
         let settings = self.product_settings(req.query_param("product")?.as_deref())?;
         let return_to = req.query_param("return_to")?;
@@ -190,7 +202,20 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         }
         // State and PKCE pair from the core (32 random bytes each); the
         // verifier goes to Meta only for Facebook Login, which checks it.
-        let started = start_login(self.transport, &settings.config, &LoginOptions::default())?;
+        let options = LoginOptions {
+            rerequest: match req.query_param("rerequest")?.as_deref() {
+                None | Some("0") => false,
+                Some("1") => true,
+                Some(_) => {
+                    return Err(ApiError::invalid_input(
+                        "rerequest",
+                        "rerequest must be 1 or 0",
+                    ))
+                }
+            },
+            ..LoginOptions::default()
+        };
+        let started = start_login(self.transport, &settings.config, &options)?;
         let state = started.state.clone();
         let now = self.transport.now();
         self.put_pending(
@@ -257,16 +282,15 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             .unwrap_or_else(|| self.config.default_return_url().to_owned());
         let clear_login = clear_cookie(LOGIN_COOKIE);
         match self.finish_redirect_login(req, &pending).await {
-            Ok(record) => {
-                fields.account_id = Some(record.id.clone());
-                let session = self.current_session(req).with_account(&record.id);
+            Ok(stored) => {
+                let ids = stored.ids();
+                fields.account_id = Some(ids.join(","));
+                let session = self.session_with(req, &stored);
                 let mut r =
-                    HttpResponse::redirect(&append_query(&return_to, "connected", &record.id))
+                    HttpResponse::redirect(&append_query(&return_to, "connected", &ids.join(",")))
                         .with_header("set-cookie", &clear_login)
                         .with_header("set-cookie", &self.session_cookie(session));
-                r.background.push(Background::Wake {
-                    account: record.id.clone(),
-                });
+                r.background = wakes(&ids);
                 Ok(r)
             }
             Err(e) => {
@@ -283,7 +307,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         &self,
         req: &HttpRequest,
         pending: &PendingLogin,
-    ) -> Result<AccountRecord, ApiError> {
+    ) -> Result<StoredLogin, ApiError> {
         // The core's checks: no repeated parameter, the state again, a
         // denial as `oauth_denied`, a code (with Meta's `#_` removed).
         let params: Vec<(String, String)> = form_urlencoded::parse(req.query.as_bytes())
@@ -404,18 +428,40 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let validated = validate_callback_params(&params, &input.state)?;
         let verifier = PkceVerifier::new(input.code_verifier);
         let meta_verifier = (pending.product == Product::Facebook).then_some(&verifier);
-        let record = self.connect(&pending, &validated, meta_verifier).await?;
-        fields.account_id = Some(record.id.clone());
-        let session = self.current_session(req).with_account(&record.id);
+        let stored = self.connect(&pending, &validated, meta_verifier).await?;
+        let ids = stored.ids();
+        fields.account_id = Some(ids.join(","));
+        let session = self.session_with(req, &stored);
+        let now = self.transport.now();
+        let accounts: Vec<_> = stored
+            .records
+            .iter()
+            .map(|r| r.status(self.config, now))
+            .collect();
         let mut r = HttpResponse::json(
             200,
-            &json!({ "account": record.status(self.config, self.transport.now()) }),
+            &json!({
+                // The first account, for front ends that connect one.
+                "account": accounts.first(),
+                "accounts": accounts,
+                "skipped": stored.skipped,
+            }),
         )
         .with_header("set-cookie", &self.session_cookie(session));
-        r.background.push(Background::Wake {
-            account: record.id.clone(),
-        });
+        r.background = wakes(&ids);
         Ok(r)
+    }
+
+    /// The browser's session with every account of `stored` added (the
+    /// first of them in front).
+    fn session_with(&self, req: &HttpRequest, stored: &StoredLogin) -> Session {
+        stored
+            .records
+            .iter()
+            .rev()
+            .fold(self.current_session(req), |session, r| {
+                session.with_account(&r.id)
+            })
     }
 
     /// Cross-origin auth routes need an allowed `Origin`.
@@ -430,13 +476,14 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     }
 
     /// Completes a login with the core (`core::oauth::login`), against the
-    /// redirect URI the consent page was opened with, and stores the account.
+    /// redirect URI the consent page was opened with, and stores every
+    /// account it connected (at most `MAX_ACCOUNTS_PER_LOGIN`).
     async fn connect(
         &self,
         pending: &PendingLogin,
         callback: &ValidatedCallback,
         verifier: Option<&PkceVerifier>,
-    ) -> Result<AccountRecord, ApiError> {
+    ) -> Result<StoredLogin, ApiError> {
         let settings = self.config.product(pending.product).ok_or_else(|| {
             ApiError::invalid_input("product", "this Worker no longer serves that login product")
         })?;
@@ -444,15 +491,43 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         // Worker's: Meta wants the one the consent page was opened with.
         let mut config = settings.config.clone();
         config.redirect_uri = pending.redirect_uri.clone();
-        let connected = complete_login(
+        let choice = AccountChoice {
+            only: Vec::new(),
+            max: Some(self.config.max_accounts_per_login),
+        };
+        let completed = complete_login(
             self.transport,
             &config,
             &settings.app_secret,
             callback,
             verifier,
+            &choice,
         )
         .await?;
-        self.store_connected(pending.product, connected).await
+        self.store_login(completed).await
+    }
+
+    /// Stores every account of a completed login, in Meta's order. Each is
+    /// committed on its own (see [`Self::store_connected`]): a failure
+    /// part-way keeps the ones stored, and logging in again completes it.
+    pub(crate) async fn store_login(
+        &self,
+        completed: CompletedLogin,
+    ) -> Result<StoredLogin, ApiError> {
+        let CompletedLogin {
+            product,
+            accounts,
+            facebook_user_id,
+            skipped,
+        } = completed;
+        let mut records = Vec::with_capacity(accounts.len());
+        for account in accounts {
+            let record = self
+                .store_connected(product, account, facebook_user_id.as_deref())
+                .await?;
+            records.push(record);
+        }
+        Ok(StoredLogin { records, skipped })
     }
 
     /// Stores a completed login. Aliases first, then the record (with its
@@ -462,6 +537,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         &self,
         product: Product,
         c: ConnectedAccount,
+        facebook_user_id: Option<&str>,
     ) -> Result<AccountRecord, ApiError> {
         let now = self.transport.now();
         check_storable(c.token.kind)?;
@@ -490,6 +566,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             page_id,
             page_name,
             aliases: c.aliases,
+            facebook_user_id: facebook_user_id.map(str::to_owned),
             connected_at: existing.as_ref().map_or(now, |e| e.connected_at),
             updated_at: now,
             needs_reauth: false,
@@ -507,6 +584,20 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         self.accounts().save_aliases(&record).await?;
         self.accounts().save(&mut record).await?;
         Ok(record)
+    }
+}
+
+/// What a login stored: the account records (shown only as their status,
+/// never the token) and the linked accounts it left out.
+pub(crate) struct StoredLogin {
+    pub records: Vec<AccountRecord>,
+    pub skipped: Vec<SkippedAccount>,
+}
+
+impl StoredLogin {
+    /// The stored account IDs, in Meta's order.
+    pub fn ids(&self) -> Vec<String> {
+        self.records.iter().map(|r| r.id.clone()).collect()
     }
 }
 
@@ -545,4 +636,14 @@ mod tests {
         assert!(!valid_state("short"));
         assert!(!valid_state(&format!("{}.", "a".repeat(20))));
     }
+}
+
+/// After a login, each connected account's object is woken (after the
+/// answer) to set its alarm for the token's first refresh.
+fn wakes(ids: &[String]) -> Vec<Background> {
+    ids.iter()
+        .map(|id| Background::Wake {
+            account: id.clone(),
+        })
+        .collect()
 }

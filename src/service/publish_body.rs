@@ -32,6 +32,12 @@ const NAMES: &[(&str, &str)] = &[
     ("thumb_offset", "thumbOffset"),
     ("share_to_feed", "shareToFeed"),
     ("audio_name", "audioName"),
+    ("product_tags", "productTags"),
+    ("product_id", "productId"),
+    ("is_ai_generated", "isAiGenerated"),
+    ("poll_duration_extended", "pollDurationExtended"),
+    ("comment_prompt", "commentPrompt"),
+    ("poll_options", "pollOptions"),
 ];
 
 const KINDS: &[&str] = &["image", "reel", "carousel", "story"];
@@ -191,6 +197,8 @@ mod tests {
                 }],
                 location_id: Some("110".into()),
                 collaborators: vec![],
+                product_tags: vec![],
+                extras: Default::default(),
             })
         );
         let reel = media_spec_from_body(&json!({
@@ -211,6 +219,8 @@ mod tests {
                 collaborators: vec!["amy".into()],
                 location_id: None,
                 user_tags: vec![],
+                product_tags: vec![],
+                extras: Default::default(),
             })
         );
         let carousel = media_spec_from_body(&json!({

@@ -3,10 +3,10 @@
 // bare code, wrong state), and the store they write (0600, encrypted).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import {
-  setup, run, spawnCli, loginUrl, browse, consentRedirect, issuedTokens, readText, fail, REDIRECT_URI, CLIENT_ID, CLIENT_SECRET,
+  setup, run, spawnCli, waitForStderr, loginUrl, browse, consentRedirect, issuedTokens, readText, fail, REDIRECT_URI, CLIENT_ID, CLIENT_SECRET,
 } from './helpers.mjs';
 
 async function loginThroughLoopback(s, { product = 'instagram', decision = 'allow', account, via } = {}) {
@@ -68,6 +68,51 @@ test('login (Facebook Login): PKCE, Page token that does not expire; two account
   const ambiguous = await s.run(['export', '--account', 'standin_bakery']);
   assert.equal(ambiguous.code, 2, fail(ambiguous));
   assert.match(ambiguous.stderr, /matches 2 accounts/);
+});
+
+test('login (Facebook Login): one login stores every account the person granted; status shows them all', async (t) => {
+  const s = await setup(t);
+  const { page, result } = await loginThroughLoopback(s, { product: 'facebook', account: 'fb_agency', via: 'control' });
+  assert.equal(result.code, 0, fail(result));
+  assert.match(page.html, /@standin_cafe, @standin_gym, @standin_florist are connected/);
+  for (const [name, id] of [['standin_cafe', '17841400000000005'], ['standin_gym', '17841400000000006'], ['standin_florist', '17841400000000004']]) {
+    assert.match(result.stdout, new RegExp(`connected ${name} \\(facebook:${id}\\): facebook_page token, does not expire`));
+  }
+  const status = await s.run(['status']);
+  assert.equal(status.code, 0, fail(status));
+  for (const name of ['standin_cafe', 'standin_gym', 'standin_florist']) {
+    assert.match(status.stdout, new RegExp(`${name}\\s+facebook\\s+never`));
+  }
+  const json = JSON.parse((await s.run(['status', '--json'])).stdout);
+  assert.deepEqual(json.accounts.map((a) => a.igUserId), ['17841400000000005', '17841400000000006', '17841400000000004']);
+});
+
+test('exchange --account stores only the named account (by ID or username); a name the login did not grant → exit 5', async (t) => {
+  const s = await setup(t);
+  const env = { INSTAGATE_REDIRECT_URI: REDIRECT_URI, INSTAGATE_PRODUCT: 'facebook' };
+  const byId = await s.run(['auth-url'], { env });
+  const redirect = await consentRedirect(s.standin, byId.stdout.trim(), { account: 'fb_agency' });
+  const ex = await s.run(['exchange', '--code', redirect, '--account', '17841400000000006', '--json'], { env });
+  assert.equal(ex.code, 0, fail(ex));
+  const lines = ex.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((a) => a.username), ['standin_gym']);
+  assert.ok(!ex.stdout.includes(lines[0].token.accessToken ?? 'EAA'), 'no token printed');
+
+  const byName = await s.run(['auth-url'], { env });
+  const again = await consentRedirect(s.standin, byName.stdout.trim(), { account: 'fb_agency' });
+  const named = await s.run(['exchange', '--code', again, '--account', '@standin_cafe'], { env });
+  assert.equal(named.code, 0, fail(named));
+  assert.match(named.stdout, /connected standin_cafe/);
+  assert.doesNotMatch(named.stdout, /standin_florist/);
+  const status = JSON.parse((await s.run(['status', '--json'])).stdout);
+  assert.deepEqual(status.accounts.map((a) => a.username).sort(), ['standin_cafe', 'standin_gym']);
+
+  const third = await s.run(['auth-url'], { env });
+  const other = await consentRedirect(s.standin, third.stdout.trim(), { account: 'fb_agency' });
+  const missing = await s.run(['exchange', '--code', other, '--account', 'standin_bakery'], { env });
+  assert.equal(missing.code, 5, fail(missing));
+  assert.match(missing.stderr, /did not grant @standin_bakery/);
+  assert.match(missing.stderr, /@standin_cafe, @standin_gym, @standin_florist/);
 });
 
 test('login: a denied consent ends with exit 5, a clear message, and nothing stored', async (t) => {
@@ -218,6 +263,31 @@ test('settings from a config file and the secret from a file; a bad config file 
   const broken = await run(['status'], { env: bare });
   assert.equal(broken.code, 2, fail(broken));
   assert.match(broken.stderr, /is not valid JSON/);
+});
+
+test('`instagate version` and `--version` print the package version', async (t) => {
+  const s = await setup(t);
+  const { version } = JSON.parse(await readFile(new URL('../../pkg/package.json', import.meta.url), 'utf8'));
+  for (const args of [['version'], ['--version']]) {
+    const r = await s.run(args);
+    assert.equal(r.code, 0, fail(r));
+    assert.equal(r.stdout.trim(), version);
+  }
+});
+
+test('auth-url and login agree on the default redirect URI (http://127.0.0.1:8765/callback)', async (t) => {
+  const s = await setup(t);
+  const first = await s.run(['auth-url']);
+  assert.equal(first.code, 0, fail(first));
+  assert.equal(new URL(first.stdout.trim()).searchParams.get('redirect_uri'), 'http://127.0.0.1:8765/callback');
+  // login without a redirect URI listens on that host and path (any port: --port 0).
+  const proc = spawnCli(['login', '--no-browser', '--port', '0', '--timeout', '1'], { env: s.env });
+  const [, waiting] = await waitForStderr(proc, /Waiting for the login on (\S+) /);
+  await proc.done;
+  const url = new URL(waiting);
+  assert.equal(`${url.protocol}//${url.hostname}${url.pathname}`, 'http://127.0.0.1/callback');
+  const help = await s.run(['--help']);
+  assert.match(help.stdout, /instagate version/);
 });
 
 test('every command has --help with usage and exit codes; unknown flags are usage errors', async (t) => {

@@ -36,7 +36,7 @@ test('publish image, reel, carousel and story: progress on stderr, media ID and 
     const [mediaId, link] = r.stdout.trim().split(' ');
     assert.match(mediaId, /^\d{16,}$/);
     assert.match(link, permalink);
-    assert.match(r.stderr, new RegExp(`Publishing a ${args[0]} to standin_bakery`));
+    assert.match(r.stderr, new RegExp(`Publishing ${args[0] === 'image' ? 'an' : 'a'} ${args[0]} to standin_bakery`));
     assert.match(r.stderr, /container \d+ created/);
     assert.match(r.stderr, /processing… \d+\.\d s \(\d+ status checks?\)/);
     assert.match(r.stderr, new RegExp(`published as ${mediaId}`));
@@ -51,6 +51,16 @@ test('publish image, reel, carousel and story: progress on stderr, media ID and 
   const json = await s.run(['publish', 'story', '--url', 'https://cdn.example/s.mov', '--json']);
   assert.equal(json.code, 0, fail(json));
   assert.equal(JSON.parse(json.stdout).kind, 'story');
+});
+
+test('publish: a call that got no answer is retried as "no answer from Meta", not as something Meta said', async (t) => {
+  const s = await loggedIn(t);
+  // The first container creation's answer is lost (the socket closes).
+  s.standin.control.faults([{ host: 'graph.instagram.com', path: '/media', method: 'POST', times: 1, fault: { type: 'drop_response' } }]);
+  const r = await s.run(['publish', 'image', '--url', 'https://cdn.example/dropped.jpg']);
+  assert.equal(r.code, 0, fail(r));
+  assert.match(r.stderr, /no answer from Meta \(transport: .*\): retrying in/);
+  assert.doesNotMatch(r.stderr, /Meta said/);
 });
 
 test('publish: Facebook Login account (Page token on graph.facebook.com), signed with appsecret_proof for "Require App Secret"', async (t) => {

@@ -3,12 +3,22 @@
 import {
   createLogin, connectAccount, publishCarousel, createPublishJob, stepPublishJob, InstagateError,
 } from '../../pkg/worker.js';
+// The login-only entry's workerd loader (its own wasm module, imported as a module).
+import * as loginOnly from '../../pkg/login-worker.js';
 
 export default {
   async fetch(request, env) {
     const { step, config, ...input } = await request.json();
     try {
       if (step === 'createLogin') return Response.json(createLogin(config));
+      if (step === 'loginEntry') {
+        const created = loginOnly.createLogin(config);
+        let foreignStateKind = null;
+        try { loginOnly.validateCallback(config, input.callbackUrl, 'x'.repeat(43)); } catch (e) {
+          foreignStateKind = e instanceof loginOnly.InstagateError ? e.kind : `not an InstagateError: ${e}`;
+        }
+        return Response.json({ created, foreignStateKind, checked: loginOnly.validateCallback(config, input.callbackUrl, input.expectedState) });
+      }
       if (step === 'connectAccount') {
         return Response.json(await connectAccount({ config, clientSecret: env.CLIENT_SECRET, ...input }));
       }

@@ -51,10 +51,24 @@ for (const product of ['instagram', 'facebook']) {
       expectedState: created.body.state, codeVerifier: created.body.codeVerifier,
     });
     assert.equal(connected.status, 200, JSON.stringify(connected.body));
-    assert.ok(BigInt(connected.body.igUserId) > 2n ** 53n, connected.body.igUserId);
-    assert.ok(connected.body.username.startsWith('standin_'));
+    const [account] = connected.body.accounts;
+    assert.ok(BigInt(account.igUserId) > 2n ** 53n, account.igUserId);
+    assert.ok(account.username.startsWith('standin_'));
   });
 }
+
+test('instagate/login runs inside workerd through its own loader (login-worker.js)', async () => {
+  const created = await call({ step: 'createLogin', config: config('instagram') });
+  standin.control.consent({ decision: 'allow' });
+  const callbackUrl = (await fetch(created.body.url, { redirect: 'manual' })).headers.get('location');
+  standin.control.consent(null);
+  const { status, body } = await call({ step: 'loginEntry', config: config('instagram'), callbackUrl, expectedState: created.body.state });
+  assert.equal(status, 200, JSON.stringify(body));
+  assert.match(body.created.url, /\/oauth\/authorize\?/);
+  assert.equal(body.foreignStateKind, 'state_mismatch');
+  assert.equal(body.checked.state, created.body.state);
+  assert.equal(body.checked.code, new URL(callbackUrl).searchParams.get('code'));
+});
 
 test('an InstagateError inside workerd is a real Error with Meta fields', async () => {
   const created = await call({ step: 'createLogin', config: config('instagram') });

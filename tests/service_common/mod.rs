@@ -35,6 +35,9 @@ pub const IG_SCOPED: &str = "9000000000000001";
 pub const FB_USER: &str = "10000000000000001";
 pub const FB_PAGE: &str = "20000000000000001";
 pub const FB_IG: &str = "17841400000000002";
+/// What a login of the Facebook test user connects after
+/// [`World::grant_three_facebook_accounts`], in Meta's order.
+pub const THREE_FB_ACCOUNTS: [&str; 3] = [FB_IG, "17841400000000012", "17841400000000013"];
 
 pub const LONG_LIVED: Duration = Duration::from_secs(60 * 86_400);
 
@@ -97,6 +100,9 @@ pub struct FakeMeta {
     pub calls: Vec<String>,
     pub account_type: String,
     pub link_page: bool,
+    /// More Pages the Facebook user granted, each linked to an Instagram
+    /// account: (Page ID, IG user ID, username).
+    pub more_linked_pages: Vec<(String, String, String)>,
 }
 
 impl FakeMeta {
@@ -298,7 +304,7 @@ impl FakeMeta {
                 serde_json::json!({"access_token": t, "token_type": "bearer", "expires_in": LONG_LIVED.as_secs()}),
             );
         }
-        if path == "https://graph.instagram.com/v26.0/me" {
+        if path == "https://graph.instagram.com/v27.0/me" {
             let Some(_) = self.valid(&get("access_token"), now) else {
                 return bad_token();
             };
@@ -307,7 +313,7 @@ impl FakeMeta {
             );
         }
         // Facebook Login
-        if path == "https://graph.facebook.com/v26.0/oauth/access_token" {
+        if path == "https://graph.facebook.com/v27.0/oauth/access_token" {
             if get("grant_type") == "fb_exchange_token" {
                 let Some(info) = self.valid(&get("fb_exchange_token"), now) else {
                     return bad_token();
@@ -360,7 +366,7 @@ impl FakeMeta {
                 serde_json::json!({"access_token": t, "token_type": "bearer", "expires_in": 3600}),
             );
         }
-        if path == "https://graph.facebook.com/v26.0/me/permissions" {
+        if path == "https://graph.facebook.com/v27.0/me/permissions" {
             let Some(info) = self.valid(&get("access_token"), now) else {
                 return bad_token();
             };
@@ -371,13 +377,13 @@ impl FakeMeta {
                 .collect();
             return ok(serde_json::json!({ "data": data }));
         }
-        if path == "https://graph.facebook.com/v26.0/me" {
+        if path == "https://graph.facebook.com/v27.0/me" {
             let Some(info) = self.valid(&get("access_token"), now) else {
                 return bad_token();
             };
             return ok(serde_json::json!({"id": info.subject, "name": "Someone"}));
         }
-        if path == "https://graph.facebook.com/v26.0/me/accounts" {
+        if path == "https://graph.facebook.com/v27.0/me/accounts" {
             let Some(info) = self.valid(&get("access_token"), now) else {
                 return bad_token();
             };
@@ -386,14 +392,21 @@ impl FakeMeta {
                     serde_json::json!({"data": [{"id": FB_PAGE, "name": "Unlinked Page", "access_token": "x"}]}),
                 );
             }
-            let page_token = self.issue_token("facebook", "page", FB_PAGE, now, None, info.scopes);
+            let page_token =
+                self.issue_token("facebook", "page", FB_PAGE, now, None, info.scopes.clone());
             // The linked account's profile comes in the same answer when
             // its fields are expanded (`instagram_business_account{...}`).
-            return ok(
-                serde_json::json!({"data": [{"id": FB_PAGE, "name": "Stand-in Page", "access_token": page_token, "instagram_business_account": {"id": FB_IG, "username": "standin_page_ig", "name": "Page IG"}}]}),
-            );
+            let mut data = vec![
+                serde_json::json!({"id": FB_PAGE, "name": "Stand-in Page", "access_token": page_token, "instagram_business_account": {"id": FB_IG, "username": "standin_page_ig", "name": "Page IG"}}),
+            ];
+            for (page, ig, username) in self.more_linked_pages.clone() {
+                let token =
+                    self.issue_token("facebook", "page", &page, now, None, info.scopes.clone());
+                data.push(serde_json::json!({"id": page, "name": format!("Page {username}"), "access_token": token, "instagram_business_account": {"id": ig, "username": username}}));
+            }
+            return ok(serde_json::json!({ "data": data }));
         }
-        if path == format!("https://graph.facebook.com/v26.0/{FB_IG}") {
+        if path == format!("https://graph.facebook.com/v27.0/{FB_IG}") {
             let Some(_) = self.valid(&get("access_token"), now) else {
                 return bad_token();
             };
@@ -408,8 +421,8 @@ impl FakeMeta {
     fn answer_publish(&mut self, req: &Request, now: Timestamp) -> Option<Result<Response, Error>> {
         let path = req.path();
         let rest = path
-            .strip_prefix("https://graph.instagram.com/v26.0/")
-            .or_else(|| path.strip_prefix("https://graph.facebook.com/v26.0/"))?
+            .strip_prefix("https://graph.instagram.com/v27.0/")
+            .or_else(|| path.strip_prefix("https://graph.facebook.com/v27.0/"))?
             .to_owned();
         let p: HashMap<String, String> = req.params().into_iter().collect();
         let get = |k: &str| p.get(k).cloned();
@@ -582,6 +595,7 @@ impl World {
         let meta = Rc::new(RefCell::new(FakeMeta {
             account_type: "BUSINESS".into(),
             link_page: true,
+            more_linked_pages: Vec::new(),
             ..FakeMeta::default()
         }));
         let m = meta.clone();
@@ -609,6 +623,16 @@ impl World {
 
     pub fn call(&self, req: HttpRequest) -> HttpResponse {
         block_on(self.service().handle(req))
+    }
+
+    /// The Facebook user also granted two more Pages, each linked to an
+    /// Instagram account: a login connects [`THREE_FB_ACCOUNTS`].
+    pub fn grant_three_facebook_accounts(&self) {
+        self.meta.borrow_mut().more_linked_pages = THREE_FB_ACCOUNTS[1..]
+            .iter()
+            .zip(["20000000000000002", "20000000000000003"])
+            .map(|(ig, page)| (page.to_string(), ig.to_string(), format!("ig_{ig}")))
+            .collect();
     }
 
     /// `GET /auth/login`: returns (state, login cookie, consent URL).
@@ -761,6 +785,7 @@ pub fn seed_instagram_account(w: &World, id: &str, issued_at: Timestamp) -> Stri
         page_id: None,
         page_name: None,
         aliases: vec![],
+        facebook_user_id: None,
         connected_at: issued_at,
         updated_at: issued_at,
         needs_reauth: false,

@@ -925,6 +925,7 @@ impl Sim {
             page_id: page.then(|| format!("2{}", &id[1..])),
             page_name: None,
             aliases: vec![],
+            facebook_user_id: None,
             connected_at: existing
                 .as_ref()
                 .map_or(Timestamp::from_millis(now), |e| e.connected_at),

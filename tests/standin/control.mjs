@@ -137,6 +137,8 @@ export function createControl(state) {
           media_type: m.mediaType, media_product_type: m.productType, caption: m.caption,
           media_url: m.mediaUrl, permalink: m.permalink, shortcode: m.shortcode,
           timestamp: m.timestamp, children: m.children, parent: m.parent ?? null,
+          isAiGenerated: m.isAiGenerated ?? false, pollAttachment: m.pollAttachment ?? null,
+          commentPromptUsed: m.commentPromptUsed ?? false, productTags: m.productTags ?? null,
         })),
         publishing: Object.fromEntries(state.igAccounts.map((a) => [a.user_id, {
           quota_usage: state.publishesInWindow(a.user_id), quota_total: state.config.publishQuota,
@@ -156,7 +158,7 @@ export function createControl(state) {
       if (!subject) throw new Error(`unknown ${product} account: ${spec.account}`);
       const scopes = spec.scopes ?? (product === 'instagram'
         ? ['instagram_business_basic', 'instagram_business_content_publish']
-        : ['public_profile', 'instagram_basic', 'instagram_content_publish', 'pages_show_list', 'pages_read_engagement', 'business_management']);
+        : ['public_profile', 'instagram_basic', 'instagram_content_publish', 'pages_show_list', 'pages_read_engagement', 'ads_read']);
       const known = product === 'instagram' ? IG_SCOPES : FB_SCOPES;
       const bad = scopes.filter((s) => !known.includes(s));
       if (bad.length) throw new Error(`unknown scopes: ${bad.join(', ')}`);

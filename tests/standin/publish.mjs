@@ -3,7 +3,7 @@
 //   GET  /{container-id}?fields=status_code,...  IN_PROGRESS / FINISHED / ERROR / EXPIRED / PUBLISHED
 //   POST /{ig-user-id}/media_publish             publish a container (counts against the quota)
 //   GET  /{ig-user-id}/content_publishing_limit  rolling 24 h usage
-//   GET  /{ig-user-id}/media, /{media-id}, /{media-id}/children
+//   GET  /{ig-user-id}/media, /{ig-user-id}/stories (graph.facebook.com), /{media-id}, /{media-id}/children
 //
 // Docs:
 //   Content Publishing guide  https://developers.facebook.com/documentation/instagram-platform/content-publishing
@@ -75,7 +75,7 @@ export function createContainer({ state, ctx, viewer, node, product }) {
     }
   }
 
-  const extras = parseExtras(p, kind);
+  const extras = parseExtras(p, kind, { product, isItem, caption });
   if (extras.error) return extras.error;
 
   const now = state.now();
@@ -162,7 +162,7 @@ function mediaFailure(url, mediaKind) {
 }
 
 // Optional parameters from the IG User Media reference, lightly checked.
-function parseExtras(p, kind) {
+function parseExtras(p, kind, { product, isItem, caption }) {
   const value = {
     altText: kind === 'IMAGE' ? p.alt_text ?? null : null, // images only (March 24, 2025)
     locationId: p.location_id ?? null,
@@ -205,6 +205,61 @@ function parseExtras(p, kind) {
       };
     }
     value.thumbOffset = n;
+  }
+  const post = kind !== 'STORIES' && !isItem; // a feed post or a carousel container
+  const flag = (name) => {
+    if (p[name] == null) return { value: null };
+    if (p[name] !== 'true' && p[name] !== 'false') return { error: graph.invalidParam(`Param ${name} must be a boolean`) };
+    return { value: p[name] === 'true' };
+  };
+  // The AI info label: on the post (the carousel container, not its items)
+  // (Instagram Platform changelog, June 22, 2026).
+  const ai = flag('is_ai_generated');
+  if (ai.error) return ai;
+  if (ai.value != null && !post) return { error: graph.invalidParam('is_ai_generated is set on the post (for a carousel, on the carousel container only)') };
+  value.isAiGenerated = ai.value;
+  // Caption add-ons, Facebook Login only: a poll of 2-4 options or a comment
+  // prompt, never both, on a non-empty caption, not on stories or items
+  // (https://developers.facebook.com/documentation/instagram-platform/content-publishing/caption-add-ons).
+  const extended = flag('is_poll_duration_extended');
+  if (extended.error) return extended;
+  const prompt = flag('is_comment_prompt_used');
+  if (prompt.error) return prompt;
+  let poll = null;
+  if (p.poll_attachment != null) {
+    try {
+      poll = JSON.parse(p.poll_attachment);
+    } catch {
+      poll = null;
+    }
+    const keys = poll && typeof poll === 'object' ? Object.keys(poll) : [];
+    const options = ['option_a', 'option_b', 'option_c', 'option_d'];
+    if (keys.length < 2 || keys.length > 4 || keys.some((k, i) => k !== options[i] || typeof poll[k] !== 'string' || !poll[k])) {
+      return { error: graph.invalidParam('Param poll_attachment must be a JSON object of 2 to 4 options, option_a to option_d') };
+    }
+  }
+  if (poll || prompt.value === true || extended.value != null) {
+    if (product !== 'facebook') return { error: graph.invalidParam('Caption add-ons are only available for Instagram API with Facebook Login') };
+    if (!post) return { error: graph.invalidParam('Caption add-ons are supported on feed photos, carousels and reels, not stories or carousel items') };
+    if (poll && prompt.value === true) return { error: graph.invalidParam('A media can carry at most one caption add-on') };
+    if (extended.value != null && !poll) return { error: graph.invalidParam('is_poll_duration_extended needs poll_attachment') };
+    if (!caption || !String(caption).trim()) return { error: graph.invalidParam('An add-on requires a non-empty caption') };
+  }
+  value.pollAttachment = poll;
+  value.pollDurationExtended = extended.value;
+  value.commentPromptUsed = prompt.value;
+  // Product tags: at most 5, {product_id, x, y} (no x/y on videos).
+  if (p.product_tags != null) {
+    let tags;
+    try {
+      tags = JSON.parse(p.product_tags);
+    } catch {
+      tags = null;
+    }
+    if (!Array.isArray(tags) || tags.length > 5 || tags.some((t) => !t || typeof t.product_id !== 'string')) {
+      return { error: graph.invalidParam('Param product_tags must be a JSON array of at most 5 {product_id, x, y} objects') };
+    }
+    value.productTags = tags;
   }
   return { value };
 }
@@ -316,6 +371,10 @@ function makeMedia(state, c, account) {
     collaborators: c.collaborators,
     userTags: c.userTags,
     locationId: c.locationId,
+    isAiGenerated: c.isAiGenerated ?? false,
+    pollAttachment: c.pollAttachment ?? null,
+    commentPromptUsed: c.commentPromptUsed ?? false,
+    productTags: c.productTags ?? null,
     shortcode,
     permalink,
     timestamp: graphTimestamp(now),
@@ -390,6 +449,8 @@ export function mediaFields(state, m) {
       username: () => m.username,
       owner: () => ({ id: m.owner }),
       alt_text: () => m.altText ?? undefined,
+      // GET /{ig_media_id}?fields=is_ai_generated (Instagram Platform changelog, June 22, 2026).
+      is_ai_generated: () => m.isAiGenerated ?? false,
       is_shared_to_feed: () => (m.productType === 'REELS' ? m.shareToFeed : undefined),
       like_count: () => 0,
       comments_count: () => 0,
@@ -420,12 +481,28 @@ export function mediaChildren({ state, ctx, node }) {
 
 // GET /{ig-user-id}/media — the account's published feed media (not stories, not
 // carousel children), newest first.
-export function listMedia({ state, ctx, viewer, node, product }) {
+export function listMedia(ask) {
+  return listOwnMedia(ask, (m) => !m.parent && m.productType !== 'STORY');
+}
+
+// GET /{ig-user-id}/stories — the account's stories of the last 24 hours, newest
+// first. Documented on graph.facebook.com only (a Facebook User token with
+// instagram_basic + pages_read_engagement):
+// https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/stories
+// so graph.instagram.com answers it as an unsupported request.
+export function listStories(ask) {
+  const { state, ctx, product } = ask;
+  if (product === 'instagram') return graph.unsupported(ctx.method, `${ask.node.value.user_id}/stories`);
+  if (!hasScope(ask.viewer, 'pages_read_engagement')) return graph.permission();
+  return listOwnMedia(ask, (m) => m.productType === 'STORY' && m.publishedAt > state.now() - DAY);
+}
+
+function listOwnMedia({ state, ctx, viewer, node, product }, keep) {
   const basic = product === 'instagram' ? 'instagram_business_basic' : 'instagram_basic';
   if (!hasScope(viewer, basic)) return graph.permission();
   const account = node.value;
   const items = [...state.media.values()]
-    .filter((m) => m.owner === account.user_id && !m.parent && m.productType !== 'STORY')
+    .filter((m) => m.owner === account.user_id && keep(m))
     .sort((a, b) => b.publishedAt - a.publishedAt || (BigInt(b.id) > BigInt(a.id) ? 1 : -1));
   const data = [];
   for (const m of items) {

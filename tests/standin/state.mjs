@@ -65,6 +65,20 @@ export function defaultConfig() {
     // user or Page token must carry appsecret_proof. (A proof that is given
     // is always checked.)
     requireAppSecretProof: false,
+    // The most Pages one /me/accounts answer holds, whatever `limit` asks.
+    // Meta documents that "some edges may also have a maximum on the limit
+    // value" and that the paging links are right in all cases
+    // (https://developers.facebook.com/docs/graph-api/results); the cap is
+    // small so every login with several Pages reads more than one page.
+    accountsPageMax: 2,
+
+    // Facebook Login for Business configurations (App Dashboard > Facebook
+    // Login for Business > Configurations): config_id -> the permissions it
+    // asks for. The dialog takes config_id instead of scope
+    // (https://developers.facebook.com/docs/facebook-login/facebook-login-for-business/).
+    loginConfigurations: {
+      '9100000000000001': ['instagram_basic', 'instagram_content_publish', 'pages_show_list', 'pages_read_engagement', 'ads_read'],
+    },
   };
 }
 
@@ -107,6 +121,10 @@ export class StandinState {
     this.media = new Map(); // id -> media
     this.publishes = new Map(); // ig user_id -> [stand-in ms of each publish]
     this.consent = null; // automatic consent decision, or null for the HTML page
+    // Facebook user key -> permissions the person declined: the dialog asks
+    // for them again only with auth_type=rerequest (Manually Build a Login
+    // Flow, "Re-asking for Declined Permissions").
+    this.fbDeclined = new Map();
     this.faults = []; // fault rules (faults.mjs)
     this.log = []; // recorded requests
     this.seq = { log: 0, container: 0, media: 0, fault: 0 };

@@ -1,12 +1,13 @@
 // Getting a token into the store: auth-url + exchange (manual), login (the
-// loopback flow), import (an existing token). Each ends with one account
-// record written to the store.
+// loopback flow), import (an existing token). Each ends with account records
+// written to the store: one, or for a Facebook login every account the person
+// granted (or the one --account names).
 import { readFileSync } from 'node:fs';
 import {
   createLogin, connectAccount, getProfile, refreshToken, resolveInstagramAccount, getLongLivedToken, InstagateError,
 } from '../../node.js';
 import { CliError, EXIT, usage } from '../errors.mjs';
-import { libraryConfig, requireSecret } from '../settings.mjs';
+import { DEFAULT_REDIRECT_URI, libraryConfig, requireSecret } from '../settings.mjs';
 import { startLoopback, openBrowser } from '../loopback.mjs';
 import { now, nowIso } from '../clock.mjs';
 import { out, err, when } from '../output.mjs';
@@ -36,6 +37,45 @@ function accountRecord(connected, config, source) {
   };
 }
 
+/**
+ * `--account` of login / exchange: an ID (Instagram user or Page) is
+ * connectAccount's `accounts`; a username is matched once the accounts are in.
+ */
+function accountChoice(flags) {
+  const wanted = flags.account?.trim();
+  if (wanted === undefined) return { input: {}, username: null };
+  if (!wanted) throw usage('--account needs an Instagram user ID, Page ID or username');
+  if (/^\d+$/.test(wanted)) return { input: { accounts: [wanted] }, username: null };
+  return { input: {}, username: wanted.replace(/^@/, '').toLowerCase() };
+}
+
+/** Stores the accounts of a completed login (those --account names); returns them. */
+async function storeLogin(ctx, store, config, connected, choice, source) {
+  const kept = choice.username
+    ? connected.accounts.filter((a) => a.username.toLowerCase() === choice.username)
+    : connected.accounts;
+  if (kept.length === 0) {
+    throw new CliError(`this login did not grant @${choice.username}`, {
+      exit: EXIT.LOGIN,
+      hint: `it granted: ${connected.accounts.map((a) => `@${a.username}`).join(', ')}; log in again and select the Page linked to that account`,
+    });
+  }
+  const records = kept.map((c) => accountRecord(c, config, source));
+  for (const record of records) store.upsert(record);
+  await store.save();
+  for (const record of records) report(ctx, record, 'connected');
+  for (const s of connected.skipped) {
+    if (s.reason === 'not_chosen') continue;
+    err(`not connected: @${s.username} (Page ${s.pageName ?? s.pageId}): ${SKIP_REASONS[s.reason] ?? s.reason}`);
+  }
+  return records;
+}
+
+const SKIP_REASONS = {
+  no_page_token: 'Meta gave no Page token; the person needs a task such as Create content on that Page',
+  over_limit: 'past the limit of accounts per login',
+};
+
 function report(ctx, account, verb) {
   if (ctx.flags.json) {
     const { token, ...rest } = account;
@@ -62,7 +102,7 @@ const loginOptions = (flags, product) => {
 export async function authUrl(ctx) {
   const store = await ctx.openStore();
   needFileStore(store, 'auth-url');
-  const config = libraryConfig(ctx.settings, { forLogin: true });
+  const config = libraryConfig(ctx.settings, { forLogin: true, redirectUri: ctx.settings.redirectUri ?? DEFAULT_REDIRECT_URI });
   const login = createLogin(config, loginOptions(ctx.flags, config.product));
   store.addPending({
     state: login.state, codeVerifier: login.codeVerifier, product: config.product,
@@ -105,13 +145,12 @@ export async function exchange(ctx) {
   const source = isUrl
     ? { callbackUrl: input, expectedState: pending.state }
     : { code: stripFragment(input) };
+  const choice = accountChoice(ctx.flags);
   const connected = await connectAccount({
-    config, clientSecret, ...source, ...(product === 'facebook' ? { codeVerifier: pending.codeVerifier } : {}), ...ctx.call,
+    config, clientSecret, ...source, ...(product === 'facebook' ? { codeVerifier: pending.codeVerifier } : {}),
+    ...choice.input, ...ctx.call,
   });
-  const account = accountRecord(connected, config, 'exchange');
-  store.upsert(account);
-  await store.save();
-  report(ctx, account, 'connected');
+  await storeLogin(ctx, store, config, connected, choice, 'exchange');
   return EXIT.OK;
 }
 
@@ -119,16 +158,16 @@ export async function exchange(ctx) {
 function loopbackTarget(settings, flags) {
   const portFlag = flags.port === undefined ? undefined : intFlag(flags, 'port', 0);
   if (portFlag !== undefined && portFlag > 65535) throw usage('--port must be at most 65535');
-  if (!settings.redirectUri) return { host: '127.0.0.1', path: '/callback', port: portFlag ?? 8765 };
+  const redirectUri = settings.redirectUri ?? DEFAULT_REDIRECT_URI;
   let url;
   try {
-    url = new URL(settings.redirectUri);
+    url = new URL(redirectUri);
   } catch {
-    throw usage(`the redirect URI "${settings.redirectUri}" is not a URL`);
+    throw usage(`the redirect URI "${redirectUri}" is not a URL`);
   }
   if (url.protocol !== 'http:' || !['127.0.0.1', 'localhost'].includes(url.hostname)) {
-    throw usage(`login needs a loopback redirect URI (http://127.0.0.1:PORT/...), and the configured one is ${settings.redirectUri}`,
-      'register http://127.0.0.1:8765/callback with the app and set it as the redirect URI, or use `auth-url` + `exchange`');
+    throw usage(`login needs a loopback redirect URI (http://127.0.0.1:PORT/...), and the configured one is ${redirectUri}`,
+      `register ${DEFAULT_REDIRECT_URI} with the app and set it as the redirect URI, or use \`auth-url\` + \`exchange\``);
   }
   const port = portFlag ?? (url.port ? Number(url.port) : 80);
   return { host: url.hostname, path: url.pathname, port };
@@ -142,6 +181,7 @@ export async function login(ctx) {
   const store = await ctx.openStore();
   if (store.mode !== 'file') throw usage('`login` stores the token in the store file, and this run is headless', 'unset INSTAGATE_TOKEN / INSTAGATE_STORE_DATA');
   const clientSecret = requireSecret(settings);
+  const choice = accountChoice(flags);
   libraryConfig(settings, { forLogin: true, redirectUri: `http://${target.host}/callback` });
   let server;
   try {
@@ -166,21 +206,19 @@ export async function login(ctx) {
     const path = await Promise.race([server.callback, timeout]);
     clearTimeout(timer);
     const callbackUrl = `http://${target.host}:${server.port}${path}`;
-    let connected;
+    let records;
     try {
-      connected = await connectAccount({
+      const connected = await connectAccount({
         config, clientSecret, callbackUrl, expectedState: created.state,
-        ...(config.product === 'facebook' ? { codeVerifier: created.codeVerifier } : {}), ...ctx.call,
+        ...(config.product === 'facebook' ? { codeVerifier: created.codeVerifier } : {}), ...choice.input, ...ctx.call,
       });
+      records = await storeLogin(ctx, store, config, connected, choice, 'login');
     } catch (e) {
-      server.answer(false, e instanceof InstagateError ? e.message : 'The exchange failed.');
+      server.answer(false, e instanceof InstagateError || e instanceof CliError ? e.message : 'The exchange failed.');
       throw e;
     }
-    const account = accountRecord(connected, config, 'login');
-    store.upsert(account);
-    await store.save();
-    server.answer(true, `@${account.username} is connected.`);
-    report(ctx, account, 'connected');
+    const names = records.map((a) => `@${a.username}`);
+    server.answer(true, `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} connected.`);
     return EXIT.OK;
   } finally {
     clearTimeout(timer);

@@ -79,7 +79,7 @@ export async function publish(ctx) {
     Object.assign(account, { igUserId: profile.igUserId, username: profile.username });
   }
   const line = progressLine();
-  err(`Publishing a ${kind} to ${label(account)}…`);
+  err(`Publishing ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} to ${label(account)}…`);
   const onProgress = (e) => {
     switch (e.step) {
       case 'quotaChecked': line.update(`quota: ${e.quota.usage}/${e.quota.total ?? '?'} posts used in 24 h`); break;
@@ -87,7 +87,7 @@ export async function publish(ctx) {
       case 'created': line.update(`container ${e.containerId} created`); break;
       case 'processing': line.update(`processing… ${(e.elapsedMs / 1000).toFixed(1)} s (${e.checks} status check${e.checks === 1 ? '' : 's'})`); break;
       case 'published': line.done(`published${e.mediaId ? ` as ${e.mediaId}` : ''}`); break;
-      case 'retrying': line.update(`Meta said "${e.message}" (${e.errorKind}): retrying in ${(e.waitMs / 1000).toFixed(1)} s`); break;
+      case 'retrying': line.update(`${retryCause(e)}: retrying in ${(e.waitMs / 1000).toFixed(1)} s`); break;
       default: break;
     }
   };
@@ -104,3 +104,10 @@ export async function publish(ctx) {
   else out(`${published.mediaId ?? '(media id unknown: the post exists)'} ${published.permalink ?? ''}`.trimEnd());
   return EXIT.OK;
 }
+
+// Only an answer from Meta is something "Meta said": a call that never got
+// one (no connection, no answer in time) says so instead.
+const UNANSWERED = new Set(['transport', 'timeout']);
+const retryCause = (e) => (UNANSWERED.has(e.errorKind)
+  ? `no answer from Meta (${e.errorKind}: ${e.message})`
+  : `Meta said "${e.message}" (${e.errorKind})`);

@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 
 use crate::core::error::Error;
 use crate::core::publish::spec::{
-    CarouselImage, CarouselItem, CarouselSpec, CarouselVideo, ImageSpec, MediaSpec, ReelSpec,
-    StorySpec, UserTag,
+    CarouselImage, CarouselItem, CarouselSpec, CarouselVideo, ImageSpec, MediaSpec, PostExtras,
+    ProductTag, ReelSpec, StorySpec, UserTag,
 };
 
 const IMAGE_FIELDS: &[&str] = &[
@@ -22,6 +22,11 @@ const IMAGE_FIELDS: &[&str] = &[
     "userTags",
     "locationId",
     "collaborators",
+    "productTags",
+    "isAiGenerated",
+    "pollOptions",
+    "pollDurationExtended",
+    "commentPrompt",
 ];
 const REEL_FIELDS: &[&str] = &[
     "videoUrl",
@@ -33,8 +38,22 @@ const REEL_FIELDS: &[&str] = &[
     "collaborators",
     "locationId",
     "userTags",
+    "productTags",
+    "isAiGenerated",
+    "pollOptions",
+    "pollDurationExtended",
+    "commentPrompt",
 ];
-const CAROUSEL_FIELDS: &[&str] = &["items", "caption", "locationId", "collaborators"];
+const CAROUSEL_FIELDS: &[&str] = &[
+    "items",
+    "caption",
+    "locationId",
+    "collaborators",
+    "isAiGenerated",
+    "pollOptions",
+    "pollDurationExtended",
+    "commentPrompt",
+];
 const STORY_FIELDS: &[&str] = &["imageUrl", "videoUrl", "userTags"];
 
 impl MediaSpec {
@@ -94,6 +113,8 @@ impl MediaSpec {
                     user_tags: obj.user_tags("userTags")?,
                     location_id: obj.opt_string("locationId")?,
                     collaborators: obj.strings("collaborators")?,
+                    product_tags: obj.product_tags("productTags")?,
+                    extras: obj.extras()?,
                 })
             }
             "reel" => {
@@ -108,6 +129,8 @@ impl MediaSpec {
                     collaborators: obj.strings("collaborators")?,
                     location_id: obj.opt_string("locationId")?,
                     user_tags: obj.user_tags("userTags")?,
+                    product_tags: obj.product_tags("productTags")?,
+                    extras: obj.extras()?,
                 })
             }
             "carousel" => {
@@ -117,6 +140,7 @@ impl MediaSpec {
                     caption: obj.opt_string("caption")?,
                     location_id: obj.opt_string("locationId")?,
                     collaborators: obj.strings("collaborators")?,
+                    extras: obj.extras()?,
                 })
             }
             "story" => {
@@ -265,6 +289,30 @@ impl<'a> Fields<'a> {
             .collect()
     }
 
+    fn product_tags(&self, key: &str) -> Result<Vec<ProductTag>, Error> {
+        let mut tags = Vec::new();
+        for (i, value) in self.array(key)?.iter().enumerate() {
+            let tag = Fields::new(value, &format!("{}[{i}].", self.name(key)))?;
+            tag.only(&["productId", "x", "y"], &[])?;
+            tags.push(ProductTag {
+                product_id: tag.string("productId")?,
+                x: tag.opt_f64("x")?,
+                y: tag.opt_f64("y")?,
+            });
+        }
+        Ok(tags)
+    }
+
+    /// The feed-post extras (AI label, caption add-ons) of this object.
+    fn extras(&self) -> Result<PostExtras, Error> {
+        Ok(PostExtras {
+            is_ai_generated: self.opt_bool("isAiGenerated")?,
+            poll_options: self.strings("pollOptions")?,
+            poll_duration_extended: self.opt_bool("pollDurationExtended")?,
+            comment_prompt: self.opt_bool("commentPrompt")?,
+        })
+    }
+
     fn user_tags(&self, key: &str) -> Result<Vec<UserTag>, Error> {
         let mut tags = Vec::new();
         for (i, value) in self.array(key)?.iter().enumerate() {
@@ -285,18 +333,21 @@ impl<'a> Fields<'a> {
             let item = Fields::new(value, &format!("{}[{i}].", self.name(key)))?;
             let parsed = match (item.get("imageUrl"), item.get("videoUrl")) {
                 (Some(_), None) => {
-                    item.only(&["imageUrl", "altText", "userTags"], &[])?;
+                    item.only(&["imageUrl", "altText", "userTags", "productTags"], &[])?;
                     CarouselItem::Image(CarouselImage {
                         image_url: item.string("imageUrl")?,
                         alt_text: item.opt_string("altText")?,
                         user_tags: item.user_tags("userTags")?,
+                        product_tags: item.product_tags("productTags")?,
                     })
                 }
                 (None, Some(_)) => {
-                    item.only(&["videoUrl", "userTags"], &[])?;
+                    item.only(&["videoUrl", "thumbOffset", "userTags", "productTags"], &[])?;
                     CarouselItem::Video(CarouselVideo {
                         video_url: item.string("videoUrl")?,
+                        thumb_offset: item.opt_u64("thumbOffset")?,
                         user_tags: item.user_tags("userTags")?,
+                        product_tags: item.product_tags("productTags")?,
                     })
                 }
                 (Some(_), Some(_)) => {

@@ -24,9 +24,10 @@
 //!   answer, 5xx, throttling, an unexpected body), the job waits
 //!   (`publish_settle_ms`, or `Retry-After`) in `Publishing`, and that
 //!   step reads the status again: PUBLISHED means done (the media is then
-//!   found among the account's newest media, `recover.rs`), FINISHED means
-//!   the publish did not happen and may be sent again (at most
-//!   `max_publish_attempts` sends in all), IN_PROGRESS means not ready yet;
+//!   found among the account's newest media when exactly one fits,
+//!   `recover.rs`), FINISHED means the publish did not happen and may be
+//!   sent again (at most `max_publish_attempts` sends in all), IN_PROGRESS
+//!   means not ready yet;
 //! - a job saved before a crash in the middle of a send is in `Processing`
 //!   or `Publishing`, so its next step reads the status first as well.
 //!
@@ -36,6 +37,13 @@
 //! publishing limit, expired or unknown container) fail the job at once;
 //! "not ready" (9007 / 2207027) goes back to polling.
 //!
+//! Two answers ask for another try, per Meta's error table
+//! (<https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/error-codes>):
+//! 2207008 after `media_publish` (certainly not published; retry once or
+//! twice within 30 s to 2 min, then generate a new container) and a
+//! container that ends in ERROR with 2207053 ("unknown upload error":
+//! generate a new container). The job then creates a new container, once.
+//!
 //! When the outcome of a publish cannot be confirmed (the status reads keep
 //! failing), `step` returns `Err` and leaves the job in `Publishing`: the
 //! job is never marked failed while its post might exist.
@@ -44,7 +52,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::config::Config;
+use crate::core::config::{Config, Product};
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Request, Response, Transport};
 use crate::core::publish::calls::{
@@ -371,7 +379,15 @@ pub struct PublishJob {
     pub failures: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since: Option<Timestamp>,
+    /// Whether the job already made a new container after one Meta asked
+    /// to replace (2207008 / 2207053): it does so once.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recreated: bool,
 }
+
+/// Meta's wait before publishing again after 2207008 ("retry once or twice
+/// within 30 seconds to 2 minutes").
+pub const CONTAINER_RETRY_WAIT: Duration = Duration::from_secs(30);
 
 /// What a step does when a call fails and will not be retried.
 enum GiveUp {
@@ -412,6 +428,7 @@ impl PublishJob {
             next_step_at: None,
             failures: 0,
             failing_since: None,
+            recreated: false,
         })
     }
 
@@ -461,6 +478,17 @@ impl PublishJob {
                 progress: Vec::new(),
             });
         }
+        // Rules that depend on the login product (caption add-ons are
+        // Facebook Login's), checked before anything is created.
+        if matches!(
+            self.phase,
+            Phase::CheckingQuota | Phase::CreatingChildren { .. } | Phase::CreatingContainer { .. }
+        ) && self.calls == 0
+        {
+            if let Err(e) = self.spec.validate_for(config.product) {
+                return Ok(self.fail(e));
+            }
+        }
         let needed = self.phase.calls_of_next_step();
         if self.calls + needed > self.options.max_calls {
             return Err(Error::new(
@@ -505,7 +533,7 @@ impl PublishJob {
         &mut self,
         call: &Call<'_, T>,
     ) -> Result<StepOutcome, Error> {
-        let request = quota_request(call.config, call.token, &self.ig_user_id);
+        let request = quota_request(call.config, call.token, &self.ig_user_id, None);
         match call.send(self, request).await.and_then(|r| process_quota(&r)) {
             Ok(quota) if quota.is_exhausted() => Ok(self.fail(
                 Error::new(
@@ -645,6 +673,9 @@ impl PublishJob {
                 };
                 Ok(self.advance(call, next, Some(wait), vec![processing]))
             }
+            StatusCode::Error if asks_new_container(&status.to_error()) => {
+                Ok(self.recreate_or_fail(call, status.to_error(), vec![processing]))
+            }
             StatusCode::Error | StatusCode::Expired => Ok(self.fail(status.to_error())),
             StatusCode::Published => {
                 let progress = Progress::Published {
@@ -661,6 +692,9 @@ impl PublishJob {
                     return Ok(self.fail(e.clone()));
                 }
                 if self.publish_attempts >= self.options.max_publish_attempts {
+                    if let Some(e) = last_error.as_ref().filter(|e| asks_new_container(e)) {
+                        return Ok(self.recreate_or_fail(call, e.clone(), vec![processing]));
+                    }
                     let mut e = last_error.unwrap_or_else(|| {
                         Error::new(ErrorKind::Media, "Instagram refused media_publish")
                     });
@@ -715,6 +749,24 @@ impl PublishJob {
             };
             return Ok(self.advance(call, next, Some(wait), vec![processing]));
         }
+        if error.subcode() == Some(2_207_008) {
+            // Certainly not published, and Meta asks to try again in 30 s to
+            // 2 min: the status is read first, as after any failed publish;
+            // past `max_publish_attempts` a new container is made (once).
+            let wait = error
+                .retry_after
+                .unwrap_or(CONTAINER_RETRY_WAIT)
+                .max(CONTAINER_RETRY_WAIT);
+            let retrying = Progress::Retrying {
+                wait,
+                error: error.clone(),
+            };
+            let next = Phase::Publishing {
+                container_id,
+                last_error: Some(error),
+            };
+            return Ok(self.advance(call, next, Some(wait), vec![processing, retrying]));
+        }
         if is_refusal(&error) {
             return Ok(self.fail(error));
         }
@@ -738,12 +790,17 @@ impl PublishJob {
         container_id: String,
     ) -> Result<StepOutcome, Error> {
         let stories = matches!(self.spec, MediaSpec::Story(_));
-        let request = recent_media_request(call.config, call.token, &self.ig_user_id, stories);
         let unknown = Published {
             media_id: None,
             permalink: None,
             container_id: container_id.clone(),
         };
+        // `/stories` is documented on graph.facebook.com only (recover.rs):
+        // with Instagram Login a story is done with its media unknown.
+        if stories && call.config.product == Product::Instagram {
+            return Ok(self.finish(unknown));
+        }
+        let request = recent_media_request(call.config, call.token, &self.ig_user_id, stories);
         match call
             .send(self, request)
             .await
@@ -820,6 +877,35 @@ impl PublishJob {
         let next_at = now.plus(wait.unwrap_or(Duration::ZERO));
         self.next_step_at = (next_at > now).then_some(next_at);
         StepOutcome::Continue { next_at, progress }
+    }
+
+    /// Meta asked for a new container (2207008 that kept coming back,
+    /// 2207053): start over from the creation step, once; a second time
+    /// fails the job with that error. Nothing was published by the old one.
+    fn recreate_or_fail<T: Transport>(
+        &mut self,
+        call: &Call<'_, T>,
+        error: Error,
+        mut progress: Vec<Progress>,
+    ) -> StepOutcome {
+        if self.recreated {
+            let mut error = error;
+            error.message = format!(
+                "{} (a new container failed the same way; nothing was published)",
+                error.message
+            );
+            return self.fail(error);
+        }
+        self.recreated = true;
+        self.publish_attempts = 0;
+        self.first_publish_at = None;
+        self.processing_since = None;
+        progress.push(Progress::Retrying {
+            wait: Duration::ZERO,
+            error,
+        });
+        let next = creation_phase(&self.spec);
+        self.advance(call, next, None, progress)
     }
 
     fn fail(&mut self, error: Error) -> StepOutcome {
@@ -912,13 +998,20 @@ fn creation_phase(spec: &MediaSpec) -> Phase {
     }
 }
 
+/// Answers after which Meta's error table says to generate a new container:
+/// 2207008 (after retrying) and 2207053.
+fn asks_new_container(error: &Error) -> bool {
+    matches!(error.subcode(), Some(2_207_008 | 2_207_053))
+}
+
 /// "The media is not ready for publishing" (9007 / 2207027): certainly not published.
 fn is_not_ready(error: &Error) -> bool {
     error.code() == Some(9007) || error.subcode() == Some(2_207_027)
 }
 
 /// Answers that refuse a publish before it happens: a bad token, a missing
-/// permission, the publishing limit (9 / 2207042), an expired container
+/// permission, the publishing limit (9 / 2207042), a restricted account
+/// (25 / 2207050), an expired container
 /// (2207020) or one that cannot be found (24 / 2207006).
 fn is_refusal(error: &Error) -> bool {
     matches!(
@@ -928,6 +1021,7 @@ fn is_refusal(error: &Error) -> bool {
             | ErrorKind::PermissionDenied
             | ErrorKind::MissingPermission
             | ErrorKind::PublishLimit
+            | ErrorKind::AccountRestricted
     ) || matches!(error.subcode(), Some(2_207_020 | 2_207_006 | 2_207_042))
         || error.code() == Some(24)
 }

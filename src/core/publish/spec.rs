@@ -57,6 +57,11 @@ pub struct ImageSpec {
     /// Up to 3 usernames invited as collaborators.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub collaborators: Vec<String>,
+    /// Products tagged at a point of the image (`x`, `y` required).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub product_tags: Vec<ProductTag>,
+    #[serde(flatten)]
+    pub extras: PostExtras,
 }
 
 /// A reel (`media_type=REELS`): also how a single video reaches the feed.
@@ -86,6 +91,11 @@ pub struct ReelSpec {
     /// Tagged usernames (no coordinates: they apply to images and stories only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub user_tags: Vec<UserTag>,
+    /// Tagged products (no coordinates on a video).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub product_tags: Vec<ProductTag>,
+    #[serde(flatten)]
+    pub extras: PostExtras,
 }
 
 /// A carousel of 2 to 10 images and/or videos, published as one post.
@@ -101,6 +111,46 @@ pub struct CarouselSpec {
     pub location_id: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub collaborators: Vec<String>,
+    /// On the carousel container only, never on its items.
+    #[serde(flatten)]
+    pub extras: PostExtras,
+}
+
+/// What a feed post (image, reel, carousel container) may carry besides its
+/// media, per the IG User Media reference and the Instagram Platform
+/// changelog: the AI info label (`is_ai_generated`, June 22, 2026) and the
+/// caption add-ons of Facebook Login (`poll_attachment`,
+/// `is_poll_duration_extended`, `is_comment_prompt_used`, September 28, 2026;
+/// <https://developers.facebook.com/documentation/instagram-platform/content-publishing/caption-add-ons>).
+/// Stories take none of them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostExtras {
+    /// `true` applies Instagram's "AI info" label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_ai_generated: Option<bool>,
+    /// A poll of 2 to 4 options; the caption is its question (Facebook Login only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub poll_options: Vec<String>,
+    /// `true` leaves the poll open indefinitely instead of 3 days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poll_duration_extended: Option<bool>,
+    /// `true` turns the caption into a comment prompt (Facebook Login only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment_prompt: Option<bool>,
+}
+
+/// A tagged product of the account's catalog (`product_tags`, at most 5 per
+/// media; needs `instagram_shopping_tag_products`). `x`/`y` as for user tags:
+/// required on images, not allowed on videos.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductTag {
+    pub product_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub y: Option<f64>,
 }
 
 /// One carousel item: an image or a video (reels cannot be carousel items).
@@ -119,14 +169,21 @@ pub struct CarouselImage {
     pub alt_text: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub user_tags: Vec<UserTag>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub product_tags: Vec<ProductTag>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CarouselVideo {
     pub video_url: String,
+    /// The cover frame of this item, in milliseconds from the start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumb_offset: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub user_tags: Vec<UserTag>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub product_tags: Vec<ProductTag>,
 }
 
 /// A story: exactly one of `image_url` / `video_url` ("Support either video
@@ -201,6 +258,16 @@ impl MediaSpec {
         }
     }
 
+    /// The feed-post extras (AI label, caption add-ons); stories have none.
+    pub fn extras(&self) -> Option<&PostExtras> {
+        match self {
+            MediaSpec::Image(s) => Some(&s.extras),
+            MediaSpec::Reel(s) => Some(&s.extras),
+            MediaSpec::Carousel(s) => Some(&s.extras),
+            MediaSpec::Story(_) => None,
+        }
+    }
+
     /// Carousel items, which each need a container of their own first.
     pub fn carousel_items(&self) -> &[CarouselItem] {
         match self {
@@ -243,6 +310,8 @@ mod tests {
             collaborators: vec!["friend".into()],
             location_id: None,
             user_tags: vec![],
+            product_tags: vec![],
+            extras: PostExtras::default(),
         });
         let json = serde_json::to_string(&spec).unwrap();
         assert_eq!(

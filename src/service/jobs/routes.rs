@@ -17,6 +17,7 @@ use crate::core::publish::{
     publishing_quota, Phase, PollPolicy, PublishJob, PublishOptions, PublishingQuota,
 };
 use crate::core::retry::RetryPolicy;
+use crate::core::time::Timestamp;
 use crate::service::accounts::AccountRecord;
 use crate::service::auth::authenticate;
 use crate::service::crypto::random_id;
@@ -32,7 +33,7 @@ use crate::service::Service;
 
 /// The options of the Worker's publishes: the core's defaults, except that
 /// the first check of a video falls inside the request's wait window (half
-/// of `PUBLISH_WAIT_MS`, between 1 s and the core's 10 s), so a short reel
+/// of `PUBLISH_WAIT_MS`, between 1 s and the core's 3 s), so a short reel
 /// is answered 200 rather than 202 for want of a single status read.
 fn publish_options(publish_wait: Duration) -> PublishOptions {
     let poll = PollPolicy::default();
@@ -295,7 +296,14 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         id: &str,
     ) -> Result<HttpResponse, ApiError> {
         let (_, record) = self.authorized_account(req, id).await?;
-        let q = self.read_quota(&record).await?;
+        // `?since=UNIX_SECONDS`: usage from then on (Meta's own parameter).
+        let since = match req.query_all("since").first() {
+            None => None,
+            Some(s) => Some(s.parse::<u64>().map(Timestamp::from_secs).map_err(|_| {
+                ApiError::invalid_input("since", "since must be a Unix time in seconds")
+            })?),
+        };
+        let q = self.read_quota(&record, since).await?;
         let quota = json!({
             "quota_usage": q.usage,
             "quota_total": q.total,
@@ -305,7 +313,11 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     }
 
     /// Meta's publishing limit for the account.
-    async fn read_quota(&self, record: &AccountRecord) -> Result<PublishingQuota, ApiError> {
+    async fn read_quota(
+        &self,
+        record: &AccountRecord,
+        since: Option<Timestamp>,
+    ) -> Result<PublishingQuota, ApiError> {
         let settings = self.config.product(record.product).ok_or_else(|| {
             ApiError::invalid_input(
                 "product",
@@ -317,6 +329,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             &settings.config,
             &record.token.access_token,
             &record.id,
+            since,
             &RetryPolicy::default(),
         )
         .await?)
@@ -325,7 +338,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     /// Refuses to schedule a post when the account's quota is used up now
     /// (the job checks it again when it starts).
     async fn check_quota(&self, record: &AccountRecord) -> Result<(), ApiError> {
-        let q = self.read_quota(record).await?;
+        let q = self.read_quota(record, None).await?;
         if q.total.is_some_and(|total| q.usage >= total) {
             return Err(Error::new(
                 ErrorKind::PublishLimit,
