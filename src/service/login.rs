@@ -618,6 +618,16 @@ fn check_storable(kind: TokenKind) -> Result<(), ApiError> {
     }
 }
 
+/// After a login, each connected account's object is woken (after the
+/// answer) to set its alarm for the token's first refresh.
+fn wakes(ids: &[String]) -> Vec<Background> {
+    ids.iter()
+        .map(|id| Background::Wake {
+            account: id.clone(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -636,14 +646,4 @@ mod tests {
         assert!(!valid_state("short"));
         assert!(!valid_state(&format!("{}.", "a".repeat(20))));
     }
-}
-
-/// After a login, each connected account's object is woken (after the
-/// answer) to set its alarm for the token's first refresh.
-fn wakes(ids: &[String]) -> Vec<Background> {
-    ids.iter()
-        .map(|id| Background::Wake {
-            account: id.clone(),
-        })
-        .collect()
 }
