@@ -363,6 +363,30 @@ export interface PublishSettings {
   publishSettleMs?: number;
   poll?: PollSettings;
   retry?: RetrySettings;
+  /**
+   * Bytes of a video file sent per upload request; 0 (default) sends the rest
+   * of the file in one request, as Meta's guide does. Smaller pieces report
+   * `uploaded` progress more often and resend less after an interruption.
+   */
+  uploadChunkBytes?: number;
+}
+
+/**
+ * A local video's bytes, uploaded to Meta with the resumable upload
+ * (`upload_type=resumable`, rupload.facebook.com). Meta offers it with
+ * **Facebook Login only**; with Instagram Login give a public `videoUrl`.
+ * Read whole into memory first; its MP4 header is checked before any call
+ * (empty, truncated, not MP4/MOV, or a duration or size Meta refuses:
+ * `invalid_input`). An interrupted upload resumes at the offset Meta reports.
+ */
+export type VideoBytes = Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/** What a video file's header says (`inspectVideo`), as kept in a job's media. */
+export interface VideoFile {
+  /** The file's size in bytes. */
+  size: number;
+  /** Its duration from the MP4 `mvhd` box, in milliseconds. */
+  durationMs: number;
 }
 
 /** How a failed call is retried (transient errors only; never a publish whose outcome is unknown). */
@@ -433,9 +457,14 @@ export interface ImageMedia extends PostExtras {
   collaborators?: string[];
 }
 
-export interface ReelMedia extends PostExtras {
-  /** A public https URL of an MP4/MOV. */
-  videoUrl: string;
+/** A video: a public URL Meta downloads, or the bytes to upload (exactly one). */
+export type VideoSource =
+  | { /** A public https URL of an MP4/MOV. */ videoUrl: string; video?: undefined }
+  | { video: VideoBytes; videoUrl?: undefined };
+
+export type ReelMedia = VideoSource & ReelDetails;
+
+export interface ReelDetails extends PostExtras {
   caption?: string;
   /** A cover image URL; or `thumbOffset`, in milliseconds into the video. */
   coverUrl?: string;
@@ -450,10 +479,10 @@ export interface ReelMedia extends PostExtras {
   productTags?: ProductTag[];
 }
 
-/** A carousel item: an image or a video (`thumbOffset`: its cover frame, in milliseconds). */
+/** A carousel item: an image or a video (a URL, or bytes to upload; `thumbOffset`: its cover frame, in milliseconds). */
 export type CarouselItem =
   | { imageUrl: string; altText?: string; userTags?: UserTag[]; productTags?: ProductTag[] }
-  | { videoUrl: string; thumbOffset?: number; userTags?: UserTag[]; productTags?: ProductTag[] };
+  | (VideoSource & { thumbOffset?: number; userTags?: UserTag[]; productTags?: ProductTag[] });
 
 /** The AI label and caption add-ons go on the carousel itself, never on its items. */
 export interface CarouselMedia extends PostExtras {
@@ -464,17 +493,20 @@ export interface CarouselMedia extends PostExtras {
   collaborators?: string[];
 }
 
-/** A story: exactly one of `imageUrl` and `videoUrl`. */
+/** A story: exactly one of `imageUrl`, `videoUrl` and `video`. */
 export type StoryMedia =
-  | { imageUrl: string; videoUrl?: undefined; userTags?: UserTag[] }
-  | { videoUrl: string; imageUrl?: undefined; userTags?: UserTag[] };
+  | { imageUrl: string; videoUrl?: undefined; video?: undefined; userTags?: UserTag[] }
+  | (VideoSource & { imageUrl?: undefined; userTags?: UserTag[] });
+
+/** A video in a job's media: a URL, or a file's header facts (its bytes go to `stepPublishJob({files})`). */
+export type JobVideo = { videoUrl: string; videoFile?: undefined } | { videoFile: VideoFile; videoUrl?: undefined };
 
 /** Any media, tagged with its `type` (for `createPublishJob`). */
 export type Media =
   | ({ type: 'image' } & ImageMedia)
-  | ({ type: 'reel' } & ReelMedia)
-  | ({ type: 'carousel' } & CarouselMedia)
-  | ({ type: 'story' } & StoryMedia);
+  | ({ type: 'reel' } & JobVideo & ReelDetails)
+  | ({ type: 'carousel'; items: Array<{ imageUrl: string; altText?: string; userTags?: UserTag[]; productTags?: ProductTag[] } | (JobVideo & { thumbOffset?: number; userTags?: UserTag[]; productTags?: ProductTag[] })> } & Omit<CarouselMedia, 'items'>)
+  | ({ type: 'story'; userTags?: UserTag[] } & ({ imageUrl: string } | JobVideo));
 
 /** The result of a publish. */
 export interface Published {
@@ -507,6 +539,8 @@ export type PublishProgress =
   | { step: 'quotaChecked'; quota: PublishingQuota }
   | { step: 'childCreated'; index: number; count: number; containerId: string }
   | { step: 'created'; containerId: string }
+  /** Meta has `sent` of the `total` bytes of a video file (after each upload request, and after reading Meta's offset). */
+  | { step: 'uploaded'; containerId: string; sent: number; total: number }
   | { step: 'processing'; containerId: string; elapsedMs: number; checks: number }
   | { step: 'published'; containerId: string; mediaId: string | null }
   | { step: 'retrying'; waitMs: number; errorKind: ErrorKind; message: string };
@@ -526,7 +560,7 @@ export interface PublishJob {
 }
 
 export type PublishPhase =
-  | 'checkingQuota' | 'creatingChildren' | 'creatingContainer' | 'processing'
+  | 'checkingQuota' | 'creatingChildren' | 'creatingContainer' | 'uploading' | 'processing'
   | 'publishing' | 'recoveringMedia' | 'fetchingPermalink' | 'done' | 'failed';
 
 export interface CreatePublishJobInput extends PublishSettings {
@@ -539,6 +573,8 @@ export interface StepPublishJobInput extends SigningInput {
   accessToken: string;
   /** A job from `createPublishJob` or a previous step (object or its JSON). */
   job: PublishJob | string;
+  /** The bytes of the job's video files (`videoFile` media), in order: the reel's or story's, then carousel items'. */
+  files?: VideoBytes[];
   /** Per HTTP call, in milliseconds (default 30000). */
   timeoutMs?: number;
   /** Checked before the step only: a step is never cut halfway. */
@@ -652,8 +688,10 @@ export function completeLogin(config: InstagateConfig, href?: string): Completed
  * token, permissions check, profile (personal accounts refused) and, for
  * Facebook Login, every Page linked to an Instagram account the person
  * granted, each with its Page token (or those named by `accounts`).
- * 2 round trips (Instagram Login) or 3 (Facebook Login; one more per extra
- * page of the person's Pages list). Both products answer a `ConnectedLogin`:
+ * Instagram Login: 3 requests in 2 round trips. Facebook Login: 5 requests in
+ * 3 round trips (the long-lived exchange, permissions and user ID go out
+ * together after the code exchange; then the Pages list, one more request per
+ * further page of it). Both products answer a `ConnectedLogin`:
  * `const [account] = (await connectAccount(input)).accounts` for one.
  */
 export function connectAccount(input: ConnectAccountInput): Promise<ConnectedLogin>;
@@ -703,6 +741,13 @@ export function getPublishingQuota(input: QuotaInput): Promise<PublishingQuota>;
 
 /** A resumable publish job, validated; no call is made. */
 export function createPublishJob(input: CreatePublishJobInput): PublishJob;
+
+/**
+ * What an MP4/MOV file's header says (`{size, durationMs}`), for a job's
+ * `videoFile`. Throws `invalid_input` (naming `field`, default `video`) for an
+ * empty, truncated or non-MP4 file.
+ */
+export function inspectVideo(bytes: Uint8Array, field?: string): VideoFile;
 
 /**
  * One step of a job (at most one call to Meta; two when a FINISHED status

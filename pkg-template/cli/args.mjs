@@ -110,11 +110,11 @@ const COMMANDS = {
   },
   publish: {
     summary: 'publish an image, reel, carousel or story, with progress on stderr',
-    usage: 'instagate publish image|reel|carousel|story --url URL ... [--caption TEXT]',
+    usage: 'instagate publish image|reel|carousel|story --url URL ... [--caption TEXT]\n       instagate publish reel|story ./clip.mp4 [--caption TEXT]',
     positionals: true,
     options: {
       url: { type: 'string', help: 'the media URL (public: Instagram downloads it); image, reel, story' },
-      item: { type: 'string', multiple: true, help: 'carousel: a media URL, 2 to 10 times, in order (video: .mp4/.mov or a video: prefix)' },
+      item: { type: 'string', multiple: true, help: 'carousel: a media URL or a local video file, 2 to 10 times, in order (video: .mp4/.mov or a video: prefix)' },
       video: { type: 'boolean', help: 'story: the URL is a video (default: guessed from the extension)' },
       caption: { type: 'string', help: 'the caption (not for stories)' },
       'alt-text': { type: 'string', help: 'image: alternative text' },
@@ -124,7 +124,9 @@ const COMMANDS = {
       account,
       json,
     },
-    details: 'Prints the media ID and permalink. A publish whose answer is lost is never sent twice.',
+    details: 'Prints the media ID and permalink. A publish whose answer is lost is never sent twice.\n'
+      + 'A local video file (reel, story, carousel item) is uploaded to Meta with a progress bar: Facebook Login\n'
+      + 'accounts only (Meta offers the upload there); an interrupted upload resumes where Meta stopped.',
   },
   export: {
     summary: 'print the environment variables a CI job needs (they include the token)',

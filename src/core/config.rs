@@ -221,6 +221,26 @@ impl Config {
             path.trim_start_matches('/')
         )
     }
+
+    /// The resumable video upload URL of a container:
+    /// `https://rupload.facebook.com/ig-api-upload/{version}/{container_id}`.
+    /// Meta documents this host for Facebook Login only
+    /// (<https://developers.facebook.com/documentation/instagram-platform/content-publishing/resumable-uploads>),
+    /// so it is derived from a `graph.facebook.com` Graph base (Meta's, or the
+    /// stand-in's `{origin}/graph.facebook.com`); any other base has none.
+    pub fn rupload_url(&self, container_id: &str) -> Result<String, Error> {
+        let base = self.endpoints.graph_base.trim_end_matches('/');
+        let Some(prefix) = base.strip_suffix("graph.facebook.com") else {
+            return Err(Error::invalid_input(
+                "videoFile",
+                "uploading a video file is available only with Instagram API with Facebook Login (graph.facebook.com); with Instagram Login, give a public videoUrl instead",
+            ));
+        };
+        Ok(format!(
+            "{prefix}rupload.facebook.com/ig-api-upload/{}/{container_id}",
+            self.graph_version
+        ))
+    }
 }
 
 /// Meta requires an absolute URL registered with the app; HTTPS unless it is

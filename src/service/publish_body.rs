@@ -210,7 +210,8 @@ mod tests {
         assert_eq!(
             reel,
             MediaSpec::Reel(ReelSpec {
-                video_url: "https://cdn.example/r.mp4".into(),
+                video_url: Some("https://cdn.example/r.mp4".into()),
+                video_file: None,
                 caption: Some("reel".into()),
                 cover_url: None,
                 thumb_offset: Some(1000),
@@ -233,7 +234,7 @@ mod tests {
             matches!(&items[0], CarouselItem::Image(i) if i.alt_text.as_deref() == Some("one"))
         );
         assert!(
-            matches!(&items[1], CarouselItem::Video(v) if v.video_url == "https://cdn.example/2.mp4")
+            matches!(&items[1], CarouselItem::Video(v) if v.video_url.as_deref() == Some("https://cdn.example/2.mp4"))
         );
         assert_eq!(carousel.caption(), Some("two"));
         let story = media_spec_from_body(
@@ -245,6 +246,7 @@ mod tests {
             MediaSpec::Story(StorySpec {
                 image_url: None,
                 video_url: Some("https://cdn.example/s.mp4".into()),
+                video_file: None,
                 user_tags: vec![],
             })
         );

@@ -282,7 +282,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
 }
 
 /// The answer when the Worker's settings are missing or malformed: a 500
-/// naming the setting, and a log line. Used instead of a [`Service`](crate::service::Service), which
+/// naming the setting, and a log line. Used instead of a [`Service`], which
 /// needs a valid configuration.
 pub fn misconfigured(
     error: &Error,

@@ -26,5 +26,7 @@ declare const videoUrl: string;
 declare const imageUrl: string;
 declare const caption: string;
 declare const coverUrl: string;
+/** A local video's bytes (fs.readFile, a File from a file input). */
+declare const clip: Uint8Array;
 /** The reader's own scheduler. */
 declare function sleepUntil(time: string | null): Promise<void>;

@@ -26,7 +26,7 @@ try {
 const { code } = login.validateCallback(config, callbackUrl, created.state);
 
 // The main entry: the server side of the login, then one post.
-const account = await connectAccount({
+const { accounts: [account] } = await connectAccount({
   config, clientSecret: 'standin-app-secret', code, codeVerifier: created.codeVerifier,
 });
 const published = await publishImage({

@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use instagate::core::error::{Error, ErrorKind};
 use instagate::core::http::{Request, Response, Transport};
-use instagate::core::testing::{block_on, ScriptedTransport};
+use instagate::core::testing::{block_on, graph_error, ScriptedTransport};
 use instagate::core::time::Timestamp;
 use instagate::service::config::ServiceConfig;
 use instagate::service::http::{HttpRequest, HttpResponse};
-use instagate::service::log::MemoryLog;
-use instagate::service::store::MemoryStore;
+use instagate::service::memory_log::MemoryLog;
+use instagate::service::memory_store::MemoryStore;
 use instagate::service::Service;
 
 pub const START: Timestamp = Timestamp::from_millis(1_795_000_000_000);
@@ -427,14 +427,8 @@ impl FakeMeta {
         let p: HashMap<String, String> = req.params().into_iter().collect();
         let get = |k: &str| p.get(k).cloned();
         let json = |v: serde_json::Value| Some(Ok(Response::new(200, v.to_string())));
-        let graph_err = |code: i64, sub: i64, msg: &str| {
-            Some(Ok(Response::new(
-                400,
-                format!(
-                    r#"{{"error":{{"message":"{msg}","type":"OAuthException","code":{code},"error_subcode":{sub},"fbtrace_id":"PUB"}}}}"#
-                ),
-            )))
-        };
+        let graph_err =
+            |code: i64, sub: i64, msg: &str| Some(Ok(graph_error(400, code, Some(sub), msg)));
         self.valid(&get("access_token").unwrap_or_default(), now)?;
         let segs: Vec<&str> = rest.split('/').collect();
         match (req.method.as_str(), segs.as_slice()) {
@@ -735,12 +729,7 @@ pub fn cookie_pair(r: &HttpResponse, name: &str) -> Option<String> {
 }
 
 pub fn meta_error(status: u16, code: i64) -> Result<Response, Error> {
-    Ok(Response::new(
-        status,
-        format!(
-            r#"{{"error":{{"message":"fault","type":"OAuthException","code":{code},"fbtrace_id":"TRACE"}}}}"#
-        ),
-    ))
+    Ok(graph_error(status, code, None, "fault"))
 }
 
 pub fn transport_error() -> Result<Response, Error> {

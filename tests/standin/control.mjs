@@ -103,7 +103,8 @@ export function createControl(state) {
 
     state() {
       const now = state.now();
-      const iso = (ms) => (ms === 0 ? 0 : new Date(ms).toISOString());
+      // readyAt is Infinity while a resumable container waits for its bytes.
+      const iso = (ms) => (ms === 0 ? 0 : Number.isFinite(ms) ? new Date(ms).toISOString() : null);
       return {
         now,
         nowIso: new Date(now).toISOString(),
@@ -130,6 +131,7 @@ export function createControl(state) {
             imageUrl: c.imageUrl, videoUrl: c.videoUrl, caption: c.caption,
             status_code: s.code, status: s.text, publishedMediaId: c.publishedMediaId,
             createdAt: iso(c.createdAt), readyAt: iso(c.readyAt),
+            upload: c.upload ? { size: c.upload.size, received: c.upload.received, complete: c.upload.complete } : null,
           };
         }),
         media: [...state.media.values()].map((m) => ({

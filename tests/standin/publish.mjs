@@ -1,6 +1,8 @@
 // publish.mjs — content publishing on both Graph hosts:
 //   POST /{ig-user-id}/media                     create a container
 //   GET  /{container-id}?fields=status_code,...  IN_PROGRESS / FINISHED / ERROR / EXPIRED / PUBLISHED
+//                                                (video_status: a resumable upload's bytes_transferred)
+//   upload_type=resumable containers get their bytes through rupload.mjs
 //   POST /{ig-user-id}/media_publish             publish a container (counts against the quota)
 //   GET  /{ig-user-id}/content_publishing_limit  rolling 24 h usage
 //   GET  /{ig-user-id}/media, /{ig-user-id}/stories (graph.facebook.com), /{media-id}, /{media-id}/children
@@ -12,7 +14,13 @@
 //   Publishing limit          https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/content_publishing_limit
 //   Error codes               https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/error-codes
 //
-// The stand-in never fetches media URLs. Instead a URL containing
+// Media on this machine (http(s)://127.0.0.1, localhost, [::1]) is really fetched, as
+// Meta cURLs every URL it is given: a network error, a non-2xx answer or a timeout
+// fails like a URL Meta cannot fetch (9004 / 2207052), an image that is not a JPEG
+// like a bad image format (36001 / 2207005), a video that is not an MP4/MOV like a
+// bad video format (container ERROR, 2207026). Every fetch is recorded in
+// state.mediaFetches. Other hosts cannot be reached offline, so their URLs are taken
+// as fetchable except that a URL containing
 //   "fail-download"      cannot be fetched   (9004 / 2207052)
 //   "unsupported-format" has a bad format     (images 36001 / 2207005, videos 352 / 2207026)
 //   "processing-error"   fails in processing  (container ends in ERROR)
@@ -23,6 +31,8 @@
 import { graph, graphError, publishing } from './errors.mjs';
 import { json } from './http.mjs';
 import { hasScope, selectFields } from './graph.mjs';
+import { checkMp4 } from './mp4.mjs';
+import { videoStatus } from './rupload.mjs';
 import { CONTAINER_TTL_MS, DAY, randomToken } from './state.mjs';
 
 const CAPTION_MAX = 2200;
@@ -31,13 +41,19 @@ const MENTIONS_MAX = 20;
 
 // ---- create ------------------------------------------------------------------------------
 
-export function createContainer({ state, ctx, viewer, node, product }) {
+export async function createContainer({ state, ctx, viewer, node, product }) {
   const account = node.value;
   const denied = publishDenied(viewer, account, product);
   if (denied) return denied;
   const p = ctx.params;
-  if (p.upload_type === 'resumable') {
-    return graph.invalidParam('upload_type=resumable (rupload.facebook.com) is not supported by the local stand-in; use video_url.');
+  // "Upload Video to Meta Servers": Facebook Login only; REELS, STORIES, or VIDEO
+  // with is_carousel_item=true.
+  const resumable = p.upload_type === 'resumable';
+  if (p.upload_type != null && !resumable) return graph.invalidParam(`upload_type must be resumable, not ${p.upload_type}`);
+  if (resumable && product !== 'facebook') {
+    // ASSUMPTION: the wording is not documented; the guide says the upload is
+    // "available only for apps that have implemented Facebook Login for Business".
+    return graph.invalidParam('upload_type=resumable is only available with Facebook Login for Business (graph.facebook.com)');
   }
 
   const mediaType = p.media_type ? String(p.media_type).toUpperCase() : null;
@@ -60,6 +76,14 @@ export function createContainer({ state, ctx, viewer, node, product }) {
     mediaKind = 'VIDEO';
   } else {
     return publishing.unknownMediaType(mediaType);
+  }
+  if (resumable) {
+    if (kind === 'STORIES' && p.image_url) return graph.invalidParam('upload_type=resumable uploads videos; a story image takes image_url');
+    if (!['REELS', 'STORIES', 'VIDEO'].includes(kind)) {
+      return graph.invalidParam('upload_type=resumable needs media_type REELS, STORIES, or VIDEO with is_carousel_item=true');
+    }
+    if (p.video_url) return graph.invalidParam('give video_url or upload_type=resumable, not both');
+    mediaKind = 'VIDEO';
   }
   if (kind !== 'CAROUSEL' && isItem && kind !== 'IMAGE' && kind !== 'VIDEO') {
     return graph.invalidParam(`is_carousel_item cannot be used with media_type=${mediaType}`);
@@ -97,6 +121,14 @@ export function createContainer({ state, ctx, viewer, node, product }) {
     ...extras.value,
   };
 
+  if (resumable) {
+    // Nothing to process until the bytes arrive at rupload.facebook.com (rupload.mjs).
+    container.upload = { size: null, received: 0, chunks: [], complete: false };
+    container.readyAt = Infinity;
+    state.containers.set(container.id, container);
+    const version = ctx.version ? `${ctx.version}/` : '';
+    return json(200, { id: container.id, uri: `${state.origin}/rupload.facebook.com/ig-api-upload/${version}${container.id}` });
+  }
   if (kind === 'CAROUSEL') {
     const problem = attachChildren(state, container, p.children, account);
     if (problem) return problem;
@@ -106,7 +138,7 @@ export function createContainer({ state, ctx, viewer, node, product }) {
     const url = p[field];
     if (!url) return graph.missingParam(field);
     if (!isHttpUrl(url)) return publishing.fetchFailed(url);
-    const failure = mediaFailure(url, mediaKind);
+    const failure = isLocal(url) ? await fetchMedia(state, url, mediaKind) : mediaFailure(url, mediaKind);
     if (failure?.sync) return failure.sync;
     container.failure = failure;
     container[mediaKind === 'VIDEO' ? 'videoUrl' : 'imageUrl'] = url;
@@ -141,6 +173,36 @@ function isHttpUrl(s) {
   } catch {
     return false;
   }
+}
+
+function isLocal(url) {
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
+}
+
+// Fetches a local media URL the way Meta would; the same answers as mediaFailure.
+async function fetchMedia(state, url, mediaKind) {
+  const record = { url, status: null, bytes: 0, contentType: null, error: null };
+  state.mediaFetches.push(record);
+  const cannotFetch = mediaKind === 'IMAGE'
+    ? { sync: publishing.fetchFailed(url) }
+    : { statusText: 'Error: Media upload has failed with error code 2207052' };
+  let body;
+  try {
+    const res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(state.config.mediaFetchTimeoutMs) });
+    record.status = res.status;
+    record.contentType = res.headers.get('content-type');
+    body = Buffer.from(await res.arrayBuffer());
+    record.bytes = body.length;
+    if (!res.ok) return cannotFetch;
+  } catch (e) {
+    record.error = e.name === 'TimeoutError' ? 'timeout' : String(e.cause?.code ?? e.message);
+    return cannotFetch;
+  }
+  if (mediaKind === 'IMAGE') {
+    const jpeg = body.length > 3 && body[0] === 0xff && body[1] === 0xd8 && body[2] === 0xff;
+    return jpeg ? null : { sync: publishing.imageFormat() };
+  }
+  return checkMp4(body) ? { statusText: 'Error: Media upload has failed with error code 2207026' } : null;
 }
 
 // Returns null (fine), {sync: response} (fails the POST) or {statusText} (container ERROR).
@@ -313,6 +375,7 @@ export function containerFields(state, c) {
       id: () => c.id,
       status_code: () => containerStatus(state, c).code,
       status: () => containerStatus(state, c).text,
+      video_status: () => videoStatus(c),
     },
   };
 }

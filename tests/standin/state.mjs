@@ -79,6 +79,9 @@ export function defaultConfig() {
     loginConfigurations: {
       '9100000000000001': ['instagram_basic', 'instagram_content_publish', 'pages_show_list', 'pages_read_engagement', 'ads_read'],
     },
+    // How long a fetch of a local media URL may take before it counts as one Meta
+    // could not download (publish.mjs).
+    mediaFetchTimeoutMs: 5000,
   };
 }
 
@@ -127,6 +130,7 @@ export class StandinState {
     this.fbDeclined = new Map();
     this.faults = []; // fault rules (faults.mjs)
     this.log = []; // recorded requests
+    this.mediaFetches = []; // local media URLs fetched at container creation: {url, status, bytes, error}
     this.seq = { log: 0, container: 0, media: 0, fault: 0 };
   }
 

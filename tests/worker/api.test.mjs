@@ -64,7 +64,7 @@ test('a missing or malformed setting answers 500 naming it, and the cron logs it
     assert.equal(body.error.kind, 'config');
     assert.equal(body.error.field, 'REDIRECT_URI');
     await broken.worker.scheduled();
-    await new Promise((res) => setTimeout(res, 50));
+    await broken.worker.logsSettled();
     const lines = broken.worker.records();
     assert.ok(lines.some((l) => l.event === 'request' && l.error_field === 'REDIRECT_URI' && l.status === 500));
     assert.ok(lines.some((l) => l.event === 'cron' && l.error_kind === 'config'));

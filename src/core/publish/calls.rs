@@ -64,7 +64,7 @@ pub fn container_params(spec: &MediaSpec, children: &[String]) -> Params {
         }
         MediaSpec::Reel(s) => {
             p.push(("media_type", "REELS".to_owned()));
-            p.push(("video_url", s.video_url.clone()));
+            video(&mut p, &s.video_url, s.video_file.is_some());
             opt(&mut p, "caption", &s.caption);
             opt(&mut p, "cover_url", &s.cover_url);
             if let Some(offset) = s.thumb_offset {
@@ -94,7 +94,7 @@ pub fn container_params(spec: &MediaSpec, children: &[String]) -> Params {
         MediaSpec::Story(s) => {
             p.push(("media_type", "STORIES".to_owned()));
             opt(&mut p, "image_url", &s.image_url);
-            opt(&mut p, "video_url", &s.video_url);
+            video(&mut p, &s.video_url, s.video_file.is_some());
             tags(&mut p, &s.user_tags);
         }
     }
@@ -117,7 +117,7 @@ pub fn carousel_item_params(item: &CarouselItem) -> Params {
         CarouselItem::Video(v) => {
             p.push(("is_carousel_item", "true".to_owned()));
             p.push(("media_type", "VIDEO".to_owned()));
-            p.push(("video_url", v.video_url.clone()));
+            video(&mut p, &v.video_url, v.video_file.is_some());
             if let Some(offset) = v.thumb_offset {
                 p.push(("thumb_offset", offset.to_string()));
             }
@@ -128,25 +128,46 @@ pub fn carousel_item_params(item: &CarouselItem) -> Params {
     p
 }
 
+/// The video's source: `video_url` for Meta to fetch, or
+/// `upload_type=resumable` for a file sent to the rupload host next
+/// (<https://developers.facebook.com/documentation/instagram-platform/content-publishing/resumable-uploads>).
+fn video(p: &mut Params, url: &Option<String>, file: bool) {
+    opt(p, "video_url", url);
+    if file {
+        p.push(("upload_type", "resumable".to_owned()));
+    }
+}
+
 /// `product_tags` as the JSON array Meta documents:
 /// `[{"product_id":"…","x":0.5,"y":0.8}]` (coordinates on images only).
 fn products(p: &mut Params, tags: &[ProductTag]) {
-    if tags.is_empty() {
+    let entries = tags.iter().map(|t| (t.product_id.as_str(), t.x, t.y));
+    tag_list(p, "product_tags", "product_id", entries);
+}
+
+/// A tag list as Meta's JSON array: `[{name_key: …, "x": …, "y": …}]`,
+/// coordinates only where both are given; nothing for an empty list.
+fn tag_list<'a>(
+    p: &mut Params,
+    key: &'static str,
+    name_key: &str,
+    entries: impl ExactSizeIterator<Item = (&'a str, Option<f64>, Option<f64>)>,
+) {
+    if entries.len() == 0 {
         return;
     }
-    let list: Vec<serde_json::Value> = tags
-        .iter()
-        .map(|t| {
+    let list: Vec<serde_json::Value> = entries
+        .map(|(name, x, y)| {
             let mut o = serde_json::Map::new();
-            o.insert("product_id".into(), t.product_id.clone().into());
-            if let (Some(x), Some(y)) = (t.x, t.y) {
+            o.insert(name_key.into(), name.into());
+            if let (Some(x), Some(y)) = (x, y) {
                 o.insert("x".into(), x.into());
                 o.insert("y".into(), y.into());
             }
             serde_json::Value::Object(o)
         })
         .collect();
-    p.push(("product_tags", serde_json::Value::Array(list).to_string()));
+    p.push((key, serde_json::Value::Array(list).to_string()));
 }
 
 /// The AI label and the caption add-ons: `is_ai_generated`,
@@ -185,22 +206,8 @@ fn opt(p: &mut Params, key: &'static str, value: &Option<String>) {
 /// `user_tags` as the JSON array Meta documents:
 /// `[{"username":"…","x":0.5,"y":0.8}]` (coordinates only where given).
 fn tags(p: &mut Params, tags: &[UserTag]) {
-    if tags.is_empty() {
-        return;
-    }
-    let list: Vec<serde_json::Value> = tags
-        .iter()
-        .map(|t| {
-            let mut o = serde_json::Map::new();
-            o.insert("username".into(), t.username.clone().into());
-            if let (Some(x), Some(y)) = (t.x, t.y) {
-                o.insert("x".into(), x.into());
-                o.insert("y".into(), y.into());
-            }
-            serde_json::Value::Object(o)
-        })
-        .collect();
-    p.push(("user_tags", serde_json::Value::Array(list).to_string()));
+    let entries = tags.iter().map(|t| (t.username.as_str(), t.x, t.y));
+    tag_list(p, "user_tags", "username", entries);
 }
 
 /// `collaborators` as a JSON array of usernames.

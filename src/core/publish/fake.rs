@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Method, Request, Response};
+use crate::core::testing::graph_error;
 use crate::core::testing::ScriptedTransport;
 use crate::core::time::Timestamp;
 
@@ -235,19 +236,6 @@ impl FakeGraph {
 
 fn last_segment(path: &str) -> Option<&str> {
     path.rsplit('/').next().filter(|s| !s.is_empty())
-}
-
-fn graph_error(status: u16, code: i64, subcode: Option<i64>, message: &str) -> Response {
-    let sub = subcode
-        .map(|s| format!(r#","error_subcode":{s}"#))
-        .unwrap_or_default();
-    Response::new(
-        status,
-        format!(
-            r#"{{"error":{{"message":"{message}","type":"OAuthException","code":{code}{sub},"fbtrace_id":"FAKE"}}}}"#
-        ),
-    )
-    .with_header("content-type", "application/json")
 }
 
 fn ok(body: serde_json::Value) -> Response {

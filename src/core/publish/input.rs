@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::core::error::Error;
 use crate::core::publish::spec::{
     CarouselImage, CarouselItem, CarouselSpec, CarouselVideo, ImageSpec, MediaSpec, PostExtras,
-    ProductTag, ReelSpec, StorySpec, UserTag,
+    ProductTag, ReelSpec, StorySpec, UserTag, VideoFile,
 };
 
 const IMAGE_FIELDS: &[&str] = &[
@@ -30,6 +30,7 @@ const IMAGE_FIELDS: &[&str] = &[
 ];
 const REEL_FIELDS: &[&str] = &[
     "videoUrl",
+    "videoFile",
     "caption",
     "coverUrl",
     "thumbOffset",
@@ -54,7 +55,7 @@ const CAROUSEL_FIELDS: &[&str] = &[
     "pollDurationExtended",
     "commentPrompt",
 ];
-const STORY_FIELDS: &[&str] = &["imageUrl", "videoUrl", "userTags"];
+const STORY_FIELDS: &[&str] = &["imageUrl", "videoUrl", "videoFile", "userTags"];
 
 impl MediaSpec {
     /// Reads and validates `{"type": "image" | "reel" | "carousel" | "story", ...}`.
@@ -120,7 +121,8 @@ impl MediaSpec {
             "reel" => {
                 obj.only(REEL_FIELDS, ignore)?;
                 MediaSpec::Reel(ReelSpec {
-                    video_url: obj.string("videoUrl")?,
+                    video_url: obj.opt_string("videoUrl")?,
+                    video_file: obj.video_file("videoFile")?,
                     caption: obj.opt_string("caption")?,
                     cover_url: obj.opt_string("coverUrl")?,
                     thumb_offset: obj.opt_u64("thumbOffset")?,
@@ -148,6 +150,7 @@ impl MediaSpec {
                 MediaSpec::Story(StorySpec {
                     image_url: obj.opt_string("imageUrl")?,
                     video_url: obj.opt_string("videoUrl")?,
+                    video_file: obj.video_file("videoFile")?,
                     user_tags: obj.user_tags("userTags")?,
                 })
             }
@@ -327,11 +330,29 @@ impl<'a> Fields<'a> {
         Ok(tags)
     }
 
+    /// `{"size": bytes, "durationMs": ms}`: a video file's header facts.
+    fn video_file(&self, key: &str) -> Result<Option<VideoFile>, Error> {
+        let Some(value) = self.get(key) else {
+            return Ok(None);
+        };
+        let file = Fields::new(value, &format!("{}.", self.name(key)))?;
+        file.only(&["size", "durationMs"], &[])?;
+        let whole = |name: &str| {
+            file.opt_u64(name)?
+                .ok_or_else(|| file.error(name, "is required (a whole number)"))
+        };
+        Ok(Some(VideoFile {
+            size: whole("size")?,
+            duration_ms: whole("durationMs")?,
+        }))
+    }
+
     fn items(&self, key: &str) -> Result<Vec<CarouselItem>, Error> {
         let mut items = Vec::new();
         for (i, value) in self.array(key)?.iter().enumerate() {
             let item = Fields::new(value, &format!("{}[{i}].", self.name(key)))?;
-            let parsed = match (item.get("imageUrl"), item.get("videoUrl")) {
+            let video = item.get("videoUrl").or_else(|| item.get("videoFile"));
+            let parsed = match (item.get("imageUrl"), video) {
                 (Some(_), None) => {
                     item.only(&["imageUrl", "altText", "userTags", "productTags"], &[])?;
                     CarouselItem::Image(CarouselImage {
@@ -342,9 +363,19 @@ impl<'a> Fields<'a> {
                     })
                 }
                 (None, Some(_)) => {
-                    item.only(&["videoUrl", "thumbOffset", "userTags", "productTags"], &[])?;
+                    item.only(
+                        &[
+                            "videoUrl",
+                            "videoFile",
+                            "thumbOffset",
+                            "userTags",
+                            "productTags",
+                        ],
+                        &[],
+                    )?;
                     CarouselItem::Video(CarouselVideo {
-                        video_url: item.string("videoUrl")?,
+                        video_url: item.opt_string("videoUrl")?,
+                        video_file: item.video_file("videoFile")?,
                         thumb_offset: item.opt_u64("thumbOffset")?,
                         user_tags: item.user_tags("userTags")?,
                         product_tags: item.product_tags("productTags")?,
@@ -356,7 +387,9 @@ impl<'a> Fields<'a> {
                         "cannot be given with imageUrl: an item is one image or one video",
                     ))
                 }
-                (None, None) => return Err(item.error("imageUrl", "or videoUrl is required")),
+                (None, None) => {
+                    return Err(item.error("imageUrl", "or videoUrl (or videoFile) is required"))
+                }
             };
             items.push(parsed);
         }

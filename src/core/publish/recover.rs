@@ -209,6 +209,7 @@ mod tests {
         MediaSpec::Story(StorySpec {
             image_url: Some("https://c/s.jpg".into()),
             video_url: None,
+            video_file: None,
             user_tags: vec![],
         })
     }

@@ -65,10 +65,15 @@ pub struct ImageSpec {
 }
 
 /// A reel (`media_type=REELS`): also how a single video reaches the feed.
+/// The video is a public URL Meta fetches, or a file uploaded to Meta
+/// (exactly one of the two).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReelSpec {
-    pub video_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_file: Option<VideoFile>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,
     /// A cover image; exclusive with `thumb_offset` (Meta would silently
@@ -176,7 +181,10 @@ pub struct CarouselImage {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CarouselVideo {
-    pub video_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_file: Option<VideoFile>,
     /// The cover frame of this item, in milliseconds from the start.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thumb_offset: Option<u64>,
@@ -186,9 +194,9 @@ pub struct CarouselVideo {
     pub product_tags: Vec<ProductTag>,
 }
 
-/// A story: exactly one of `image_url` / `video_url` ("Support either video
-/// URL or Reels URL but not both"). Stories take no caption, location or
-/// collaborators; user tags (mentions) since July 9, 2025.
+/// A story: exactly one of `image_url` / `video_url` / `video_file`
+/// ("Support either video URL or Reels URL but not both"). Stories take no
+/// caption, location or collaborators; user tags (mentions) since July 9, 2025.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StorySpec {
@@ -196,8 +204,24 @@ pub struct StorySpec {
     pub image_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub video_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_file: Option<VideoFile>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub user_tags: Vec<UserTag>,
+}
+
+/// A video sent to Meta with the resumable upload
+/// (`upload_type=resumable`) instead of fetched from a URL: what its header
+/// told ([`inspect_mp4`](super::video_file::inspect_mp4)). The bytes
+/// themselves are never part of a spec or a saved job; they are handed to
+/// each upload step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoFile {
+    /// The file's size in bytes (`file_size`).
+    pub size: u64,
+    /// The duration the MP4 header (`mvhd`) gives, in milliseconds.
+    pub duration_ms: u64,
 }
 
 /// A tagged user. `x`/`y` are fractions of the width/height from the left
@@ -239,7 +263,7 @@ impl MediaSpec {
             MediaSpec::Image(_) => false,
             MediaSpec::Reel(_) => true,
             MediaSpec::Carousel(c) => c.items.iter().any(|i| matches!(i, CarouselItem::Video(_))),
-            MediaSpec::Story(s) => s.video_url.is_some(),
+            MediaSpec::Story(s) => s.video_url.is_some() || s.video_file.is_some(),
         };
         if video {
             MediaClass::Video
@@ -255,6 +279,26 @@ impl MediaSpec {
             MediaSpec::Reel(s) => s.caption.as_deref(),
             MediaSpec::Carousel(s) => s.caption.as_deref(),
             MediaSpec::Story(_) => None,
+        }
+    }
+
+    /// The video files this spec uploads, in order (the `files` a job's
+    /// upload steps are given): with the carousel item index each belongs to
+    /// (`None`: the spec's own video).
+    pub fn video_files(&self) -> Vec<(Option<usize>, &VideoFile)> {
+        match self {
+            MediaSpec::Image(_) => Vec::new(),
+            MediaSpec::Reel(s) => s.video_file.iter().map(|f| (None, f)).collect(),
+            MediaSpec::Story(s) => s.video_file.iter().map(|f| (None, f)).collect(),
+            MediaSpec::Carousel(c) => c
+                .items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| match item {
+                    CarouselItem::Video(v) => v.video_file.as_ref().map(|f| (Some(i), f)),
+                    CarouselItem::Image(_) => None,
+                })
+                .collect(),
         }
     }
 
@@ -301,7 +345,8 @@ mod tests {
     #[test]
     fn json_is_camel_case_with_a_type_tag() {
         let spec = MediaSpec::Reel(ReelSpec {
-            video_url: "https://cdn.example/v.mp4".into(),
+            video_url: Some("https://cdn.example/v.mp4".into()),
+            video_file: None,
             caption: Some("hi".into()),
             cover_url: None,
             thumb_offset: Some(1_500),

@@ -17,7 +17,10 @@
 
 use crate::core::config::Product;
 use crate::core::error::Error;
-use crate::core::publish::spec::{CarouselItem, MediaSpec, PostExtras, ProductTag, UserTag};
+use crate::core::publish::spec::{
+    CarouselItem, MediaSpec, PostExtras, ProductTag, UserTag, VideoFile,
+};
+use crate::core::publish::video_file::{self, check_video_file, VideoLimits};
 
 pub const CAPTION_MAX_CHARS: usize = 2_200;
 pub const HASHTAGS_MAX: usize = 30;
@@ -63,7 +66,7 @@ impl MediaSpec {
                 check_collaborators(&s.collaborators)
             }
             MediaSpec::Reel(s) => {
-                check_url("videoUrl", &s.video_url)?;
+                check_video("", &s.video_url, &s.video_file, &video_file::REEL)?;
                 check_caption(s.caption.as_deref())?;
                 if let Some(cover) = &s.cover_url {
                     check_url("coverUrl", cover)?;
@@ -105,7 +108,13 @@ impl MediaSpec {
                             )?;
                         }
                         CarouselItem::Video(v) => {
-                            check_url(&format!("items[{i}].videoUrl"), &v.video_url)?;
+                            let at = format!("items[{i}].");
+                            check_video(
+                                &at,
+                                &v.video_url,
+                                &v.video_file,
+                                &video_file::CAROUSEL_VIDEO,
+                            )?;
                             check_thumb_offset(&format!("items[{i}].thumbOffset"), v.thumb_offset)?;
                         }
                     }
@@ -122,25 +131,50 @@ impl MediaSpec {
                 check_collaborators(&s.collaborators)
             }
             MediaSpec::Story(s) => {
-                match (&s.image_url, &s.video_url) {
-                    (Some(url), None) => check_url("imageUrl", url)?,
-                    (None, Some(url)) => check_url("videoUrl", url)?,
-                    (Some(_), Some(_)) => {
+                let video = s.video_url.is_some() || s.video_file.is_some();
+                match (&s.image_url, video) {
+                    (Some(url), false) => check_url("imageUrl", url)?,
+                    (None, true) => {
+                        check_video("", &s.video_url, &s.video_file, &video_file::STORY_VIDEO)?
+                    }
+                    (Some(_), true) => {
                         return Err(Error::invalid_input(
                             "videoUrl",
-                            "a story has either imageUrl or videoUrl, not both",
+                            "a story has either imageUrl or videoUrl (or videoFile), not both",
                         ))
                     }
-                    (None, None) => {
+                    (None, false) => {
                         return Err(Error::invalid_input(
                             "imageUrl",
-                            "a story needs imageUrl or videoUrl",
+                            "a story needs imageUrl or videoUrl (or videoFile)",
                         ))
                     }
                 }
                 check_user_tags("userTags", &s.user_tags, TagPlace::Story)
             }
         }
+    }
+}
+
+/// A video is exactly one of a URL Meta fetches or a file uploaded to Meta
+/// within `limits`; `at` is the field path's prefix (`items[2].`).
+fn check_video(
+    at: &str,
+    url: &Option<String>,
+    file: &Option<VideoFile>,
+    limits: &VideoLimits,
+) -> Result<(), Error> {
+    match (url, file) {
+        (Some(url), None) => check_url(&format!("{at}videoUrl"), url),
+        (None, Some(file)) => check_video_file(&format!("{at}videoFile"), file, limits),
+        (Some(_), Some(_)) => Err(Error::invalid_input(
+            &format!("{at}videoFile"),
+            format!("give {at}videoUrl or {at}videoFile, not both"),
+        )),
+        (None, None) => Err(Error::invalid_input(
+            &format!("{at}videoUrl"),
+            format!("{at}videoUrl (or {at}videoFile) is required"),
+        )),
     }
 }
 
@@ -262,34 +296,44 @@ fn check_user_tags(field: &str, tags: &[UserTag], place: TagPlace) -> Result<(),
     }
     for (i, tag) in tags.iter().enumerate() {
         check_username(&format!("{field}[{i}].username"), &tag.username)?;
-        match (place, tag.x, tag.y) {
-            (TagPlace::Video, None, None) => {}
-            (TagPlace::Video, _, _) => {
-                let coord = if tag.x.is_some() { "x" } else { "y" };
-                let f = format!("{field}[{i}].{coord}");
-                return Err(Error::invalid_input(
-                    &f,
-                    format!("{f}: tags on videos and reels take a username only (coordinates apply to images and stories)"),
-                ));
-            }
-            (TagPlace::Story, None, None) => {}
-            (_, Some(x), Some(y)) => {
-                check_coordinate(&format!("{field}[{i}].x"), x)?;
-                check_coordinate(&format!("{field}[{i}].y"), y)?;
-            }
-            (_, x, _) => {
-                let coord = if x.is_none() { "x" } else { "y" };
-                let f = format!("{field}[{i}].{coord}");
-                let why = if place == TagPlace::Image {
-                    "a tag on an image needs both x and y"
-                } else {
-                    "give both x and y, or neither"
-                };
-                return Err(Error::invalid_input(&f, format!("{f}: {why}")));
-            }
-        }
+        check_position(
+            &format!("{field}[{i}]"),
+            place,
+            (tag.x, tag.y),
+            "tags on videos and reels take a username only (coordinates apply to images and stories)",
+        )?;
     }
     Ok(())
+}
+
+/// A tag's `x`/`y` at `field` (`userTags[2]`): both on an image, none on a
+/// video (`on_video` says why), both or neither on a story; each from 0 to 1.
+fn check_position(
+    field: &str,
+    place: TagPlace,
+    (x, y): (Option<f64>, Option<f64>),
+    on_video: &str,
+) -> Result<(), Error> {
+    match (place, x, y) {
+        (TagPlace::Video, None, None) | (TagPlace::Story, None, None) => Ok(()),
+        (TagPlace::Video, _, _) => {
+            let f = format!("{field}.{}", if x.is_some() { "x" } else { "y" });
+            Err(Error::invalid_input(&f, format!("{f}: {on_video}")))
+        }
+        (_, Some(x), Some(y)) => {
+            check_coordinate(&format!("{field}.x"), x)?;
+            check_coordinate(&format!("{field}.y"), y)
+        }
+        (_, x, _) => {
+            let f = format!("{field}.{}", if x.is_none() { "x" } else { "y" });
+            let why = if place == TagPlace::Image {
+                "a tag on an image needs both x and y"
+            } else {
+                "give both x and y, or neither"
+            };
+            Err(Error::invalid_input(&f, format!("{f}: {why}")))
+        }
+    }
 }
 
 fn check_thumb_offset(field: &str, offset: Option<u64>) -> Result<(), Error> {
@@ -328,27 +372,12 @@ fn check_product_tags(field: &str, tags: &[ProductTag], place: TagPlace) -> Resu
                 format!("{id_field}: each product is tagged once"),
             ));
         }
-        match (place, tag.x, tag.y) {
-            (TagPlace::Video, None, None) => {}
-            (TagPlace::Video, _, _) => {
-                let f = format!("{field}[{i}].x");
-                return Err(Error::invalid_input(
-                    &f,
-                    format!("{f}: product tags on videos take a productId only"),
-                ));
-            }
-            (_, Some(x), Some(y)) => {
-                check_coordinate(&format!("{field}[{i}].x"), x)?;
-                check_coordinate(&format!("{field}[{i}].y"), y)?;
-            }
-            (_, x, _) => {
-                let f = format!("{field}[{i}].{}", if x.is_none() { "x" } else { "y" });
-                return Err(Error::invalid_input(
-                    &f,
-                    format!("{f}: a product tag on an image needs both x and y"),
-                ));
-            }
-        }
+        check_position(
+            &format!("{field}[{i}]"),
+            place,
+            (tag.x, tag.y),
+            "product tags on videos take a productId only",
+        )?;
     }
     Ok(())
 }
