@@ -142,6 +142,7 @@ pub async fn send<T: Transport>(
             ),
         ],
         body: Some(event.body.clone()),
+        bytes: None,
     };
     match transport.send(request).await {
         Ok(r) if (200..300).contains(&r.status) => Ok(()),
