@@ -26,7 +26,7 @@ use instagate::service::account_object::{AccountObject, ObjectStorage};
 use instagate::service::error::ApiError;
 use instagate::service::http::{HttpRequest, HttpResponse};
 use instagate::service::line::{AccountLine, AccountWork, WorkReply};
-use instagate::service::store::MemoryStore;
+use instagate::service::memory_store::MemoryStore;
 use instagate::service::Service;
 use serde_json::{json, Value};
 use service_common::*;

@@ -59,7 +59,7 @@ pub trait ObjectStorage {
 pub const ALARM_KEY: &str = "alarm_at";
 
 /// Any key-value store serves as object storage (native tests use
-/// [`crate::service::store::MemoryStore`]).
+/// [`crate::service::memory_store::MemoryStore`]).
 impl<K: KvStore> ObjectStorage for K {
     async fn get(&self, key: &str) -> Result<Option<String>, ApiError> {
         KvStore::get(self, key).await
