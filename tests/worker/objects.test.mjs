@@ -116,7 +116,7 @@ test('concurrent steps of one job and two overlapping cron runs: exactly one med
 
 test('a retried publish with the same Idempotency-Key makes one post; another body with that key is a 409', async () => {
   const { params } = await login(env, { account: 'biz' });
-  assert.equal(params.get('connected'), IG_BIZ);
+  assert.equal(params.get('connected'), IG_BIZ, params.toString());
   await env.worker.kvFaults(KV_LATENCY);
   const body = JSON.stringify({ kind: 'image', image_url: 'https://cdn.example/a.jpg', caption: 'once' });
   const send = (b, key) => api(`/api/accounts/${IG_BIZ}/publish`, { method: 'POST', body: b, headers: { 'idempotency-key': key } });
