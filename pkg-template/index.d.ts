@@ -664,8 +664,9 @@ export function defineConfig(config: InstagateConfig): InstagateConfig;
 export function createLogin(config: InstagateConfig, options?: LoginOptions): CreatedLogin;
 
 /**
- * Checks a callback URL: exact redirect URI, no repeated parameter, `state`
- * (constant time), Meta's denial (`oauth_denied`), then returns the code.
+ * Checks a callback URL: exact redirect URI, no repeated parameter (and at
+ * most 64), `state` (constant time), Meta's denial (`oauth_denied`), then
+ * returns the code.
  */
 export function validateCallback(
   config: InstagateConfig,

@@ -154,6 +154,33 @@ fn a_lost_answer_with_two_same_caption_posts_reports_no_id_rather_than_the_other
     assert_eq!(p.media_id, None);
 }
 
+#[test]
+fn a_lost_answer_is_recovered_from_the_users_own_media_not_another_accounts() {
+    // GET /{ig-user-id}/media lists that user's media only:
+    // https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/media
+    // Another account posted the same caption a second before ours.
+    let (t, fake) = world();
+    let other = "17841400000000099";
+    let create = instagate::core::http::Request::post_form(
+        &format!("https://graph.instagram.com/v27.0/{other}/media"),
+        &[
+            ("image_url", "https://cdn.example/a.jpg"),
+            ("caption", "an image #one"),
+            ("access_token", TOKEN),
+        ],
+    );
+    let created = fake.handle(&create, START).unwrap();
+    let container: serde_json::Value = serde_json::from_str(&created.body).unwrap();
+    let theirs = fake
+        .publish_directly(container["id"].as_str().unwrap(), START.plus(secs(1)))
+        .unwrap();
+    fake.fault(Some(Method::Post), "/media_publish", Fault::LostAnswer, 1);
+    let p = run(&t, image(), &PublishOptions::default()).unwrap();
+    let ours = fake.media().into_iter().find(|m| m.owner == IG).unwrap();
+    assert_ne!(ours.id, theirs);
+    assert_eq!(p.media_id, Some(ours.id), "our post, found among our media");
+}
+
 /// Graph time `secs` seconds after the tests' start (2026-11-18T11:06:40Z).
 fn graph_time_after_start(secs: u64) -> String {
     format!("2026-11-18T11:06:{:02}+0000", 40 + secs)

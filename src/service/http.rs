@@ -151,6 +151,9 @@ pub enum Background {
         account: String,
         events: Vec<crate::service::delivery::OutboxEvent>,
     },
+    /// Delete an index entry no record points at any more (a login moved
+    /// the account's `due:` entry); the cron drops it if this fails.
+    DropIndexEntry(String),
 }
 
 /// An outgoing response.

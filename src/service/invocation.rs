@@ -71,6 +71,9 @@ impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
                 };
                 let _ = self.hand_off(&account, work).await;
             }
+            Background::DropIndexEntry(key) => {
+                let _ = self.store.delete(&key).await;
+            }
         }
     }
 }

@@ -139,7 +139,9 @@ impl WorkReply {
             .into_iter()
             .filter_map(|task| match task {
                 Background::AdvanceJob { job, .. } => Some(job),
-                Background::Wake { .. } | Background::Deliver { .. } => None,
+                Background::Wake { .. }
+                | Background::Deliver { .. }
+                | Background::DropIndexEntry(_) => None,
             })
             .collect();
         reply

@@ -18,6 +18,7 @@ pub mod accounts;
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod config_cache;
 pub mod cookies;
 pub mod cron;
 pub mod crypto;

@@ -1,13 +1,17 @@
 //! The Cloudflare Worker entry points: a thin adapter from workers-rs to
 //! the pure [`crate::service`]. `fetch` converts the request, builds a
-//! [`Service`] over the KV binding and a `fetch`-based transport, answers,
+//! [`Service`] over the KV binding and the isolate's prepared settings and
+//! `fetch`-based transport (`isolate`: parsed once per isolate), answers,
 //! and hands leftover work to `ctx.waitUntil`; `scheduled` runs the cron.
+//! Account work (refresh, publish, delete) goes to the account's Durable
+//! Object (`objects.rs`).
 //! Everything else (routes, storage layout, refresh planning) lives in the
 //! service and is tested natively.
 
 // The core's error carries Meta's fields by value (see src/service/mod.rs).
 #![allow(clippy::result_large_err)]
 
+mod isolate;
 mod kv;
 mod objects;
 mod settings;
@@ -23,42 +27,32 @@ use crate::service::router::MAX_WEBHOOK_BODY_BYTES;
 use crate::service::{misconfigured, Service};
 
 use objects::DurableLine;
-use settings::{kv_binding, load_config, ConsoleLog};
+use settings::{kv_binding, ConsoleLog};
 use transport::FetchTransport;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    let transport = FetchTransport::new(std::time::Duration::from_secs(15));
     let request = match read_request(req).await {
         Ok(r) => r,
         Err(e) => return write_response(HttpResponse::error(&e)),
     };
-    let config = match load_config(&env) {
-        Ok(c) => c,
-        Err(e) => return write_response(misconfigured(&e, &request, &ConsoleLog, transport.now())),
+    let prepared = isolate::prepared(&env)
+        .and_then(|p| Ok((p, kv_binding(&env)?, DurableLine::from_env(&env)?)));
+    let (prepared, store, line) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            let now = FetchTransport::new(std::time::Duration::ZERO).now();
+            return write_response(misconfigured(&e, &request, &ConsoleLog, now));
+        }
     };
-    let store = match kv_binding(&env) {
-        Ok(s) => s,
-        Err(e) => return write_response(misconfigured(&e, &request, &ConsoleLog, transport.now())),
-    };
-    let line = match DurableLine::from_env(&env) {
-        Ok(l) => l,
-        Err(e) => return write_response(misconfigured(&e, &request, &ConsoleLog, transport.now())),
-    };
-    let transport = config.upstream(FetchTransport::new(config.upstream_timeout));
-    let mut response = Service::new(&config, &store, &transport, &ConsoleLog)
+    let mut response = Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog)
         .with_line(&line)
         .handle(request)
         .await;
     for task in std::mem::take(&mut response.background) {
-        let (config, store, transport, line) = (
-            config.clone(),
-            store.clone(),
-            transport.clone(),
-            line.clone(),
-        );
+        let (prepared, store, line) = (prepared.clone(), store.clone(), line.clone());
         ctx.wait_until(async move {
-            Service::new(&config, &store, &transport, &ConsoleLog)
+            Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog)
                 .with_line(&line)
                 .run_background(task)
                 .await;
@@ -69,9 +63,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
 
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let now = FetchTransport::new(std::time::Duration::from_secs(1)).now();
-    let config = match load_config(&env) {
-        Ok(c) => c,
+    let now = FetchTransport::new(std::time::Duration::ZERO).now();
+    let prepared = match isolate::prepared(&env) {
+        Ok(p) => p,
         Err(e) => {
             emit(
                 &ConsoleLog,
@@ -93,8 +87,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             return;
         }
     };
-    let transport = config.upstream(FetchTransport::new(config.upstream_timeout));
-    Service::new(&config, &store, &transport, &ConsoleLog)
+    Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog)
         .with_line(&line)
         .run_cron()
         .await;

@@ -21,9 +21,9 @@ use crate::service::error::ApiError;
 use crate::service::line::{AccountLine, AccountWork, WorkReply};
 use crate::service::Service;
 
+use super::isolate;
 use super::kv::first_line;
-use super::settings::{kv_binding, load_config, ConsoleLog};
-use super::transport::FetchTransport;
+use super::settings::{kv_binding, ConsoleLog};
 
 /// The Durable Object namespace binding named in `wrangler.toml`.
 pub const OBJECTS_BINDING: &str = "ACCOUNT_OBJECTS";
@@ -136,10 +136,10 @@ impl AccountObject {
     /// Runs one piece of work in its turn; every failure is a [`WorkReply`].
     async fn work(&self, account: &str, work: AccountWork) -> WorkReply {
         let result = async {
-            let config = load_config(&self.env).map_err(|e| ApiError::config(&e))?;
+            let prepared = isolate::prepared(&self.env).map_err(|e| ApiError::config(&e))?;
             let kv = kv_binding(&self.env).map_err(|e| ApiError::config(&e))?;
-            let transport = config.upstream(FetchTransport::new(config.upstream_timeout));
-            let service = Service::new(&config, &kv, &transport, &ConsoleLog);
+            let transport = &prepared.transport;
+            let service = Service::new(&prepared.config, &kv, transport, &ConsoleLog);
             let storage = self.machine.storage();
             if storage.get(ACCOUNT_KEY).await?.as_deref() != Some(account) {
                 storage.put(ACCOUNT_KEY, account).await?;

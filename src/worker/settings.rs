@@ -1,10 +1,9 @@
 //! What every Worker entry point (the `fetch` and `scheduled` handlers, the
-//! account objects) reads from its environment: the settings, the KV
+//! account objects) shares besides its settings (`isolate.rs`): the KV
 //! binding, and where log lines go.
 
 use worker::Env;
 
-use crate::service::config::ServiceConfig;
 use crate::service::log::LogSink;
 
 use super::kv::KvBinding;
@@ -19,18 +18,6 @@ impl LogSink for ConsoleLog {
     fn line(&self, line: &str) {
         worker::console_log!("{}", line);
     }
-}
-
-/// A var or secret by name (`Env::var` reads both as text).
-fn setting(env: &Env, name: &str) -> Option<String> {
-    env.var(name)
-        .map(|v| v.to_string())
-        .or_else(|_| env.secret(name).map(|s| s.to_string()))
-        .ok()
-}
-
-pub(super) fn load_config(env: &Env) -> Result<ServiceConfig, crate::core::error::Error> {
-    ServiceConfig::from_env(|name| setting(env, name))
 }
 
 pub(super) fn kv_binding(env: &Env) -> Result<KvBinding, crate::core::error::Error> {
