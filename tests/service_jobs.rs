@@ -90,7 +90,13 @@ fn a_slow_job_answers_202_and_finishes_in_the_background() {
         r.header("location"),
         Some(format!("/api/jobs/{id}").as_str())
     );
-    assert_eq!(r.background, vec![Background::AdvanceJob(id.clone())]);
+    assert_eq!(
+        r.background,
+        vec![Background::AdvanceJob {
+            account: ig.clone(),
+            job: id.clone()
+        }]
+    );
     assert_eq!(w.store.keys("jobq:"), vec![format!("jobq:{id}")]);
     // The session that owns the account reads it; processing.
     let read = |w: &World| {
@@ -100,10 +106,10 @@ fn a_slow_job_answers_202_and_finishes_in_the_background() {
         )
     };
     assert_eq!(read(&w).json_body()["job"]["status"], "processing");
-    block_on(
-        w.service()
-            .run_background(Background::AdvanceJob(id.clone())),
-    );
+    block_on(w.service().run_background(Background::AdvanceJob {
+        account: ig.clone(),
+        job: id.clone(),
+    }));
     let r = read(&w);
     assert_eq!(
         r.json_body()["job"]["status"],

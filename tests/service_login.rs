@@ -734,9 +734,15 @@ fn a_login_that_moves_the_index_entry_drops_the_old_one_after_the_answer() {
     let (code, state, cookie) = instagram_login_up_to_the_callback(&w);
     let r = w.callback(&code, &state, Some(&cookie));
     assert_eq!(r.status, 302);
+    // (and wakes the account's object, for its refresh alarm).
     assert_eq!(
         r.background,
-        vec![Background::DropIndexEntry(old[0].clone())]
+        vec![
+            Background::DropIndexEntry(old[0].clone()),
+            Background::Wake {
+                account: IG_USER.to_owned()
+            }
+        ]
     );
     // The answer did not wait for the delete; the record already points at
     // the new entry, so the old one is only stale until the task runs.

@@ -3,24 +3,12 @@
 
 mod service_common;
 
-use instagate::service::crypto::{b64url, hmac_sha256};
+use instagate::service::crypto::hmac_sha256;
 use instagate::service::http::HttpRequest;
 use service_common::*;
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn signed_request(secret: &str, user_id: &str, algorithm: &str) -> String {
-    let payload = b64url(format!(r#"{{"algorithm":"{algorithm}","expires":0,"issued_at":1795000000,"user_id":"{user_id}"}}"#).as_bytes());
-    let sig = b64url(&hmac_sha256(secret.as_bytes(), payload.as_bytes()));
-    format!("{sig}.{payload}")
-}
-
-fn form_post(path: &str, signed: &str) -> HttpRequest {
-    HttpRequest::new("POST", &format!("{WORKER}{path}"))
-        .with_header("content-type", "application/x-www-form-urlencoded")
-        .with_body(format!("signed_request={signed}"))
 }
 
 #[test]

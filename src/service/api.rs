@@ -9,6 +9,7 @@ use crate::service::auth::{authenticate, Caller};
 use crate::service::cookies::{set_cookie, CookieSigner, Session, SESSION_COOKIE, SESSION_PURPOSE};
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
+use crate::service::line::AccountWork;
 use crate::service::store::{KvStore, MAX_LIST_LIMIT};
 use crate::service::Service;
 
@@ -61,17 +62,24 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         }
     }
 
+    /// Authenticates and checks the caller may use account `id` (without
+    /// reading it: work on it goes to its object, which reads it).
+    pub(crate) fn authorized_id(&self, req: &HttpRequest, id: &str) -> Result<Caller, ApiError> {
+        let caller = authenticate(self.config, req, self.transport.now())?;
+        if !valid_id(id) {
+            return Err(ApiError::not_found(format!("no account {id:?}")));
+        }
+        caller.require_account(id)?;
+        Ok(caller)
+    }
+
     /// Authenticates, checks the caller may use `id`, and loads the record.
     pub(crate) async fn authorized_account(
         &self,
         req: &HttpRequest,
         id: &str,
     ) -> Result<(Caller, crate::service::accounts::AccountRecord), ApiError> {
-        let caller = authenticate(self.config, req, self.transport.now())?;
-        if !valid_id(id) {
-            return Err(ApiError::not_found(format!("no account {id:?}")));
-        }
-        caller.require_account(id)?;
+        let caller = self.authorized_id(req, id)?;
         let record = self
             .accounts()
             .load(id)
@@ -100,14 +108,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         req: &HttpRequest,
         id: &str,
     ) -> Result<HttpResponse, ApiError> {
-        let caller = authenticate(self.config, req, self.transport.now())?;
-        if !valid_id(id) {
-            return Err(ApiError::not_found(format!("no account {id:?}")));
-        }
-        caller.require_account(id)?;
-        let existed = self.delete_account_data(id).await?;
-        if !existed {
-            return Err(ApiError::not_found(format!("no account {id}")));
+        let caller = self.authorized_id(req, id)?;
+        let reply = self.hand_off(id, AccountWork::Delete).await?;
+        if reply.outcome != "deleted" {
+            return Ok(reply.into_response(id));
         }
         let mut response = HttpResponse::json(200, &json!({ "deleted": id }));
         if let Caller::Session(session) = caller {
@@ -126,31 +130,19 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         self.accounts().delete(id).await
     }
 
-    /// `POST /api/accounts/{id}/refresh`: refresh (or check) the token now.
+    /// `POST /api/accounts/{id}/refresh`: refresh (or check) the token now,
+    /// in the account's object (so concurrent calls make one refresh).
     pub(crate) async fn refresh_now(
         &self,
         req: &HttpRequest,
         id: &str,
     ) -> Result<HttpResponse, ApiError> {
-        let (_, record) = self.authorized_account(req, id).await?;
-        let outcome = self.refresh_account(record, true).await?;
-        let now = self.transport.now();
-        let status = outcome.record.status(self.config, now);
-        match outcome.error {
-            None => Ok(HttpResponse::json(
-                200,
-                &json!({ "account": status, "outcome": outcome.outcome }),
-            )),
-            Some(error) => {
-                let mut body = error.body();
-                body["account"] = status;
-                let mut r = HttpResponse::json(error.status, &body);
-                if let Some(after) = error.retry_after {
-                    r = r.with_header("retry-after", &after.as_secs().max(1).to_string());
-                }
-                Ok(r)
-            }
-        }
+        self.authorized_id(req, id)?;
+        let work = AccountWork::Refresh {
+            forced: true,
+            due_key: None,
+        };
+        Ok(self.hand_off(id, work).await?.into_response(id))
     }
 
     /// The `Set-Cookie` value for `session` (expired when it holds nothing).

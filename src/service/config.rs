@@ -25,6 +25,9 @@
 //! | `UPSTREAM_TIMEOUT_MS` | var | abort a call to Meta after this long (default 15000) |
 //! | `SESSION_TTL_DAYS` | var | browser session lifetime (default 30) |
 //! | `MAX_ACCOUNTS_PER_LOGIN` | var | a Facebook login stores at most this many of the accounts the person granted, in Meta's order (default and most: 50, what a browser session holds; 1 keeps only the first) |
+//! | `WEBHOOK_FORWARD_URL` | var | deliver verified webhook events here (https; http only to 127.0.0.1/localhost) |
+//! | `WEBHOOK_FORWARD_KEY` | secret | signs deliveries (at least 32 characters; required with the URL) |
+//! | `WEBHOOK_RETRY_BASE_SECONDS` | var | first retry wait of a failed delivery, doubling (default 30) |
 //! | `APP_SECRET` / `INSTAGRAM_APP_SECRET` / `FACEBOOK_APP_SECRET` | secret | the app secret |
 //! | `TOKEN_KEYS` | secret | `id:base64key,...` AES-256 keys, first one writes |
 //! | `SESSION_KEY` | secret | at least 32 bytes, signs cookies |
@@ -70,6 +73,19 @@ pub struct ServiceConfig {
     pub session_key: Vec<u8>,
     pub api_key: Option<ClientSecret>,
     pub webhook_verify_token: Option<ClientSecret>,
+    /// Where verified webhook events are delivered (delivery.rs), if anywhere.
+    pub webhook_forward: Option<WebhookForward>,
+}
+
+/// The operator's endpoint for webhook events.
+#[derive(Clone)]
+pub struct WebhookForward {
+    /// `https://…` (or `http://127.0.0.1…` / `http://localhost…` for local runs).
+    pub url: String,
+    /// Signs every delivery (HMAC-SHA256).
+    pub key: ClientSecret,
+    /// The first retry's wait; each later one doubles it (capped at an hour).
+    pub retry_base: Duration,
 }
 
 impl fmt::Debug for ServiceConfig {
@@ -253,6 +269,29 @@ impl ServiceConfig {
             session_key,
             api_key: var("API_KEY").map(ClientSecret::new),
             webhook_verify_token: var("WEBHOOK_VERIFY_TOKEN").map(ClientSecret::new),
+            webhook_forward: match var("WEBHOOK_FORWARD_URL") {
+                None => None,
+                Some(url) => {
+                    check_forward_url(&url)?;
+                    let key = required("WEBHOOK_FORWARD_KEY")?;
+                    if key.len() < 32 {
+                        return Err(Error::config(
+                            "WEBHOOK_FORWARD_KEY",
+                            "WEBHOOK_FORWARD_KEY must be at least 32 characters",
+                        ));
+                    }
+                    Some(WebhookForward {
+                        url,
+                        key: ClientSecret::new(key),
+                        retry_base: Duration::from_secs(number(
+                            "WEBHOOK_RETRY_BASE_SECONDS",
+                            30,
+                            1,
+                            3600,
+                        )?),
+                    })
+                }
+            },
         })
     }
 
@@ -316,6 +355,24 @@ fn check_absolute_url(field: &str, url: &str) -> Result<(), Error> {
             field,
             format!("{field}: {url:?} is not an absolute http(s) URL"),
         )),
+    }
+}
+
+/// The webhook endpoint: HTTPS, or plain HTTP to this machine for local runs.
+fn check_forward_url(url: &str) -> Result<(), Error> {
+    let field = "WEBHOOK_FORWARD_URL";
+    check_absolute_url(field, url)?;
+    let local = ["http://127.0.0.1", "http://localhost"].iter().any(|p| {
+        url.strip_prefix(p)
+            .is_some_and(|r| r.is_empty() || r.starts_with([':', '/']))
+    });
+    if url.starts_with("https://") || local {
+        Ok(())
+    } else {
+        Err(Error::config(
+            field,
+            format!("{field}: {url:?} must be https:// (http:// only to 127.0.0.1 or localhost, for local runs)"),
+        ))
     }
 }
 

@@ -140,8 +140,17 @@ fn split_origin(url: &str) -> (&str, &str) {
 /// Work the Worker should finish after answering (`ctx.waitUntil`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Background {
-    /// Keep advancing this publish job.
-    AdvanceJob(String),
+    /// Keep advancing this publish job (in its account's object).
+    AdvanceJob { account: String, job: String },
+    /// A login stored this account: its object sets its alarm for the
+    /// token's first refresh (after the answer, so the login waits for no
+    /// object).
+    Wake { account: String },
+    /// Verified webhook events for this account: into its object's outbox.
+    Deliver {
+        account: String,
+        events: Vec<crate::service::delivery::OutboxEvent>,
+    },
     /// Delete an index entry no record points at any more (a login moved
     /// the account's `due:` entry); the cron drops it if this fails.
     DropIndexEntry(String),

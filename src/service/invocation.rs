@@ -7,6 +7,7 @@
 use crate::core::http::Transport;
 use crate::service::config::ServiceConfig;
 use crate::service::http::Background;
+use crate::service::line::{AccountLine, AccountWork};
 use crate::service::log::LogSink;
 use crate::service::store::KvStore;
 
@@ -19,6 +20,9 @@ pub struct Service<'a, S, T> {
     pub store: &'a S,
     pub transport: &'a T,
     pub log: &'a dyn LogSink,
+    /// Carries account work to the account's object; `None`: do it here
+    /// (native tests, and the object itself).
+    pub line: Option<&'a dyn AccountLine>,
 }
 
 impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
@@ -33,15 +37,39 @@ impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
             store,
             transport,
             log,
+            line: None,
         }
+    }
+
+    /// The same service, handing account work to `line`.
+    pub fn with_line(mut self, line: &'a dyn AccountLine) -> Service<'a, S, T> {
+        self.line = Some(line);
+        self
     }
 
     /// Finishes work the answer left behind (`waitUntil`, which Workers
     /// keep alive up to 30 s after the response).
     pub async fn run_background(&self, task: Background) {
         match task {
-            Background::AdvanceJob(id) => {
-                let _ = self.advance_job_by_id(&id, BACKGROUND_BUDGET).await;
+            Background::AdvanceJob { account, job } => {
+                let _ = self
+                    .advance_job_by_id(&account, &job, BACKGROUND_BUDGET)
+                    .await;
+            }
+            Background::Wake { account } => {
+                let _ = self.hand_off(&account, AccountWork::Wake).await;
+            }
+            Background::Deliver { account, events } => {
+                let retry_base_ms = self
+                    .config
+                    .webhook_forward
+                    .as_ref()
+                    .map_or(0, |f| f.retry_base.as_millis() as u64);
+                let work = AccountWork::Deliver {
+                    events,
+                    retry_base_ms,
+                };
+                let _ = self.hand_off(&account, work).await;
             }
             Background::DropIndexEntry(key) => {
                 let _ = self.store.delete(&key).await;

@@ -321,6 +321,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                         .with_header("set-cookie", &clear_login)
                         .with_header("set-cookie", &self.session_cookie(session));
                 response.background.extend(stored.cleanup());
+                response.background.extend(wakes(&ids));
                 Ok(response)
             }
             Err(e) => {
@@ -459,7 +460,8 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let verifier = PkceVerifier::new(input.code_verifier);
         let meta_verifier = (pending.product == Product::Facebook).then_some(&verifier);
         let stored = self.connect(&pending, &validated, meta_verifier).await?;
-        fields.account_id = Some(stored.ids().join(","));
+        let ids = stored.ids();
+        fields.account_id = Some(ids.join(","));
         let session = self.session_with(req, &stored);
         let now = self.transport.now();
         let accounts: Vec<_> = stored
@@ -478,6 +480,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         )
         .with_header("set-cookie", &self.session_cookie(session));
         response.background.extend(stored.cleanup());
+        response.background.extend(wakes(&ids));
         Ok(response)
     }
 
@@ -663,6 +666,16 @@ fn check_storable(kind: TokenKind) -> Result<(), ApiError> {
             )))
         }
     }
+}
+
+/// After a login, each connected account's object is woken (after the
+/// answer) to set its alarm for the token's first refresh.
+fn wakes(ids: &[String]) -> Vec<Background> {
+    ids.iter()
+        .map(|id| Background::Wake {
+            account: id.clone(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -9,9 +9,12 @@ use serde_json::json;
 
 use crate::core::http::Transport;
 use crate::core::secret::ClientSecret;
+use crate::service::accounts::valid_id;
 use crate::service::crypto::{random_id, secret_eq};
+use crate::service::delivery::{events_of, OutboxEvent};
 use crate::service::error::ApiError;
-use crate::service::http::{HttpRequest, HttpResponse};
+use crate::service::http::{Background, HttpRequest, HttpResponse};
+use crate::service::line::AccountWork;
 use crate::service::log::emit;
 use crate::service::router::LogFields;
 use crate::service::store::KvStore;
@@ -83,10 +86,25 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 "fields": summary.fields,
             }),
         );
-        Ok(HttpResponse::json(
-            200,
-            &json!({ "received": summary.entries }),
-        ))
+        let mut response = HttpResponse::json(200, &json!({ "received": summary.entries }));
+        if self.config.webhook_forward.is_some() {
+            // Meta gets its 200 now; the events go to their accounts'
+            // outboxes after the answer (delivery.rs).
+            let mut by_account: Vec<(String, Vec<OutboxEvent>)> = Vec::new();
+            let events = events_of(&req.body, self.transport.now());
+            // Entries name accounts by Meta ID; anything else has no object.
+            for event in events.into_iter().filter(|e| valid_id(&e.account_id)) {
+                match by_account.iter_mut().find(|(a, _)| *a == event.account_id) {
+                    Some((_, events)) => events.push(event),
+                    None => by_account.push((event.account_id.clone(), vec![event])),
+                }
+            }
+            response.background = by_account
+                .into_iter()
+                .map(|(account, events)| Background::Deliver { account, events })
+                .collect();
+        }
+        Ok(response)
     }
 
     /// Reads and verifies the `signed_request` form field.
@@ -101,7 +119,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     async fn delete_for_meta_user(&self, user_id: &str) -> Result<usize, ApiError> {
         let mut deleted = 0;
         for id in self.accounts().resolve(user_id).await? {
-            if self.delete_account_data(&id).await? {
+            if self.hand_off(&id, AccountWork::Delete).await?.outcome == "deleted" {
                 deleted += 1;
             }
         }

@@ -13,6 +13,7 @@
 // are rare, and boxing them would only add noise at every `?`.
 #![allow(clippy::result_large_err)]
 
+pub mod account_object;
 pub mod accounts;
 pub mod api;
 pub mod auth;
@@ -21,10 +22,13 @@ pub mod config_cache;
 pub mod cookies;
 pub mod cron;
 pub mod crypto;
+pub mod delivery;
 pub mod error;
 pub mod http;
+pub mod idempotency;
 pub mod invocation;
 pub mod jobs;
+pub mod line;
 pub mod log;
 pub mod login;
 #[cfg(any(test, feature = "testing"))]
@@ -35,6 +39,7 @@ pub mod meta_routes;
 pub mod publish_body;
 pub mod refresh;
 pub mod router;
+pub mod schedule;
 pub mod store;
 pub mod webhooks;
 

@@ -32,13 +32,15 @@ use crate::core::oauth::refresh::{check_token, refresh_token};
 use crate::core::time::Timestamp;
 use crate::service::accounts::{parse_due_key, AccountRecord, Accounts, RefreshEvent};
 use crate::service::error::ApiError;
+use crate::service::line::AccountWork;
 use crate::service::store::{CountingStore, KvOps, KvStore};
 use crate::service::Service;
 
 /// KV operations one due account may cost: get the record, write the new
 /// index entry, write the record, delete the old entry.
 pub const KV_OPS_PER_ACCOUNT: u32 = 4;
-/// Subrequests one due account may cost.
+/// Subrequests one due account may cost (the call to Meta, or the call to
+/// its object).
 pub const SUBREQUESTS_PER_ACCOUNT: u32 = 1;
 
 /// What happened to one account.
@@ -74,7 +76,10 @@ pub struct RefreshStats {
     /// why nothing was due, instead of looking like a quiet run.
     pub storage_errors: u32,
     pub subrequests: u32,
+    /// KV operations of this (cron) invocation.
     pub kv_ops: KvOps,
+    /// KV operations the accounts' objects made, in their own invocations.
+    pub object_kv_ops: u64,
 }
 
 impl<S: KvStore, T: Transport> Service<'_, S, T> {
@@ -230,14 +235,25 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let horizon = now.yyyymmdd();
         let mut stats = RefreshStats::default();
 
-        // How many accounts this run can afford; listing costs one op per page.
-        let capacity = (max_subrequests / SUBREQUESTS_PER_ACCOUNT)
-            .min(max_kv_ops.saturating_sub(1) / KV_OPS_PER_ACCOUNT);
+        // How many accounts this run can afford; listing costs one op per
+        // page. Handed to their objects, accounts cost this run one call
+        // each and no KV operation (the object's own invocation pays those).
+        let kv_per_account = if self.line.is_some() {
+            0
+        } else {
+            KV_OPS_PER_ACCOUNT
+        };
+        let capacity = (max_subrequests / SUBREQUESTS_PER_ACCOUNT).min(
+            max_kv_ops
+                .saturating_sub(1)
+                .checked_div(kv_per_account)
+                .unwrap_or(u32::MAX),
+        );
         let mut due: Vec<String> = Vec::new();
         let mut cursor: Option<String> = None;
         let mut reached_horizon = false;
         while !reached_horizon && (due.len() as u32) < capacity {
-            if counted.ops().total() as u32 + 1 + KV_OPS_PER_ACCOUNT > max_kv_ops {
+            if counted.ops().total() as u32 + 1 + kv_per_account > max_kv_ops {
                 break;
             }
             let want = (capacity - due.len() as u32 + 1).min(1000);
@@ -270,14 +286,15 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         stats.left_over = (due.len() - take) as u32;
         stats.more_due = !reached_horizon && cursor.is_some();
 
-        let results: Vec<(&'static str, u32)> = stream::iter(due.into_iter().take(take))
+        let results: Vec<(String, u32, u64)> = stream::iter(due.into_iter().take(take))
             .map(|key| self.refresh_entry(&accounts, key))
             .buffer_unordered(self.config.cron_concurrency.max(1))
             .collect()
             .await;
-        for (outcome, subrequests) in results {
+        for (outcome, subrequests, object_kv_ops) in results {
             stats.subrequests += subrequests;
-            match outcome {
+            stats.object_kv_ops += object_kv_ops;
+            match outcome.as_str() {
                 "refreshed" => stats.refreshed += 1,
                 "checked" => stats.checked += 1,
                 "needs_reauth" => stats.needs_reauth += 1,
@@ -290,33 +307,41 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         stats
     }
 
-    /// Handles one index entry; returns the outcome and its subrequests.
+    /// Hands one index entry to its account's object; returns the outcome,
+    /// the subrequests of this invocation (the call to Meta, or with a
+    /// line the call to the object) and the object's KV operations.
     async fn refresh_entry<K: KvStore>(
         &self,
         accounts: &Accounts<'_, K, T>,
         key: String,
-    ) -> (&'static str, u32) {
+    ) -> (String, u32, u64) {
         let Some((_, id)) = parse_due_key(&key) else {
-            return ("stale", 0);
+            return ("stale".into(), 0, 0);
         };
-        let record = match accounts.load(id).await {
-            Ok(Some(r)) => r,
-            Ok(None) => {
-                let _ = accounts.store.delete(&key).await;
-                return ("stale", 0);
+        let work = AccountWork::Refresh {
+            forced: false,
+            due_key: Some(key.clone()),
+        };
+        let reply = match self.line {
+            Some(line) => line.run(id, work).await,
+            // No object: the work runs in this invocation, on its counted store.
+            None => {
+                let here = Service {
+                    config: self.config,
+                    store: accounts.store,
+                    transport: self.transport,
+                    log: self.log,
+                    line: None,
+                };
+                here.perform_counted(id, work, None).await
             }
-            // Undecryptable (missing key) or KV trouble: leave the entry, so
-            // nothing is lost; the operator sees the failure in the log.
-            Err(_) => return ("failed", 0),
         };
-        if record.due_key.as_deref() != Some(key.as_str()) {
-            // Left behind by an interrupted move: the record points elsewhere.
-            let _ = accounts.store.delete(&key).await;
-            return ("stale", 0);
-        }
-        match self.refresh_with(accounts, record, false).await {
-            Ok(o) => (o.outcome, o.subrequests),
-            Err(_) => ("failed", 1),
+        match reply {
+            Ok(r) if self.line.is_some() => (r.outcome, 1, r.kv_ops),
+            Ok(r) => (r.outcome, r.subrequests, 0),
+            // Undecryptable (missing key), KV or object trouble: the entry
+            // stays, so nothing is lost; the operator sees it in the log.
+            Err(_) => ("failed".into(), u32::from(self.line.is_some()), 0),
         }
     }
 }

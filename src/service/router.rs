@@ -43,6 +43,7 @@ pub enum Route {
     AccountRefresh(String),
     AccountPublish(String),
     AccountQuota(String),
+    AccountJobs(String),
     Job(String),
     Webhook,
     Deauthorize,
@@ -69,6 +70,7 @@ impl Route {
             ["api", "accounts", id, "refresh"] => Route::AccountRefresh((*id).to_owned()),
             ["api", "accounts", id, "publish"] => Route::AccountPublish((*id).to_owned()),
             ["api", "accounts", id, "quota"] => Route::AccountQuota((*id).to_owned()),
+            ["api", "accounts", id, "jobs"] => Route::AccountJobs((*id).to_owned()),
             ["api", "jobs", id] => Route::Job((*id).to_owned()),
             ["webhooks", "instagram"] => Route::Webhook,
             _ => Route::NotFound,
@@ -89,6 +91,7 @@ impl Route {
             Route::AccountRefresh(_) => "/api/accounts/{id}/refresh",
             Route::AccountPublish(_) => "/api/accounts/{id}/publish",
             Route::AccountQuota(_) => "/api/accounts/{id}/quota",
+            Route::AccountJobs(_) => "/api/accounts/{id}/jobs",
             Route::Job(_) => "/api/jobs/{id}",
             Route::Webhook => "/webhooks/instagram",
             Route::Deauthorize => "/auth/deauthorize",
@@ -110,6 +113,7 @@ impl Route {
                 | Route::AccountRefresh(_)
                 | Route::AccountPublish(_)
                 | Route::AccountQuota(_)
+                | Route::AccountJobs(_)
                 | Route::Job(_)
         )
     }
@@ -222,9 +226,17 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 fields.account_id = Some(id.clone());
                 self.quota(req, id).await
             }
+            ("GET", Route::AccountJobs(id)) => {
+                fields.account_id = Some(id.clone());
+                self.list_jobs(req, id).await
+            }
             ("GET", Route::Job(id)) => {
                 fields.job_id = Some(id.clone());
                 self.get_job(req, id, fields).await
+            }
+            ("DELETE", Route::Job(id)) => {
+                fields.job_id = Some(id.clone());
+                self.delete_job(req, id, fields).await
             }
             ("GET", Route::Webhook) => self.webhook_verify(req),
             ("POST", Route::Webhook) => self.webhook_event(req),
@@ -247,7 +259,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 .with_header("access-control-allow-methods", "GET, POST, DELETE, OPTIONS")
                 .with_header(
                     "access-control-allow-headers",
-                    "content-type, authorization",
+                    "content-type, authorization, idempotency-key",
                 )
                 .with_header(
                     "access-control-max-age",

@@ -31,14 +31,18 @@ fn storage(op: &str, e: worker::kv::KvError) -> ApiError {
         }
         other => other.to_string(),
     };
-    let detail: String = detail
-        .lines()
+    ApiError::storage(format!("KV {op} failed: {}", first_line(&detail)))
+}
+
+/// The first line of an error text from outside, capped: answers carry no
+/// stack or dump.
+pub(super) fn first_line(text: &str) -> String {
+    text.lines()
         .next()
         .unwrap_or("")
         .chars()
         .take(200)
-        .collect();
-    ApiError::storage(format!("KV {op} failed: {detail}"))
+        .collect()
 }
 
 impl KvStore for KvBinding {

@@ -3,6 +3,8 @@
 //! [`Service`] over the KV binding and the isolate's prepared settings and
 //! `fetch`-based transport (`isolate`: parsed once per isolate), answers,
 //! and hands leftover work to `ctx.waitUntil`; `scheduled` runs the cron.
+//! Account work (refresh, publish, delete) goes to the account's Durable
+//! Object (`objects.rs`).
 //! Everything else (routes, storage layout, refresh planning) lives in the
 //! service and is tested natively.
 
@@ -11,6 +13,8 @@
 
 mod isolate;
 mod kv;
+mod objects;
+mod settings;
 mod transport;
 
 use worker::{event, Context, Env, Headers, Request, Response, ScheduleContext, ScheduledEvent};
@@ -18,33 +22,13 @@ use worker::{event, Context, Env, Headers, Request, Response, ScheduleContext, S
 use crate::core::http::Transport;
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
-use crate::service::log::{emit, LogSink};
+use crate::service::log::emit;
 use crate::service::router::MAX_WEBHOOK_BODY_BYTES;
 use crate::service::{misconfigured, Service};
 
-use kv::KvBinding;
+use objects::DurableLine;
+use settings::{kv_binding, ConsoleLog};
 use transport::FetchTransport;
-
-/// The KV namespace binding named in `wrangler.toml`.
-pub const KV_BINDING: &str = "INSTAGATE_KV";
-
-/// Log lines go to `console.log` (Workers Logs indexes JSON).
-struct ConsoleLog;
-
-impl LogSink for ConsoleLog {
-    fn line(&self, line: &str) {
-        worker::console_log!("{}", line);
-    }
-}
-
-fn kv_binding(env: &Env) -> Result<KvBinding, crate::core::error::Error> {
-    env.kv(KV_BINDING).map(KvBinding::new).map_err(|_| {
-        crate::core::error::Error::config(
-            KV_BINDING,
-            "the KV namespace binding INSTAGATE_KV is missing (wrangler.toml [[kv_namespaces]])",
-        )
-    })
-}
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
@@ -52,8 +36,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         Ok(r) => r,
         Err(e) => return write_response(HttpResponse::error(&e)),
     };
-    let prepared = isolate::prepared(&env).and_then(|p| Ok((p, kv_binding(&env)?)));
-    let (prepared, store) = match prepared {
+    let prepared = isolate::prepared(&env)
+        .and_then(|p| Ok((p, kv_binding(&env)?, DurableLine::from_env(&env)?)));
+    let (prepared, store, line) = match prepared {
         Ok(p) => p,
         Err(e) => {
             let now = FetchTransport::new(std::time::Duration::ZERO).now();
@@ -61,12 +46,14 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         }
     };
     let mut response = Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog)
+        .with_line(&line)
         .handle(request)
         .await;
     for task in std::mem::take(&mut response.background) {
-        let (prepared, store) = (prepared.clone(), store.clone());
+        let (prepared, store, line) = (prepared.clone(), store.clone(), line.clone());
         ctx.wait_until(async move {
             Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog)
+                .with_line(&line)
                 .run_background(task)
                 .await;
         });
@@ -88,8 +75,9 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             return;
         }
     };
-    let store = match kv_binding(&env) {
-        Ok(s) => s,
+    let bindings = kv_binding(&env).and_then(|kv| Ok((kv, DurableLine::from_env(&env)?)));
+    let (store, line) = match bindings {
+        Ok(b) => b,
         Err(e) => {
             emit(
                 &ConsoleLog,
@@ -100,6 +88,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         }
     };
     Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog)
+        .with_line(&line)
         .run_cron()
         .await;
 }

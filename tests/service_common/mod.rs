@@ -704,3 +704,25 @@ pub fn record(w: &World, id: &str) -> instagate::service::accounts::AccountRecor
         .expect("load")
         .expect("record exists")
 }
+
+/// Graph's time format: `2026-11-22T10:15:30+0000`.
+pub fn graph_time(t: Timestamp) -> String {
+    format!("{}+0000", &t.to_rfc3339()[..19])
+}
+
+/// A Meta `signed_request` for `user_id` (deauthorize, data deletion).
+pub fn signed_request(secret: &str, user_id: &str, algorithm: &str) -> String {
+    let payload = instagate::service::crypto::b64url(format!(r#"{{"algorithm":"{algorithm}","expires":0,"issued_at":1795000000,"user_id":"{user_id}"}}"#).as_bytes());
+    let sig = instagate::service::crypto::b64url(&instagate::service::crypto::hmac_sha256(
+        secret.as_bytes(),
+        payload.as_bytes(),
+    ));
+    format!("{sig}.{payload}")
+}
+
+/// A form POST of `signed_request` to `path`.
+pub fn form_post(path: &str, signed: &str) -> HttpRequest {
+    HttpRequest::new("POST", &format!("{WORKER}{path}"))
+        .with_header("content-type", "application/x-www-form-urlencoded")
+        .with_body(format!("signed_request={signed}"))
+}

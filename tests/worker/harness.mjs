@@ -113,6 +113,9 @@ async function startWorker(standin, persistDir, extra, kvFaults) {
     compatibilityDate: '2026-04-26',
     kvNamespaces: kvFaults ? ['INSTAGATE_KV', 'KV_FAULTS'] : ['INSTAGATE_KV'],
     kvPersist: persistDir,
+    // wrangler.toml's account objects (src/worker/objects.rs), kept with KV.
+    durableObjects: { ACCOUNT_OBJECTS: { className: 'AccountObject', useSQLite: true } },
+    durableObjectsPersist: persistDir,
     bindings: vars,
     cf: false,
     host: '127.0.0.1',
@@ -347,7 +350,9 @@ export async function seedInstagramAccount(env, { account = 'biz', ageDays = 31,
     page_id: null,
     page_name: null,
     aliases: [minted.scoped_id],
-    connected_at: issued,
+    // Written now, as a login would (the account objects tell a new
+    // connection from a leftover of a deleted account by this time).
+    connected_at: Date.now(),
     updated_at: issued,
     needs_reauth: false,
     reauth_reason: null,

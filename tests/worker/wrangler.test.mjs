@@ -1,7 +1,9 @@
 // Smoke test through `wrangler dev` with the real wrangler.toml (prebuilt Worker,
 // SKIP_WORKER_BUILD=1), secrets taken from .dev.vars.example, against the stand-in:
-// health, a full Instagram login, the API with the session, and a cron run via
-// /__scheduled.
+// health, a full Instagram login, the API with the session, a cron run via
+// /__scheduled, and the account objects (the Durable Object binding and its
+// SQLite migration in wrangler.toml): a retried publish with one
+// Idempotency-Key posts once, and a delete racing a publish leaves nothing.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStandin } from '../standin/server.mjs';
@@ -57,4 +59,34 @@ test('wrangler dev serves the Worker from wrangler.toml: login, API, cron', asyn
     await new Promise((res) => setTimeout(res, 100));
   }
   assert.ok(output.join('').includes('"event":"cron"'), output.join(''));
+});
+
+test('wrangler dev runs the account objects: one post per Idempotency-Key, a delete racing a publish leaves nothing', async () => {
+  standin.control.consent({ decision: 'allow', account: 'creator' });
+  const browser = new Browser();
+  const { url } = await browser.follow(`${origin}/auth/login`, { stopAt: ['http://127.0.0.1:5173/'] });
+  const id = new URL(url).searchParams.get('connected');
+  assert.ok(id, url);
+  const key = devVarsExample().API_KEY;
+  const api = (path, init = {}) => fetch(`${origin}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+  });
+  const body = JSON.stringify({ kind: 'image', image_url: 'https://cdn.example/w.jpg' });
+  const publish = () => api(`/api/accounts/${id}/publish`, { method: 'POST', body, headers: { 'idempotency-key': 'wrangler-1' } });
+  const answers = await Promise.all([publish(), publish(), publish()]);
+  const jobs = await Promise.all(answers.map((r) => r.json()));
+  assert.deepEqual(new Set(jobs.map((j) => j.job.id)).size, 1, JSON.stringify(jobs));
+  const sends = standin.control.log({ path: 'media_publish' }).entries.filter((e) => e.path.includes(id));
+  assert.equal(sends.length, 1, 'one post');
+
+  standin.control.faults([{ path: '/media', fault: { type: 'delay', ms: 300 } }]);
+  const racing = api(`/api/accounts/${id}/publish`, { method: 'POST', body });
+  await new Promise((r) => setTimeout(r, 100));
+  const [, deleted] = await Promise.all([racing, api(`/api/accounts/${id}`, { method: 'DELETE' })]);
+  standin.control.faults([]);
+  assert.equal(deleted.status, 200);
+  assert.equal((await api(`/api/accounts/${id}`)).status, 404);
+  const listed = await (await api(`/api/accounts/${id}/jobs`)).json();
+  assert.deepEqual(listed.jobs, [], 'no job of the deleted account is left');
 });

@@ -45,6 +45,9 @@ pub struct JobRecord {
     /// `next_step_at` (shown in the view as `stalled`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stalled: Option<Error>,
+    /// A scheduled post: published at this time, not before (schedule.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publish_at: Option<Timestamp>,
 }
 
 /// The `phase` the API shows for a core phase. These are the names the
@@ -82,6 +85,7 @@ impl JobRecord {
         let (status, error, published) = match &job.phase {
             Phase::Done { published } => ("published", None, Some(published)),
             Phase::Failed { error } => ("failed", Some(error_view(error)), None),
+            _ if self.waits_for_its_time() => ("scheduled", None, None),
             _ => ("processing", None, None),
         };
         let media_id = match &job.phase {
@@ -112,7 +116,25 @@ impl JobRecord {
             "updated_at": self.updated_at.to_rfc3339(),
             "finished_at": self.finished_at.map(|t| t.to_rfc3339()),
             "next_check_at": job.next_step_at.map(|t| t.to_rfc3339()),
+            "publish_at": self.publish_at.map(|t| t.to_rfc3339()),
         })
+    }
+
+    /// A scheduled job that has not sent its `media_publish` yet.
+    pub fn waits_for_its_time(&self) -> bool {
+        self.publish_at.is_some() && self.before_publishing()
+    }
+
+    /// Nothing was sent to `media_publish` yet: the job may be cancelled.
+    pub fn before_publishing(&self) -> bool {
+        self.job.publish_attempts == 0
+            && matches!(
+                self.job.phase,
+                Phase::CheckingQuota
+                    | Phase::CreatingChildren { .. }
+                    | Phase::CreatingContainer { .. }
+                    | Phase::Processing { .. }
+            )
     }
 
     /// Keeps what the view needs from the phase the job just reached and
@@ -134,7 +156,7 @@ impl JobRecord {
     }
 
     /// Ends the job without the core (its account is gone).
-    pub(super) fn abandon(&mut self, error: Error) {
+    pub(crate) fn abandon(&mut self, error: Error) {
         self.job.phase = Phase::Failed { error };
         self.job.next_step_at = None;
     }
@@ -152,7 +174,7 @@ pub fn job_account_prefix(account: &str) -> String {
     format!("jobacct:{account}:")
 }
 
-pub(super) fn valid_job_id(id: &str) -> bool {
+pub(crate) fn valid_job_id(id: &str) -> bool {
     (8..=64).contains(&id.len())
         && id
             .bytes()
@@ -164,7 +186,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         load_job_from(self.store, id).await
     }
 
-    pub(super) async fn save_job<K: KvStore>(
+    pub(crate) async fn save_job<K: KvStore>(
         &self,
         store: &K,
         job: &JobRecord,
@@ -187,7 +209,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         next.plus(LEASE_SLACK)
     }
 
-    pub(super) async fn finish_job<K: KvStore>(
+    pub(crate) async fn finish_job<K: KvStore>(
         &self,
         store: &K,
         job: &mut JobRecord,

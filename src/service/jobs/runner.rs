@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::record::{job_key, JobRecord};
+use super::record::{job_account_prefix, job_key, JobRecord};
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::Transport;
-use crate::core::publish::StepOutcome;
+use crate::core::publish::{Phase, StepOutcome};
 use crate::core::time::Timestamp;
 use crate::service::accounts::Accounts;
 use crate::service::error::ApiError;
+use crate::service::line::AccountWork;
 use crate::service::store::{CountingStore, KvOps, KvStore};
 use crate::service::Service;
 
@@ -36,14 +37,17 @@ pub struct JobStats {
     pub advanced: u32,
     pub finished: u32,
     pub subrequests: u32,
+    /// KV operations of this (cron) invocation.
     pub kv_ops: KvOps,
+    /// KV operations the accounts' objects made, in their own invocations.
+    pub object_kv_ops: u64,
 }
 
 impl<S: KvStore, T: Transport> Service<'_, S, T> {
     /// Steps `job` until it finishes, waits past `deadline`, or would pass
     /// `max_calls` calls; saves after every step. `sleep`: wait for the
     /// next step when it falls before the deadline. Returns the calls made.
-    pub(super) async fn advance(
+    pub(crate) async fn advance(
         &self,
         job: &mut JobRecord,
         deadline: Timestamp,
@@ -92,6 +96,20 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 "this Worker no longer serves the account's product",
             )
         })?;
+        if let Some(expired) = account.token.expires_at.filter(|at| *at <= now) {
+            // A scheduled job can outlive its token: fail it clearly
+            // (nothing was sent, or the token would have worked).
+            job.abandon(Error::new(
+                ErrorKind::TokenExpired,
+                format!(
+                    "account {}'s token expired at {}: its owner must log in again",
+                    account.id,
+                    expired.to_rfc3339()
+                ),
+            ));
+            self.finish_job(store, job).await?;
+            return Ok(0);
+        }
         // Take the lease before the first step, so a second runner that
         // loads the job now leaves it alone; it is renewed at every save.
         job.lease_until = Some(self.lease(job, sleep, deadline));
@@ -103,9 +121,12 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 break;
             }
             let now = self.transport.now();
+            // A held job is woken by its object's alarm: sleeping here would
+            // keep the account's other work waiting behind it.
+            let held = hold_until_its_time(job, now);
             if let Some(next) = job.job.next_step_at {
                 if next > now {
-                    if sleep && next <= deadline {
+                    if sleep && next <= deadline && !held {
                         self.transport.sleep(next.since(now)).await;
                     } else {
                         break;
@@ -172,19 +193,55 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         job.stalled = Some(error);
     }
 
-    /// `waitUntil` after a 202: keep going for another `PUBLISH_WAIT_MS`.
+    /// `waitUntil` after a 202: keep going for another `budget`, in the
+    /// account's object.
     pub(crate) async fn advance_job_by_id(
         &self,
+        account: &str,
         id: &str,
         budget: Duration,
     ) -> Result<(), ApiError> {
-        if let Some(mut job) = self.load_job(id).await? {
+        let work = AccountWork::AdvanceJob {
+            job_id: id.to_owned(),
+            budget_ms: budget.as_millis() as u64,
+            sleep: true,
+            max_calls: u32::MAX,
+        };
+        self.hand_off(account, work).await.map(|_| ())
+    }
+
+    /// Inside the account's object, at its alarm: advances the account's
+    /// jobs whose next step is due. Returns the earliest next step of the
+    /// jobs still waiting, and the calls made.
+    pub(crate) async fn advance_due_jobs(
+        &self,
+        account: &str,
+    ) -> Result<(Option<Timestamp>, u32), ApiError> {
+        let prefix = job_account_prefix(account);
+        let page = self.store.list(&prefix, None, 1000).await?;
+        let mut wake: Option<Timestamp> = None;
+        let mut calls = 0;
+        for key in page.keys {
+            let Some(job_id) = key.strip_prefix(&prefix) else {
+                continue;
+            };
+            let Some(mut job) = self.load_job(job_id).await? else {
+                continue;
+            };
+            let now = self.transport.now();
+            if job.job.is_finished() {
+                continue;
+            }
+            if job.job.next_step_at.is_none_or(|at| at <= now) {
+                let deadline = now.plus(crate::service::BACKGROUND_BUDGET);
+                calls += self.advance(&mut job, deadline, true, u32::MAX).await?;
+            }
             if !job.job.is_finished() {
-                let deadline = self.transport.now().plus(budget);
-                self.advance(&mut job, deadline, true, u32::MAX).await?;
+                let next = job.job.next_step_at.unwrap_or(now);
+                wake = Some(wake.map_or(next, |w| w.min(next)));
             }
         }
-        Ok(())
+        Ok((wake, calls))
     }
 
     /// The cron's job phase: every unfinished job, without waiting, within
@@ -225,7 +282,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 }
             };
             // Gone, or a record no version of this code can read: unqueue it.
-            let Some(mut job) = job else {
+            let Some(job) = job else {
                 let _ = counted.delete(&key).await;
                 continue;
             };
@@ -233,17 +290,30 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 let _ = counted.delete(&key).await;
                 continue;
             }
-            let deadline = now.plus(Duration::from_secs(10));
-            match self
-                .advance_in(&counted, &mut job, deadline, false, left.min(20))
-                .await
-            {
-                Ok(calls) => {
-                    stats.subrequests += calls;
-                    if calls > 0 {
+            // Not due yet (a scheduled post, a later status read): its
+            // object's alarm wakes it; no call is spent on it now.
+            if job.job.next_step_at.is_some_and(|at| at > now) {
+                continue;
+            }
+            let work = AccountWork::AdvanceJob {
+                job_id: job.id.clone(),
+                budget_ms: 10_000,
+                sleep: false,
+                max_calls: left.min(20),
+            };
+            match self.hand_off(&job.account_id, work).await {
+                Ok(reply) => {
+                    stats.subrequests += reply.subrequests + u32::from(self.line.is_some());
+                    stats.object_kv_ops += reply.kv_ops;
+                    if reply.subrequests > 0 {
                         stats.advanced += 1;
                     }
-                    if job.job.is_finished() {
+                    if reply.outcome == "job"
+                        && matches!(
+                            reply.body["job"]["status"].as_str(),
+                            Some("published" | "failed")
+                        )
+                    {
                         stats.finished += 1;
                     }
                 }
@@ -253,4 +323,17 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         stats.kv_ops = counted.ops();
         stats
     }
+}
+
+/// A scheduled job whose container exists waits for `publish_at` before
+/// its first status read (which publishes a FINISHED container at once).
+/// Returns whether it holds.
+fn hold_until_its_time(job: &mut JobRecord, now: Timestamp) -> bool {
+    if let (Some(at), Phase::Processing { .. }) = (job.publish_at, &job.job.phase) {
+        if at > now && job.job.publish_attempts == 0 {
+            job.job.next_step_at = Some(job.job.next_step_at.map_or(at, |n| n.max(at)));
+            return true;
+        }
+    }
+    false
 }

@@ -1,0 +1,213 @@
+//! The account's Durable Object (`AccountObject`, one per account id, SQLite
+//! storage) and the line that hands work to it. The object's rules live in
+//! [`crate::service::account_object`]; this file binds them: its storage
+//! is the object's transactional storage, its `fetch` takes one
+//! `{account, work}` message and answers the [`WorkReply`], and its alarm
+//! wakes it when a scheduled job's time comes or its token is next due (so
+//! that work uses the object's own invocation and subrequest budget, not
+//! the cron's).
+
+use futures_util::future::LocalBoxFuture;
+use serde::{Deserialize, Serialize};
+use worker::{
+    durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response,
+    State, Storage,
+};
+
+use crate::core::http::Transport;
+use crate::core::time::Timestamp;
+use crate::service::account_object::{AccountObject as Machine, ObjectStorage};
+use crate::service::error::ApiError;
+use crate::service::line::{AccountLine, AccountWork, WorkReply};
+use crate::service::Service;
+
+use super::isolate;
+use super::kv::first_line;
+use super::settings::{kv_binding, ConsoleLog};
+
+/// The Durable Object namespace binding named in `wrangler.toml`.
+pub const OBJECTS_BINDING: &str = "ACCOUNT_OBJECTS";
+/// Where the object keeps the id of its account (for its alarm).
+const ACCOUNT_KEY: &str = "account";
+
+/// What the Worker sends an object.
+#[derive(Serialize, Deserialize)]
+struct Message {
+    account: String,
+    work: AccountWork,
+}
+
+fn object_error(what: &str, e: worker::Error) -> ApiError {
+    ApiError::storage(format!(
+        "account object {what} failed: {}",
+        first_line(&e.to_string())
+    ))
+}
+
+/// The object's storage behind the service's [`ObjectStorage`].
+pub struct ObjectStore(Storage);
+
+impl ObjectStorage for ObjectStore {
+    async fn get(&self, key: &str) -> Result<Option<String>, ApiError> {
+        self.0
+            .get::<String>(key)
+            .await
+            .map_err(|e| object_error("storage get", e))
+    }
+    async fn put(&self, key: &str, value: &str) -> Result<(), ApiError> {
+        self.0
+            .put(key, value)
+            .await
+            .map_err(|e| object_error("storage put", e))
+    }
+    async fn delete(&self, key: &str) -> Result<(), ApiError> {
+        self.0
+            .delete(key)
+            .await
+            .map(|_| ())
+            .map_err(|e| object_error("storage delete", e))
+    }
+    async fn alarm(&self) -> Result<Option<Timestamp>, ApiError> {
+        let at = self
+            .0
+            .get_alarm()
+            .await
+            .map_err(|e| object_error("get alarm", e))?;
+        Ok(at
+            .and_then(|ms| u64::try_from(ms).ok())
+            .map(Timestamp::from_millis))
+    }
+    async fn set_alarm(&self, at: Timestamp) -> Result<(), ApiError> {
+        // An `i64` would be an offset from now: pass the time as a Date.
+        let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at.as_millis() as f64));
+        self.0
+            .set_alarm(worker::ScheduledTime::new(date))
+            .await
+            .map_err(|e| object_error("set alarm", e))
+    }
+    async fn keys(&self, prefix: &str) -> Result<Vec<String>, ApiError> {
+        let map = self
+            .0
+            .list_with_options(worker::ListOptions::new().prefix(prefix))
+            .await
+            .map_err(|e| object_error("storage list", e))?;
+        Ok(map
+            .keys()
+            .into_iter()
+            .filter_map(|k| k.ok().and_then(|k| k.as_string()))
+            .collect())
+    }
+}
+
+#[durable_object(alarm)]
+pub struct AccountObject {
+    env: Env,
+    machine: Machine<ObjectStore>,
+}
+
+impl DurableObject for AccountObject {
+    fn new(state: State, env: Env) -> Self {
+        let machine = Machine::new(ObjectStore(state.storage()));
+        AccountObject { env, machine }
+    }
+
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let message: Message = match req.json().await {
+            Ok(m) => m,
+            Err(_) => {
+                let e = ApiError::invalid_input("work", "not an account work message");
+                return Response::from_json(&WorkReply::object_error(&e));
+            }
+        };
+        let reply = self.work(&message.account, message.work).await;
+        Response::from_json(&reply)
+    }
+
+    async fn alarm(&self) -> worker::Result<Response> {
+        let account = self.machine.storage().get(ACCOUNT_KEY).await.ok().flatten();
+        if let Some(account) = account {
+            let _ = self.work(&account, AccountWork::Wake).await;
+        }
+        Response::ok("")
+    }
+}
+
+impl AccountObject {
+    /// Runs one piece of work in its turn; every failure is a [`WorkReply`].
+    async fn work(&self, account: &str, work: AccountWork) -> WorkReply {
+        let result = async {
+            let prepared = isolate::prepared(&self.env).map_err(|e| ApiError::config(&e))?;
+            let kv = kv_binding(&self.env).map_err(|e| ApiError::config(&e))?;
+            let transport = &prepared.transport;
+            let service = Service::new(&prepared.config, &kv, transport, &ConsoleLog);
+            let storage = self.machine.storage();
+            if storage.get(ACCOUNT_KEY).await?.as_deref() != Some(account) {
+                storage.put(ACCOUNT_KEY, account).await?;
+            }
+            self.machine
+                .run(work, transport.now(), |work, deleted_at| {
+                    service.perform(account, work, deleted_at)
+                })
+                .await
+        }
+        .await;
+        result.unwrap_or_else(|e| WorkReply::object_error(&e))
+    }
+}
+
+/// Hands account work to the account's object (one per account id).
+#[derive(Clone)]
+pub struct DurableLine {
+    namespace: ObjectNamespace,
+}
+
+impl DurableLine {
+    pub fn from_env(env: &Env) -> Result<DurableLine, crate::core::error::Error> {
+        env.durable_object(OBJECTS_BINDING)
+            .map(|namespace| DurableLine { namespace })
+            .map_err(|_| {
+                crate::core::error::Error::config(
+                    OBJECTS_BINDING,
+                    "the Durable Object binding ACCOUNT_OBJECTS is missing (wrangler.toml [[durable_objects.bindings]])",
+                )
+            })
+    }
+
+    async fn send(&self, account: &str, work: AccountWork) -> Result<WorkReply, ApiError> {
+        let stub = self
+            .namespace
+            .id_from_name(account)
+            .and_then(|id| id.get_stub())
+            .map_err(|e| object_error("lookup", e))?;
+        let message = Message {
+            account: account.to_owned(),
+            work,
+        };
+        let body = serde_json::to_string(&message)
+            .map_err(|e| ApiError::storage(format!("could not encode account work: {e}")))?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_body(Some(wasm_bindgen::JsValue::from_str(&body)));
+        let req = Request::new_with_init("https://account-object/work", &init)
+            .map_err(|e| object_error("request", e))?;
+        let mut answer = stub
+            .fetch_with_request(req)
+            .await
+            .map_err(|e| object_error("call", e))?;
+        answer
+            .json::<WorkReply>()
+            .await
+            .map_err(|e| object_error("answer", e))?
+            .into_result()
+    }
+}
+
+impl AccountLine for DurableLine {
+    fn run<'a>(
+        &'a self,
+        account: &'a str,
+        work: AccountWork,
+    ) -> LocalBoxFuture<'a, Result<WorkReply, ApiError>> {
+        Box::pin(self.send(account, work))
+    }
+}

@@ -1,0 +1,30 @@
+//! What every Worker entry point (the `fetch` and `scheduled` handlers, the
+//! account objects) shares besides its settings (`isolate.rs`): the KV
+//! binding, and where log lines go.
+
+use worker::Env;
+
+use crate::service::log::LogSink;
+
+use super::kv::KvBinding;
+
+/// The KV namespace binding named in `wrangler.toml`.
+pub const KV_BINDING: &str = "INSTAGATE_KV";
+
+/// Log lines go to `console.log` (Workers Logs indexes JSON).
+pub(super) struct ConsoleLog;
+
+impl LogSink for ConsoleLog {
+    fn line(&self, line: &str) {
+        worker::console_log!("{}", line);
+    }
+}
+
+pub(super) fn kv_binding(env: &Env) -> Result<KvBinding, crate::core::error::Error> {
+    env.kv(KV_BINDING).map(KvBinding::new).map_err(|_| {
+        crate::core::error::Error::config(
+            KV_BINDING,
+            "the KV namespace binding INSTAGATE_KV is missing (wrangler.toml [[kv_namespaces]])",
+        )
+    })
+}
