@@ -245,6 +245,7 @@ test('schedule two posts: both pending, one cancelled never posts, the other pub
     assert.equal(Date.parse(at), atMs, `publish_at ${at}`);
   }
   assert.match(await rows.first().innerText(), /pending/);
+  assert.match(await page.locator(`#scheduled li[data-id="${ryeId}"]`).innerText(), /Cancelled rye/, 'each row shows its caption');
   await shot('scheduled-pending');
 
   const rye = page.locator(`#scheduled li[data-id="${ryeId}"]`);
@@ -270,5 +271,6 @@ test('schedule two posts: both pending, one cancelled never posts, the other pub
   assert.ok(postedAt >= atMs && postedAt < atMs + 15_000, `posted at ${new Date(postedAt).toISOString()}, scheduled for ${new Date(atMs).toISOString()}`);
   assert.doesNotMatch(html, /Cancelled rye/, 'the cancelled post never posts');
   assert.match(await rye.innerText(), /cancelled/);
+  assert.match(await published.innerText(), /Scheduled sourdough/);
   await shot('scheduled-published');
 });

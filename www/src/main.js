@@ -5,7 +5,7 @@
 import { api, WORKER, WorkerError } from './worker-api.js';
 import { startSpaLogin } from './spa-login.js';
 import { $, el } from './dom.js';
-import { loadScheduled, publishAtFromInput } from './schedule.js';
+import { loadScheduled, publishAtFromInput, rememberCaption } from './schedule.js';
 
 // Errors say what to do, keyed by the Worker's error kinds.
 const ADVICE = {
@@ -225,8 +225,10 @@ async function publish(event) {
   const started = Date.now();
   try {
     const publishAt = publishAtFromInput(form.publish_at.value);
-    let { job } = await api.publish(form.account.value, { ...mediaFromForm(form), publish_at: publishAt });
+    const media = mediaFromForm(form);
+    let { job } = await api.publish(form.account.value, { ...media, publish_at: publishAt });
     if (job.status === 'scheduled') {
+      rememberCaption(job.id, media.caption);
       progress(`scheduled for ${new Date(job.publish_at).toLocaleString()} (job ${job.id}): see Scheduled posts`, 'ok');
       form.publish_at.value = '';
       showPublishAt();

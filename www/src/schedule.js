@@ -19,6 +19,26 @@ export function publishAtFromInput(value) {
   return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
+// The job view has no caption, so the page keeps the captions of the posts
+// it scheduled (this browser only) to tell the list's rows apart.
+const CAPTIONS_KEY = 'instagate-demo:scheduled-captions';
+
+function captions() {
+  try {
+    return JSON.parse(localStorage.getItem(CAPTIONS_KEY) ?? '{}');
+  } catch {
+    return {};
+  }
+}
+
+/** Remembers the caption of the scheduled job `jobId` for the list. */
+export function rememberCaption(jobId, caption) {
+  if (!caption) return;
+  // Only the newest ones are listed: older captions are let go.
+  const kept = Object.entries(captions()).slice(-50);
+  localStorage.setItem(CAPTIONS_KEY, JSON.stringify(Object.fromEntries([...kept, [jobId, caption]])));
+}
+
 // While a listed post is pending or publishing, the list reloads this often.
 const POLL_MS = 2000;
 // The list shows this many of the account's newest scheduled posts.
@@ -60,7 +80,10 @@ export async function loadScheduled(accountId, { describe, report }) {
 
 function scheduledItem(job, { describe, report, reload }) {
   const when = el('time', { dateTime: job.publish_at, textContent: new Date(job.publish_at).toLocaleString() });
-  const what = el('div', {}, el('b', {}, job.kind), ' at ', when, el('div', { className: 'muted small' }, `job ${job.id}`));
+  const caption = captions()[job.id];
+  const what = el('div', {}, el('b', {}, job.kind), ' at ', when,
+    caption ? el('div', { className: 'caption' }, caption) : null,
+    el('div', { className: 'muted small' }, `job ${job.id}`));
   let state;
   if (job.status === 'scheduled') {
     const cancel = el('button', { className: 'ghost', textContent: 'Cancel' });
