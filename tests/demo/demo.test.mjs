@@ -67,6 +67,12 @@ async function consent(decision, account) {
   await Promise.all([page.waitForURL(`${demo.pageUrl}**`), page.click(decision === 'allow' ? '#allow' : '#deny')]);
 }
 
+// Waits for the notice to say `text`: a notice left by an earlier step must
+// not count (its class alone would match at once).
+async function noticeSays(text) {
+  await page.waitForFunction((t) => document.querySelector('#notice')?.textContent.includes(t), text);
+}
+
 function accountRow(username) {
   return page.locator('#accounts li.account', { hasText: `@${username}` });
 }
@@ -100,7 +106,9 @@ test('Connect with Facebook: the Worker redirect flow and a Page-linked account'
 test('refresh: a Page token is checked; a fresh Instagram token is too young and says so', async () => {
   const fbRow = page.locator('#accounts li.account', { hasText: 'Facebook Login' });
   await fbRow.getByRole('button', { name: 'Refresh now' }).click();
-  await page.waitForSelector('.notice.ok');
+  // The login's notice is still up: wait for this refresh's own, else the
+  // next refresh's error can be overwritten by this one's late success.
+  await noticeSays('Token refreshed.');
   await accountRow('standin_bakery').getByRole('button', { name: 'Refresh now' }).click();
   await page.waitForSelector('.notice.error');
   assert.match(await page.locator('#notice').innerText(), /refresh_too_early/);
@@ -250,8 +258,8 @@ test('schedule two posts: both pending, one cancelled never posts, the other pub
 
   const rye = page.locator(`#scheduled li[data-id="${ryeId}"]`);
   await rye.getByRole('button', { name: 'Cancel' }).click();
-  await page.waitForSelector('.notice.ok');
-  assert.match(await page.locator('#notice').innerText(), /cancelled/);
+  await noticeSays('Scheduled post cancelled');
+  assert.match(await page.getAttribute('#notice', 'class'), /\bok\b/);
   await page.waitForFunction((id) => document.querySelector(`#scheduled li[data-id="${id}"]`)?.dataset.status === 'failed', ryeId);
   assert.match(await rye.innerText(), /cancelled/);
   assert.ok(Date.now() < atMs, 'cancelled before its time');
