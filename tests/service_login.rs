@@ -466,3 +466,29 @@ fn spa_exchange_binds_the_code_to_the_registered_verifier() {
         w.call(HttpRequest::new("POST", &format!("{WORKER}/auth/pending")).with_json(&json!({})));
     assert_eq!(bad.status, 403, "no Origin");
 }
+
+/// An unused Instagram Login code is bound to no state or verifier by Meta:
+/// every Worker answer (the callback's error page above all) tells the
+/// browser never to send its address on as a Referer.
+#[test]
+fn every_worker_answer_sends_referrer_policy_no_referrer() {
+    let w = World::new();
+    let (state, _cookie, _) = w.start_login("instagram");
+    let answers = [
+        w.call(HttpRequest::new("GET", &format!("{WORKER}/auth/login"))),
+        // No login cookie: the error page, at an address that holds the code.
+        w.callback("unused-code", &state, None),
+        w.call(HttpRequest::new("GET", &format!("{WORKER}/health"))),
+        w.call(w.api("GET", "/api/accounts")),
+        w.call(HttpRequest::new("GET", &format!("{WORKER}/nowhere"))),
+    ];
+    for r in &answers {
+        assert_eq!(
+            r.header("referrer-policy"),
+            Some("no-referrer"),
+            "status {}",
+            r.status
+        );
+    }
+    assert_eq!(answers[1].status, 400);
+}

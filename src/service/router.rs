@@ -142,6 +142,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         if route.cross_origin() {
             response = self.with_cors(&req, response);
         }
+        // The callback's address holds an Instagram Login code, which Meta
+        // binds to no state or verifier: no page or redirect of the Worker
+        // lets the browser send its address on as a Referer.
+        response = response.with_header("referrer-policy", "no-referrer");
         let finished = self.transport.now();
         emit(
             self.log,
