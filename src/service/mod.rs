@@ -126,17 +126,27 @@ impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
     }
 }
 
-/// The answer when the Worker's settings are missing or malformed: a 500
-/// naming the setting, and a log line. Used instead of a [`Service`], which
-/// needs a valid configuration.
+/// The answer when the Worker's settings are missing or malformed: a
+/// generic 500 (callers are anonymous), and log lines naming the setting and
+/// what is wrong with it (config messages never quote a secret's value).
+/// Used instead of a [`Service`], which needs a valid configuration.
 pub fn misconfigured(
     error: &Error,
     req: &HttpRequest,
     log: &dyn LogSink,
     now: Timestamp,
 ) -> HttpResponse {
-    let api = ApiError::config(error);
+    let api = ApiError::config();
     let route = Route::parse(&req.path);
+    emit(
+        log,
+        now.as_millis(),
+        &serde_json::json!({
+            "event": "config_error",
+            "error_field": error.field,
+            "message": error.message,
+        }),
+    );
     emit(
         log,
         now.as_millis(),
@@ -149,10 +159,10 @@ pub fn misconfigured(
             account_id: None,
             job_id: None,
             error_kind: Some(api.kind),
-            error_field: api.field.as_deref(),
+            error_field: error.field.as_deref(),
             meta_code: None,
             fbtrace_id: None,
         },
     );
-    HttpResponse::error(&api)
+    HttpResponse::error(&api).with_header("referrer-policy", "no-referrer")
 }
