@@ -112,6 +112,17 @@ pub struct AccountRecord {
     /// The index entry that currently points at this record.
     #[serde(default)]
     pub due_key: Option<String>,
+    /// The Meta user who connected the account: Facebook Login's Facebook
+    /// user (several may manage one Page); for Instagram Login the account
+    /// is its own user. Browser sessions name it (`cookies::Session`).
+    #[serde(default)]
+    pub meta_user: Option<String>,
+    /// Session cookies that let a browser in before this are refused: set
+    /// when the record is created (a deleted account's old cookies stay
+    /// dead), when another Meta user reconnects it, and by "log out
+    /// everywhere".
+    #[serde(default)]
+    pub sessions_valid_after: Option<Timestamp>,
 }
 
 impl AccountRecord {
@@ -269,30 +280,39 @@ impl<S: KvStore, T: Transport> Accounts<'_, S, T> {
         Ok(())
     }
 
-    /// The accounts Meta's `user_id` refers to: the account itself and any
-    /// account that has it as an alias.
-    pub async fn resolve(&self, meta_user_id: &str) -> Result<Vec<String>, ApiError> {
+    /// Every `alias:{meta_user_id}:` key: the accounts that were connected
+    /// under this Meta user (some maybe since reconnected by someone else).
+    pub async fn alias_keys(&self, meta_user_id: &str) -> Result<Vec<String>, ApiError> {
         if !valid_id(meta_user_id) {
             return Ok(Vec::new());
         }
-        let mut ids = vec![meta_user_id.to_owned()];
         let prefix = alias_prefix(meta_user_id);
+        let mut keys = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
             let page = self.store.list(&prefix, cursor.as_deref(), 1000).await?;
-            for key in page.keys {
-                if let Some(id) = key.strip_prefix(&prefix) {
-                    if !ids.iter().any(|i| i == id) {
-                        ids.push(id.to_owned());
-                    }
-                }
-            }
+            keys.extend(page.keys);
             match page.cursor {
                 Some(c) => cursor = Some(c),
-                None => break,
+                None => return Ok(keys),
             }
         }
-        Ok(ids)
+    }
+
+    /// Removes the alias entries `previous` had and `current` no longer
+    /// has (a reconnection, maybe by another Meta user). Best effort: a
+    /// stale entry left behind deletes nothing (see `service::deletion`).
+    pub async fn drop_stale_aliases(&self, previous: &AccountRecord, current: &AccountRecord) {
+        for alias in previous
+            .aliases
+            .iter()
+            .filter(|a| valid_id(a) && !current.aliases.contains(a))
+        {
+            let _ = self
+                .store
+                .delete(&format!("{}{}", alias_prefix(alias), current.id))
+                .await;
+        }
     }
 
     /// Removes the account: record, index entry and aliases. Returns

@@ -29,9 +29,11 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         match caller {
             Caller::Session(session) => {
                 let mut accounts = Vec::new();
-                for id in &session.accounts {
+                for id in session.account_ids() {
                     if let Some(record) = self.accounts().load(id).await? {
-                        accounts.push(record.status(self.config, now));
+                        if session.admits(&record) {
+                            accounts.push(record.status(self.config, now));
+                        }
                     }
                 }
                 Ok(HttpResponse::json(
@@ -77,6 +79,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             .load(id)
             .await?
             .ok_or_else(|| ApiError::not_found(format!("no account {id}")))?;
+        caller.require_current(&record)?;
         Ok((caller, record))
     }
 
@@ -105,7 +108,12 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             return Err(ApiError::not_found(format!("no account {id:?}")));
         }
         caller.require_account(id)?;
-        let existed = self.delete_account_data(id).await?;
+        if let Caller::Session(_) = &caller {
+            // A session must still be admitted (the API key may also remove
+            // a record that no longer decrypts).
+            self.authorized_account(req, id).await?;
+        }
+        let existed = self.delete_account_data(id).await?.existed;
         if !existed {
             return Err(ApiError::not_found(format!("no account {id}")));
         }
@@ -119,11 +127,30 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         Ok(response)
     }
 
-    /// Removes everything stored about an account: record, index entries,
-    /// aliases and publish jobs. Returns whether there was a record.
-    pub(crate) async fn delete_account_data(&self, id: &str) -> Result<bool, ApiError> {
-        self.delete_jobs_of(id).await?;
-        self.accounts().delete(id).await
+    /// `DELETE /api/accounts/{id}/sessions`: log out everywhere. Every
+    /// browser session let in to the account until now is refused from now
+    /// on (this one included); logging in again lets a browser back in.
+    pub(crate) async fn revoke_sessions(
+        &self,
+        req: &HttpRequest,
+        id: &str,
+    ) -> Result<HttpResponse, ApiError> {
+        let (caller, mut record) = self.authorized_account(req, id).await?;
+        // Strictly after every cookie issued until now (they hold ms).
+        let after = self.transport.now().plus(std::time::Duration::from_millis(1));
+        record.sessions_valid_after = Some(after);
+        self.accounts().save(&mut record).await?;
+        let mut response = HttpResponse::json(
+            200,
+            &json!({ "sessions_valid_after": after.to_rfc3339() }),
+        );
+        if let Caller::Session(session) = caller {
+            response = response.with_header(
+                "set-cookie",
+                &self.session_cookie(session.without_account(id)),
+            );
+        }
+        Ok(response)
     }
 
     /// `POST /api/accounts/{id}/refresh`: refresh (or check) the token now.

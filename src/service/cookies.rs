@@ -7,12 +7,19 @@
 //! Domain: a sibling subdomain cannot plant one), HttpOnly (page scripts
 //! cannot read them) and SameSite=Lax (sent on the top-level redirect back
 //! from Meta, not on cross-site POSTs).
+//!
+//! A session names, per account, the Meta user who connected it and when
+//! this browser was let in; the account's record says since when sessions
+//! are valid (`AccountRecord::sessions_valid_after`), so deleting an
+//! account, its reconnection by another Meta user, or "log out everywhere"
+//! revoke every older cookie (see `Session::admits`).
 //! <https://developer.mozilla.org/en-US/docs/Web/HTTP/Cookies#cookie_prefixes>
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::core::time::Timestamp;
+use crate::service::accounts::AccountRecord;
 use crate::service::crypto::{b64url, b64url_decode, hmac_sha256, verify_hmac_sha256};
 
 /// Binds a pending login (`state`) to the browser that started it.
@@ -33,29 +40,67 @@ pub struct LoginBinding {
     pub state: String,
 }
 
-/// What the session cookie holds: the Instagram account IDs this browser
-/// logged in (most recent first).
+/// One account of a browser session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionAccount {
+    /// The Instagram account ID.
+    pub id: String,
+    /// The Meta user who had connected it when this browser was let in.
+    #[serde(default)]
+    pub user: Option<String>,
+    /// When this browser was let in to the account (ms since the epoch).
+    pub iat: u64,
+}
+
+/// What the session cookie holds: the accounts this browser logged in
+/// (most recent first).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
-    pub accounts: Vec<String>,
+    pub accounts: Vec<SessionAccount>,
 }
 
 impl Session {
+    /// Whether the session names `account_id` (not yet whether it is still
+    /// valid: that needs the record, see [`Session::admits`]).
     pub fn allows(&self, account_id: &str) -> bool {
-        self.accounts.iter().any(|a| a == account_id)
+        self.accounts.iter().any(|a| a.id == account_id)
     }
 
-    /// The session with `account_id` added in front (kept once, capped).
-    pub fn with_account(mut self, account_id: &str) -> Session {
-        self.accounts.retain(|a| a != account_id);
-        self.accounts.insert(0, account_id.to_owned());
+    /// Whether the session still gives access to the account `record`
+    /// describes: the same Meta user connected it, and this browser was let
+    /// in no earlier than the record's `sessions_valid_after`.
+    pub fn admits(&self, record: &AccountRecord) -> bool {
+        self.accounts.iter().any(|a| {
+            a.id == record.id
+                && a.user == record.meta_user
+                && a.iat >= record.sessions_valid_after.map_or(0, |t| t.as_millis())
+        })
+    }
+
+    /// The session with the account `id` (connected by Meta user `user`)
+    /// added in front, let in at `now` (kept once, capped).
+    pub fn with_account(mut self, id: &str, user: Option<&str>, now: Timestamp) -> Session {
+        self.accounts.retain(|a| a.id != id);
+        self.accounts.insert(
+            0,
+            SessionAccount {
+                id: id.to_owned(),
+                user: user.map(str::to_owned),
+                iat: now.as_millis(),
+            },
+        );
         self.accounts.truncate(MAX_SESSION_ACCOUNTS);
         self
     }
 
     pub fn without_account(mut self, account_id: &str) -> Session {
-        self.accounts.retain(|a| a != account_id);
+        self.accounts.retain(|a| a.id != account_id);
         self
+    }
+
+    /// The account IDs, most recent first.
+    pub fn account_ids(&self) -> impl Iterator<Item = &str> {
+        self.accounts.iter().map(|a| a.id.as_str())
     }
 }
 
@@ -127,7 +172,7 @@ mod tests {
     fn signed_values_round_trip_and_resist_tampering() {
         let signer = CookieSigner::new(b"0123456789abcdef0123456789abcdef");
         let now = Timestamp::from_secs(1_000);
-        let s = Session::default().with_account("17841400000000001");
+        let s = Session::default().with_account("17841400000000001", None, now);
         let v = signer.sign(
             SESSION_PURPOSE,
             &s,
@@ -149,7 +194,7 @@ mod tests {
         assert_eq!(other.verify::<Session>(SESSION_PURPOSE, &v, now), None);
         // A forged payload with the old signature.
         let (_, tag) = v.split_once('.').unwrap();
-        let forged_data = Session::default().with_account("17841400000000002");
+        let forged_data = Session::default().with_account("17841400000000002", None, now);
         let forged = signer.sign(
             SESSION_PURPOSE,
             &forged_data,
@@ -168,11 +213,12 @@ mod tests {
 
     #[test]
     fn sessions_keep_each_account_once() {
+        let now = Timestamp::from_secs(1_000);
         let s = Session::default()
-            .with_account("1")
-            .with_account("2")
-            .with_account("1");
-        assert_eq!(s.accounts, ["1", "2"]);
+            .with_account("1", None, now)
+            .with_account("2", Some("9"), now)
+            .with_account("1", None, now);
+        assert_eq!(s.account_ids().collect::<Vec<_>>(), ["1", "2"]);
         assert!(s.allows("2"));
         assert!(!s.clone().without_account("2").allows("2"));
         let c = set_cookie(SESSION_COOKIE, "v", 60);

@@ -35,7 +35,7 @@ use crate::core::publish::{
 use crate::core::retry::RetryPolicy;
 use crate::core::time::Timestamp;
 use crate::service::accounts::Accounts;
-use crate::service::auth::authenticate;
+use crate::service::auth::{authenticate, Caller};
 use crate::service::crypto::random_id;
 use crate::service::error::{status_for, ApiError};
 use crate::service::http::{Background, HttpRequest, HttpResponse};
@@ -251,6 +251,10 @@ pub fn job_account_prefix(account: &str) -> String {
     format!("jobacct:{account}:")
 }
 
+pub fn job_account_key(account: &str, job_id: &str) -> String {
+    format!("{}{job_id}", job_account_prefix(account))
+}
+
 fn valid_job_id(id: &str) -> bool {
     (8..=64).contains(&id.len())
         && id
@@ -304,12 +308,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             finished_at: None,
             stalled: None,
         };
+        // No TTL while the job is unfinished (nor has the job): it gets the
+        // finished job's TTL with it (`save_job`).
         self.store
-            .put(
-                &format!("{}{job_id}", job_account_prefix(id)),
-                "1",
-                Some(FINISHED_JOB_TTL),
-            )
+            .put(&job_account_key(id, &job_id), "1", None)
             .await?;
         self.store.put(&job_queue_key(&job_id), "1", None).await?;
         self.save_job(self.store, &job).await?;
@@ -355,6 +357,13 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         caller
             .require_account(&job.account_id)
             .map_err(|_| not_found())?;
+        if let Caller::Session(_) = &caller {
+            // The session must still be admitted to the job's account.
+            let record = self.accounts().load(&job.account_id).await?;
+            if !record.is_some_and(|r| caller.require_current(&r).is_ok()) {
+                return Err(not_found());
+            }
+        }
         fields.account_id = Some(job.account_id.clone());
         if !job.job.is_finished() {
             let now = self.transport.now();
@@ -402,7 +411,14 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let value = serde_json::to_string(job)
             .map_err(|e| ApiError::storage(format!("could not encode job: {e}")))?;
         let ttl = job.job.is_finished().then_some(FINISHED_JOB_TTL);
-        store.put(&job_key(&job.id), &value, ttl).await
+        store.put(&job_key(&job.id), &value, ttl).await?;
+        if ttl.is_some() {
+            // The account's index of its jobs lives exactly as long as the job.
+            store
+                .put(&job_account_key(&job.account_id, &job.id), "1", ttl)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Steps `job` until it finishes, waits past `deadline`, or would pass
@@ -640,20 +656,35 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         stats
     }
 
-    /// Removes every job of `account`.
-    pub(crate) async fn delete_jobs_of(&self, account: &str) -> Result<(), ApiError> {
+    /// Removes up to `max_jobs` jobs of `account`, walking the
+    /// `jobacct:` listing once along its cursor (never from the start
+    /// again: KV lists deleted keys for a while). Returns whether the walk
+    /// reached the end, and how many jobs it removed.
+    pub(crate) async fn delete_jobs_of<K: KvStore>(
+        &self,
+        store: &K,
+        account: &str,
+        max_jobs: u32,
+    ) -> Result<(bool, u32), ApiError> {
         let prefix = job_account_prefix(account);
+        let mut cursor: Option<String> = None;
+        let mut deleted = 0;
         loop {
-            let page = self.store.list(&prefix, None, 1000).await?;
-            if page.keys.is_empty() {
-                return Ok(());
-            }
+            let page = store.list(&prefix, cursor.as_deref(), 100).await?;
             for key in &page.keys {
-                if let Some(job) = key.strip_prefix(&prefix) {
-                    self.store.delete(&job_queue_key(job)).await?;
-                    self.store.delete(&job_key(job)).await?;
+                if deleted == max_jobs {
+                    return Ok((false, deleted));
                 }
-                self.store.delete(key).await?;
+                if let Some(job) = key.strip_prefix(&prefix) {
+                    store.delete(&job_queue_key(job)).await?;
+                    store.delete(&job_key(job)).await?;
+                }
+                store.delete(key).await?;
+                deleted += 1;
+            }
+            match page.cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok((true, deleted)),
             }
         }
     }

@@ -259,7 +259,11 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         match self.finish_redirect_login(req, &pending).await {
             Ok(record) => {
                 fields.account_id = Some(record.id.clone());
-                let session = self.current_session(req).with_account(&record.id);
+                let session = self.current_session(req).with_account(
+                    &record.id,
+                    record.meta_user.as_deref(),
+                    self.transport.now(),
+                );
                 Ok(
                     HttpResponse::redirect(&append_query(&return_to, "connected", &record.id))
                         .with_header("set-cookie", &clear_login)
@@ -403,7 +407,11 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let meta_verifier = (pending.product == Product::Facebook).then_some(&verifier);
         let record = self.connect(&pending, &validated, meta_verifier).await?;
         fields.account_id = Some(record.id.clone());
-        let session = self.current_session(req).with_account(&record.id);
+        let session = self.current_session(req).with_account(
+            &record.id,
+            record.meta_user.as_deref(),
+            self.transport.now(),
+        );
         Ok(HttpResponse::json(
             200,
             &json!({ "account": record.status(self.config, self.transport.now()) }),
@@ -468,6 +476,13 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             Some(page) => (Some(page.page_id), page.page_name),
             None => (None, None),
         };
+        let meta_user = connecting_user(product, &c.ig_user_id, &c.aliases);
+        // Old sessions stay valid only across a reconnection by the same
+        // Meta user (see `AccountRecord::sessions_valid_after`).
+        let sessions_valid_after = match &existing {
+            Some(e) if e.meta_user == meta_user => e.sessions_valid_after,
+            _ => Some(now),
+        };
         let mut record = AccountRecord {
             id: c.ig_user_id,
             product,
@@ -492,7 +507,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             last_checked_at: Some(now),
             consecutive_failures: 0,
             history,
-            due_key: existing.and_then(|e| e.due_key),
+            due_key: existing.as_ref().and_then(|e| e.due_key.clone()),
+            meta_user,
+            sessions_valid_after,
         };
         record.push_history(RefreshEvent {
             at: now,
@@ -501,7 +518,19 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         });
         self.accounts().save_aliases(&record).await?;
         self.accounts().save(&mut record).await?;
+        if let Some(previous) = &existing {
+            self.accounts().drop_stale_aliases(previous, &record).await;
+        }
         Ok(record)
+    }
+}
+
+/// The Meta user a login was made by: Facebook Login's app-scoped Facebook
+/// user (its one alias); an Instagram Login account is its own user.
+fn connecting_user(product: Product, ig_user_id: &str, aliases: &[String]) -> Option<String> {
+    match product {
+        Product::Facebook => aliases.first().cloned(),
+        Product::Instagram => Some(ig_user_id.to_owned()),
     }
 }
 

@@ -20,6 +20,7 @@ pub mod callbacks;
 pub mod config;
 pub mod cookies;
 pub mod crypto;
+pub mod deletion;
 pub mod error;
 pub mod http;
 pub mod jobs;
@@ -38,6 +39,7 @@ use crate::core::error::Error;
 use crate::core::http::Transport;
 use crate::core::time::Timestamp;
 use crate::service::config::ServiceConfig;
+use crate::service::deletion::{PurgeStats, JOBS_PER_CRON};
 use crate::service::error::ApiError;
 use crate::service::http::{Background, HttpRequest, HttpResponse};
 use crate::service::jobs::JobStats;
@@ -64,6 +66,8 @@ pub struct CronStats {
     pub duration_ms: u64,
     pub jobs: JobStats,
     pub refresh: RefreshStats,
+    /// Publish jobs of deleted accounts removed (`service::deletion`).
+    pub purge: PurgeStats,
     /// Calls to Meta, both phases.
     pub subrequests: u32,
     /// KV operations, both phases.
@@ -85,21 +89,25 @@ impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
         }
     }
 
-    /// The scheduled handler: advance unfinished publish jobs with up to
-    /// half the budget, then refresh what is due with the rest. Logs one line.
+    /// The scheduled handler: finish removing deleted accounts' jobs, advance
+    /// unfinished publish jobs with up to half the budget, then refresh what
+    /// is due with the rest. Logs one line.
     pub async fn run_cron(&self) -> CronStats {
         let started = self.transport.now();
+        let purge = self.finish_purges(JOBS_PER_CRON).await;
+        let kv_budget = self
+            .config
+            .cron_max_kv_ops
+            .saturating_sub(purge.kv_ops.total() as u32);
         let job_subrequests = self.config.cron_max_subrequests / 2;
-        let job_kv = self.config.cron_max_kv_ops / 2;
+        let job_kv = kv_budget / 2;
         let jobs = self.advance_active_jobs(job_subrequests, job_kv).await;
         let refresh = self
             .refresh_due(
                 self.config
                     .cron_max_subrequests
                     .saturating_sub(jobs.subrequests),
-                self.config
-                    .cron_max_kv_ops
-                    .saturating_sub(jobs.kv_ops.total() as u32),
+                kv_budget.saturating_sub(jobs.kv_ops.total() as u32),
             )
             .await;
         let finished = self.transport.now();
@@ -107,9 +115,10 @@ impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
             event: "cron",
             duration_ms: finished.since(started).as_millis() as u64,
             subrequests: jobs.subrequests + refresh.subrequests,
-            kv_ops: jobs.kv_ops.total() + refresh.kv_ops.total(),
+            kv_ops: purge.kv_ops.total() + jobs.kv_ops.total() + refresh.kv_ops.total(),
             jobs,
             refresh,
+            purge,
         };
         emit(self.log, finished.as_millis(), &stats);
         stats

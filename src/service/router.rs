@@ -41,6 +41,7 @@ pub enum Route {
     AccountRefresh(String),
     AccountPublish(String),
     AccountQuota(String),
+    AccountSessions(String),
     Job(String),
     Webhook,
     Deauthorize,
@@ -67,6 +68,7 @@ impl Route {
             ["api", "accounts", id, "refresh"] => Route::AccountRefresh((*id).to_owned()),
             ["api", "accounts", id, "publish"] => Route::AccountPublish((*id).to_owned()),
             ["api", "accounts", id, "quota"] => Route::AccountQuota((*id).to_owned()),
+            ["api", "accounts", id, "sessions"] => Route::AccountSessions((*id).to_owned()),
             ["api", "jobs", id] => Route::Job((*id).to_owned()),
             ["webhooks", "instagram"] => Route::Webhook,
             _ => Route::NotFound,
@@ -87,6 +89,7 @@ impl Route {
             Route::AccountRefresh(_) => "/api/accounts/{id}/refresh",
             Route::AccountPublish(_) => "/api/accounts/{id}/publish",
             Route::AccountQuota(_) => "/api/accounts/{id}/quota",
+            Route::AccountSessions(_) => "/api/accounts/{id}/sessions",
             Route::Job(_) => "/api/jobs/{id}",
             Route::Webhook => "/webhooks/instagram",
             Route::Deauthorize => "/auth/deauthorize",
@@ -108,6 +111,7 @@ impl Route {
                 | Route::AccountRefresh(_)
                 | Route::AccountPublish(_)
                 | Route::AccountQuota(_)
+                | Route::AccountSessions(_)
                 | Route::Job(_)
         )
     }
@@ -223,6 +227,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             ("GET", Route::AccountQuota(id)) => {
                 fields.account_id = Some(id.clone());
                 self.quota(req, id).await
+            }
+            ("DELETE", Route::AccountSessions(id)) => {
+                fields.account_id = Some(id.clone());
+                self.revoke_sessions(req, id).await
             }
             ("GET", Route::Job(id)) => {
                 fields.job_id = Some(id.clone());

@@ -767,6 +767,8 @@ pub fn seed_instagram_account(w: &World, id: &str, issued_at: Timestamp) -> Stri
         consecutive_failures: 0,
         history: vec![],
         due_key: None,
+        meta_user: Some(id.to_owned()),
+        sessions_valid_after: None,
     };
     let accounts = Accounts {
         store: &w.store,
