@@ -97,6 +97,9 @@ pub struct FakeMeta {
     pub calls: Vec<String>,
     pub account_type: String,
     pub link_page: bool,
+    /// The Facebook user a Facebook Login code is issued to (default
+    /// `FB_USER`): another Page admin connecting the same account.
+    pub facebook_user: Option<String>,
 }
 
 impl FakeMeta {
@@ -348,10 +351,14 @@ impl FakeMeta {
             }
             code.used = true;
             let scopes = code.scopes.clone();
+            let user = self
+                .facebook_user
+                .clone()
+                .unwrap_or_else(|| FB_USER.to_owned());
             let t = self.issue_token(
                 "facebook",
                 "short",
-                FB_USER,
+                &user,
                 now,
                 Some(Duration::from_secs(3600)),
                 scopes,
