@@ -13,7 +13,7 @@
 //! | `REDIRECT_URI` | var | this Worker's `/auth/callback` URL, registered with the app |
 //! | `INSTAGRAM_SCOPES` / `FACEBOOK_SCOPES` | var | comma-separated scopes (default: the product's) |
 //! | `GRAPH_VERSION` | var | e.g. `v26.0` |
-//! | `STANDIN_ORIGIN` | var | send every Meta call to the local stand-in at this origin |
+//! | `STANDIN_ORIGIN` | var | send every Meta call to the local stand-in at this origin (development: `.dev.vars`; refused unless loopback when `REDIRECT_URI` is https, see `config_guard`) |
 //! | `APP_RETURN_URLS` | var | allowed places to send the browser after login; the first is the default |
 //! | `ALLOWED_ORIGINS` | var | front-end origins allowed by CORS (SPA exchange and API) |
 //! | `SPA_REDIRECT_URIS` | var | redirect URIs single-page front ends may use with `/auth/exchange` |
@@ -114,6 +114,7 @@ impl ServiceConfig {
 
         let product_names = var("PRODUCTS").unwrap_or_else(|| "instagram".to_owned());
         let redirect_uri = required("REDIRECT_URI")?;
+        crate::service::config_guard::refuse_development_settings(&redirect_uri, var)?;
         let standin = var("STANDIN_ORIGIN");
         if let Some(origin) = &standin {
             check_origin("STANDIN_ORIGIN", origin)?;

@@ -18,6 +18,7 @@ pub mod api;
 pub mod auth;
 pub mod callbacks;
 pub mod config;
+pub mod config_guard;
 pub mod cookies;
 pub mod crypto;
 pub mod deletion;

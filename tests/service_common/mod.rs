@@ -24,8 +24,9 @@ pub const DAY: Duration = Duration::from_secs(86_400);
 pub const WORKER: &str = "https://worker.example";
 pub const APP: &str = "https://app.example";
 pub const API_KEY: &str = "test-api-key-0123456789";
-pub const SECRET: &str = "standin-app-secret";
-pub const K1: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+// Not the sample secrets of .dev.vars.example, which an https Worker refuses.
+pub const SECRET: &str = "test-app-secret-0123456789";
+pub const K1: &str = "k1:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
 pub const K2: &str = "k2:__79_Pv6-fj39vX08_Lx8O_u7ezr6uno5-bl5OPi4eA";
 
 /// The Instagram Login test account.
