@@ -330,10 +330,10 @@ mod tests {
                 "APP_RETURN_URLS",
                 "https://app.example/connected,https://app.example/settings/",
             ),
-            ("APP_SECRET", "standin-app-secret"),
+            ("APP_SECRET", "unit-test-app-secret"),
             (
                 "TOKEN_KEYS",
-                "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+                "k1:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=",
             ),
             ("SESSION_KEY", "0123456789abcdef0123456789abcdef"),
         ]
