@@ -26,13 +26,13 @@ fn instagram_redirect_login_stores_an_encrypted_account() {
     );
     assert_eq!(query(&location, "code_challenge"), None);
     assert_eq!(state.len(), 43);
-    // The pending login is in KV with a 10-minute TTL, sealed.
+    // The pending login travels sealed in the login cookie: nothing in KV.
     let key = format!("state:{state}");
-    assert_eq!(
-        w.store.expiry(&key),
-        Some(w.now().plus(std::time::Duration::from_secs(600)))
-    );
-    assert!(w.store.peek(&key).unwrap().contains("\"kid\":\"k1\""));
+    assert!(w.store.dump().is_empty());
+    let payload = cookie.split_once('=').unwrap().1.split('.').next().unwrap();
+    let plain = String::from_utf8(instagate::service::crypto::b64url_decode(payload).unwrap()).unwrap();
+    assert!(plain.contains(r#"\"kid\":\"k1\""#), "{plain}");
+    assert!(!plain.contains("redirect_uri"), "sealed, not readable: {plain}");
     for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
         let r = w.call(HttpRequest::new("GET", &format!("{WORKER}/auth/login")));
         assert!(r.header("set-cookie").unwrap().contains(attr));
@@ -53,8 +53,12 @@ fn instagram_redirect_login_stores_an_encrypted_account() {
         .header_all("set-cookie")
         .iter()
         .any(|c| c.starts_with("__Host-instagate_login=;") && c.contains("Max-Age=0")));
-    // State used once.
-    assert_eq!(w.store.peek(&key), None);
+    // State used once: marked for the login's remaining lifetime.
+    assert_eq!(w.store.peek(&key).as_deref(), Some("used"));
+    assert_eq!(
+        w.store.expiry(&key),
+        Some(w.now().plus(std::time::Duration::from_secs(600)))
+    );
 
     // Two round trips to Meta after the code: exchange, then long-lived + profile together.
     let meta = w.meta.borrow();
@@ -176,7 +180,7 @@ fn callback_failures_store_nothing_and_say_why() {
     let r = w.callback(&code, &state, None);
     assert_eq!(r.status, 400);
     assert!(String::from_utf8_lossy(&r.body).contains("state_mismatch"));
-    assert!(w.store.peek(&format!("state:{state}")).is_some());
+    assert!(w.store.keys("state:").is_empty(), "nothing written for a refused callback");
 
     // A cookie for another state.
     let (other_state, other_cookie, _) = w.start_login("instagram");

@@ -34,10 +34,14 @@ pub const SESSION_PURPOSE: &str = "session";
 /// The most accounts one browser session holds (the cookie stays small).
 pub const MAX_SESSION_ACCOUNTS: usize = 20;
 
-/// What the login cookie holds.
+/// What the login cookie holds: the state, and (logins started since
+/// pending logins moved out of KV) the pending login itself, sealed with
+/// the token keyring (the PKCE verifier is in it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginBinding {
     pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<String>,
 }
 
 /// One account of a browser session.

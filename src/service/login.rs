@@ -4,13 +4,16 @@
 //!
 //! Redirect flow. `/auth/login` has the core make the `state` and PKCE pair
 //! (`core::oauth::authorize::start_login`; Meta checks PKCE for Facebook
-//! Login); keeps them with the return URL as
-//! `state:{state}` (sealed, TTL 10 minutes); binds them to the browser
-//! with a signed `__Host-` cookie (HttpOnly, Secure, SameSite=Lax); and
-//! redirects to the consent page. `/auth/callback` needs that cookie and
-//! the same state (login CSRF: a callback from another browser is refused
-//! without touching its pending login), deletes the pending login before
-//! using it (no replay), runs the core's callback checks
+//! Login) and keeps them with the return URL in the browser's signed
+//! `__Host-` cookie (HttpOnly, Secure, SameSite=Lax, 10 minutes), sealed
+//! with the token keyring: anyone may call `/auth/login`, so it writes
+//! nothing to KV (a KV write per call would let anyone spend the daily
+//! write allowance). `/auth/callback` needs that cookie and the same state
+//! (login CSRF: a callback from another browser is refused), refuses a
+//! state already used (`state:{state}` is written once a login succeeded,
+//! TTL 10 minutes, so a replay never reaches Meta; logins started before
+//! this change still find their pending login there and delete it before
+//! using it), runs the core's callback checks
 //! (`validate_callback_params`), exchanges the code, and stores the account only
 //! once every step succeeded. Failures after the state check redirect to the
 //! app with `?error=<kind>`; earlier ones show an error page, since nothing
@@ -164,6 +167,24 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         self.store.put(&key, &sealed, Some(PENDING_TTL)).await
     }
 
+    /// The pending login a login cookie carries, sealed under the state.
+    fn seal_pending(&self, state: &str, pending: &PendingLogin) -> String {
+        let plain = serde_json::to_vec(pending).unwrap_or_default();
+        self.config
+            .keyring
+            .seal_with(self.transport, &plain, &state_key(state))
+    }
+
+    /// Opens the pending login of a login cookie; refused when a login with
+    /// this state already succeeded (see the module docs).
+    async fn cookie_pending(&self, state: &str, sealed: &str) -> Result<PendingLogin, ApiError> {
+        if self.store.get(&state_key(state)).await?.is_some() {
+            return Err(state_error("this login was already used; start again"));
+        }
+        let plain = self.config.keyring.open(sealed, &state_key(state))?;
+        serde_json::from_slice(&plain).map_err(|_| ApiError::decrypt_failed("the pending login"))
+    }
+
     /// Loads and deletes the pending login: each state is used once.
     async fn take_pending(&self, state: &str) -> Result<PendingLogin, ApiError> {
         let key = state_key(state);
@@ -193,24 +214,21 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let started = start_login(self.transport, &settings.config, &LoginOptions::default())?;
         let state = started.state.clone();
         let now = self.transport.now();
-        self.put_pending(
-            &state,
-            &PendingLogin {
-                flow: Flow::Redirect,
-                product: settings.config.product,
-                redirect_uri: started.redirect_uri.clone(),
-                verifier: Some(started.code_verifier.clone()),
-                code_challenge: None,
-                return_to,
-                origin: None,
-                created_at: now,
-            },
-        )
-        .await?;
+        let pending = PendingLogin {
+            flow: Flow::Redirect,
+            product: settings.config.product,
+            redirect_uri: started.redirect_uri.clone(),
+            verifier: Some(started.code_verifier.clone()),
+            code_challenge: None,
+            return_to,
+            origin: None,
+            created_at: now,
+        };
         let binding = CookieSigner::new(&self.config.session_key).sign(
             LOGIN_PURPOSE,
             &LoginBinding {
                 state: state.clone(),
+                pending: Some(self.seal_pending(&state, &pending)),
             },
             now.plus(PENDING_TTL),
         );
@@ -238,16 +256,19 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 self.transport.now(),
             )
         });
-        match binding {
-            Some(b) if secret_eq(&b.state, &state) => {}
+        let binding = match binding {
+            Some(b) if secret_eq(&b.state, &state) => b,
             _ => {
                 // Not this browser's login: leave its pending login alone.
                 return Err(state_error(
                     "this login was not started in this browser (or took longer than 10 minutes); start again",
                 ));
             }
-        }
-        let pending = self.take_pending(&state).await?;
+        };
+        let pending = match &binding.pending {
+            Some(sealed) => self.cookie_pending(&state, sealed).await?,
+            None => self.take_pending(&state).await?,
+        };
         if pending.flow != Flow::Redirect {
             return Err(state_error("this state belongs to a single-page login"));
         }
@@ -259,6 +280,14 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         match self.finish_redirect_login(req, &pending).await {
             Ok(record) => {
                 fields.account_id = Some(record.id.clone());
+                if binding.pending.is_some() {
+                    // Used: a replay is refused before it reaches Meta. Best
+                    // effort: without the mark, Meta refuses the used code.
+                    let _ = self
+                        .store
+                        .put(&state_key(&state), "used", Some(PENDING_TTL))
+                        .await;
+                }
                 let session = self.current_session(req).with_account(
                     &record.id,
                     record.meta_user.as_deref(),
