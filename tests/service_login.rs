@@ -496,3 +496,52 @@ fn every_worker_answer_sends_referrer_policy_no_referrer() {
     }
     assert_eq!(answers[1].status, 400);
 }
+
+/// Counts calls per key and allows `limit` of each (the Rate Limiting
+/// binding's part, natively).
+struct CountingLimiter {
+    limit: usize,
+    seen: std::cell::RefCell<Vec<String>>,
+}
+
+impl instagate::service::limits::ClientLimiter for CountingLimiter {
+    async fn allow(&self, key: &str) -> bool {
+        self.seen.borrow_mut().push(key.to_owned());
+        self.seen.borrow().iter().filter(|k| *k == key).count() <= self.limit
+    }
+}
+
+/// `POST /auth/pending` writes to KV for anyone: past its per-client budget
+/// it answers 429 (with CORS, so the front end can read it) and writes nothing.
+#[test]
+fn registering_single_page_logins_is_limited_per_client() {
+    let w = World::new();
+    let limiter = CountingLimiter { limit: 2, seen: Default::default() };
+    let register = |n: usize, ip: &str| {
+        let req = HttpRequest::new("POST", &format!("{WORKER}/auth/pending"))
+            .with_header("origin", APP)
+            .with_header("cf-connecting-ip", ip)
+            .with_json(&json!({
+                "state": format!("{n:0>43}"),
+                "codeChallenge": instagate::core::oauth::authorize::pkce_challenge(&"v".repeat(43)),
+                "redirectUri": "https://app.example/callback",
+            }));
+        instagate::core::testing::block_on(w.service().handle_limited(req, &limiter))
+    };
+    assert_eq!(register(1, "203.0.113.7").status, 201);
+    assert_eq!(register(2, "203.0.113.7").status, 201);
+    let r = register(3, "203.0.113.7");
+    assert_eq!(r.status, 429, "{:?}", r.json_body());
+    assert_eq!(r.json_body()["error"]["kind"], "rate_limited");
+    assert_eq!(r.header("retry-after"), Some("60"));
+    assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    assert_eq!(w.store.keys("state:").len(), 2, "nothing written past the budget");
+    // Another client has its own budget; other routes are not counted.
+    assert_eq!(register(4, "198.51.100.1").status, 201);
+    let login = HttpRequest::new("GET", &format!("{WORKER}/auth/login"));
+    assert_eq!(instagate::core::testing::block_on(w.service().handle_limited(login, &limiter)).status, 302);
+    assert_eq!(
+        *limiter.seen.borrow(),
+        ["pending:203.0.113.7", "pending:203.0.113.7", "pending:203.0.113.7", "pending:198.51.100.1"]
+    );
+}

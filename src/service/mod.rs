@@ -25,6 +25,7 @@ pub mod deletion;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod limits;
 pub mod log;
 pub mod login;
 pub mod publish_body;

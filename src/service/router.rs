@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::core::http::Transport;
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
+use crate::service::limits::{client_budget_key, over_budget, ClientLimiter, NoLimit};
 use crate::service::log::{emit, RequestLog};
 use crate::service::store::KvStore;
 use crate::service::Service;
@@ -120,13 +121,22 @@ impl Route {
 impl<S: KvStore, T: Transport> Service<'_, S, T> {
     /// Answers one request and logs one line about it.
     pub async fn handle(&self, req: HttpRequest) -> HttpResponse {
+        self.handle_limited(req, &NoLimit).await
+    }
+
+    /// [`Service::handle`], with the per-client budget of the routes that
+    /// write to KV for anyone (`service::limits`).
+    pub async fn handle_limited<L: ClientLimiter>(&self, req: HttpRequest, limiter: &L) -> HttpResponse {
         let started = self.transport.now();
         let route = Route::parse(&req.path);
         let mut fields = LogFields {
             route: route.pattern(),
             ..LogFields::default()
         };
-        let result = self.dispatch(&route, &req, &mut fields).await;
+        let result = match client_budget_key(&route, &req) {
+            Some(key) if !limiter.allow(&key).await => Err(over_budget()),
+            _ => self.dispatch(&route, &req, &mut fields).await,
+        };
         let (mut response, error) = match result {
             Ok(r) => (r, None),
             // The browser-facing login routes show a page, not JSON.
