@@ -16,6 +16,7 @@
 pub mod accounts;
 pub mod api;
 pub mod auth;
+pub mod body;
 pub mod callbacks;
 pub mod config;
 pub mod config_guard;

@@ -18,6 +18,15 @@ pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// Webhook deliveries batch many events; they get more room.
 pub const MAX_WEBHOOK_BODY_BYTES: usize = 1024 * 1024;
 
+/// The largest body `route` takes (the Worker stops reading past it).
+pub fn body_limit(route: &Route) -> usize {
+    if *route == Route::Webhook {
+        MAX_WEBHOOK_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
+}
+
 /// What a handler learned, for the log line.
 #[derive(Default)]
 pub struct LogFields {
@@ -187,11 +196,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         req: &HttpRequest,
         fields: &mut LogFields,
     ) -> Result<HttpResponse, ApiError> {
-        let limit = if *route == Route::Webhook {
-            MAX_WEBHOOK_BODY_BYTES
-        } else {
-            MAX_BODY_BYTES
-        };
+        let limit = body_limit(route);
         if req.body.len() > limit {
             return Err(ApiError::payload_too_large(limit));
         }

@@ -18,7 +18,9 @@ use crate::service::config::ServiceConfig;
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
 use crate::service::log::{emit, LogSink};
-use crate::service::router::MAX_WEBHOOK_BODY_BYTES;
+use crate::service::body::read_capped;
+use crate::service::limits::ClientLimiter;
+use crate::service::router::{body_limit, Route};
 use crate::service::{misconfigured, Service};
 
 use kv::KvBinding;
@@ -26,6 +28,25 @@ use transport::FetchTransport;
 
 /// The KV namespace binding named in `wrangler.toml`.
 pub const KV_BINDING: &str = "INSTAGATE_KV";
+/// The Rate Limiting binding for `POST /auth/pending` (`service::limits`).
+pub const PENDING_LIMITER_BINDING: &str = "PENDING_RATE_LIMITER";
+
+/// Cloudflare's Rate Limiting binding as the service's per-client budget.
+/// Without the binding (or when it fails) calls are allowed: the budget
+/// protects the KV write allowance, it is not an access control.
+struct BindingLimiter(Option<worker::RateLimiter>);
+
+impl ClientLimiter for BindingLimiter {
+    async fn allow(&self, key: &str) -> bool {
+        match &self.0 {
+            None => true,
+            Some(limiter) => limiter
+                .limit(key.to_owned())
+                .await
+                .map_or(true, |outcome| outcome.success),
+        }
+    }
+}
 
 /// Log lines go to `console.log` (Workers Logs indexes JSON).
 struct ConsoleLog;
@@ -73,8 +94,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         Err(e) => return write_response(misconfigured(&e, &request, &ConsoleLog, transport.now())),
     };
     let transport = config.upstream(FetchTransport::new(config.upstream_timeout));
+    let limiter = BindingLimiter(env.rate_limiter(PENDING_LIMITER_BINDING).ok());
     let mut response = Service::new(&config, &store, &transport, &ConsoleLog)
-        .handle(request)
+        .handle_limited(request, &limiter)
         .await;
     for task in std::mem::take(&mut response.background) {
         let (config, store, transport) = (config.clone(), store.clone(), transport.clone());
@@ -118,30 +140,34 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         .await;
 }
 
-/// Converts the incoming request, refusing oversized bodies before reading them.
+/// Converts the incoming request. The body is read as a stream with a
+/// running cap (the route's limit): a declared `Content-Length` over it is
+/// refused before reading, and a body without one stops at the limit.
 async fn read_request(mut req: Request) -> Result<HttpRequest, ApiError> {
     let url = req
         .url()
         .map_err(|_| ApiError::invalid_input("url", "the request URL is not valid"))?;
+    let limit = body_limit(&Route::parse(url.path()));
     let declared = req
         .headers()
         .get("content-length")
         .ok()
         .flatten()
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_WEBHOOK_BODY_BYTES) {
-        return Err(ApiError::payload_too_large(MAX_WEBHOOK_BODY_BYTES));
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::payload_too_large(limit));
     }
     let method = req.method().to_string().to_ascii_uppercase();
     let headers: Vec<(String, String)> = req.headers().entries().collect();
-    let body = if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+    let has_body = req.inner().body().is_some();
+    let body = if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") || !has_body {
         Vec::new()
     } else {
-        req.bytes().await.unwrap_or_default()
+        let stream = req
+            .stream()
+            .map_err(|_| ApiError::invalid_input("body", "the request body could not be read"))?;
+        read_capped(stream, limit).await?
     };
-    if body.len() > MAX_WEBHOOK_BODY_BYTES {
-        return Err(ApiError::payload_too_large(MAX_WEBHOOK_BODY_BYTES));
-    }
     let origin = url.origin().ascii_serialization();
     Ok(HttpRequest {
         method,
