@@ -355,7 +355,7 @@ describe('webhooks and signed_request callbacks', () => {
 
   test('a truncated signed_request is refused (401) and deletes nothing', async () => {
     await login(env, { account: 'biz' });
-    const signed = signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: 1795000000, user_id: '27400000000000001' });
+    const signed = signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: Math.floor(Date.now() / 1000), user_id: '27400000000000001' });
     for (const body of [`signed_request=${encodeURIComponent(signed.slice(0, signed.length - 10))}`, 'signed_request=', 'x=1']) {
       const r = await fetch(`${env.worker.origin}/auth/deauthorize`, {
         method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body,
@@ -517,7 +517,7 @@ describe('KV errors', () => {
 
   test('deauthorize: a failed delete answers 503 so Meta retries; the retry removes everything', async () => {
     await login(env, { account: 'biz' });
-    const signed = signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: 1795000000, user_id: '27400000000000001' });
+    const signed = signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: Math.floor(Date.now() / 1000), user_id: '27400000000000001' });
     const deauth = () => fetch(`${env.worker.origin}/auth/deauthorize`, {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `signed_request=${encodeURIComponent(signed)}`,
     });
@@ -533,7 +533,7 @@ describe('KV errors', () => {
 
   test('data deletion: the confirmation cannot be written → 503; the retry answers a confirmation', async () => {
     await login(env, { product: 'facebook', account: 'fb_linked' });
-    const signed = signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: 1795000000, user_id: '10200000000000001' });
+    const signed = signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: Math.floor(Date.now() / 1000), user_id: '10200000000000001' });
     const del = () => fetch(`${env.worker.origin}/auth/data-deletion`, {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `signed_request=${encodeURIComponent(signed)}`,
     });

@@ -473,7 +473,7 @@ describe('scan', () => {
     await fetch(`${W()}/webhooks/instagram?hub.mode=subscribe&hub.challenge=42&hub.verify_token=${env.worker.vars.WEBHOOK_VERIFY_TOKEN}`);
     await fetch(`${W()}/auth/data-deletion`, {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: `signed_request=${encodeURIComponent(signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: 1, user_id: '10200000000000002' }))}`,
+      body: `signed_request=${encodeURIComponent(signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: Math.floor(Date.now() / 1000), user_id: '10200000000000002' }))}`,
     });
     await new Promise((res) => setTimeout(res, 300));
 

@@ -69,7 +69,7 @@ test('deauthorize: a forged signed_request deletes nothing, a valid one deletes 
 test('data deletion: deletes, answers {url, confirmation_code}, and the status URL answers', async () => {
   const { params } = await login(env, { product: 'facebook', account: 'fb_linked' });
   assert.equal(params.get('connected'), IG_BIZ);
-  const r = await form('/auth/data-deletion', signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: 1795000000, user_id: '10200000000000001' }));
+  const r = await form('/auth/data-deletion', signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: Math.floor(Date.now() / 1000), user_id: '10200000000000001' }));
   assert.equal(r.status, 200);
   const { url, confirmation_code: code } = await r.json();
   assert.match(code, /^[\w-]{16}$/);
