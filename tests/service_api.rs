@@ -241,8 +241,8 @@ fn a_bad_setting_answers_a_generic_500_and_logs_which_one_without_its_value() {
     let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     for (tokens, leaked) in [("k1:tooshort", "tooshort"), (&*format!("{key}:k1"), key)] {
         let m = env(&[("TOKEN_KEYS", tokens)]);
-        let error = instagate::service::config::ServiceConfig::from_env(|k| m.get(k).cloned())
-            .unwrap_err();
+        let error =
+            instagate::service::config::ServiceConfig::from_env(|k| m.get(k).cloned()).unwrap_err();
         let log = MemoryLog::default();
         let req = HttpRequest::new("GET", &format!("{WORKER}/api/accounts"));
         let r = instagate::service::misconfigured(&error, &req, &log, START);
@@ -252,7 +252,10 @@ fn a_bad_setting_answers_a_generic_500_and_logs_which_one_without_its_value() {
         // Anonymous callers learn nothing about the settings.
         assert_eq!(body["error"].get("field"), None, "{body}");
         let text = String::from_utf8_lossy(&r.body);
-        assert!(!text.contains("TOKEN_KEYS") && !text.contains(leaked), "{text}");
+        assert!(
+            !text.contains("TOKEN_KEYS") && !text.contains(leaked),
+            "{text}"
+        );
         // The operator's log names the setting and says what is wrong.
         let lines = log.records();
         let detail = lines.iter().find(|l| l["event"] == "config_error").unwrap();

@@ -32,7 +32,12 @@ fn an_https_worker_refuses_each_sample_secret_of_dev_vars_example_without_quotin
         .filter(|(k, _)| {
             !matches!(
                 k.as_str(),
-                "STANDIN_ORIGIN" | "REDIRECT_URI" | "CLIENT_ID" | "APP_RETURN_URLS" | "ALLOWED_ORIGINS" | "SPA_REDIRECT_URIS"
+                "STANDIN_ORIGIN"
+                    | "REDIRECT_URI"
+                    | "CLIENT_ID"
+                    | "APP_RETURN_URLS"
+                    | "ALLOWED_ORIGINS"
+                    | "SPA_REDIRECT_URIS"
             )
         })
         .collect();
@@ -40,16 +45,32 @@ fn an_https_worker_refuses_each_sample_secret_of_dev_vars_example_without_quotin
     for (name, value) in &samples {
         let error = from(&[(name, value)]).expect_err(name);
         assert_eq!(error.field.as_deref(), Some(name.as_str()), "{error:?}");
-        assert!(error.message.contains(".dev.vars.example"), "{}", error.message);
-        assert!(!error.message.contains(value.as_str()), "the message quotes the secret");
+        assert!(
+            error.message.contains(".dev.vars.example"),
+            "{}",
+            error.message
+        );
+        assert!(
+            !error.message.contains(value.as_str()),
+            "the message quotes the secret"
+        );
         // A local run (http REDIRECT_URI) keeps it.
-        let local = from(&[(name, value), ("REDIRECT_URI", "http://127.0.0.1:8787/auth/callback")]);
+        let local = from(&[
+            (name, value),
+            ("REDIRECT_URI", "http://127.0.0.1:8787/auth/callback"),
+        ]);
         assert!(local.is_ok(), "{name}: {local:?}");
     }
     // The sample key under another id is still the sample key.
     let (_, keys) = samples.iter().find(|(k, _)| k == "TOKEN_KEYS").unwrap();
     let renamed = format!("prod:{}", keys.split_once(':').unwrap().1);
-    assert_eq!(from(&[("TOKEN_KEYS", &renamed)]).unwrap_err().field.as_deref(), Some("TOKEN_KEYS"));
+    assert_eq!(
+        from(&[("TOKEN_KEYS", &renamed)])
+            .unwrap_err()
+            .field
+            .as_deref(),
+        Some("TOKEN_KEYS")
+    );
 }
 
 #[test]
@@ -79,11 +100,22 @@ fn wrangler_toml_default_vars_hold_no_development_setting() {
     assert!(set.iter().any(|l| l.starts_with("PRODUCTS")), "{set:?}");
     for line in &set {
         assert!(!line.starts_with("STANDIN_ORIGIN"), "{line}");
-        assert!(!line.contains("127.0.0.1") && !line.contains("localhost"), "{line}");
+        assert!(
+            !line.contains("127.0.0.1") && !line.contains("localhost"),
+            "{line}"
+        );
     }
     // The local runs take them from .dev.vars(.example).
     let local: Vec<String> = dev_vars_example().into_iter().map(|(k, _)| k).collect();
-    for name in ["STANDIN_ORIGIN", "REDIRECT_URI", "CLIENT_ID", "APP_RETURN_URLS"] {
-        assert!(local.iter().any(|k| k == name), "{name} missing from .dev.vars.example");
+    for name in [
+        "STANDIN_ORIGIN",
+        "REDIRECT_URI",
+        "CLIENT_ID",
+        "APP_RETURN_URLS",
+    ] {
+        assert!(
+            local.iter().any(|k| k == name),
+            "{name} missing from .dev.vars.example"
+        );
     }
 }

@@ -66,7 +66,10 @@ fn a_deauthorize_from_the_previous_connector_leaves_the_account_its_new_owner_co
     let r = callback(&w, "/auth/deauthorize", FB_USER);
     assert_eq!(r.status, 200, "{:?}", r.json_body());
     assert_eq!(r.json_body()["deleted_accounts"], 0);
-    assert!(w.store.peek(&format!("token:{FB_IG}")).is_some(), "the new owner's account stays");
+    assert!(
+        w.store.peek(&format!("token:{FB_IG}")).is_some(),
+        "the new owner's account stays"
+    );
     assert!(
         w.store.keys(&format!("alias:{FB_USER}:")).is_empty(),
         "the requester's own alias key is gone, so a later request deletes nothing either"
@@ -119,7 +122,10 @@ fn deleting_an_account_with_many_jobs_under_listing_lag_removes_the_token_and_th
     invocation_limit(&w);
     let r = w.call(w.api("DELETE", &format!("/api/accounts/{ig}")));
     assert_eq!(r.status, 200, "{:?}", r.json_body());
-    assert!(w.store.keys("token:").is_empty(), "the token is gone at once");
+    assert!(
+        w.store.keys("token:").is_empty(),
+        "the token is gone at once"
+    );
     assert!(w.store.keys("alias:").is_empty());
     assert!(w.store.keys("due:").is_empty());
     assert_eq!(w.store.keys("purge:"), [format!("purge:{ig}")]);
@@ -169,7 +175,10 @@ fn data_deletion_with_nothing_left_over_completes_at_once() {
     seed_jobs(&w, &ig, 3);
     let r = callback(&w, "/auth/data-deletion", IG_SCOPED);
     let url = r.json_body()["url"].as_str().unwrap().to_owned();
-    assert_eq!(w.call(HttpRequest::new("GET", &url)).json_body()["status"], "completed");
+    assert_eq!(
+        w.call(HttpRequest::new("GET", &url)).json_body()["status"],
+        "completed"
+    );
     assert_eq!(job_keys(&w), 0);
     assert!(w.store.keys("purge:").is_empty());
 }
@@ -185,7 +194,11 @@ fn a_job_index_entry_lives_exactly_as_long_as_its_job() {
     assert_eq!(r.status, 202, "{:?}", r.json_body());
     let job = r.json_body()["job"]["id"].as_str().unwrap().to_owned();
     let index = format!("jobacct:{ig}:{job}");
-    assert_eq!(w.store.expiry(&format!("job:{job}")), None, "an unfinished job does not expire");
+    assert_eq!(
+        w.store.expiry(&format!("job:{job}")),
+        None,
+        "an unfinished job does not expire"
+    );
     assert_eq!(w.store.expiry(&index), None, "nor does its index entry");
     for _ in 0..20 {
         w.advance(Duration::from_secs(2));
@@ -205,7 +218,11 @@ fn an_old_signed_request_is_refused_and_a_replay_deletes_nothing_again() {
     let (ig, _) = w.connect("instagram");
     let now = w.now().as_millis() / 1000;
     for old in [now - 2 * 3600, now + 3600] {
-        let r = post_signed(&w, "/auth/data-deletion", &signed_request_at(IG_SCOPED, old));
+        let r = post_signed(
+            &w,
+            "/auth/data-deletion",
+            &signed_request_at(IG_SCOPED, old),
+        );
         assert_eq!(r.status, 401, "issued_at {old}");
         let r = post_signed(&w, "/auth/deauthorize", &signed_request_at(IG_SCOPED, old));
         assert_eq!(r.status, 401);
@@ -213,8 +230,14 @@ fn an_old_signed_request_is_refused_and_a_replay_deletes_nothing_again() {
     // No issued_at at all.
     let payload = b64url(br#"{"algorithm":"HMAC-SHA256","user_id":"9000000000000001"}"#);
     let sig = b64url(&hmac_sha256(SECRET.as_bytes(), payload.as_bytes()));
-    assert_eq!(post_signed(&w, "/auth/deauthorize", &format!("{sig}.{payload}")).status, 401);
-    assert!(w.store.peek(&format!("token:{ig}")).is_some(), "nothing deleted");
+    assert_eq!(
+        post_signed(&w, "/auth/deauthorize", &format!("{sig}.{payload}")).status,
+        401
+    );
+    assert!(
+        w.store.peek(&format!("token:{ig}")).is_some(),
+        "nothing deleted"
+    );
 
     let signed = signed_request_at(IG_SCOPED, now);
     let first = post_signed(&w, "/auth/data-deletion", &signed);
@@ -226,7 +249,13 @@ fn an_old_signed_request_is_refused_and_a_replay_deletes_nothing_again() {
     w.connect("instagram");
     let again = post_signed(&w, "/auth/data-deletion", &signed);
     assert_eq!(again.status, 200);
-    assert_eq!(again.json_body()["confirmation_code"], first.json_body()["confirmation_code"]);
-    assert!(w.store.peek(&format!("token:{ig}")).is_some(), "the new connection stays");
+    assert_eq!(
+        again.json_body()["confirmation_code"],
+        first.json_body()["confirmation_code"]
+    );
+    assert!(
+        w.store.peek(&format!("token:{ig}")).is_some(),
+        "the new connection stays"
+    );
     assert_eq!(w.store.keys("deletion:").len(), 1);
 }

@@ -45,7 +45,9 @@ fn a_delete_that_fails_part_way_is_finished_by_the_retry() {
 #[test]
 fn starting_a_login_writes_nothing_to_kv_and_works_while_kv_writes_fail() {
     let w = World::new();
-    w.store.fail_when(Some(Box::new(|op, _| op == KvOp::Put || op == KvOp::Delete)));
+    w.store.fail_when(Some(Box::new(|op, _| {
+        op == KvOp::Put || op == KvOp::Delete
+    })));
     let before = w.store.ops();
     for _ in 0..3 {
         let r = w.call(HttpRequest::new(
@@ -56,7 +58,10 @@ fn starting_a_login_writes_nothing_to_kv_and_works_while_kv_writes_fail() {
         assert!(cookie_pair(&r, "__Host-instagate_login").is_some());
     }
     let used = w.store.ops().since(&before);
-    assert_eq!((used.puts, used.deletes, used.gets, used.lists), (0, 0, 0, 0));
+    assert_eq!(
+        (used.puts, used.deletes, used.gets, used.lists),
+        (0, 0, 0, 0)
+    );
     assert!(w.store.dump().is_empty());
 }
 
@@ -65,7 +70,10 @@ fn a_cron_run_that_cannot_list_the_index_says_so() {
     let w = World::new();
     let (id, _) = w.connect("instagram");
     let before = w.store.dump();
-    let before: Vec<_> = before.into_iter().filter(|(k, _)| !k.starts_with("state:")).collect();
+    let before: Vec<_> = before
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("state:"))
+        .collect();
     // Due in 30 days: move past it, then make the listing fail.
     w.advance(DAY * 31);
     w.store.fail_when(Some(Box::new(|op, key| {

@@ -30,9 +30,13 @@ fn instagram_redirect_login_stores_an_encrypted_account() {
     let key = format!("state:{state}");
     assert!(w.store.dump().is_empty());
     let payload = cookie.split_once('=').unwrap().1.split('.').next().unwrap();
-    let plain = String::from_utf8(instagate::service::crypto::b64url_decode(payload).unwrap()).unwrap();
+    let plain =
+        String::from_utf8(instagate::service::crypto::b64url_decode(payload).unwrap()).unwrap();
     assert!(plain.contains(r#"\"kid\":\"k1\""#), "{plain}");
-    assert!(!plain.contains("redirect_uri"), "sealed, not readable: {plain}");
+    assert!(
+        !plain.contains("redirect_uri"),
+        "sealed, not readable: {plain}"
+    );
     for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
         let r = w.call(HttpRequest::new("GET", &format!("{WORKER}/auth/login")));
         assert!(r.header("set-cookie").unwrap().contains(attr));
@@ -180,7 +184,10 @@ fn callback_failures_store_nothing_and_say_why() {
     let r = w.callback(&code, &state, None);
     assert_eq!(r.status, 400);
     assert!(String::from_utf8_lossy(&r.body).contains("state_mismatch"));
-    assert!(w.store.keys("state:").is_empty(), "nothing written for a refused callback");
+    assert!(
+        w.store.keys("state:").is_empty(),
+        "nothing written for a refused callback"
+    );
 
     // A cookie for another state.
     let (other_state, other_cookie, _) = w.start_login("instagram");
@@ -516,7 +523,10 @@ impl instagate::service::limits::ClientLimiter for CountingLimiter {
 #[test]
 fn registering_single_page_logins_is_limited_per_client() {
     let w = World::new();
-    let limiter = CountingLimiter { limit: 2, seen: Default::default() };
+    let limiter = CountingLimiter {
+        limit: 2,
+        seen: Default::default(),
+    };
     let register = |n: usize, ip: &str| {
         let req = HttpRequest::new("POST", &format!("{WORKER}/auth/pending"))
             .with_header("origin", APP)
@@ -535,13 +545,25 @@ fn registering_single_page_logins_is_limited_per_client() {
     assert_eq!(r.json_body()["error"]["kind"], "rate_limited");
     assert_eq!(r.header("retry-after"), Some("60"));
     assert_eq!(r.header("access-control-allow-origin"), Some(APP));
-    assert_eq!(w.store.keys("state:").len(), 2, "nothing written past the budget");
+    assert_eq!(
+        w.store.keys("state:").len(),
+        2,
+        "nothing written past the budget"
+    );
     // Another client has its own budget; other routes are not counted.
     assert_eq!(register(4, "198.51.100.1").status, 201);
     let login = HttpRequest::new("GET", &format!("{WORKER}/auth/login"));
-    assert_eq!(instagate::core::testing::block_on(w.service().handle_limited(login, &limiter)).status, 302);
+    assert_eq!(
+        instagate::core::testing::block_on(w.service().handle_limited(login, &limiter)).status,
+        302
+    );
     assert_eq!(
         *limiter.seen.borrow(),
-        ["pending:203.0.113.7", "pending:203.0.113.7", "pending:203.0.113.7", "pending:198.51.100.1"]
+        [
+            "pending:203.0.113.7",
+            "pending:203.0.113.7",
+            "pending:203.0.113.7",
+            "pending:198.51.100.1"
+        ]
     );
 }

@@ -20,7 +20,9 @@ fn get_account(w: &World, session: &str, id: &str) -> HttpResponse {
 }
 
 fn listed(w: &World, session: &str) -> usize {
-    let r = w.call(HttpRequest::new("GET", &format!("{WORKER}/api/accounts")).with_header("cookie", session));
+    let r = w.call(
+        HttpRequest::new("GET", &format!("{WORKER}/api/accounts")).with_header("cookie", session),
+    );
     r.json_body()["accounts"].as_array().map_or(0, Vec::len)
 }
 
@@ -30,7 +32,11 @@ fn a_deleted_account_s_old_cookies_stay_dead_after_it_is_connected_again() {
     let (ig, old_session) = w.connect("instagram");
     assert_eq!(get_account(&w, &old_session, &ig).status, 200);
     w.advance(Duration::from_secs(60));
-    assert_eq!(w.call(w.api("DELETE", &format!("/api/accounts/{ig}"))).status, 200);
+    assert_eq!(
+        w.call(w.api("DELETE", &format!("/api/accounts/{ig}")))
+            .status,
+        200
+    );
     w.advance(Duration::from_secs(60));
     // Connected again, from another browser.
     let (_, new_session) = w.connect("instagram");
@@ -47,7 +53,11 @@ fn a_reconnection_by_another_meta_user_revokes_older_sessions_and_one_by_the_sam
     let (ig, first) = w.connect("facebook");
     w.advance(Duration::from_secs(60));
     let (_, again) = w.connect("facebook");
-    assert_eq!(get_account(&w, &first, &ig).status, 200, "same Meta user: still in");
+    assert_eq!(
+        get_account(&w, &first, &ig).status,
+        200,
+        "same Meta user: still in"
+    );
     assert_eq!(get_account(&w, &again, &ig).status, 200);
 
     w.advance(Duration::from_secs(60));
@@ -90,7 +100,10 @@ fn log_out_everywhere_refuses_every_session_until_the_next_login() {
     assert_eq!(logout(&first, None).status, 403);
     let r = logout(&first, Some(WORKER));
     assert_eq!(r.status, 200, "{:?}", r.json_body());
-    assert!(r.header_all("set-cookie").iter().any(|c| c.starts_with(&format!("{SESSION_COOKIE}=;"))));
+    assert!(r
+        .header_all("set-cookie")
+        .iter()
+        .any(|c| c.starts_with(&format!("{SESSION_COOKIE}=;"))));
     for session in [&first, &second] {
         assert_eq!(get_account(&w, session, &ig).status, 404);
     }
@@ -98,7 +111,11 @@ fn log_out_everywhere_refuses_every_session_until_the_next_login() {
     let (_, fresh) = w.connect("instagram");
     assert_eq!(get_account(&w, &fresh, &ig).status, 200);
     // The API key may do it too.
-    assert_eq!(w.call(w.api("DELETE", &format!("/api/accounts/{ig}/sessions"))).status, 200);
+    assert_eq!(
+        w.call(w.api("DELETE", &format!("/api/accounts/{ig}/sessions")))
+            .status,
+        200
+    );
     assert_eq!(get_account(&w, &fresh, &ig).status, 404);
 }
 

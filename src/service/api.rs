@@ -117,14 +117,8 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         if !existed {
             return Err(ApiError::not_found(format!("no account {id}")));
         }
-        let mut response = HttpResponse::json(200, &json!({ "deleted": id }));
-        if let Caller::Session(session) = caller {
-            response = response.with_header(
-                "set-cookie",
-                &self.session_cookie(session.without_account(id)),
-            );
-        }
-        Ok(response)
+        let response = HttpResponse::json(200, &json!({ "deleted": id }));
+        Ok(self.dropping_from_session(caller, id, response))
     }
 
     /// `DELETE /api/accounts/{id}/sessions`: log out everywhere. Every
@@ -137,20 +131,31 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     ) -> Result<HttpResponse, ApiError> {
         let (caller, mut record) = self.authorized_account(req, id).await?;
         // Strictly after every cookie issued until now (they hold ms).
-        let after = self.transport.now().plus(std::time::Duration::from_millis(1));
+        let after = self
+            .transport
+            .now()
+            .plus(std::time::Duration::from_millis(1));
         record.sessions_valid_after = Some(after);
         self.accounts().save(&mut record).await?;
-        let mut response = HttpResponse::json(
-            200,
-            &json!({ "sessions_valid_after": after.to_rfc3339() }),
-        );
-        if let Caller::Session(session) = caller {
-            response = response.with_header(
+        let response =
+            HttpResponse::json(200, &json!({ "sessions_valid_after": after.to_rfc3339() }));
+        Ok(self.dropping_from_session(caller, id, response))
+    }
+
+    /// `response`, which also takes account `id` out of a session caller's cookie.
+    fn dropping_from_session(
+        &self,
+        caller: Caller,
+        id: &str,
+        response: HttpResponse,
+    ) -> HttpResponse {
+        match caller {
+            Caller::Session(session) => response.with_header(
                 "set-cookie",
                 &self.session_cookie(session.without_account(id)),
-            );
+            ),
+            Caller::ApiKey => response,
         }
-        Ok(response)
     }
 
     /// `POST /api/accounts/{id}/refresh`: refresh (or check) the token now.

@@ -16,9 +16,8 @@ where
     let mut stream = std::pin::pin!(stream);
     let mut body = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| {
-            ApiError::invalid_input("body", "the request body could not be read")
-        })?;
+        let chunk = chunk
+            .map_err(|_| ApiError::invalid_input("body", "the request body could not be read"))?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::payload_too_large(limit));
         }
@@ -40,7 +39,11 @@ mod tests {
             .inspect(|_| pulled.set(pulled.get() + 1));
         let e = block_on(read_capped(chunks, 4096)).unwrap_err();
         assert_eq!(e.status, 413);
-        assert_eq!(pulled.get(), 5, "read up to the chunk that passed the limit, no further");
+        assert_eq!(
+            pulled.get(),
+            5,
+            "read up to the chunk that passed the limit, no further"
+        );
 
         let small = futures_util::stream::iter([Ok::<_, ()>(b"ab".to_vec()), Ok(b"c".to_vec())]);
         assert_eq!(block_on(read_capped(small, 3)).unwrap(), b"abc");

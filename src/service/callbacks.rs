@@ -118,7 +118,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
 
     async fn remember_handled(&self, signed: &str, answer: &str) -> Result<(), ApiError> {
         let ttl = SIGNED_REQUEST_MAX_AGE + SIGNED_REQUEST_MAX_SKEW;
-        self.store.put(&handled_key(signed), answer, Some(ttl)).await
+        self.store
+            .put(&handled_key(signed), answer, Some(ttl))
+            .await
     }
 
     /// `POST /auth/deauthorize`: the user removed the app; forget them.

@@ -70,10 +70,7 @@ fn is_loopback_origin(origin: &str) -> bool {
         Some(v6) => v6.split(']').next().map(|h| format!("[{h}]")),
         None => host_port.split(':').next().map(str::to_owned),
     };
-    matches!(
-        host.as_deref(),
-        Some("127.0.0.1" | "localhost" | "[::1]")
-    )
+    matches!(host.as_deref(), Some("127.0.0.1" | "localhost" | "[::1]"))
 }
 
 #[cfg(test)]
@@ -82,7 +79,11 @@ mod tests {
 
     #[test]
     fn loopback_origins() {
-        for ok in ["http://127.0.0.1:8790", "http://localhost:1", "http://[::1]:8790"] {
+        for ok in [
+            "http://127.0.0.1:8790",
+            "http://localhost:1",
+            "http://[::1]:8790",
+        ] {
             assert!(is_loopback_origin(ok), "{ok}");
         }
         for bad in [

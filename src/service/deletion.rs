@@ -132,7 +132,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         }
         for id in candidates {
             let owned = match self.accounts().load(&id).await {
-                Ok(Some(record)) => record.id == meta_user || record.aliases.iter().any(|a| a == meta_user),
+                Ok(Some(record)) => {
+                    record.id == meta_user || record.aliases.iter().any(|a| a == meta_user)
+                }
                 Ok(None) => false,
                 // A record no key opens cannot say whose it is: the alias
                 // pointed at it, and nobody can use it any more.

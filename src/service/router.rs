@@ -135,7 +135,11 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
 
     /// [`Service::handle`], with the per-client budget of the routes that
     /// write to KV for anyone (`service::limits`).
-    pub async fn handle_limited<L: ClientLimiter>(&self, req: HttpRequest, limiter: &L) -> HttpResponse {
+    pub async fn handle_limited<L: ClientLimiter>(
+        &self,
+        req: HttpRequest,
+        limiter: &L,
+    ) -> HttpResponse {
         let started = self.transport.now();
         let route = Route::parse(&req.path);
         let mut fields = LogFields {

@@ -14,12 +14,12 @@ mod transport;
 use worker::{event, Context, Env, Headers, Request, Response, ScheduleContext, ScheduledEvent};
 
 use crate::core::http::Transport;
+use crate::service::body::read_capped;
 use crate::service::config::ServiceConfig;
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
-use crate::service::log::{emit, LogSink};
-use crate::service::body::read_capped;
 use crate::service::limits::ClientLimiter;
+use crate::service::log::{emit, LogSink};
 use crate::service::router::{body_limit, Route};
 use crate::service::{misconfigured, Service};
 
