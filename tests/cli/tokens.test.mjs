@@ -244,7 +244,7 @@ test('store: new stores are sealed with scrypt N=2^17; a store sealed at the for
   const { seal, deriveKey } = await import('../../pkg/cli/seal.mjs');
   const kdfOf = async (path) => JSON.parse(await readFile(path, 'utf8')).kdf;
   const fresh = await setup(t);
-  const imported = await fresh.run(['import', '--token', '-'], { input: mint(fresh).access_token });
+  const imported = await fresh.run(['import', '--token', '-'], { input: mint(fresh, { ageSeconds: 2 * DAY_S }).access_token });
   assert.equal(imported.code, 0, fail(imported));
   assert.deepEqual({ ...(await kdfOf(fresh.storePath)), salt: undefined }, { name: 'scrypt', N: 2 ** 17, r: 8, p: 1, salt: undefined });
 
@@ -257,7 +257,7 @@ test('store: new stores are sealed with scrypt N=2^17; a store sealed at the for
   assert.equal(status.code, 3, fail(status));
   assert.match(status.stdout, /No account is stored/);
   assert.equal((await kdfOf(s.storePath)).N, 2 ** 14, 'reading does not rewrite');
-  const r = await s.run(['import', '--token', '-'], { env, input: mint(s).access_token });
+  const r = await s.run(['import', '--token', '-'], { env, input: mint(s, { ageSeconds: 2 * DAY_S }).access_token });
   assert.equal(r.code, 0, fail(r));
   assert.equal((await kdfOf(s.storePath)).N, 2 ** 17, 'the next write uses the current costs');
   assert.equal((await s.run(['status'], { env })).code, 0);
