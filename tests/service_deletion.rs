@@ -259,3 +259,25 @@ fn an_old_signed_request_is_refused_and_a_replay_deletes_nothing_again() {
     );
     assert_eq!(w.store.keys("deletion:").len(), 1);
 }
+
+/// Meta retries a callback that failed: whatever KV delete failed part-way,
+/// the retry still finds the account through the requester's alias (it is
+/// removed last) and leaves nothing of it.
+#[test]
+fn a_deauthorize_that_fails_part_way_is_finished_by_meta_s_retry() {
+    for failing in ["due:", "alias:", "token:"] {
+        let w = World::new();
+        let (ig, _) = w.connect("instagram");
+        let signed = signed_request_at(IG_SCOPED, w.now().as_millis() / 1000);
+        w.store.fail_when(Some(Box::new(move |op, key| {
+            op == instagate::service::store::KvOp::Delete && key.starts_with(failing)
+        })));
+        assert_eq!(post_signed(&w, "/auth/deauthorize", &signed).status, 503, "{failing}");
+        w.store.fail_when(None);
+        let r = post_signed(&w, "/auth/deauthorize", &signed);
+        assert_eq!(r.status, 200, "{failing}: {:?}", r.json_body());
+        for prefix in ["token:", "due:", "alias:"] {
+            assert!(w.store.keys(prefix).is_empty(), "{failing}: {prefix} {ig}");
+        }
+    }
+}

@@ -318,6 +318,18 @@ impl<S: KvStore, T: Transport> Accounts<'_, S, T> {
     /// Removes the account: record, index entry and aliases. Returns
     /// whether there was a record. Publish jobs are removed by the caller.
     pub async fn delete(&self, id: &str) -> Result<bool, ApiError> {
+        self.delete_keeping_alias(id, None).await
+    }
+
+    /// [`Accounts::delete`], leaving the alias entry of `kept` (the Meta
+    /// user a deletion request names): the request finds the account
+    /// through it, so it goes only after the record (`service::deletion`),
+    /// and a retry after a failure part-way still finds everything.
+    pub async fn delete_keeping_alias(
+        &self,
+        id: &str,
+        kept: Option<&str>,
+    ) -> Result<bool, ApiError> {
         // A record that no longer decrypts (lost key) can still be deleted.
         let record = match self.load(id).await {
             Ok(r) => r,
@@ -332,7 +344,11 @@ impl<S: KvStore, T: Transport> Accounts<'_, S, T> {
             if let Some(k) = &record.due_key {
                 self.store.delete(k).await?;
             }
-            for alias in record.aliases.iter().filter(|a| valid_id(a)) {
+            for alias in record
+                .aliases
+                .iter()
+                .filter(|a| valid_id(a) && Some(a.as_str()) != kept)
+            {
                 self.store
                     .delete(&format!("{}{}", alias_prefix(alias), id))
                     .await?;

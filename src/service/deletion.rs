@@ -96,7 +96,17 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     /// aliases first, then its publish jobs (the rest later, see the module
     /// docs).
     pub(crate) async fn delete_account_data(&self, id: &str) -> Result<AccountDeletion, ApiError> {
-        let existed = self.accounts().delete(id).await?;
+        self.delete_account_data_for(id, None).await
+    }
+
+    /// [`Self::delete_account_data`] for a deletion request by `meta_user`,
+    /// whose alias entry the caller removes last.
+    async fn delete_account_data_for(
+        &self,
+        id: &str,
+        meta_user: Option<&str>,
+    ) -> Result<AccountDeletion, ApiError> {
+        let existed = self.accounts().delete_keeping_alias(id, meta_user).await?;
         let jobs_done = matches!(
             self.delete_jobs_of(self.store, id, JOBS_PER_REQUEST).await,
             Ok((true, _))
@@ -146,7 +156,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             if !owned && !leftover {
                 continue;
             }
-            let deleted = self.delete_account_data(&id).await?;
+            let deleted = self.delete_account_data_for(&id, Some(meta_user)).await?;
             if deleted.existed {
                 outcome.accounts_deleted += 1;
             }
@@ -154,7 +164,8 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 outcome.pending_accounts.push(id);
             }
         }
-        // Stale aliases too: the requester's own key must not outlive the request.
+        // Last (a retry finds the accounts through them), stale ones too:
+        // the requester's own keys must not outlive the request.
         for key in &alias_keys {
             self.store.delete(key).await?;
         }
