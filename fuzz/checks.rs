@@ -10,7 +10,7 @@ use base64::Engine;
 use instagate::core::config::{Config, Product};
 use instagate::core::error::Error;
 use instagate::core::http::Response;
-use instagate::core::json::parse_success;
+use instagate::core::meta_body::parse_success;
 use instagate::core::oauth::callback::{validate_callback, validate_callback_query};
 use instagate::core::oauth::exchange::process_code_exchange;
 use instagate::core::oauth::refresh::process_refresh;

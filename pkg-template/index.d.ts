@@ -108,7 +108,15 @@ export type ExchangeCodeInput = SecretInput & CodeSource & {
   codeVerifier?: string;
 };
 
-export type ConnectAccountInput = ExchangeCodeInput;
+export type ConnectAccountInput = ExchangeCodeInput & {
+  /**
+   * Which accounts to keep, by Instagram user ID or Facebook Page ID.
+   * Absent or empty: every account the login granted (Facebook Login: one
+   * per linked Page with a Page token; Instagram Login: its one account).
+   * A name that is not among them is `no_linked_account`.
+   */
+  accounts?: string[];
+};
 
 /**
  * `instagram_short_lived` (1 h) → `getLongLivedToken` → `instagram_long_lived`
@@ -247,6 +255,39 @@ export interface ConnectedAccount {
   aliases: string[];
 }
 
+/** Why `connectAccount` left out a linked account. */
+export type SkipReason =
+  /** Meta gave no Page token: the person has no task (e.g. Create content) on that Page. */
+  | 'no_page_token'
+  /** Not among `accounts`. */
+  | 'not_chosen'
+  /** Past a limit of accounts per login (the Worker's `MAX_ACCOUNTS_PER_LOGIN`). */
+  | 'over_limit';
+
+/** A linked account a Facebook login did not connect. */
+export interface SkippedAccount {
+  igUserId: string;
+  username: string;
+  pageId: string;
+  pageName: string | null;
+  reason: SkipReason;
+}
+
+/** What a login connected: the same shape for both products. */
+export interface ConnectedLogin {
+  product: Product;
+  /**
+   * At least one account, in Meta's order. Instagram Login: exactly one.
+   * Facebook Login: every Instagram account the person granted (one per
+   * linked Page), or those named by `accounts`.
+   */
+  accounts: ConnectedAccount[];
+  /** Facebook Login: the person's app-scoped Facebook user ID (deauthorize callbacks name it); else null. */
+  facebookUserId: string | null;
+  /** Facebook Login: linked accounts left out, and why (empty for Instagram Login). */
+  skipped: SkippedAccount[];
+}
+
 export interface TokenStatusOptions {
   /** The time to judge at (default: now). */
   now?: string | Date | number;
@@ -324,7 +365,7 @@ export interface PublishInput extends PublishSettings, SigningInput {
   config: InstagateConfig;
   /** Instagram Login: the Instagram User token. Facebook Login: the Page token. */
   accessToken: string;
-  /** The professional account's ID (`connectAccount(...).igUserId`). */
+  /** The professional account's ID (`connectAccount(...).accounts[i].igUserId`). */
   igUserId: string;
   /** Each step as it happens; a throwing callback is ignored. */
   onProgress?: (event: PublishProgress) => void;
@@ -392,7 +433,12 @@ export type Media =
 
 /** The result of a publish. */
 export interface Published {
-  /** The new post's ID; null only when Meta's publish answer was lost and the post could not be told apart (it exists). */
+  /**
+   * The new post's ID. Null only when Meta's publish answer was lost and not
+   * exactly one recent post fits (e.g. the same caption posted twice within a
+   * minute), or for a story with Instagram Login: the post exists, and no
+   * other post's ID is ever given instead.
+   */
   mediaId: string | null;
   /** The post's URL (null when it could not be read). */
   permalink: string | null;
@@ -549,10 +595,13 @@ export function completeLogin(config: InstagateConfig, href?: string): Completed
 /**
  * Server side: the whole login after the callback — code exchange, long-lived
  * token, permissions check, profile (personal accounts refused) and, for
- * Facebook Login, the Page linked to the Instagram account and its token.
- * 2 round trips (Instagram Login) or 3 (Facebook Login).
+ * Facebook Login, every Page linked to an Instagram account the person
+ * granted, each with its Page token (or those named by `accounts`).
+ * 2 round trips (Instagram Login) or 3 (Facebook Login; one more per extra
+ * page of the person's Pages list). Both products answer a `ConnectedLogin`:
+ * `const [account] = (await connectAccount(input)).accounts` for one.
  */
-export function connectAccount(input: ConnectAccountInput): Promise<ConnectedAccount>;
+export function connectAccount(input: ConnectAccountInput): Promise<ConnectedLogin>;
 
 /** Server side: the code for a short-lived token (step 1 of connectAccount). */
 export function exchangeCode(input: ExchangeCodeInput): Promise<CodeExchange>;

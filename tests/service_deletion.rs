@@ -272,7 +272,11 @@ fn a_deauthorize_that_fails_part_way_is_finished_by_meta_s_retry() {
         w.store.fail_when(Some(Box::new(move |op, key| {
             op == instagate::service::store::KvOp::Delete && key.starts_with(failing)
         })));
-        assert_eq!(post_signed(&w, "/auth/deauthorize", &signed).status, 503, "{failing}");
+        assert_eq!(
+            post_signed(&w, "/auth/deauthorize", &signed).status,
+            503,
+            "{failing}"
+        );
         w.store.fail_when(None);
         let r = post_signed(&w, "/auth/deauthorize", &signed);
         assert_eq!(r.status, 200, "{failing}: {:?}", r.json_body());

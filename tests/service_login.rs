@@ -90,7 +90,7 @@ fn instagram_redirect_login_stores_an_encrypted_account() {
     assert_eq!(r.status, 200);
     let a = r.json_body()["account"].clone();
     assert_eq!(a["username"], "standin_business");
-    assert_eq!(a["token"]["kind"], "instagram_user");
+    assert_eq!(a["token"]["kind"], "instagram_long_lived");
     assert_eq!(a["token"]["days_left"], 60);
     assert_eq!(a["needs_reauth"], false);
     let text = String::from_utf8(r.body.clone()).unwrap();
@@ -566,4 +566,113 @@ fn registering_single_page_logins_is_limited_per_client() {
             "pending:198.51.100.1"
         ]
     );
+}
+
+const THREE: [&str; 3] = THREE_FB_ACCOUNTS;
+
+/// A single-page Facebook login through `/auth/pending` + `/auth/exchange`.
+fn spa_facebook_login(w: &World) -> instagate::service::http::HttpResponse {
+    let verifier = "v".repeat(43) + "-verifier";
+    let state = "f".repeat(43);
+    assert_eq!(spa_register(w, &state, &verifier, "facebook").status, 201);
+    let code = w.meta.borrow_mut().issue_code(
+        "facebook",
+        "https://app.example/callback",
+        Some(instagate::core::oauth::authorize::pkce_challenge(&verifier)),
+    );
+    let r = spa_exchange(w, APP, &code, &state, &verifier);
+    assert_eq!(r.status, 200, "{:?}", r.json_body());
+    r
+}
+
+#[test]
+fn a_facebook_login_stores_every_account_the_person_granted() {
+    let w = World::new();
+    w.grant_three_facebook_accounts();
+    let (connected, session) = w.connect("facebook");
+    assert_eq!(connected, THREE.join(","), "the redirect names them all");
+    // The session may act on each; the list shows them all.
+    let r = w.call(
+        HttpRequest::new("GET", &format!("{WORKER}/api/accounts")).with_header("cookie", &session),
+    );
+    let listed: Vec<String> = r.json_body()["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed, THREE);
+    for (id, page) in THREE
+        .iter()
+        .zip([FB_PAGE, "20000000000000002", "20000000000000003"])
+    {
+        let a = record(&w, id);
+        assert_eq!(a.page_id.as_deref(), Some(page));
+        assert_eq!(
+            a.token.kind,
+            instagate::core::token::TokenKind::FacebookPage
+        );
+        // Which login brought it: the Facebook user, also an alias entry.
+        assert_eq!(a.facebook_user_id.as_deref(), Some(FB_USER));
+        assert!(w
+            .store
+            .keys(&format!("alias:{FB_USER}:"))
+            .contains(&format!("alias:{FB_USER}:{id}")));
+    }
+    let r = w.call(
+        HttpRequest::new("GET", &format!("{WORKER}/api/accounts/{}", THREE[2]))
+            .with_header("cookie", &session),
+    );
+    assert_eq!(r.json_body()["account"]["facebook_user_id"], FB_USER);
+    for token in w.issued_tokens() {
+        assert!(!w.kv_text().contains(&token));
+    }
+}
+
+#[test]
+fn the_single_page_exchange_answers_every_account() {
+    let w = World::new();
+    w.grant_three_facebook_accounts();
+    let body = spa_facebook_login(&w).json_body();
+    let ids: Vec<&str> = body["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, THREE);
+    assert_eq!(
+        body["account"]["id"], FB_IG,
+        "the first, for one-account front ends"
+    );
+    assert_eq!(body["skipped"], json!([]));
+    assert!(!body.to_string().contains("EAAPAGE"), "never a token");
+}
+
+#[test]
+fn max_accounts_per_login_limits_what_a_login_stores() {
+    let w = World::with_config(config(&[("MAX_ACCOUNTS_PER_LOGIN", "1")]));
+    w.grant_three_facebook_accounts();
+    let body = spa_facebook_login(&w).json_body();
+    assert_eq!(body["accounts"].as_array().unwrap().len(), 1);
+    assert_eq!(body["accounts"][0]["id"], FB_IG);
+    let skipped: Vec<(&str, &str)> = body["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["ig_user_id"].as_str().unwrap(),
+                s["reason"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            ("17841400000000012", "over_limit"),
+            ("17841400000000013", "over_limit")
+        ]
+    );
+    assert_eq!(w.store.keys("token:"), vec![format!("token:{FB_IG}")]);
 }

@@ -401,3 +401,60 @@ fn entries_due_later_today_do_not_fill_the_run() {
     assert_eq!(stats.refresh.refreshed, 6, "{stats:?}");
     assert_eq!(record(&w, &id(99)).history[0].outcome, "refreshed");
 }
+
+#[test]
+fn a_refresh_answer_without_expires_in_lives_60_days() {
+    // Meta's refresh_access_token reference: "Refreshed tokens are valid for
+    // 60 days from the date at which they are refreshed"
+    // (https://developers.facebook.com/documentation/instagram-platform/reference/refresh_access_token).
+    // An answer that leaves out `expires_in` still means 60 days, not "never
+    // expires" (the Worker's old copy of the reader said the latter).
+    let w = World::new();
+    seed_instagram_account(&w, &id(1), START.minus(DAY * 31));
+    w.meta.borrow_mut().fail_next(
+        "refresh_access_token",
+        Ok(Response::new(
+            200,
+            r#"{"access_token":"IGQVJrefreshedwithoutexpiry","token_type":"bearer"}"#,
+        )),
+    );
+    let stats = block_on(w.service().run_cron());
+    assert_eq!(stats.refresh.refreshed, 1, "{stats:?}");
+    let r = record(&w, &id(1));
+    assert_eq!(r.token.expires_at, Some(w.now().plus(LONG_LIVED)));
+    assert_eq!(
+        r.due_key,
+        Some(format!(
+            "due:{}:{}",
+            w.now().plus(DAY * 30).yyyymmdd(),
+            id(1)
+        ))
+    );
+}
+
+#[test]
+fn a_facebook_user_token_is_checked_once_per_period_not_every_run() {
+    // A long-lived Facebook User token expires but cannot be refreshed: like
+    // a Page token it is checked every PAGE_TOKEN_CHECK_DAYS. (The old rule
+    // dated its check from the expiry alone, so once checked it stayed due
+    // and was checked again on every cron run.)
+    use instagate::core::token::TokenKind;
+    use instagate::service::accounts::Accounts;
+    let w = World::new();
+    let (account, _) = w.connect("facebook");
+    let mut r = record(&w, &account);
+    r.token.kind = TokenKind::FacebookUserLongLived;
+    r.token.expires_at = Some(w.now().plus(LONG_LIVED));
+    let accounts = Accounts {
+        store: &w.store,
+        transport: &*w.transport,
+        config: &w.config,
+    };
+    block_on(accounts.save(&mut r)).unwrap();
+    w.advance(DAY * 31);
+    let stats = block_on(w.service().run_cron());
+    assert_eq!(stats.refresh.checked, 1, "{stats:?}");
+    w.advance(Duration::from_secs(3600));
+    let stats = block_on(w.service().run_cron());
+    assert_eq!((stats.refresh.due, stats.subrequests), (0, 0), "{stats:?}");
+}

@@ -198,3 +198,34 @@ fn data_deletion_answers_a_status_url_that_works() {
     );
     assert_eq!(w.store.keys("deletion:").len(), before);
 }
+
+#[test]
+fn deauthorizing_a_facebook_user_removes_every_account_their_login_connected() {
+    for path in ["/auth/deauthorize", "/auth/data-deletion"] {
+        let w = World::new();
+        w.grant_three_facebook_accounts();
+        let (connected, _) = w.connect("facebook");
+        assert_eq!(connected.split(',').count(), 3);
+        // An Instagram Login account of someone else stays.
+        let (other, _) = w.connect("instagram");
+        let r = w.call(form_post(
+            path,
+            &signed_request(SECRET, FB_USER, "HMAC-SHA256"),
+        ));
+        assert_eq!(r.status, 200, "{path}: {:?}", r.json_body());
+        assert_eq!(
+            w.store.keys("token:"),
+            vec![format!("token:{other}")],
+            "{path}"
+        );
+        assert!(
+            w.store.keys(&format!("alias:{FB_USER}:")).is_empty(),
+            "{path}"
+        );
+        assert!(
+            w.store.keys("due:").iter().all(|k| k.ends_with(&other)),
+            "{path}: {:?}",
+            w.store.keys("due:")
+        );
+    }
+}

@@ -19,6 +19,11 @@ const GLOBAL = {
 };
 
 const account = { type: 'string', help: 'the account: IG user ID, username or product:id (default: the only one)' };
+/** login / exchange: which of the login's accounts to store. */
+const connectAccountFlag = {
+  type: 'string',
+  help: 'Facebook Login: store only this account: IG user ID, Page ID or username (default: every account the login granted)',
+};
 const json = { type: 'boolean', help: 'machine-readable output' };
 
 const COMMANDS = {
@@ -30,27 +35,32 @@ const COMMANDS = {
   },
   login: {
     summary: 'the whole login on a desktop: loopback callback, browser, exchange, store',
-    usage: 'instagate login [--port N] [--no-browser] [--timeout SECONDS]',
+    usage: 'instagate login [--port N] [--no-browser] [--timeout SECONDS] [--account ID]',
     options: {
       port: { type: 'string', help: 'loopback port (default: the redirect URI\'s, else 8765; 0 = any free port)' },
       'no-browser': { type: 'boolean', help: 'do not open a browser; print the URL to open' },
       timeout: { type: 'string', help: 'give up after this many seconds without a callback (default 300)' },
       'force-reauth': { type: 'boolean', help: 'Instagram Login: ask the person to log in again' },
+      account: connectAccountFlag,
       json,
     },
     details: 'Listens on 127.0.0.1 only. The redirect URI http://127.0.0.1:PORT/callback (or the configured\n'
-      + 'loopback one) must be registered with the app. Needs the app secret.',
+      + 'loopback one) must be registered with the app. Needs the app secret. A Facebook login stores\n'
+      + 'every Instagram account the person granted (one per linked Page), unless --account names one;\n'
+      + 'with --json, one line per stored account.',
   },
   exchange: {
     summary: 'exchange a code (or the whole redirect URL) from `auth-url` for a stored token',
-    usage: 'instagate exchange --code CODE|URL|- | --code-file FILE',
+    usage: 'instagate exchange --code -|CODE|URL | --code-file FILE [--account ID]',
     options: {
       code: { type: 'string', help: 'the code, or the full URL the browser landed on (`#_` and all); - reads it from stdin' },
       'code-file': { type: 'string', help: 'read the code (or URL) from this file instead of the command line' },
       state: { type: 'string', help: 'the state of the `auth-url` run (default: taken from the URL, else the newest)' },
+      account: connectAccountFlag,
       json,
     },
     details: 'Needs the app secret. With a URL the state is checked against the one `auth-url` kept.\n'
+      + 'Stores every account the login granted (Facebook Login: one per linked Page) unless --account names one.\n'
       + 'A code on the command line is visible to other local users (ps): prefer --code - or --code-file.',
   },
   import: {

@@ -1,5 +1,6 @@
-//! The one error type of instagate, and the parser that turns any failed
-//! Meta response into it.
+//! The one error type of instagate, and which kind each of Meta's error
+//! codes is. Reading an error out of a response lives in
+//! [`crate::core::meta_body`].
 //!
 //! Meta answers errors in two shapes: the Graph API's
 //! `{"error":{"message","type","code","error_subcode","fbtrace_id","is_transient"}}`
@@ -14,8 +15,6 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-
-use crate::core::http::Response;
 
 /// What went wrong, as a caller decides on it. Serialized in `snake_case`
 /// (`"invalid_token"`), which is also the `kind` JavaScript sees.
@@ -214,43 +213,6 @@ impl Error {
     pub fn subcode(&self) -> Option<i64> {
         self.meta.as_ref().and_then(|m| m.subcode)
     }
-
-    /// Turns a failed (or malformed) Meta response into an error. Never
-    /// panics, and never copies the body into the message: a truncated token
-    /// response would otherwise leak a token into logs.
-    pub fn from_response(response: &Response) -> Error {
-        let retry_after = retry_after(response);
-        let parsed = parse_error_body(&response.body);
-        let mut error = match parsed {
-            Some((message, meta)) => {
-                let kind = classify(response.status, &meta, &message);
-                Error::new(kind, message).with_meta(meta)
-            }
-            None if response.status == 429 => {
-                Error::new(ErrorKind::RateLimited, "rate limited (HTTP 429)")
-            }
-            None if response.status >= 500 => Error::new(
-                ErrorKind::Transient,
-                format!(
-                    "Meta answered HTTP {} without an error body",
-                    response.status
-                ),
-            ),
-            None => unexpected_body(response),
-        };
-        error.status = Some(response.status);
-        if error.retry_after.is_none() {
-            error.retry_after = retry_after;
-        }
-        error
-    }
-
-    /// A 2xx response whose body is not the documented shape.
-    pub fn unexpected(response: &Response, what: &str) -> Error {
-        let mut e = unexpected_body(response);
-        e.message = format!("{what}: {}", e.message);
-        e.with_status(response.status)
-    }
 }
 
 impl fmt::Display for Error {
@@ -289,71 +251,10 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {}
 
-/// Reads either error shape; `None` when the body is not a JSON error.
-fn parse_error_body(body: &str) -> Option<(String, MetaError)> {
-    #[derive(Deserialize)]
-    struct Graph {
-        error: GraphInner,
-    }
-    #[derive(Deserialize)]
-    struct GraphInner {
-        message: Option<String>,
-        #[serde(rename = "type")]
-        error_type: Option<String>,
-        code: Option<i64>,
-        error_subcode: Option<i64>,
-        fbtrace_id: Option<String>,
-        is_transient: Option<bool>,
-        error_user_title: Option<String>,
-        error_user_msg: Option<String>,
-    }
-    #[derive(Deserialize)]
-    struct Flat {
-        error_type: Option<String>,
-        code: Option<i64>,
-        error_message: Option<String>,
-    }
-
-    if let Ok(Graph { error: g }) = serde_json::from_str::<Graph>(body) {
-        let message = g
-            .message
-            .clone()
-            .unwrap_or_else(|| "Graph API error".to_owned());
-        return Some((
-            message,
-            MetaError {
-                code: g.code,
-                subcode: g.error_subcode,
-                error_type: g.error_type,
-                fbtrace_id: g.fbtrace_id,
-                is_transient: g.is_transient,
-                user_title: g.error_user_title,
-                user_message: g.error_user_msg,
-            },
-        ));
-    }
-    if let Ok(flat) = serde_json::from_str::<Flat>(body) {
-        if flat.error_type.is_some() || flat.error_message.is_some() {
-            let message = flat
-                .error_message
-                .unwrap_or_else(|| "OAuth error".to_owned());
-            return Some((
-                message,
-                MetaError {
-                    code: flat.code,
-                    error_type: flat.error_type,
-                    ..MetaError::default()
-                },
-            ));
-        }
-    }
-    None
-}
-
 /// Maps Meta's codes to a kind, per
 /// <https://developers.facebook.com/docs/graph-api/guides/error-handling/>
 /// and <https://developers.facebook.com/docs/graph-api/overview/rate-limiting/>.
-fn classify(status: u16, meta: &MetaError, message: &str) -> ErrorKind {
+pub(crate) fn classify(status: u16, meta: &MetaError, message: &str) -> ErrorKind {
     let lower = message.to_ascii_lowercase();
     match (meta.code, meta.subcode) {
         (Some(190), Some(463)) => ErrorKind::TokenExpired,
@@ -397,50 +298,10 @@ fn classify(status: u16, meta: &MetaError, message: &str) -> ErrorKind {
     }
 }
 
-/// `Retry-After` (seconds), else the largest
-/// `estimated_time_to_regain_access` (minutes) in `X-Business-Use-Case-Usage`.
-fn retry_after(response: &Response) -> Option<Duration> {
-    if let Some(v) = response.header("retry-after") {
-        if let Ok(secs) = v.trim().parse::<u64>() {
-            return Some(Duration::from_secs(secs));
-        }
-    }
-    let usage = response.header("x-business-use-case-usage")?;
-    let value: serde_json::Value = serde_json::from_str(usage).ok()?;
-    let minutes = value
-        .as_object()?
-        .values()
-        .filter_map(|v| v.as_array())
-        .flatten()
-        .filter_map(|entry| entry.get("estimated_time_to_regain_access")?.as_u64())
-        .max()?;
-    (minutes > 0).then(|| Duration::from_secs(minutes * 60))
-}
-
-fn unexpected_body(response: &Response) -> Error {
-    let content_type = response
-        .header("content-type")
-        .unwrap_or("unknown content type");
-    let looks_html = response.body.trim_start().starts_with('<');
-    let what = if response.body.is_empty() {
-        "an empty body".to_owned()
-    } else if looks_html {
-        format!("an HTML page ({} bytes)", response.body.len())
-    } else {
-        format!(
-            "a body that is not the documented JSON ({} bytes, {content_type})",
-            response.body.len()
-        )
-    };
-    Error::new(
-        ErrorKind::UnexpectedResponse,
-        format!("Meta answered HTTP {} with {what}", response.status),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::http::Response;
 
     fn graph(status: u16, body: &str) -> Error {
         Error::from_response(&Response::new(status, body))

@@ -9,9 +9,6 @@
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
-use crate::core::error::Error;
-use crate::core::http::Response;
-
 /// `#[serde(deserialize_with = "crate::core::json::id")]` for an ID that may
 /// arrive as a string or a number.
 pub fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
@@ -51,19 +48,6 @@ pub fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Erro
     Option::<Wrapped>::deserialize(d).map(|o| o.map(|Wrapped(s)| s))
 }
 
-/// Reads a successful response as `T`; a non-2xx becomes the parsed Meta
-/// error, and a 2xx that is not `T` (or carries an `error` object) becomes
-/// `UnexpectedResponse` / the error it carries. `what` names the call in messages.
-pub fn parse_success<T: serde::de::DeserializeOwned>(
-    response: &Response,
-    what: &str,
-) -> Result<T, Error> {
-    if !response.is_success() || response.body.trim_start().starts_with(r#"{"error""#) {
-        return Err(Error::from_response(response));
-    }
-    serde_json::from_str(&response.body).map_err(|_| Error::unexpected(response, what))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,23 +77,5 @@ mod tests {
         assert!(serde_json::from_str::<T>(r#"{"user_id":1.7841400000000001e16}"#).is_err());
         assert!(serde_json::from_str::<T>(r#"{"user_id":"12a"}"#).is_err());
         assert!(serde_json::from_str::<T>(r#"{"user_id":-5}"#).is_err());
-    }
-
-    #[test]
-    fn parse_success_maps_failures() {
-        let ok: Result<T, _> = parse_success(&Response::new(200, r#"{"user_id":"1"}"#), "x");
-        assert_eq!(ok.unwrap().user_id, "1");
-        let e = parse_success::<T>(&Response::new(200, "<html>"), "profile")
-            .err()
-            .unwrap();
-        assert_eq!(e.kind, crate::core::error::ErrorKind::UnexpectedResponse);
-        assert!(e.message.starts_with("profile:"), "{}", e.message);
-        let e = parse_success::<T>(
-            &Response::new(200, r#"{"error":{"message":"m","code":190}}"#),
-            "x",
-        )
-        .err()
-        .unwrap();
-        assert_eq!(e.kind, crate::core::error::ErrorKind::InvalidToken);
     }
 }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod json;
+pub mod meta_body;
 pub mod oauth;
 pub mod publish;
 pub mod retry;

@@ -181,6 +181,13 @@ impl TokenRecord {
         self.expires_at.map(|e| e.since(now))
     }
 
+    /// Whole days until expiry at `now`, rounded down (negative once
+    /// expired); `None` when it never expires.
+    pub fn days_left(&self, now: Timestamp) -> Option<i64> {
+        self.expires_at
+            .map(|e| (e.as_millis() as i64 - now.as_millis() as i64).div_euclid(DAY_MS))
+    }
+
     /// Whether it has expired at `now`.
     pub fn is_expired(&self, now: Timestamp) -> bool {
         self.expires_at.is_some_and(|e| e <= now)
@@ -241,6 +248,19 @@ impl TokenRecord {
         Ok(())
     }
 
+    /// When `policy` first says to refresh: `refresh_when_remaining` before
+    /// expiry, but not before the token is old enough. `None` for tokens
+    /// that cannot be refreshed or do not expire.
+    pub fn refresh_due_at(&self, policy: &RefreshPolicy) -> Option<Timestamp> {
+        let min_age = policy.min_age.max(MIN_REFRESH_AGE);
+        let expires_at = self.expires_at.filter(|_| self.kind.is_refreshable())?;
+        Some(
+            expires_at
+                .minus(policy.refresh_when_remaining)
+                .max(self.issued_at.plus(min_age)),
+        )
+    }
+
     /// Whether `policy` says to refresh now: a refreshable token, old enough,
     /// unexpired, with less than `refresh_when_remaining` left.
     pub fn needs_refresh(&self, now: Timestamp, policy: &RefreshPolicy) -> bool {
@@ -255,16 +275,12 @@ impl TokenRecord {
 
     /// The summary a JSON API shows (no token).
     pub fn status(&self, now: Timestamp, policy: &RefreshPolicy) -> TokenStatus {
-        let days_left = self.expires_at.map(|e| {
-            let ms = e.as_millis() as i64 - now.as_millis() as i64;
-            ms.div_euclid(DAY_MS)
-        });
         TokenStatus {
             has_token: !self.access_token.expose_secret().is_empty(),
             kind: Some(self.kind),
             issued_at: Some(self.issued_at),
             expires_at: self.expires_at,
-            days_left,
+            days_left: self.days_left(now),
             needs_refresh: self.needs_refresh(now, policy),
             expired: self.is_expired(now),
             refreshable: self.can_refresh(now).is_ok(),
@@ -361,6 +377,11 @@ mod tests {
             ..long_lived(T0)
         };
         assert!(!page.needs_refresh(T0.plus(365 * DAY), &eager));
+        assert_eq!(page.refresh_due_at(&eager), None);
+        // refresh_due_at is the first moment needs_refresh says yes.
+        assert_eq!(t.refresh_due_at(&policy), Some(T0.plus(30 * DAY)));
+        assert_eq!(short_life.refresh_due_at(&policy), Some(T0.plus(DAY)));
+        assert_eq!(t.refresh_due_at(&eager), Some(T0.plus(DAY)));
     }
 
     #[test]

@@ -35,7 +35,7 @@
 //!    float formatting and its messages name Rust types). A bad field is an
 //!    `invalid_input` error whose `field` is the camelCase JS name;
 //!    the config's are `config` errors. Secrets (`clientSecret`) go through
-//!    [`server::client_secret`], which refuses a web page.
+//!    [`server_input::client_secret`], which refuses a web page.
 //! 4. **Results** are `#[derive(Serialize)]` structs with
 //!    `#[serde(rename_all = "camelCase")]` (serialized to JSON and
 //!    `JSON.parse`d: see [`output`]): IDs as `String`, times as ISO-8601
@@ -81,7 +81,7 @@ mod oauth;
 #[cfg(feature = "server-api")]
 mod publish;
 #[cfg(feature = "server-api")]
-mod server;
+mod server_input;
 #[cfg(feature = "server-api")]
 mod token;
 

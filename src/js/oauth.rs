@@ -1,7 +1,10 @@
 //! The server-side OAuth calls, one JS function each: `exchangeCode`,
 //! `getLongLivedToken`, `refreshToken`, `getProfile`, `getPermissions`,
 //! `getFacebookPages`, `resolveInstagramAccount`, and `connectAccount`, which
-//! runs the whole sequence (`core::oauth::login::complete_login`).
+//! runs the whole sequence (`core::oauth::login::complete_login`) and
+//! answers `{product, accounts, facebookUserId, skipped}` for both products
+//! (Instagram Login: one account; Facebook Login: every account the person
+//! granted, or those named by `accounts`).
 
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -10,7 +13,9 @@ use super::config::config_field;
 use super::fetch::FetchTransport;
 use super::input::Obj;
 use super::output::finish;
-use super::server::{access_token_of, client_secret, input_object, optional_client_secret, signed};
+use super::server_input::{
+    access_token_of, client_secret, input_object, optional_client_secret, signed,
+};
 use super::token::{record_field, JsTokenRecord};
 use crate::core::config::{Config, Product};
 use crate::core::error::Error;
@@ -18,9 +23,11 @@ use crate::core::oauth::callback::{
     validate_callback, validate_callback_params, ValidatedCallback,
 };
 use crate::core::oauth::exchange::exchange_code as core_exchange_code;
-use crate::core::oauth::login::{complete_login, ConnectedAccount};
+use crate::core::oauth::login::{complete_login, CompletedLogin, ConnectedAccount};
 use crate::core::oauth::long_lived::exchange_for_long_lived;
-use crate::core::oauth::pages::{fetch_linked_pages, pick_page, LinkedPage};
+use crate::core::oauth::pages::{
+    fetch_linked_pages, pick_page, AccountChoice, LinkedPage, SkipReason, SkippedAccount,
+};
 use crate::core::oauth::permissions::fetch_permissions;
 use crate::core::oauth::profile::{fetch_profile, Profile};
 use crate::core::oauth::refresh::refresh_token as core_refresh_token;
@@ -338,21 +345,86 @@ impl From<ConnectedAccount> for JsConnectedAccount {
     }
 }
 
-async fn connect(input: JsValue) -> Result<JsConnectedAccount, Error> {
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsSkippedAccount {
+    ig_user_id: String,
+    username: String,
+    page_id: String,
+    page_name: Option<String>,
+    reason: SkipReason,
+}
+
+impl From<SkippedAccount> for JsSkippedAccount {
+    fn from(s: SkippedAccount) -> JsSkippedAccount {
+        JsSkippedAccount {
+            ig_user_id: s.ig_user_id,
+            username: s.username,
+            page_id: s.page_id,
+            page_name: s.page_name,
+            reason: s.reason,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsCompletedLogin {
+    product: Product,
+    accounts: Vec<JsConnectedAccount>,
+    facebook_user_id: Option<String>,
+    skipped: Vec<JsSkippedAccount>,
+}
+
+impl From<CompletedLogin> for JsCompletedLogin {
+    fn from(c: CompletedLogin) -> JsCompletedLogin {
+        JsCompletedLogin {
+            product: c.product,
+            accounts: c.accounts.into_iter().map(Into::into).collect(),
+            facebook_user_id: c.facebook_user_id,
+            skipped: c.skipped.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// `accounts`: the Instagram user IDs or Page IDs to keep; absent or empty
+/// keeps every account.
+fn choice_of(input: &Obj) -> Result<AccountChoice, Error> {
+    let only = input.opt_strings("accounts")?.unwrap_or_default();
+    if only.iter().any(|id| id.is_empty()) {
+        return Err(input.error(
+            "accounts",
+            "must be Instagram user IDs or Page IDs, not empty strings",
+        ));
+    }
+    Ok(AccountChoice::only(only))
+}
+
+async fn connect(input: JsValue) -> Result<JsCompletedLogin, Error> {
     let input = input_object(input)?;
     let config = config_field(&input)?;
     let secret = client_secret(&input)?;
+    let choice = choice_of(&input)?;
     let transport = signed(FetchTransport::from_input(&input)?, &config, Some(&secret));
     let callback = callback_of(&config, &input)?;
     let verifier = verifier_of(&input)?;
-    let account =
-        complete_login(&transport, &config, &secret, &callback, verifier.as_ref()).await?;
-    Ok(account.into())
+    let completed = complete_login(
+        &transport,
+        &config,
+        &secret,
+        &callback,
+        verifier.as_ref(),
+        &choice,
+    )
+    .await?;
+    Ok(completed.into())
 }
 
 /// `connectAccount({config, clientSecret, code | callbackUrl + expectedState,
-/// codeVerifier?})`: code exchange, long-lived token, permissions check,
-/// profile and (Facebook Login) the Page, in as few round trips as Meta allows.
+/// codeVerifier?, accounts?})` → `{product, accounts, facebookUserId,
+/// skipped}`: code exchange, long-lived token, permissions check, profile
+/// and (Facebook Login) every linked Page the person granted, in as few
+/// round trips as Meta allows.
 #[wasm_bindgen(js_name = connectAccount)]
 pub async fn connect_account(input: JsValue) -> Result<JsValue, JsValue> {
     finish(connect(input).await)

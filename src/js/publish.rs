@@ -23,7 +23,7 @@ use super::errors::{to_js, to_js_verbatim};
 use super::fetch::{is_aborted, FetchTransport};
 use super::input::Obj;
 use super::output::{finish, to_object};
-use super::server::{access_token_of, input_object, optional_client_secret, signed};
+use super::server_input::{access_token_of, input_object, optional_client_secret, signed};
 use crate::core::appsecret_proof::SignedGraph;
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::Transport;

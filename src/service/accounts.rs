@@ -20,48 +20,20 @@
 //! refreshed token overwrites the record in one put: the old token is only
 //! dropped by the write that stores the new one.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::core::config::Product;
 use crate::core::http::Transport;
-use crate::core::secret::AccessToken;
 use crate::core::time::Timestamp;
+use crate::core::token::{RefreshPolicy, TokenRecord};
 use crate::service::config::ServiceConfig;
+use crate::service::cookies::Session;
 use crate::service::error::ApiError;
 use crate::service::store::{KvStore, ListPage};
 
-/// Meta refuses to refresh a long-lived token under 24 hours old.
-pub const MIN_TOKEN_AGE_FOR_REFRESH: Duration = Duration::from_secs(24 * 3600);
-
 /// Refresh attempts kept in a record.
 pub const HISTORY_LEN: usize = 10;
-
-/// Which kind of token a record holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenKind {
-    /// Instagram Login: a long-lived Instagram User token (60 days, refreshable).
-    InstagramUser,
-    /// Facebook Login: a Page token derived from a long-lived user token
-    /// (does not expire; checked periodically).
-    FacebookPage,
-    /// Facebook Login: a long-lived Facebook User token (60 days).
-    FacebookUser,
-}
-
-/// The token and what Meta said about it.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct StoredToken {
-    pub access_token: AccessToken,
-    pub kind: TokenKind,
-    pub scopes: Vec<String>,
-    pub issued_at: Timestamp,
-    /// `None` for tokens that do not expire (Page tokens).
-    pub expires_at: Option<Timestamp>,
-}
 
 /// One refresh or check attempt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,7 +57,9 @@ pub struct AccountRecord {
     /// `BUSINESS`, `MEDIA_CREATOR`, ...
     #[serde(default)]
     pub account_type: Option<String>,
-    pub token: StoredToken,
+    /// The token: a long-lived Instagram User token (refreshed), or a Page
+    /// or long-lived Facebook User token (checked periodically).
+    pub token: TokenRecord,
     /// Facebook Login: the Page the account is reached through.
     #[serde(default)]
     pub page_id: Option<String>,
@@ -94,6 +68,12 @@ pub struct AccountRecord {
     /// Other IDs Meta may use for this person (see module docs).
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Facebook Login: the Facebook user whose login connected the account
+    /// (one login connects every account the person granted; Meta's
+    /// deauthorize callback for that user removes them all, through the
+    /// `alias:` entries).
+    #[serde(default)]
+    pub facebook_user_id: Option<String>,
     pub connected_at: Timestamp,
     pub updated_at: Timestamp,
     /// The token stopped working; the owner must log in again.
@@ -127,26 +107,40 @@ pub struct AccountRecord {
 
 impl AccountRecord {
     /// When the cron should next look at this account; `None` when it
-    /// never should (needs re-login).
+    /// never should (needs re-login). A refreshable token is due when the
+    /// core's refresh policy says so (`REFRESH_WINDOW_DAYS` before expiry,
+    /// never under 24 hours old); any other token is checked every
+    /// `PAGE_TOKEN_CHECK_DAYS`.
     pub fn due_at(&self, config: &ServiceConfig) -> Option<Timestamp> {
         if self.needs_reauth {
             return None;
         }
-        let base = match self.token.expires_at {
-            Some(expires) => expires
-                .minus(config.refresh_window)
-                .max(self.token.issued_at.plus(MIN_TOKEN_AGE_FOR_REFRESH)),
-            None => self
-                .last_checked_at
-                .unwrap_or(self.token.issued_at)
-                .plus(config.page_token_check),
+        let policy = RefreshPolicy {
+            refresh_when_remaining: config.refresh_window,
+            ..RefreshPolicy::default()
         };
-        Some(base)
+        let due = self.token.refresh_due_at(&policy).unwrap_or_else(|| {
+            self.last_checked_at
+                .unwrap_or(self.token.issued_at)
+                .plus(config.page_token_check)
+        });
+        Some(due)
     }
 
     /// Whether the token should be refreshed (or checked) at `now`.
     pub fn is_due(&self, config: &ServiceConfig, now: Timestamp) -> bool {
         self.due_at(config).is_some_and(|d| d <= now)
+    }
+
+    /// Whether `session` still gives access to this account: the same Meta
+    /// user connected it, and the browser was let in no earlier than
+    /// `sessions_valid_after`.
+    pub fn admits(&self, session: &Session) -> bool {
+        session.admits(
+            &self.id,
+            self.meta_user.as_deref(),
+            self.sessions_valid_after,
+        )
     }
 
     pub fn push_history(&mut self, event: RefreshEvent) {
@@ -156,11 +150,7 @@ impl AccountRecord {
 
     /// What the API shows: everything but the token.
     pub fn status(&self, config: &ServiceConfig, now: Timestamp) -> Value {
-        let days_left = self.token.expires_at.map(|e| {
-            let ms = e.as_millis() as i128 - now.as_millis() as i128;
-            (ms / 86_400_000) as i64
-        });
-        let expired = self.token.expires_at.is_some_and(|e| e <= now);
+        let expired = self.token.is_expired(now);
         json!({
             "id": self.id,
             "product": self.product,
@@ -169,12 +159,13 @@ impl AccountRecord {
             "account_type": self.account_type,
             "page_id": self.page_id,
             "page_name": self.page_name,
+            "facebook_user_id": self.facebook_user_id,
             "token": {
                 "kind": self.token.kind,
                 "scopes": self.token.scopes,
                 "issued_at": self.token.issued_at.to_rfc3339(),
                 "expires_at": self.token.expires_at.map(|e| e.to_rfc3339()),
-                "days_left": days_left,
+                "days_left": self.token.days_left(now),
                 "expired": expired,
                 "needs_refresh": !expired && self.is_due(config, now),
                 "last_checked_at": self.last_checked_at.map(|t| t.to_rfc3339()),

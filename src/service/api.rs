@@ -31,7 +31,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 let mut accounts = Vec::new();
                 for id in session.account_ids() {
                     if let Some(record) = self.accounts().load(id).await? {
-                        if session.admits(&record) {
+                        if record.admits(&session) {
                             accounts.push(record.status(self.config, now));
                         }
                     }

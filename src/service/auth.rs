@@ -47,7 +47,7 @@ impl Caller {
     pub fn require_current(&self, record: &AccountRecord) -> Result<(), ApiError> {
         match self {
             Caller::ApiKey => Ok(()),
-            Caller::Session(s) if s.admits(record) => Ok(()),
+            Caller::Session(s) if record.admits(s) => Ok(()),
             Caller::Session(_) => Err(ApiError::not_found(format!(
                 "no account {} in this session",
                 record.id

@@ -23,6 +23,7 @@
 //! | `PUBLISH_WAIT_MS` | var | how long a publish request advances its job before answering 202 (default 8000) |
 //! | `UPSTREAM_TIMEOUT_MS` | var | abort a call to Meta after this long (default 15000) |
 //! | `SESSION_TTL_DAYS` | var | browser session lifetime (default 30) |
+//! | `MAX_ACCOUNTS_PER_LOGIN` | var | a Facebook login stores at most this many of the accounts the person granted, in Meta's order (default and most: 50, what a browser session holds; 1 keeps only the first) |
 //! | `APP_SECRET` / `INSTAGRAM_APP_SECRET` / `FACEBOOK_APP_SECRET` | secret | the app secret |
 //! | `TOKEN_KEYS` | secret | `id:base64key,...` AES-256 keys, first one writes |
 //! | `SESSION_KEY` | secret | at least 32 bytes, signs cookies |
@@ -36,6 +37,7 @@ use crate::core::appsecret_proof::SignedGraph;
 use crate::core::config::{Config, Endpoints, Product};
 use crate::core::error::Error;
 use crate::core::secret::ClientSecret;
+use crate::service::cookies::MAX_SESSION_ACCOUNTS;
 use crate::service::crypto::Keyring;
 
 /// One login product the Worker serves.
@@ -61,6 +63,8 @@ pub struct ServiceConfig {
     pub publish_wait: Duration,
     pub upstream_timeout: Duration,
     pub session_ttl: Duration,
+    /// A Facebook login stores at most this many accounts.
+    pub max_accounts_per_login: usize,
     pub keyring: Keyring,
     pub session_key: Vec<u8>,
     pub api_key: Option<ClientSecret>,
@@ -235,6 +239,12 @@ impl ServiceConfig {
                 60_000,
             )?),
             session_ttl: Duration::from_secs(number("SESSION_TTL_DAYS", 30, 1, 400)? * DAY),
+            max_accounts_per_login: number(
+                "MAX_ACCOUNTS_PER_LOGIN",
+                MAX_SESSION_ACCOUNTS as u64,
+                1,
+                MAX_SESSION_ACCOUNTS as u64,
+            )? as usize,
             keyring,
             session_key,
             api_key: var("API_KEY").map(ClientSecret::new),
@@ -369,6 +379,12 @@ mod tests {
         );
         assert_eq!(c.cron_max_subrequests, 10);
         assert_eq!(c.refresh_window, Duration::from_secs(30 * DAY));
+        assert_eq!(
+            c.max_accounts_per_login, 50,
+            "every account of a login by default"
+        );
+        let first_only = load(&env(&[("MAX_ACCOUNTS_PER_LOGIN", "1")])).unwrap();
+        assert_eq!(first_only.max_accounts_per_login, 1);
         assert!(!format!("{c:?}").contains("standin-app-secret"));
         assert!(!format!("{c:?}").contains("0123456789abcdef"));
     }
@@ -386,6 +402,9 @@ mod tests {
             ("TOKEN_KEYS", "k1:short", "TOKEN_KEYS"),
             ("TOKEN_KEYS", "", "TOKEN_KEYS"),
             ("SESSION_KEY", "short", "SESSION_KEY"),
+            ("MAX_ACCOUNTS_PER_LOGIN", "0", "MAX_ACCOUNTS_PER_LOGIN"),
+            ("MAX_ACCOUNTS_PER_LOGIN", "51", "MAX_ACCOUNTS_PER_LOGIN"),
+            ("MAX_ACCOUNTS_PER_LOGIN", "all", "MAX_ACCOUNTS_PER_LOGIN"),
             ("APP_SECRET", "", "APP_SECRET"),
             ("APP_RETURN_URLS", "/relative", "APP_RETURN_URLS"),
             ("ALLOWED_ORIGINS", "https://app.example/", "ALLOWED_ORIGINS"),

@@ -12,14 +12,13 @@
 //! this browser was let in; the account's record says since when sessions
 //! are valid (`AccountRecord::sessions_valid_after`), so deleting an
 //! account, its reconnection by another Meta user, or "log out everywhere"
-//! revoke every older cookie (see `Session::admits`).
+//! revoke every older cookie (see `AccountRecord::admits`).
 //! <https://developer.mozilla.org/en-US/docs/Web/HTTP/Cookies#cookie_prefixes>
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::core::time::Timestamp;
-use crate::service::accounts::AccountRecord;
 use crate::service::crypto::{b64url, b64url_decode, hmac_sha256, verify_hmac_sha256};
 
 /// Binds a pending login (`state`) to the browser that started it.
@@ -31,8 +30,10 @@ pub const SESSION_COOKIE: &str = "__Host-instagate_session";
 pub const LOGIN_PURPOSE: &str = "login";
 pub const SESSION_PURPOSE: &str = "session";
 
-/// The most accounts one browser session holds (the cookie stays small).
-pub const MAX_SESSION_ACCOUNTS: usize = 20;
+/// The most accounts one browser session holds: every account of one
+/// Facebook login (`MAX_ACCOUNTS_PER_LOGIN` is at most this), and the
+/// cookie stays under 2 KB.
+pub const MAX_SESSION_ACCOUNTS: usize = 50;
 
 /// What the login cookie holds: the state, and (logins started since
 /// pending logins moved out of KV) the pending login itself, sealed with
@@ -45,12 +46,11 @@ pub struct LoginBinding {
 }
 
 /// One account of a browser session.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionAccount {
     /// The Instagram account ID.
     pub id: String,
     /// The Meta user who had connected it when this browser was let in.
-    #[serde(default)]
     pub user: Option<String>,
     /// When this browser was let in to the account (ms since the epoch).
     pub iat: u64,
@@ -59,25 +59,63 @@ pub struct SessionAccount {
 /// What the session cookie holds: the accounts this browser logged in
 /// (most recent first).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "WireSession", from = "WireSession")]
 pub struct Session {
     pub accounts: Vec<SessionAccount>,
 }
 
+/// The cookie's shape: accounts let in together (one login: same Meta user,
+/// same time) are one group `[user, iat, [ids]]`, so the 50 accounts of one
+/// Facebook login fit a cookie's 4 KB.
+#[derive(Serialize, Deserialize)]
+struct WireSession {
+    g: Vec<(Option<String>, u64, Vec<String>)>,
+}
+
+impl From<Session> for WireSession {
+    fn from(session: Session) -> WireSession {
+        let mut g: Vec<(Option<String>, u64, Vec<String>)> = Vec::new();
+        for a in session.accounts {
+            match g.last_mut() {
+                Some((user, iat, ids)) if *user == a.user && *iat == a.iat => ids.push(a.id),
+                _ => g.push((a.user, a.iat, vec![a.id])),
+            }
+        }
+        WireSession { g }
+    }
+}
+
+impl From<WireSession> for Session {
+    fn from(wire: WireSession) -> Session {
+        let accounts = wire
+            .g
+            .into_iter()
+            .flat_map(|(user, iat, ids)| {
+                ids.into_iter().map(move |id| SessionAccount {
+                    id,
+                    user: user.clone(),
+                    iat,
+                })
+            })
+            .collect();
+        Session { accounts }
+    }
+}
+
 impl Session {
     /// Whether the session names `account_id` (not yet whether it is still
-    /// valid: that needs the record, see [`Session::admits`]).
+    /// valid: that needs the record, see `AccountRecord::admits`).
     pub fn allows(&self, account_id: &str) -> bool {
         self.accounts.iter().any(|a| a.id == account_id)
     }
 
-    /// Whether the session still gives access to the account `record`
-    /// describes: the same Meta user connected it, and this browser was let
-    /// in no earlier than the record's `sessions_valid_after`.
-    pub fn admits(&self, record: &AccountRecord) -> bool {
+    /// Whether this browser was let in to account `id` by Meta user `user`
+    /// no earlier than `valid_after`.
+    pub fn admits(&self, id: &str, user: Option<&str>, valid_after: Option<Timestamp>) -> bool {
         self.accounts.iter().any(|a| {
-            a.id == record.id
-                && a.user == record.meta_user
-                && a.iat >= record.sessions_valid_after.map_or(0, |t| t.as_millis())
+            a.id == id
+                && a.user.as_deref() == user
+                && a.iat >= valid_after.map_or(0, |t| t.as_millis())
         })
     }
 
@@ -212,6 +250,30 @@ mod tests {
         assert_eq!(
             signer.verify::<Session>(SESSION_PURPOSE, "garbage", now),
             None
+        );
+    }
+
+    #[test]
+    fn fifty_accounts_of_one_login_fit_a_cookie() {
+        let signer = CookieSigner::new(b"0123456789abcdef0123456789abcdef");
+        let now = Timestamp::from_secs(1_795_000_000);
+        let session = (0..MAX_SESSION_ACCOUNTS).fold(Session::default(), |s, n| {
+            s.with_account(
+                &format!("178414000000{n:05}"),
+                Some("10000000000000001"),
+                now,
+            )
+        });
+        let value = signer.sign(
+            SESSION_PURPOSE,
+            &session,
+            now.plus(std::time::Duration::from_secs(60)),
+        );
+        let cookie = set_cookie(SESSION_COOKIE, &value, 2_592_000);
+        assert!(cookie.len() < 4096, "{} bytes", cookie.len());
+        assert_eq!(
+            signer.verify::<Session>(SESSION_PURPOSE, &value, now),
+            Some(session)
         );
     }
 

@@ -5,15 +5,14 @@
 //! is a KV write, and the free plan allows 1,000 a day. The Worker counts
 //! these calls per client IP (`CF-Connecting-IP`) with Cloudflare's Rate
 //! Limiting binding (`PENDING_RATE_LIMITER` in wrangler.toml; see
-//! `src/worker`), and answers 429 past the budget. Every other route that
+//! `src/worker`), and answers 429 past the budget (which routes, and the
+//! key: `client_budget_key` in `router.rs`). Every other route that
 //! writes either needs a credential (API key, session, Meta's signature) or
 //! writes only after Meta accepted a code (the login callback).
 
 use std::time::Duration;
 
 use crate::service::error::ApiError;
-use crate::service::http::HttpRequest;
-use crate::service::router::Route;
 
 /// Says whether a client may make one more call under `key`.
 #[allow(async_fn_in_trait)]
@@ -28,19 +27,6 @@ impl ClientLimiter for NoLimit {
     async fn allow(&self, _key: &str) -> bool {
         true
     }
-}
-
-/// The budget key of a request that writes to KV for anyone, if it is one.
-pub fn client_budget_key(route: &Route, req: &HttpRequest) -> Option<String> {
-    if !(req.method == "POST" && *route == Route::Pending) {
-        return None;
-    }
-    let client = req
-        .header("cf-connecting-ip")
-        .map(str::trim)
-        .filter(|ip| !ip.is_empty())
-        .unwrap_or("unknown");
-    Some(format!("pending:{client}"))
 }
 
 /// 429: this client used its budget; the window is a minute.

@@ -20,6 +20,15 @@
 //! trustworthy says where to send the browser. The return URL must be in
 //! `APP_RETURN_URLS` (no open redirect).
 //!
+//! Several accounts per login. A Facebook login stores every Instagram
+//! account the person granted (one per linked Page with a Page token; at
+//! most `MAX_ACCOUNTS_PER_LOGIN`, in Meta's order), each with the Facebook
+//! user ID that brought it (`facebook_user_id`, also an `alias:` entry, so a
+//! deauthorize or data-deletion callback for that user removes them all).
+//! The callback redirects with `?connected=<id>,<id>,...`, `/auth/exchange`
+//! answers `{account, accounts, skipped}` (`account` is the first), and the
+//! browser session gets them all.
+//!
 //! Single-page flow. The npm package's browser helper makes the state and
 //! the PKCE verifier itself, so the Worker did not see them being made. To
 //! keep a leaked `code` (+ `state`) from being redeemable by anyone, the
@@ -43,13 +52,14 @@ use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{with_query, Transport};
 use crate::core::oauth::authorize::{pkce_challenge, start_login, LoginOptions};
 use crate::core::oauth::callback::{validate_callback_params, ValidatedCallback};
-use crate::core::oauth::login::{complete_login, ConnectedAccount};
+use crate::core::oauth::login::{complete_login, CompletedLogin, ConnectedAccount};
+use crate::core::oauth::pages::{AccountChoice, SkippedAccount};
 use crate::core::secret::PkceVerifier;
 use crate::core::time::Timestamp;
-use crate::core::token::TokenKind as CoreTokenKind;
-use crate::service::accounts::{AccountRecord, RefreshEvent, StoredToken, TokenKind};
+use crate::core::token::{TokenKind, TokenRecord};
+use crate::service::accounts::{AccountRecord, RefreshEvent};
 use crate::service::cookies::{
-    clear_cookie, set_cookie, CookieSigner, LoginBinding, LOGIN_COOKIE, LOGIN_PURPOSE,
+    clear_cookie, set_cookie, CookieSigner, LoginBinding, Session, LOGIN_COOKIE, LOGIN_PURPOSE,
 };
 use crate::service::crypto::secret_eq;
 use crate::service::error::ApiError;
@@ -278,8 +288,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             .unwrap_or_else(|| self.config.default_return_url().to_owned());
         let clear_login = clear_cookie(LOGIN_COOKIE);
         match self.finish_redirect_login(req, &pending).await {
-            Ok(record) => {
-                fields.account_id = Some(record.id.clone());
+            Ok(stored) => {
+                let ids = stored.ids();
+                fields.account_id = Some(ids.join(","));
                 if binding.pending.is_some() {
                     // Used: a replay is refused before it reaches Meta. Best
                     // effort: without the mark, Meta refuses the used code.
@@ -288,13 +299,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                         .put(&state_key(&state), "used", Some(PENDING_TTL))
                         .await;
                 }
-                let session = self.current_session(req).with_account(
-                    &record.id,
-                    record.meta_user.as_deref(),
-                    self.transport.now(),
-                );
+                let session = self.session_with(req, &stored);
                 Ok(
-                    HttpResponse::redirect(&append_query(&return_to, "connected", &record.id))
+                    HttpResponse::redirect(&append_query(&return_to, "connected", &ids.join(",")))
                         .with_header("set-cookie", &clear_login)
                         .with_header("set-cookie", &self.session_cookie(session)),
                 )
@@ -313,7 +320,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         &self,
         req: &HttpRequest,
         pending: &PendingLogin,
-    ) -> Result<AccountRecord, ApiError> {
+    ) -> Result<StoredLogin, ApiError> {
         // The core's checks: no repeated parameter, the state again, a
         // denial as `oauth_denied`, a code (with Meta's `#_` removed).
         let params: Vec<(String, String)> = form_urlencoded::parse(req.query.as_bytes())
@@ -434,18 +441,38 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let validated = validate_callback_params(&params, &input.state)?;
         let verifier = PkceVerifier::new(input.code_verifier);
         let meta_verifier = (pending.product == Product::Facebook).then_some(&verifier);
-        let record = self.connect(&pending, &validated, meta_verifier).await?;
-        fields.account_id = Some(record.id.clone());
-        let session = self.current_session(req).with_account(
-            &record.id,
-            record.meta_user.as_deref(),
-            self.transport.now(),
-        );
+        let stored = self.connect(&pending, &validated, meta_verifier).await?;
+        fields.account_id = Some(stored.ids().join(","));
+        let session = self.session_with(req, &stored);
+        let now = self.transport.now();
+        let accounts: Vec<_> = stored
+            .records
+            .iter()
+            .map(|r| r.status(self.config, now))
+            .collect();
         Ok(HttpResponse::json(
             200,
-            &json!({ "account": record.status(self.config, self.transport.now()) }),
+            &json!({
+                // The first account, for front ends that connect one.
+                "account": accounts.first(),
+                "accounts": accounts,
+                "skipped": stored.skipped,
+            }),
         )
         .with_header("set-cookie", &self.session_cookie(session)))
+    }
+
+    /// The browser's session with every account of `stored` added (the
+    /// first of them in front).
+    fn session_with(&self, req: &HttpRequest, stored: &StoredLogin) -> Session {
+        let now = self.transport.now();
+        stored
+            .records
+            .iter()
+            .rev()
+            .fold(self.current_session(req), |session, r| {
+                session.with_account(&r.id, r.meta_user.as_deref(), now)
+            })
     }
 
     /// Cross-origin auth routes need an allowed `Origin`.
@@ -460,13 +487,14 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     }
 
     /// Completes a login with the core (`core::oauth::login`), against the
-    /// redirect URI the consent page was opened with, and stores the account.
+    /// redirect URI the consent page was opened with, and stores every
+    /// account it connected (at most `MAX_ACCOUNTS_PER_LOGIN`).
     async fn connect(
         &self,
         pending: &PendingLogin,
         callback: &ValidatedCallback,
         verifier: Option<&PkceVerifier>,
-    ) -> Result<AccountRecord, ApiError> {
+    ) -> Result<StoredLogin, ApiError> {
         let settings = self.config.product(pending.product).ok_or_else(|| {
             ApiError::invalid_input("product", "this Worker no longer serves that login product")
         })?;
@@ -474,15 +502,43 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         // Worker's: Meta wants the one the consent page was opened with.
         let mut config = settings.config.clone();
         config.redirect_uri = pending.redirect_uri.clone();
-        let connected = complete_login(
+        let choice = AccountChoice {
+            only: Vec::new(),
+            max: Some(self.config.max_accounts_per_login),
+        };
+        let completed = complete_login(
             self.transport,
             &config,
             &settings.app_secret,
             callback,
             verifier,
+            &choice,
         )
         .await?;
-        self.store_connected(pending.product, connected).await
+        self.store_login(completed).await
+    }
+
+    /// Stores every account of a completed login, in Meta's order. Each is
+    /// committed on its own (see [`Self::store_connected`]): a failure
+    /// part-way keeps the ones stored, and logging in again completes it.
+    pub(crate) async fn store_login(
+        &self,
+        completed: CompletedLogin,
+    ) -> Result<StoredLogin, ApiError> {
+        let CompletedLogin {
+            product,
+            accounts,
+            facebook_user_id,
+            skipped,
+        } = completed;
+        let mut records = Vec::with_capacity(accounts.len());
+        for account in accounts {
+            let record = self
+                .store_connected(product, account, facebook_user_id.as_deref())
+                .await?;
+            records.push(record);
+        }
+        Ok(StoredLogin { records, skipped })
     }
 
     /// Stores a completed login. Aliases first, then the record (with its
@@ -492,9 +548,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         &self,
         product: Product,
         c: ConnectedAccount,
+        facebook_user_id: Option<&str>,
     ) -> Result<AccountRecord, ApiError> {
         let now = self.transport.now();
-        let kind = stored_kind(c.token.kind)?;
+        check_storable(c.token.kind)?;
         // A record that no longer decrypts is replaced by this fresh login.
         let existing = self.accounts().load(&c.ig_user_id).await.unwrap_or(None);
         let history = existing
@@ -505,7 +562,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             Some(page) => (Some(page.page_id), page.page_name),
             None => (None, None),
         };
-        let meta_user = connecting_user(product, &c.ig_user_id, &c.aliases);
+        let meta_user = connecting_user(product, &c.ig_user_id, facebook_user_id);
         // Old sessions stay valid only across a reconnection by the same
         // Meta user (see `AccountRecord::sessions_valid_after`).
         let sessions_valid_after = match &existing {
@@ -513,22 +570,21 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             _ => Some(now),
         };
         let mut record = AccountRecord {
-            id: c.ig_user_id,
+            id: c.ig_user_id.clone(),
             product,
             username: c.username,
             name: c.name,
             // Facebook Login does not tell Business from Creator: `None`.
             account_type: c.account_type,
-            token: StoredToken {
-                access_token: c.token.access_token,
-                kind,
+            token: TokenRecord {
                 scopes: c.granted_scopes,
-                issued_at: c.token.issued_at,
-                expires_at: c.token.expires_at,
+                ig_user_id: Some(c.ig_user_id),
+                ..c.token
             },
             page_id,
             page_name,
             aliases: c.aliases,
+            facebook_user_id: facebook_user_id.map(str::to_owned),
             connected_at: existing.as_ref().map_or(now, |e| e.connected_at),
             updated_at: now,
             needs_reauth: false,
@@ -555,23 +611,41 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
 }
 
 /// The Meta user a login was made by: Facebook Login's app-scoped Facebook
-/// user (its one alias); an Instagram Login account is its own user.
-fn connecting_user(product: Product, ig_user_id: &str, aliases: &[String]) -> Option<String> {
+/// user; an Instagram Login account is its own user.
+fn connecting_user(
+    product: Product,
+    ig_user_id: &str,
+    facebook_user_id: Option<&str>,
+) -> Option<String> {
     match product {
-        Product::Facebook => aliases.first().cloned(),
+        Product::Facebook => facebook_user_id.map(str::to_owned),
         Product::Instagram => Some(ig_user_id.to_owned()),
     }
 }
 
-/// The Worker's kind for a token a completed login gives: a long-lived
-/// Instagram User token or a Page token (short-lived tokens are exchanged
-/// before a login completes, so storing one would be a bug).
-fn stored_kind(kind: CoreTokenKind) -> Result<TokenKind, ApiError> {
+/// What a login stored: the account records (shown only as their status,
+/// never the token) and the linked accounts it left out.
+pub(crate) struct StoredLogin {
+    pub records: Vec<AccountRecord>,
+    pub skipped: Vec<SkippedAccount>,
+}
+
+impl StoredLogin {
+    /// The stored account IDs, in Meta's order.
+    pub fn ids(&self) -> Vec<String> {
+        self.records.iter().map(|r| r.id.clone()).collect()
+    }
+}
+
+/// A completed login gives a long-lived Instagram User token or a Page
+/// token (short-lived tokens are exchanged before a login completes, so
+/// storing one would be a bug).
+fn check_storable(kind: TokenKind) -> Result<(), ApiError> {
     match kind {
-        CoreTokenKind::InstagramLongLived => Ok(TokenKind::InstagramUser),
-        CoreTokenKind::FacebookPage => Ok(TokenKind::FacebookPage),
-        CoreTokenKind::FacebookUserLongLived => Ok(TokenKind::FacebookUser),
-        CoreTokenKind::InstagramShortLived | CoreTokenKind::FacebookUserShortLived => {
+        TokenKind::InstagramLongLived
+        | TokenKind::FacebookPage
+        | TokenKind::FacebookUserLongLived => Ok(()),
+        TokenKind::InstagramShortLived | TokenKind::FacebookUserShortLived => {
             Err(ApiError::from(Error::new(
                 ErrorKind::UnexpectedResponse,
                 "the login ended with a short-lived token; log in again",

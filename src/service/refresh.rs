@@ -28,13 +28,11 @@ use serde::Serialize;
 
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::Transport;
+use crate::core::oauth::refresh::{check_token, refresh_token};
 use crate::core::time::Timestamp;
-use crate::service::accounts::{
-    parse_due_key, AccountRecord, Accounts, RefreshEvent, TokenKind, MIN_TOKEN_AGE_FOR_REFRESH,
-};
+use crate::service::accounts::{parse_due_key, AccountRecord, Accounts, RefreshEvent};
 use crate::service::error::ApiError;
 use crate::service::store::{CountingStore, KvOps, KvStore};
-use crate::service::upstream;
 use crate::service::Service;
 
 /// KV operations one due account may cost: get the record, write the new
@@ -116,8 +114,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 subrequests: 0,
             });
         }
-        let expired = record.token.expires_at.is_some_and(|e| e <= now);
-        if expired {
+        if record.token.is_expired(now) {
             // An expired token cannot be refreshed: only a new login helps.
             record.needs_reauth = true;
             record.reauth_reason = Some("token_expired".into());
@@ -142,42 +139,33 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 subrequests: 0,
             });
         }
-        let is_refreshable = record.token.kind == TokenKind::InstagramUser;
-        if is_refreshable && now.since(record.token.issued_at) < MIN_TOKEN_AGE_FOR_REFRESH {
-            let error = ApiError::from(Error::new(
-                ErrorKind::RefreshTooEarly,
-                "Meta refreshes a long-lived token only once it is 24 hours old; try again later",
-            ));
-            return Ok(RefreshOutcome {
-                record,
-                outcome: "not_due",
-                error: Some(error),
-                subrequests: 0,
-            });
-        }
-
-        let result = match record.token.kind {
-            TokenKind::InstagramUser => upstream::refresh_instagram_token(
-                self.transport,
-                &settings.config,
-                &record.token.access_token,
-            )
-            .await
-            .map(Some),
-            TokenKind::FacebookPage | TokenKind::FacebookUser => {
-                upstream::check_token(self.transport, &settings.config, &record.token.access_token)
-                    .await
-                    .map(|_| None)
-            }
+        // The core checks Meta's refresh rules before it calls: a token
+        // under 24 hours old is refused locally, with when it will work.
+        let result = if record.token.kind.is_refreshable() {
+            refresh_token(self.transport, &settings.config, &record.token)
+                .await
+                .map(Some)
+        } else {
+            check_token(self.transport, &settings.config, &record.token.access_token)
+                .await
+                .map(|_| None)
         };
+        if let Err(e) = &result {
+            if e.kind == ErrorKind::RefreshTooEarly {
+                return Ok(RefreshOutcome {
+                    record,
+                    outcome: "not_due",
+                    error: result.err().map(ApiError::from),
+                    subrequests: 0,
+                });
+            }
+        }
         let done = self.transport.now();
         let outcome = match result {
             Ok(Some(refreshed)) => {
                 // The new token replaces the old in one write: the old one is
                 // dropped only by the put that stores its successor.
-                record.token.access_token = refreshed.access_token;
-                record.token.issued_at = done;
-                record.token.expires_at = refreshed.expires_in.map(|d| done.plus(d));
+                record.token = refreshed;
                 record.consecutive_failures = 0;
                 record.push_history(event(done, "refreshed", None));
                 accounts.save(&mut record).await?;

@@ -3,13 +3,15 @@
 
 use std::time::Duration;
 
+use crate::core::error::Error;
 use crate::core::http::Transport;
+use crate::core::time::Timestamp;
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
-use crate::service::limits::{client_budget_key, over_budget, ClientLimiter, NoLimit};
-use crate::service::log::{emit, RequestLog};
+use crate::service::invocation::Service;
+use crate::service::limits::{over_budget, ClientLimiter, NoLimit};
+use crate::service::log::{emit, LogSink, RequestLog};
 use crate::service::store::KvStore;
-use crate::service::Service;
 
 /// The largest body the Worker reads for API and auth routes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -25,6 +27,19 @@ pub fn body_limit(route: &Route) -> usize {
     } else {
         MAX_BODY_BYTES
     }
+}
+
+/// The budget key of a request that writes to KV for anyone, if it is one.
+pub fn client_budget_key(route: &Route, req: &HttpRequest) -> Option<String> {
+    if !(req.method == "POST" && *route == Route::Pending) {
+        return None;
+    }
+    let client = req
+        .header("cf-connecting-ip")
+        .map(str::trim)
+        .filter(|ip| !ip.is_empty())
+        .unwrap_or("unknown");
+    Some(format!("pending:{client}"))
 }
 
 /// What a handler learned, for the log line.
@@ -296,6 +311,48 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             _ => response,
         }
     }
+}
+
+/// The answer when the Worker's settings are missing or malformed: a
+/// generic 500 (callers are anonymous), and log lines naming the setting and
+/// what is wrong with it (config messages never quote a secret's value).
+/// Used instead of a [`Service`](crate::service::Service), which needs a
+/// valid configuration.
+pub fn misconfigured(
+    error: &Error,
+    req: &HttpRequest,
+    log: &dyn LogSink,
+    now: Timestamp,
+) -> HttpResponse {
+    let api = ApiError::config();
+    let route = Route::parse(&req.path);
+    emit(
+        log,
+        now.as_millis(),
+        &serde_json::json!({
+            "event": "config_error",
+            "error_field": error.field,
+            "message": error.message,
+        }),
+    );
+    emit(
+        log,
+        now.as_millis(),
+        &RequestLog {
+            event: "request",
+            method: &req.method,
+            route: route.pattern(),
+            status: api.status,
+            duration_ms: 0,
+            account_id: None,
+            job_id: None,
+            error_kind: Some(api.kind),
+            error_field: error.field.as_deref(),
+            meta_code: None,
+            fbtrace_id: None,
+        },
+    );
+    HttpResponse::error(&api).with_header("referrer-policy", "no-referrer")
 }
 
 #[cfg(test)]

@@ -138,7 +138,7 @@ for (const [name, pagePath] of Object.entries(pages)) {
       const input = { config: c, clientSecret: 'standin-app-secret', callbackUrl, expectedState: login.state, codeVerifier: login.codeVerifier };
       let refused = null;
       try { await window.instagate.connectAccount(input); } catch (e) { refused = { kind: e.kind, field: e.field }; }
-      const account = await window.instagate.connectAccount({ ...input, dangerouslyAllowBrowser: true });
+      const { accounts: [account] } = await window.instagate.connectAccount({ ...input, dangerouslyAllowBrowser: true });
       const profile = await window.instagate.getProfile({ config: c, accessToken: account.token.accessToken, igUserId: account.igUserId });
       const status = window.instagate.tokenStatus(account.token);
       return { refused, igUserId: account.igUserId, pageId: account.page?.pageId, expiresAt: account.token.expiresAt,

@@ -77,6 +77,51 @@ test('login (Facebook Login): PKCE, Page token that does not expire; two account
   assert.match(ambiguous.stderr, /matches 2 accounts/);
 });
 
+test('login (Facebook Login): one login stores every account the person granted; status shows them all', async (t) => {
+  const s = await setup(t);
+  const { page, result } = await loginThroughLoopback(s, { product: 'facebook', account: 'fb_agency', via: 'control' });
+  assert.equal(result.code, 0, fail(result));
+  assert.match(page.html, /@standin_cafe, @standin_gym, @standin_florist are connected/);
+  for (const [name, id] of [['standin_cafe', '17841400000000005'], ['standin_gym', '17841400000000006'], ['standin_florist', '17841400000000004']]) {
+    assert.match(result.stdout, new RegExp(`connected ${name} \\(facebook:${id}\\): facebook_page token, does not expire`));
+  }
+  const status = await s.run(['status']);
+  assert.equal(status.code, 0, fail(status));
+  for (const name of ['standin_cafe', 'standin_gym', 'standin_florist']) {
+    assert.match(status.stdout, new RegExp(`${name}\\s+facebook\\s+never`));
+  }
+  const json = JSON.parse((await s.run(['status', '--json'])).stdout);
+  assert.deepEqual(json.accounts.map((a) => a.igUserId), ['17841400000000005', '17841400000000006', '17841400000000004']);
+});
+
+test('exchange --account stores only the named account (by ID or username); a name the login did not grant → exit 5', async (t) => {
+  const s = await setup(t);
+  const env = { INSTAGATE_REDIRECT_URI: REDIRECT_URI, INSTAGATE_PRODUCT: 'facebook' };
+  const byId = await s.run(['auth-url'], { env });
+  const redirect = await consentRedirect(s.standin, byId.stdout.trim(), { account: 'fb_agency' });
+  const ex = await s.run(['exchange', '--code', redirect, '--account', '17841400000000006', '--json'], { env });
+  assert.equal(ex.code, 0, fail(ex));
+  const lines = ex.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((a) => a.username), ['standin_gym']);
+  assert.ok(!ex.stdout.includes(lines[0].token.accessToken ?? 'EAA'), 'no token printed');
+
+  const byName = await s.run(['auth-url'], { env });
+  const again = await consentRedirect(s.standin, byName.stdout.trim(), { account: 'fb_agency' });
+  const named = await s.run(['exchange', '--code', again, '--account', '@standin_cafe'], { env });
+  assert.equal(named.code, 0, fail(named));
+  assert.match(named.stdout, /connected standin_cafe/);
+  assert.doesNotMatch(named.stdout, /standin_florist/);
+  const status = JSON.parse((await s.run(['status', '--json'])).stdout);
+  assert.deepEqual(status.accounts.map((a) => a.username).sort(), ['standin_cafe', 'standin_gym']);
+
+  const third = await s.run(['auth-url'], { env });
+  const other = await consentRedirect(s.standin, third.stdout.trim(), { account: 'fb_agency' });
+  const missing = await s.run(['exchange', '--code', other, '--account', 'standin_bakery'], { env });
+  assert.equal(missing.code, 5, fail(missing));
+  assert.match(missing.stderr, /did not grant @standin_bakery/);
+  assert.match(missing.stderr, /@standin_cafe, @standin_gym, @standin_florist/);
+});
+
 test('login: a denied consent ends with exit 5, a clear message, and nothing stored', async (t) => {
   const s = await setup(t);
   const { page, result } = await loginThroughLoopback(s, { decision: 'deny' });

@@ -6,12 +6,12 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use instagate::core::config::Product;
+use instagate::core::config::{Config, Product};
 use instagate::core::error::{Error, ErrorKind};
 use instagate::core::http::Method;
 use instagate::core::http::Transport;
-use instagate::core::oauth::login::{complete_login, ConnectedAccount};
-use instagate::core::oauth::pages::MAX_PAGE_REQUESTS;
+use instagate::core::oauth::login::{complete_login, CompletedLogin, ConnectedAccount};
+use instagate::core::oauth::pages::{AccountChoice, SkipReason, MAX_PAGE_REQUESTS};
 use instagate::core::secret::PkceVerifier;
 use instagate::core::testing::{block_on, ScriptedTransport};
 use instagate::core::token::TokenKind;
@@ -22,15 +22,48 @@ const LATENCY: Duration = Duration::from_millis(100);
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
 /// Runs complete_login against the fake Meta on a ScriptedTransport.
-fn login(product: Product, meta: Meta) -> (Result<ConnectedAccount, Error>, ScriptedTransport) {
+fn login_with(
+    product: Product,
+    meta: Meta,
+    choice: &AccountChoice,
+) -> (Result<CompletedLogin, Error>, ScriptedTransport) {
     let t = ScriptedTransport::new(T0);
     let served = Rc::new(Cell::new(0));
     t.set_handler(move |req, _| Ok(meta.answer(req, &served)));
     let c = config(product);
     let verifier = PkceVerifier::new(VERIFIER);
     let v = (product == Product::Facebook).then_some(&verifier);
-    let result = block_on(complete_login(&t, &c, &secret(), &callback(&c), v));
+    let result = block_on(complete_login(&t, &c, &secret(), &callback(&c), v, choice));
     (result, t)
+}
+
+/// A login whose one account is the answer.
+fn login(product: Product, meta: Meta) -> (Result<ConnectedAccount, Error>, ScriptedTransport) {
+    let (result, t) = login_with(product, meta, &AccountChoice::all());
+    (result.map(only_account), t)
+}
+
+/// The error a login with `choice` fails with.
+fn refused(product: Product, meta: Meta, choice: &AccountChoice) -> Error {
+    login_with(product, meta, choice).0.unwrap_err()
+}
+
+/// complete_login on the concurrency-modelling transport: its one account.
+fn sim_login(t: &SimTransport, c: &Config, v: Option<&PkceVerifier>) -> ConnectedAccount {
+    let login = t.run(complete_login(
+        t,
+        c,
+        &secret(),
+        &callback(c),
+        v,
+        &AccountChoice::all(),
+    ));
+    only_account(login.unwrap())
+}
+
+fn only_account(login: CompletedLogin) -> ConnectedAccount {
+    assert_eq!(login.accounts.len(), 1, "one account");
+    login.accounts.into_iter().next().unwrap()
 }
 
 fn paths(t: &ScriptedTransport) -> Vec<String> {
@@ -125,9 +158,7 @@ fn facebook_login_connects_through_the_page() {
 fn instagram_login_takes_two_round_trips() {
     let t = SimTransport::new(Meta::default(), LATENCY);
     let c = config(Product::Instagram);
-    let a = t
-        .run(complete_login(&t, &c, &secret(), &callback(&c), None))
-        .unwrap();
+    let a = sim_login(&t, &c, None);
     assert_eq!(a.ig_user_id, IG_USER_ID);
     assert_eq!(t.now().since(T0), 2 * LATENCY, "not 3 round trips");
     assert_eq!(
@@ -153,9 +184,7 @@ fn facebook_login_takes_three_round_trips() {
     let t = SimTransport::new(Meta::default(), LATENCY);
     let c = config(Product::Facebook);
     let v = PkceVerifier::new(VERIFIER);
-    let a = t
-        .run(complete_login(&t, &c, &secret(), &callback(&c), Some(&v)))
-        .unwrap();
+    let a = sim_login(&t, &c, Some(&v));
     assert_eq!(a.token.kind, TokenKind::FacebookPage);
     assert_eq!(t.now().since(T0), 3 * LATENCY, "not 5 round trips");
     let offsets: Vec<Duration> = t.send_offsets().into_iter().map(|(d, _)| d).collect();
@@ -177,9 +206,7 @@ fn paged_results_add_round_trips_only_when_needed() {
     };
     let t = SimTransport::new(meta, LATENCY);
     let c = config(Product::Facebook);
-    let a = t
-        .run(complete_login(&t, &c, &secret(), &callback(&c), None))
-        .unwrap();
+    let a = sim_login(&t, &c, None);
     assert_eq!(a.username, "later");
     assert_eq!(t.now().since(T0), 4 * LATENCY);
     assert_eq!(t.log.borrow().last().unwrap().1.url, next);
@@ -187,9 +214,17 @@ fn paged_results_add_round_trips_only_when_needed() {
 
 #[test]
 fn paging_stops_at_the_bound() {
-    let next = "https://graph.facebook.com/v26.0/1/accounts?access_token=EAAUlong-token&after=MORE";
+    // Every answer has a new `next`: read MAX_PAGE_REQUESTS, then stop.
+    let bodies = (0..=MAX_PAGE_REQUESTS)
+        .map(|i| {
+            let next = format!(
+                "https://graph.facebook.com/v26.0/1/accounts?access_token=EAAUlong-token&after=MORE{i}"
+            );
+            pages_body(&[unlinked_page(&format!("10000000000{i:04}"))], Some(&next))
+        })
+        .collect();
     let meta = Meta {
-        pages: vec![pages_body(&[unlinked_page("100000000000001")], Some(next))],
+        pages: bodies,
         ..Meta::default()
     };
     let (result, t) = login(Product::Facebook, meta);
@@ -210,25 +245,204 @@ fn paging_stops_at_the_bound() {
 }
 
 #[test]
-fn a_page_is_picked_from_several() {
+fn an_empty_page_with_next_is_followed_to_the_end() {
+    // https://developers.facebook.com/docs/graph-api/results: "it is
+    // possible that a page may be empty but contain a next paging link.
+    // Stop paging when the next link no longer appears."
+    let one = "https://graph.facebook.com/v26.0/1/accounts?access_token=EAAUlong-token&after=A";
+    let two = "https://graph.facebook.com/v26.0/1/accounts?access_token=EAAUlong-token&after=B";
     let meta = Meta {
+        pages: vec![
+            pages_body(
+                &[linked_page("100000000000001", "17841400000000021", "one")],
+                Some(one),
+            ),
+            pages_body(&[], Some(two)),
+            pages_body(
+                &[linked_page("100000000000003", "17841400000000023", "three")],
+                None,
+            ),
+        ],
+        ..Meta::default()
+    };
+    let (result, t) = login_with(Product::Facebook, meta, &AccountChoice::all());
+    let login = result.unwrap();
+    let names: Vec<&str> = login.accounts.iter().map(|a| a.username.as_str()).collect();
+    assert_eq!(names, ["one", "three"]);
+    assert_eq!(t.requests().last().unwrap().url, two);
+}
+
+#[test]
+fn a_repeated_next_is_not_followed_twice() {
+    let same = "https://graph.facebook.com/v26.0/1/accounts?access_token=EAAUlong-token&after=SAME";
+    let meta = Meta {
+        pages: vec![pages_body(
+            &[linked_page(PAGE_ID, FB_IG_USER_ID, "biz")],
+            Some(same),
+        )],
+        ..Meta::default()
+    };
+    let (result, t) = login_with(Product::Facebook, meta, &AccountChoice::all());
+    let login = result.unwrap();
+    assert_eq!(login.accounts.len(), 1, "the repeated page adds no account");
+    let listed = paths(&t)
+        .iter()
+        .filter(|p| p.ends_with("/accounts"))
+        .count();
+    assert_eq!(listed, 2);
+}
+
+fn three_linked_pages() -> Meta {
+    let no_task = r#"{"id":"100000000000004","name":"No task","instagram_business_account":{"id":"17841400000000024","username":"notask"}}"#;
+    Meta {
         pages: vec![pages_body(
             &[
                 unlinked_page("100000000000001"),
                 linked_page("100000000000002", "17841400000000021", "one"),
                 linked_page("100000000000003", "17841400000000022", "two"),
+                no_task.to_owned(),
+                linked_page("100000000000005", "17841400000000025", "three"),
             ],
             None,
         )],
         ..Meta::default()
-    };
-    let (result, _) = login(Product::Facebook, meta);
-    let a = result.unwrap();
-    assert_eq!(
-        (a.ig_user_id.as_str(), a.username.as_str()),
-        ("17841400000000021", "one")
+    }
+}
+
+#[test]
+fn a_facebook_login_connects_every_linked_account_the_person_granted() {
+    let (result, t) = login_with(
+        Product::Facebook,
+        three_linked_pages(),
+        &AccountChoice::all(),
     );
-    assert_eq!(a.page.unwrap().page_id, "100000000000002");
+    let login = result.unwrap();
+    assert_eq!(login.product, Product::Facebook);
+    let got: Vec<(&str, &str, &str)> = login
+        .accounts
+        .iter()
+        .map(|a| {
+            (
+                a.ig_user_id.as_str(),
+                a.username.as_str(),
+                a.page.as_ref().unwrap().page_id.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("17841400000000021", "one", "100000000000002"),
+            ("17841400000000022", "two", "100000000000003"),
+            ("17841400000000025", "three", "100000000000005"),
+        ]
+    );
+    for a in &login.accounts {
+        assert_eq!(a.token.kind, TokenKind::FacebookPage);
+        assert_eq!(a.token.expires_at, None);
+        assert_eq!(a.token.ig_user_id.as_deref(), Some(a.ig_user_id.as_str()));
+        assert_eq!(a.aliases, [FB_USER_ID], "each names the Facebook user");
+    }
+    assert_eq!(login.facebook_user_id.as_deref(), Some(FB_USER_ID));
+    // The Page without a token (no task for the person) is said, not hidden.
+    assert_eq!(login.skipped.len(), 1);
+    assert_eq!(login.skipped[0].ig_user_id, "17841400000000024");
+    assert_eq!(login.skipped[0].reason, SkipReason::NoPageToken);
+    // Every account came in the one Pages answer.
+    assert_eq!(
+        paths(&t)
+            .iter()
+            .filter(|p| p.ends_with("/accounts"))
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn the_chosen_accounts_by_instagram_id_or_page_id() {
+    let choice = AccountChoice::only(["17841400000000025", "100000000000002"]);
+    let (result, _) = login_with(Product::Facebook, three_linked_pages(), &choice);
+    let login = result.unwrap();
+    let ids: Vec<&str> = login
+        .accounts
+        .iter()
+        .map(|a| a.ig_user_id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        ["17841400000000021", "17841400000000025"],
+        "Meta's order"
+    );
+    let skipped: Vec<(&str, SkipReason)> = login
+        .skipped
+        .iter()
+        .map(|s| (s.ig_user_id.as_str(), s.reason))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            ("17841400000000022", SkipReason::NotChosen),
+            ("17841400000000024", SkipReason::NotChosen),
+        ]
+    );
+
+    // A chosen account that is not linked, or came without a Page token.
+    let only = |id: &str| AccountChoice::only([id]);
+    let e = refused(
+        Product::Facebook,
+        three_linked_pages(),
+        &only("17841400000000099"),
+    );
+    assert_eq!(e.kind, ErrorKind::NoLinkedAccount);
+    assert!(e.message.contains("17841400000000099"), "{}", e.message);
+    let e = refused(
+        Product::Facebook,
+        three_linked_pages(),
+        &only("17841400000000024"),
+    );
+    assert_eq!(e.kind, ErrorKind::PermissionDenied);
+    assert!(e.message.contains("@notask"), "{}", e.message);
+}
+
+#[test]
+fn a_limit_keeps_the_first_accounts_and_says_which_were_left_out() {
+    let choice = AccountChoice {
+        only: vec![],
+        max: Some(1),
+    };
+    let (result, _) = login_with(Product::Facebook, three_linked_pages(), &choice);
+    let login = result.unwrap();
+    assert_eq!(login.accounts.len(), 1);
+    assert_eq!(login.accounts[0].username, "one");
+    let over: Vec<&str> = login
+        .skipped
+        .iter()
+        .filter(|s| s.reason == SkipReason::OverLimit)
+        .map(|s| s.username.as_str())
+        .collect();
+    assert_eq!(over, ["two", "three"]);
+}
+
+#[test]
+fn instagram_login_answers_its_one_account_and_checks_a_choice() {
+    let (result, _) = login_with(Product::Instagram, Meta::default(), &AccountChoice::all());
+    let login = result.unwrap();
+    assert_eq!(login.accounts.len(), 1);
+    assert_eq!(login.facebook_user_id, None);
+    assert!(login.skipped.is_empty());
+    // Named by its professional ID or its app-scoped ID: kept.
+    for id in [IG_USER_ID, IG_SCOPED_ID] {
+        let (result, _) = login_with(
+            Product::Instagram,
+            Meta::default(),
+            &AccountChoice::only([id]),
+        );
+        assert_eq!(result.unwrap().accounts[0].ig_user_id, IG_USER_ID);
+    }
+    let choice = AccountChoice::only(["17841400000000099"]);
+    let e = refused(Product::Instagram, Meta::default(), &choice);
+    assert_eq!(e.kind, ErrorKind::NoLinkedAccount);
+    assert!(e.message.contains("@igbiz"), "{}", e.message);
 }
 
 #[test]
@@ -305,7 +519,15 @@ fn a_failure_midway_is_meta_s_error() {
         r#"{"error_type":"OAuthException","code":400,"error_message":"This authorization code has been used"}"#,
     );
     let c = config(Product::Instagram);
-    let e = block_on(complete_login(&t, &c, &secret(), &callback(&c), None)).unwrap_err();
+    let e = block_on(complete_login(
+        &t,
+        &c,
+        &secret(),
+        &callback(&c),
+        None,
+        &AccountChoice::all(),
+    ))
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidCode);
     assert!(t.script_done());
     assert_eq!(t.requests().len(), 1);
@@ -326,7 +548,15 @@ fn a_failure_midway_is_meta_s_error() {
         200,
         &format!(r#"{{"user_id":"{IG_USER_ID}","username":"igbiz","account_type":"BUSINESS"}}"#),
     );
-    let e = block_on(complete_login(&t, &c, &secret(), &callback(&c), None)).unwrap_err();
+    let e = block_on(complete_login(
+        &t,
+        &c,
+        &secret(),
+        &callback(&c),
+        None,
+        &AccountChoice::all(),
+    ))
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::RateLimited);
     assert_eq!(e.retry_after, Some(Duration::from_secs(30)));
     assert!(t.script_done());
@@ -343,7 +573,15 @@ fn a_failure_midway_is_meta_s_error() {
         }
     });
     let c = config(Product::Facebook);
-    let e = block_on(complete_login(&t, &c, &secret(), &callback(&c), None)).unwrap_err();
+    let e = block_on(complete_login(
+        &t,
+        &c,
+        &secret(),
+        &callback(&c),
+        None,
+        &AccountChoice::all(),
+    ))
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Transport);
 }
 
@@ -353,7 +591,15 @@ fn a_bad_configuration_sends_nothing() {
     let mut c = config(Product::Instagram);
     let cb = callback(&c);
     c.scopes = vec!["pages_show_list".into()];
-    let e = block_on(complete_login(&t, &c, &secret(), &cb, None)).unwrap_err();
+    let e = block_on(complete_login(
+        &t,
+        &c,
+        &secret(),
+        &cb,
+        None,
+        &AccountChoice::all(),
+    ))
+    .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Config);
     assert!(t.requests().is_empty());
 }

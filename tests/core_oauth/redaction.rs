@@ -10,7 +10,7 @@ use instagate::core::http::Response;
 use instagate::core::oauth::authorize::{start_login, LoginOptions};
 use instagate::core::oauth::exchange::code_exchange_request;
 use instagate::core::oauth::login::complete_login;
-use instagate::core::oauth::pages::process_pages;
+use instagate::core::oauth::pages::{process_pages, AccountChoice};
 use instagate::core::testing::{block_on, ScriptedTransport};
 
 use super::support::*;
@@ -43,8 +43,17 @@ fn requests_records_and_accounts() {
         let served = Rc::new(Cell::new(0));
         t.set_handler(move |req, _| Ok(meta.answer(req, &served)));
         let c = config(product);
-        let account = block_on(complete_login(&t, &c, &secret(), &callback(&c), None)).unwrap();
-        let debug = format!("{account:?} {:?}", account.token);
+        let login = block_on(complete_login(
+            &t,
+            &c,
+            &secret(),
+            &callback(&c),
+            None,
+            &AccountChoice::all(),
+        ))
+        .unwrap();
+        let account = &login.accounts[0];
+        let debug = format!("{login:?} {account:?} {:?}", account.token);
         for secret_text in [
             IG_SHORT,
             IG_LONG,
@@ -58,7 +67,7 @@ fn requests_records_and_accounts() {
         }
         assert!(debug.contains(&account.ig_user_id));
         // Serialization keeps the token: the record is meant to be stored (encrypted).
-        let json = serde_json::to_string(&account).unwrap();
+        let json = serde_json::to_string(&login).unwrap();
         assert!(json.contains(account.token.access_token.expose_secret()));
     }
 

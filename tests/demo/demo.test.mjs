@@ -2,7 +2,7 @@
 // playwright-core): connect through the stand-in's consent pages with both
 // login products, see the accounts, refresh, publish an image and a
 // carousel and find them on the stand-in's feed, deny consent and see the
-// error. Screenshots are kept in tests/artifacts/demo/.
+// error, and connect every account of an agency's Facebook login at once. Screenshots are kept in tests/artifacts/demo/.
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -163,4 +163,21 @@ test('denying consent shows what happened and connects nothing', async () => {
   assert.match(await page.locator('#notice').innerText(), /oauth_denied/);
   assert.equal(await page.locator('#accounts li.account').count(), before);
   await shot('denied');
+});
+
+test('Connect with Facebook as an agency: every account that came in is shown and named', async () => {
+  await page.click('#connect-facebook');
+  // Ada manages four Pages; three are linked to Instagram accounts (the
+  // florist's is already here through Tom's login, and is connected again).
+  await consent('allow', 'fb_agency');
+  await page.waitForSelector('.notice.ok');
+  await page.waitForFunction(() => /^Connected @/.test(document.querySelector('#notice').textContent));
+  assert.equal(await page.locator('#notice').innerText(), 'Connected @standin_cafe, @standin_gym, @standin_florist.');
+  for (const [name, pageName] of [['standin_cafe', 'Stand-in Cafe'], ['standin_gym', 'Stand-in Gym'], ['standin_florist', 'Stand-in Florist']]) {
+    const row = await accountRow(name).innerText();
+    assert.match(row, new RegExp(`Facebook Login via ${pageName}`));
+    assert.match(row, /just connected/);
+  }
+  assert.doesNotMatch(await accountRow('standin_bakery').innerText(), /just connected/, 'only the new ones are marked');
+  await shot('connected-facebook-agency');
 });

@@ -11,9 +11,16 @@ after(async () => { await standin.close(); });
 
 test('instagram: connectAccount from the callback URL → long-lived token, profile, scopes', async () => {
   const { login, callbackUrl } = await consent(standin, 'instagram');
-  const account = await ig.connectAccount({
+  const connected = await ig.connectAccount({
     config: configFor(standin, 'instagram'), clientSecret, callbackUrl, expectedState: login.state,
   });
+  // One shape for both products: Instagram Login's one account in `accounts`.
+  assert.deepEqual(Object.keys(connected).sort(), ['accounts', 'facebookUserId', 'product', 'skipped']);
+  assert.equal(connected.product, 'instagram');
+  assert.equal(connected.facebookUserId, null);
+  assert.deepEqual(connected.skipped, []);
+  assert.equal(connected.accounts.length, 1);
+  const [account] = connected.accounts;
   assert.equal(account.igUserId, '17841400000000001');
   assert.equal(account.username, 'standin_bakery');
   assert.equal(account.accountType, 'BUSINESS');
@@ -32,15 +39,72 @@ test('instagram: connectAccount from the callback URL → long-lived token, prof
 test('facebook: connectAccount with code + verifier (what completeLogin posts) → Page token, Page, profile', async () => {
   const { login, callbackUrl } = await consent(standin, 'facebook');
   const { code, state } = ig.validateCallback(configFor(standin, 'facebook'), callbackUrl, login.state);
-  const account = await ig.connectAccount({
+  const connected = await ig.connectAccount({
     config: configFor(standin, 'facebook'), clientSecret, code, state, codeVerifier: login.codeVerifier,
   });
+  assert.equal(connected.facebookUserId, '10200000000000001');
+  assert.equal(connected.accounts.length, 1);
+  const [account] = connected.accounts;
   assert.equal(account.igUserId, '17841400000000001');
   assert.equal(account.token.kind, 'facebook_page');
   assert.equal(account.token.expiresAt, null, 'a Page token from a long-lived user token does not expire');
   assert.deepEqual(account.page, { pageId: '10300000000000001', pageName: 'Stand-in Bakery' });
   assert.ok(account.aliases.includes('10200000000000001'), String(account.aliases));
   assert.ok(BigInt(account.igUserId) > 2n ** 53n);
+});
+
+test('facebook: one login connects every account the person granted, across pages of /me/accounts', async () => {
+  // fb_agency manages four Pages, three linked; the stand-in answers two Pages a page.
+  const { login, callbackUrl } = await consent(standin, 'facebook', { account: 'fb_agency' });
+  const connected = await ig.connectAccount({
+    config: configFor(standin, 'facebook'), clientSecret, callbackUrl, expectedState: login.state, codeVerifier: login.codeVerifier,
+  });
+  assert.equal(connected.product, 'facebook');
+  assert.equal(connected.facebookUserId, '10200000000000004');
+  assert.deepEqual(
+    connected.accounts.map((a) => [a.igUserId, a.username, a.page.pageId]),
+    [
+      ['17841400000000005', 'standin_cafe', '10300000000000005'],
+      ['17841400000000006', 'standin_gym', '10300000000000006'],
+      ['17841400000000004', 'standin_florist', '10300000000000003'],
+    ],
+  );
+  for (const a of connected.accounts) {
+    assert.equal(a.token.kind, 'facebook_page');
+    assert.equal(a.token.expiresAt, null);
+    assert.equal(a.token.igUserId, a.igUserId);
+    assert.ok(a.aliases.includes('10200000000000004'));
+  }
+  assert.notEqual(connected.accounts[0].token.accessToken, connected.accounts[1].token.accessToken, 'a Page token each');
+  assert.deepEqual(connected.skipped, []);
+  // Each Page token publishes for its own account.
+  const published = await ig.publishImage({
+    config: configFor(standin, 'facebook'), clientSecret, accessToken: connected.accounts[1].token.accessToken,
+    igUserId: connected.accounts[1].igUserId, imageUrl: 'https://cdn.example/gym.jpg', caption: 'leg day',
+  });
+  assert.match(published.mediaId, /^\d+$/);
+});
+
+test('facebook: `accounts` keeps the chosen ones, by Instagram user ID or Page ID; others are skipped with a reason', async () => {
+  const { login, callbackUrl } = await consent(standin, 'facebook', { account: 'fb_agency' });
+  const connected = await ig.connectAccount({
+    config: configFor(standin, 'facebook'), clientSecret, callbackUrl, expectedState: login.state, codeVerifier: login.codeVerifier,
+    accounts: ['17841400000000004', '10300000000000005'],
+  });
+  assert.deepEqual(connected.accounts.map((a) => a.username), ['standin_cafe', 'standin_florist']);
+  assert.deepEqual(connected.skipped, [{
+    igUserId: '17841400000000006', username: 'standin_gym', pageId: '10300000000000006', pageName: 'Stand-in Gym', reason: 'not_chosen',
+  }]);
+
+  const again = await consent(standin, 'facebook', { account: 'fb_agency' });
+  const e = await rejection(ig.connectAccount({
+    config: configFor(standin, 'facebook'), clientSecret, callbackUrl: again.callbackUrl, expectedState: again.login.state,
+    codeVerifier: again.login.codeVerifier, accounts: ['17841400000000001'],
+  }));
+  assert.equal(e.kind, 'no_linked_account');
+  assert.match(e.message, /17841400000000001/);
+  const bad = await rejection(ig.connectAccount({ config: configFor(standin, 'facebook'), clientSecret, code: 'c', accounts: [17841400000000005] }));
+  assert.deepEqual([bad.kind, bad.field], ['invalid_input', 'accounts']);
 });
 
 test('facebook: without the PKCE verifier the exchange is refused', async () => {

@@ -72,7 +72,7 @@ test('a slow answer within timeoutMs succeeds', async () => {
   standin.control.consent({ decision: 'allow' });
   const login = ig.createLogin(config());
   const callbackUrl = (await fetch(login.url, { redirect: 'manual' })).headers.get('location');
-  const account = await ig.connectAccount({ config: config(), clientSecret: 'standin-app-secret', callbackUrl,
+  const { accounts: [account] } = await ig.connectAccount({ config: config(), clientSecret: 'standin-app-secret', callbackUrl,
     expectedState: login.state, timeoutMs: 5000 });
   assert.equal(account.username, 'standin_bakery');
 });

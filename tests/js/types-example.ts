@@ -4,6 +4,7 @@
 import {
   createLogin, validateCallback, startLogin, completeLogin, connectAccount, InstagateError,
   type InstagateConfig, type CreatedLogin, type CompletedLogin, type ConnectedAccount,
+  type ConnectedLogin, type SkippedAccount, type SkipReason,
   exchangeCode, getLongLivedToken, refreshToken, getProfile, getPermissions, getFacebookPages,
   resolveInstagramAccount, tokenStatus,
   type ErrorKind, type TokenKind, type TokenRecord, type TokenStatus, type CodeExchange, type Profile,
@@ -41,13 +42,20 @@ const wrongKind: ErrorKind = 'teapot';
 void wrongKind;
 
 async function server(callbackUrl: string, expectedState: string, signal: AbortSignal): Promise<string> {
-  const account: ConnectedAccount = await connectAccount({
+  const connected: ConnectedLogin = await connectAccount({
     config, clientSecret: 's', callbackUrl, expectedState, timeoutMs: 10_000, signal,
   });
+  const [account]: ConnectedAccount[] = connected.accounts;
   const kind: TokenKind = account.token.kind;
   const expires: string | null = account.token.expiresAt;
-  const fromCode = await connectAccount({ config, clientSecret: 's', code: 'c', codeVerifier: 'v' });
-  const pageId: string | undefined = fromCode.page?.pageId;
+  const fromCode = await connectAccount({
+    config, clientSecret: 's', code: 'c', codeVerifier: 'v', accounts: ['17841400000000005', '10300000000000006'],
+  });
+  const pageId: string | undefined = fromCode.accounts[0]?.page?.pageId;
+  const facebookUser: string | null = fromCode.facebookUserId;
+  const skipped: SkippedAccount[] = fromCode.skipped;
+  const reasons: SkipReason[] = skipped.map((s) => s.reason);
+  console.log(facebookUser, reasons.includes('no_page_token'), skipped[0]?.pageName);
 
   // Step by step, and the token's life afterwards.
   const exchanged: CodeExchange = await exchangeCode({ config, clientSecret: 's', code: 'c', state: 'st' });
@@ -67,6 +75,10 @@ async function server(callbackUrl: string, expectedState: string, signal: AbortS
 tokenStatus({ accessToken: 'x', issuedAt: 0 });
 // @ts-expect-error connectAccount needs a code or a callback URL
 void connectAccount({ config, clientSecret: 's' });
+// @ts-expect-error accounts are named by ID strings
+void connectAccount({ config, clientSecret: 's', code: 'c', accounts: 17841400000000005 });
+// @ts-expect-error the answer is a login with accounts, not one account
+void (async (): Promise<string> => (await connectAccount({ config, clientSecret: 's', code: 'c' })).igUserId);
 void server;
 
 async function publishing(accessToken: string, igUserId: string, signal: AbortSignal): Promise<string> {

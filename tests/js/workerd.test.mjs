@@ -51,8 +51,9 @@ for (const product of ['instagram', 'facebook']) {
       expectedState: created.body.state, codeVerifier: created.body.codeVerifier,
     });
     assert.equal(connected.status, 200, JSON.stringify(connected.body));
-    assert.ok(BigInt(connected.body.igUserId) > 2n ** 53n, connected.body.igUserId);
-    assert.ok(connected.body.username.startsWith('standin_'));
+    const [account] = connected.body.accounts;
+    assert.ok(BigInt(account.igUserId) > 2n ** 53n, account.igUserId);
+    assert.ok(account.username.startsWith('standin_'));
   });
 }
 

@@ -89,9 +89,19 @@ pub fn run(
     spec: MediaSpec,
     options: &PublishOptions,
 ) -> Result<Published, Error> {
+    run_on(Product::Instagram, t, spec, options)
+}
+
+/// Runs a publish to the end on the configuration of `product`.
+pub fn run_on(
+    product: Product,
+    t: &ScriptedTransport,
+    spec: MediaSpec,
+    options: &PublishOptions,
+) -> Result<Published, Error> {
     block_on(publish(
         t,
-        &config(Product::Instagram),
+        &config(product),
         &token(),
         IG,
         spec,

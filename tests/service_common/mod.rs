@@ -36,6 +36,9 @@ pub const IG_SCOPED: &str = "9000000000000001";
 pub const FB_USER: &str = "10000000000000001";
 pub const FB_PAGE: &str = "20000000000000001";
 pub const FB_IG: &str = "17841400000000002";
+/// What a login of the Facebook test user connects after
+/// [`World::grant_three_facebook_accounts`], in Meta's order.
+pub const THREE_FB_ACCOUNTS: [&str; 3] = [FB_IG, "17841400000000012", "17841400000000013"];
 
 pub const LONG_LIVED: Duration = Duration::from_secs(60 * 86_400);
 
@@ -101,6 +104,9 @@ pub struct FakeMeta {
     /// The Facebook user a Facebook Login code is issued to (default
     /// `FB_USER`): another Page admin connecting the same account.
     pub facebook_user: Option<String>,
+    /// More Pages the Facebook user granted, each linked to an Instagram
+    /// account: (Page ID, IG user ID, username).
+    pub more_linked_pages: Vec<(String, String, String)>,
 }
 
 impl FakeMeta {
@@ -394,12 +400,19 @@ impl FakeMeta {
                     serde_json::json!({"data": [{"id": FB_PAGE, "name": "Unlinked Page", "access_token": "x"}]}),
                 );
             }
-            let page_token = self.issue_token("facebook", "page", FB_PAGE, now, None, info.scopes);
+            let page_token =
+                self.issue_token("facebook", "page", FB_PAGE, now, None, info.scopes.clone());
             // The linked account's profile comes in the same answer when
             // its fields are expanded (`instagram_business_account{...}`).
-            return ok(
-                serde_json::json!({"data": [{"id": FB_PAGE, "name": "Stand-in Page", "access_token": page_token, "instagram_business_account": {"id": FB_IG, "username": "standin_page_ig", "name": "Page IG"}}]}),
-            );
+            let mut data = vec![
+                serde_json::json!({"id": FB_PAGE, "name": "Stand-in Page", "access_token": page_token, "instagram_business_account": {"id": FB_IG, "username": "standin_page_ig", "name": "Page IG"}}),
+            ];
+            for (page, ig, username) in self.more_linked_pages.clone() {
+                let token =
+                    self.issue_token("facebook", "page", &page, now, None, info.scopes.clone());
+                data.push(serde_json::json!({"id": page, "name": format!("Page {username}"), "access_token": token, "instagram_business_account": {"id": ig, "username": username}}));
+            }
+            return ok(serde_json::json!({ "data": data }));
         }
         if path == format!("https://graph.facebook.com/v26.0/{FB_IG}") {
             let Some(_) = self.valid(&get("access_token"), now) else {
@@ -590,6 +603,7 @@ impl World {
         let meta = Rc::new(RefCell::new(FakeMeta {
             account_type: "BUSINESS".into(),
             link_page: true,
+            more_linked_pages: Vec::new(),
             ..FakeMeta::default()
         }));
         let m = meta.clone();
@@ -617,6 +631,16 @@ impl World {
 
     pub fn call(&self, req: HttpRequest) -> HttpResponse {
         block_on(self.service().handle(req))
+    }
+
+    /// The Facebook user also granted two more Pages, each linked to an
+    /// Instagram account: a login connects [`THREE_FB_ACCOUNTS`].
+    pub fn grant_three_facebook_accounts(&self) {
+        self.meta.borrow_mut().more_linked_pages = THREE_FB_ACCOUNTS[1..]
+            .iter()
+            .zip(["20000000000000002", "20000000000000003"])
+            .map(|(ig, page)| (page.to_string(), ig.to_string(), format!("ig_{ig}")))
+            .collect();
     }
 
     /// `GET /auth/login`: returns (state, login cookie, consent URL).
@@ -739,7 +763,8 @@ pub fn transport_error() -> Result<Response, Error> {
 pub fn seed_instagram_account(w: &World, id: &str, issued_at: Timestamp) -> String {
     use instagate::core::config::Product;
     use instagate::core::secret::AccessToken;
-    use instagate::service::accounts::{AccountRecord, Accounts, StoredToken, TokenKind};
+    use instagate::core::token::{TokenKind, TokenRecord};
+    use instagate::service::accounts::{AccountRecord, Accounts};
     let token = w.meta.borrow_mut().issue_token(
         "instagram",
         "long",
@@ -757,16 +782,18 @@ pub fn seed_instagram_account(w: &World, id: &str, issued_at: Timestamp) -> Stri
         username: format!("user_{id}"),
         name: None,
         account_type: Some("BUSINESS".into()),
-        token: StoredToken {
+        token: TokenRecord {
             access_token: AccessToken::new(token.clone()),
-            kind: TokenKind::InstagramUser,
+            kind: TokenKind::InstagramLongLived,
             scopes: vec!["instagram_business_basic".into()],
             issued_at,
             expires_at: Some(issued_at.plus(LONG_LIVED)),
+            ig_user_id: Some(id.to_owned()),
         },
         page_id: None,
         page_name: None,
         aliases: vec![],
+        facebook_user_id: None,
         connected_at: issued_at,
         updated_at: issued_at,
         needs_reauth: false,

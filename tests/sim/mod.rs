@@ -48,7 +48,8 @@ use instagate::core::http::{Request, Response, Transport};
 use instagate::core::secret::AccessToken;
 use instagate::core::testing::{block_on, ScriptedTransport};
 use instagate::core::time::Timestamp;
-use instagate::service::accounts::{AccountRecord, Accounts, RefreshEvent, StoredToken, TokenKind};
+use instagate::core::token::{TokenKind, TokenRecord};
+use instagate::service::accounts::{AccountRecord, Accounts, RefreshEvent};
 use instagate::service::error::ApiError;
 use instagate::service::log::NoLog;
 use instagate::service::refresh::KV_OPS_PER_ACCOUNT;
@@ -909,20 +910,22 @@ impl Sim {
             username: format!("sim_{i}"),
             name: None,
             account_type: (!page).then(|| "BUSINESS".to_owned()),
-            token: StoredToken {
+            token: TokenRecord {
                 access_token: AccessToken::new(token),
                 kind: if page {
                     TokenKind::FacebookPage
                 } else {
-                    TokenKind::InstagramUser
+                    TokenKind::InstagramLongLived
                 },
                 scopes: vec!["instagram_business_content_publish".into()],
                 issued_at: issued_ts,
                 expires_at: (!page).then(|| issued_ts.plus(LONG_LIVED)),
+                ig_user_id: Some(id.clone()),
             },
             page_id: page.then(|| format!("2{}", &id[1..])),
             page_name: None,
             aliases: vec![],
+            facebook_user_id: None,
             connected_at: existing
                 .as_ref()
                 .map_or(Timestamp::from_millis(now), |e| e.connected_at),

@@ -51,6 +51,7 @@ export function graphRoute(state, ctx, product) {
 const ROUTES = {
   'ig_user GET ': (a) => fieldsResponse(a, igUserFields(a.state, a.node.value, a.product)),
   'ig_user GET media': (a) => publish.listMedia(a),
+  'ig_user GET stories': (a) => publish.listStories(a),
   'ig_user POST media': (a) => publish.createContainer(a),
   'ig_user POST media_publish': (a) => publish.publishContainer(a),
   'ig_user GET content_publishing_limit': (a) => publish.publishingLimit(a),
@@ -250,21 +251,54 @@ function permissions(a) {
 // Page tokens got from a long-lived user token do not expire; from a short-lived one
 // they expire with it (https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived).
 // ASSUMPTION: without pages_show_list the list is empty rather than an error.
+// Cursor-paged as https://developers.facebook.com/docs/graph-api/results documents:
+// `limit` (default 25, at most config.accountsPageMax), `after` / `before` cursors,
+// `paging.cursors`, and `paging.next` / `paging.previous` (full URLs keeping the
+// request's parameters) only when there is a page that way.
 function accounts(a) {
-  const { state, viewer } = a;
+  const { state, viewer, ctx } = a;
   if (!hasScope(viewer, 'pages_show_list')) return json(200, { data: [] });
+  const p = ctx.params;
+  const limit = p.limit == null ? 25 : Number(p.limit);
+  if (!Number.isInteger(limit) || limit < 1) return graph.invalidParam('The parameter limit must be a positive integer');
+  const size = Math.min(limit, state.config.accountsPageMax);
+  const ids = viewer.user.pages;
+  const cursor = (id) => Buffer.from(`standin:${id}`).toString('base64url');
+  const position = (c) => ids.findIndex((id) => cursor(id) === c);
+  let start = 0;
+  let end;
+  if (p.after != null) {
+    const i = position(String(p.after));
+    if (i < 0) return graph.invalidParam('The after cursor is invalid');
+    start = i + 1;
+  } else if (p.before != null) {
+    const i = position(String(p.before));
+    if (i < 0) return graph.invalidParam('The before cursor is invalid');
+    end = i;
+    start = Math.max(0, i - size);
+  }
+  end = Math.min(ids.length, end ?? start + size);
   const data = [];
-  for (const pageId of viewer.user.pages) {
+  for (const pageId of ids.slice(start, end)) {
     const spec = pageFields(a, state.page(pageId));
     spec.defaults = ['access_token', 'category', 'category_list', 'name', 'id', 'tasks'];
-    const r = selectFields(spec, a.ctx.params.fields);
+    const r = selectFields(spec, p.fields);
     if (r.error) return r.error;
     data.push(r.value);
   }
   const body = { data };
   if (data.length) {
-    const cursor = (id) => Buffer.from(`standin:${id}`).toString('base64url');
-    body.paging = { cursors: { before: cursor(data[0].id), after: cursor(data.at(-1).id) } };
+    body.paging = { cursors: { before: cursor(ids[start]), after: cursor(ids[end - 1]) } };
+    const link = (key, value) => {
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(p)) if (k !== 'after' && k !== 'before') q.set(k, v);
+      q.set('limit', String(size));
+      q.set(key, value);
+      const version = ctx.version ? `/${ctx.version}` : '';
+      return `${state.origin}/graph.facebook.com${version}/${viewer.user.id}/accounts?${q}`;
+    };
+    if (end < ids.length) body.paging.next = link('after', body.paging.cursors.after);
+    if (start > 0) body.paging.previous = link('before', body.paging.cursors.before);
   }
   return json(200, body);
 }

@@ -3,7 +3,7 @@
 //   GET  /{container-id}?fields=status_code,...  IN_PROGRESS / FINISHED / ERROR / EXPIRED / PUBLISHED
 //   POST /{ig-user-id}/media_publish             publish a container (counts against the quota)
 //   GET  /{ig-user-id}/content_publishing_limit  rolling 24 h usage
-//   GET  /{ig-user-id}/media, /{media-id}, /{media-id}/children
+//   GET  /{ig-user-id}/media, /{ig-user-id}/stories (graph.facebook.com), /{media-id}, /{media-id}/children
 //
 // Docs:
 //   Content Publishing guide  https://developers.facebook.com/documentation/instagram-platform/content-publishing
@@ -420,12 +420,28 @@ export function mediaChildren({ state, ctx, node }) {
 
 // GET /{ig-user-id}/media — the account's published feed media (not stories, not
 // carousel children), newest first.
-export function listMedia({ state, ctx, viewer, node, product }) {
+export function listMedia(ask) {
+  return listOwnMedia(ask, (m) => !m.parent && m.productType !== 'STORY');
+}
+
+// GET /{ig-user-id}/stories — the account's stories of the last 24 hours, newest
+// first. Documented on graph.facebook.com only (a Facebook User token with
+// instagram_basic + pages_read_engagement):
+// https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/stories
+// so graph.instagram.com answers it as an unsupported request.
+export function listStories(ask) {
+  const { state, ctx, product } = ask;
+  if (product === 'instagram') return graph.unsupported(ctx.method, `${ask.node.value.user_id}/stories`);
+  if (!hasScope(ask.viewer, 'pages_read_engagement')) return graph.permission();
+  return listOwnMedia(ask, (m) => m.productType === 'STORY' && m.publishedAt > state.now() - DAY);
+}
+
+function listOwnMedia({ state, ctx, viewer, node, product }, keep) {
   const basic = product === 'instagram' ? 'instagram_business_basic' : 'instagram_basic';
   if (!hasScope(viewer, basic)) return graph.permission();
   const account = node.value;
   const items = [...state.media.values()]
-    .filter((m) => m.owner === account.user_id && !m.parent && m.productType !== 'STORY')
+    .filter((m) => m.owner === account.user_id && keep(m))
     .sort((a, b) => b.publishedAt - a.publishedAt || (BigInt(b.id) > BigInt(a.id) ? 1 : -1));
   const data = [];
   for (const m of items) {

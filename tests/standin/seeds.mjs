@@ -52,6 +52,28 @@ export function seedIgAccounts() {
       biography: '',
     },
     {
+      key: 'agency_cafe',
+      user_id: '17841400000000005',
+      scoped_id: '27400000000000005',
+      username: 'standin_cafe',
+      name: 'Stand-in Cafe',
+      account_type: 'BUSINESS',
+      followers_count: 2310,
+      follows_count: 140,
+      biography: 'Coffee, managed by an agency.',
+    },
+    {
+      key: 'agency_gym',
+      user_id: '17841400000000006',
+      scoped_id: '27400000000000006',
+      username: 'standin_gym',
+      name: 'Stand-in Gym',
+      account_type: 'BUSINESS',
+      followers_count: 980,
+      follows_count: 60,
+      biography: 'Lifting test fixtures since 2026.',
+    },
+    {
       key: 'biz2',
       user_id: '17841400000000004',
       scoped_id: '27400000000000004',
@@ -72,6 +94,8 @@ export function seedPages() {
     { id: '10300000000000002', name: 'Stand-in Florist Blog', category: 'Personal Blog', instagram_business_account: null },
     { id: '10300000000000003', name: 'Stand-in Florist', category: 'Florist', instagram_business_account: '17841400000000004' },
     { id: '10300000000000004', name: 'Stand-in Garage', category: 'Automotive Repair Shop', instagram_business_account: null },
+    { id: '10300000000000005', name: 'Stand-in Cafe', category: 'Cafe', instagram_business_account: '17841400000000005' },
+    { id: '10300000000000006', name: 'Stand-in Gym', category: 'Gym/Physical Fitness Center', instagram_business_account: '17841400000000006' },
   ];
 }
 
@@ -81,6 +105,14 @@ export function seedFbUsers() {
     { key: 'fb_linked', id: '10200000000000001', name: 'Lena Linked', pages: ['10300000000000001'] },
     { key: 'fb_two_pages', id: '10200000000000002', name: 'Tom Two-Pages', pages: ['10300000000000002', '10300000000000003'] },
     { key: 'fb_no_ig', id: '10200000000000003', name: 'Nora No-Instagram', pages: ['10300000000000004'] },
+    // An agency: four Pages, three of them linked to an Instagram account, so
+    // one Facebook login grants several accounts (and /me/accounts pages).
+    {
+      key: 'fb_agency',
+      id: '10200000000000004',
+      name: 'Ada Agency',
+      pages: ['10300000000000005', '10300000000000004', '10300000000000006', '10300000000000003'],
+    },
   ];
 }
 

@@ -419,6 +419,32 @@ describe('Facebook Login', () => {
     await graphError(await get(`/graph.facebook.com/v21.0/me?access_token=${user}`), 190, 463);
   });
 
+  test('/me/accounts is cursor-paged as Meta documents: next until the last page, previous back', async () => {
+    // https://developers.facebook.com/docs/graph-api/results (cursor-based pagination)
+    const user = await fbUserToken('fb_agency');
+    const first = body(await get(`/graph.facebook.com/v21.0/me/accounts?fields=id,instagram_business_account{id,username}&limit=100&access_token=${user}`));
+    assert.deepEqual(first.data.map((p) => p.id), ['10300000000000005', '10300000000000004']);
+    assert.ok(first.paging.cursors.after && first.paging.cursors.before);
+    assert.equal(first.paging.previous, undefined);
+    assert.ok(first.paging.next.startsWith(`${B}/graph.facebook.com/v21.0/10200000000000004/accounts?`), first.paging.next);
+    const nextUrl = new URL(first.paging.next);
+    assert.equal(nextUrl.searchParams.get('after'), first.paging.cursors.after);
+    assert.equal(nextUrl.searchParams.get('fields'), 'id,instagram_business_account{id,username}', 'the request is kept');
+    const second = body(await get(first.paging.next.slice(B.length)));
+    assert.deepEqual(second.data.map((p) => [p.id, p.instagram_business_account?.username]), [
+      ['10300000000000006', 'standin_gym'], ['10300000000000003', 'standin_florist'],
+    ]);
+    assert.equal(second.paging.next, undefined, 'no next on the last page');
+    const back = body(await get(second.paging.previous.slice(B.length)));
+    assert.deepEqual(back.data.map((p) => p.id), first.data.map((p) => p.id));
+    await graphError(await get(`/graph.facebook.com/v21.0/me/accounts?after=bogus&access_token=${user}`), 100);
+    // With a larger cap, one page and no paging links.
+    s.control.config({ accountsPageMax: 100 });
+    const all = body(await get(`/graph.facebook.com/v21.0/me/accounts?access_token=${user}`));
+    assert.equal(all.data.length, 4);
+    assert.equal(all.paging.next, undefined);
+  });
+
   test('Page tokens from a short-lived user token expire with it', async () => {
     const user = await fbUserToken('fb_linked', { long: false });
     const pages = body(await get(`/graph.facebook.com/v21.0/me/accounts?access_token=${user}`)).data;
@@ -571,6 +597,25 @@ describe('Content publishing', () => {
     assert.equal(vid.status, 200);
     s.control.advance(1);
     assert.equal((await status(token, body(vid).id)).status_code, 'IN_PROGRESS');
+  });
+
+  test('/stories lists stories on graph.facebook.com only, as Meta documents', async () => {
+    // https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/stories
+    const user = await fbUserToken('fb_linked');
+    const page = body(await get(`/graph.facebook.com/v21.0/me/accounts?access_token=${user}`)).data[0].access_token;
+    const c = body(await post('/graph.facebook.com/v21.0/17841400000000001/media', { media_type: 'STORIES', image_url: 'https://cdn.example/s.jpg', access_token: page })).id;
+    s.control.advance(1);
+    const pub = body(await post('/graph.facebook.com/v21.0/17841400000000001/media_publish', { creation_id: c, access_token: page })).id;
+    const list = body(await get(`/graph.facebook.com/v21.0/17841400000000001/stories?fields=id,media_product_type,timestamp&access_token=${page}`));
+    assert.deepEqual(list.data.map((m) => [m.id, m.media_product_type]), [[pub, 'STORY']]);
+    // Not in /media, and gone after 24 hours.
+    const feed = body(await get(`/graph.facebook.com/v21.0/17841400000000001/media?fields=id&access_token=${page}`));
+    assert.ok(!feed.data.some((m) => m.id === pub));
+    s.control.advance(24 * 3600 + 1);
+    assert.deepEqual(body(await get(`/graph.facebook.com/v21.0/17841400000000001/stories?access_token=${page}`)).data, []);
+    // graph.instagram.com documents no /stories edge.
+    const ig = await igLongToken();
+    await graphError(await get(`/graph.instagram.com/v21.0/17841400000000001/stories?access_token=${ig}`), 100);
   });
 
   test('media URL markers give the documented errors', async () => {

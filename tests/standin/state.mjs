@@ -65,6 +65,12 @@ export function defaultConfig() {
     // user or Page token must carry appsecret_proof. (A proof that is given
     // is always checked.)
     requireAppSecretProof: false,
+    // The most Pages one /me/accounts answer holds, whatever `limit` asks.
+    // Meta documents that "some edges may also have a maximum on the limit
+    // value" and that the paging links are right in all cases
+    // (https://developers.facebook.com/docs/graph-api/results); the cap is
+    // small so every login with several Pages reads more than one page.
+    accountsPageMax: 2,
   };
 }
 

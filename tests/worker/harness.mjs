@@ -325,7 +325,7 @@ export async function seedInstagramAccount(env, { account = 'biz', ageDays = 31,
     account_type: 'BUSINESS',
     token: {
       access_token: minted.access_token,
-      kind: 'instagram_user',
+      kind: 'instagram_long_lived',
       scopes: minted.scopes,
       issued_at: issued,
       expires_at: expires,

@@ -44,7 +44,7 @@ describe('redirect login', () => {
     const { account } = await r.json();
     assert.equal(account.username, 'standin_bakery');
     assert.equal(account.account_type, 'BUSINESS');
-    assert.equal(account.token.kind, 'instagram_user');
+    assert.equal(account.token.kind, 'instagram_long_lived');
     assert.equal(account.token.days_left, 59);
     assert.equal(account.needs_reauth, false);
     // Exactly two round trips after the consent: exchange, then long-lived + profile.
@@ -58,6 +58,26 @@ describe('redirect login', () => {
     const line = env.worker.records().findLast((l) => l.route === '/auth/callback');
     assert.equal(line.status, 302);
     assert.equal(line.account_id, IG_BIZ);
+  });
+
+  test('Facebook Login stores every account the person granted, across pages of /me/accounts; the API lists them all', async () => {
+    const agency = ['17841400000000005', '17841400000000006', '17841400000000004'];
+    const { location, params, browser } = await login(env, { product: 'facebook', account: 'fb_agency' });
+    assert.equal(params.get('connected'), agency.join(','), location);
+    assert.deepEqual((await keys('token:')).sort(), agency.map((id) => `token:${id}`).sort());
+    assert.deepEqual((await keys('alias:10200000000000004:')).sort(), agency.map((id) => `alias:10200000000000004:${id}`).sort());
+    // The stand-in answers two Pages a page: the list was followed to its end.
+    assert.equal(env.standin.control.log({ path: 'accounts' }).entries.length, 2);
+    const r = await browser.fetch(`${env.worker.origin}/api/accounts`);
+    assert.equal(r.status, 200);
+    const { accounts } = await r.json();
+    assert.deepEqual(accounts.map((a) => a.id), agency);
+    for (const a of accounts) {
+      assert.equal(a.token.kind, 'facebook_page');
+      assert.equal(a.facebook_user_id, '10200000000000004');
+    }
+    assert.deepEqual(accounts.map((a) => a.page_name), ['Stand-in Cafe', 'Stand-in Gym', 'Stand-in Florist']);
+    await noTokenInClear();
   });
 
   test('Facebook Login with PKCE stores the Page token; refresh-now checks it; revocation flags the account', async () => {

@@ -14,8 +14,9 @@ try {
   const product = sessionStorage.getItem('instagate-demo-product') ?? 'instagram';
   const { code, state, codeVerifier } = await completeLogin(loginConfig(product), window.instagateCallbackHref ?? location.href);
   status.textContent = 'Connecting…';
-  const { account } = await api.exchange({ code, state, codeVerifier });
-  home.searchParams.set('connected', account.id);
+  // Every account the login brought (a Facebook login: one per linked Page granted).
+  const { accounts } = await api.exchange({ code, state, codeVerifier });
+  home.searchParams.set('connected', accounts.map((a) => a.id).join(','));
 } catch (e) {
   home.searchParams.set('error', e.kind ?? 'unexpected_response');
 }

@@ -42,10 +42,13 @@ function describe(error) {
   return `${error.message}${ADVICE[kind] ? ` — ${ADVICE[kind]}` : ''} (${kind})`;
 }
 
-// After the Worker's redirect flow, it sends the browser back with ?connected= or ?error=.
+// After a login the browser comes back with ?connected=<id>,<id>,... (every
+// account it brought: a Facebook login connects each Page-linked account the
+// person granted) or ?error=. Returns the connected IDs.
 function readReturnParams() {
   const params = new URLSearchParams(location.search);
-  if (params.has('connected')) notice('Account connected.', 'ok');
+  const connected = (params.get('connected') ?? '').split(',').filter(Boolean);
+  if (connected.length) notice(`${connected.length} account${connected.length === 1 ? '' : 's'} connected.`, 'ok');
   if (params.has('error')) {
     const kind = params.get('error');
     notice(`The login failed: ${ADVICE[kind] ?? kind} (${kind})`, 'error');
@@ -55,6 +58,18 @@ function readReturnParams() {
     params.delete('error');
     const rest = params.toString();
     history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}`);
+  }
+  return connected;
+}
+
+// Names every account the login just brought, and marks them in the list.
+function announceConnected(ids) {
+  if (!ids.length) return;
+  const names = ids.map((id) => accounts.find((a) => a.id === id)).filter(Boolean).map((a) => `@${a.username}`);
+  if (names.length) notice(`Connected ${names.join(', ')}.`, 'ok');
+  for (const id of ids) {
+    document.querySelector(`#accounts li.account[data-id="${CSS.escape(id)}"] b`)
+      ?.after(' ', el('span', { className: 'badge new' }, 'just connected'));
   }
 }
 
@@ -243,6 +258,6 @@ $('#add-image').addEventListener('click', () => addItem('image'));
 $('#add-video').addEventListener('click', () => addItem('video'));
 $('#publish').addEventListener('submit', publish);
 
-readReturnParams();
+const justConnected = readReturnParams();
 showKindFields();
-loadAccounts();
+loadAccounts().then(() => announceConnected(justConnected));

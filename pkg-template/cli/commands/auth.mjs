@@ -1,6 +1,7 @@
 // Getting a token into the store: auth-url + exchange (manual), login (the
-// loopback flow), import (an existing token). Each ends with one account
-// record written to the store.
+// loopback flow), import (an existing token). Each ends with account records
+// written to the store: one, or for a Facebook login every account the person
+// granted (or the one --account names).
 import {
   createLogin, connectAccount, getProfile, refreshToken, resolveInstagramAccount, getLongLivedToken, InstagateError,
 } from '../../node.js';
@@ -34,6 +35,45 @@ function accountRecord(connected, config, source) {
     lastValidate: null,
   };
 }
+
+/**
+ * `--account` of login / exchange: an ID (Instagram user or Page) is
+ * connectAccount's `accounts`; a username is matched once the accounts are in.
+ */
+function accountChoice(flags) {
+  const wanted = flags.account?.trim();
+  if (wanted === undefined) return { input: {}, username: null };
+  if (!wanted) throw usage('--account needs an Instagram user ID, Page ID or username');
+  if (/^\d+$/.test(wanted)) return { input: { accounts: [wanted] }, username: null };
+  return { input: {}, username: wanted.replace(/^@/, '').toLowerCase() };
+}
+
+/** Stores the accounts of a completed login (those --account names); returns them. */
+async function storeLogin(ctx, store, config, connected, choice, source) {
+  const kept = choice.username
+    ? connected.accounts.filter((a) => a.username.toLowerCase() === choice.username)
+    : connected.accounts;
+  if (kept.length === 0) {
+    throw new CliError(`this login did not grant @${choice.username}`, {
+      exit: EXIT.LOGIN,
+      hint: `it granted: ${connected.accounts.map((a) => `@${a.username}`).join(', ')}; log in again and select the Page linked to that account`,
+    });
+  }
+  const records = kept.map((c) => accountRecord(c, config, source));
+  for (const record of records) store.upsert(record);
+  await store.save();
+  for (const record of records) report(ctx, record, 'connected');
+  for (const s of connected.skipped) {
+    if (s.reason === 'not_chosen') continue;
+    err(`not connected: @${s.username} (Page ${s.pageName ?? s.pageId}): ${SKIP_REASONS[s.reason] ?? s.reason}`);
+  }
+  return records;
+}
+
+const SKIP_REASONS = {
+  no_page_token: 'Meta gave no Page token; the person needs a task such as Create content on that Page',
+  over_limit: 'past the limit of accounts per login',
+};
 
 function report(ctx, account, verb) {
   if (ctx.flags.json) {
@@ -104,13 +144,12 @@ export async function exchange(ctx) {
   const source = isUrl
     ? { callbackUrl: input, expectedState: pending.state }
     : { code: stripFragment(input) };
+  const choice = accountChoice(ctx.flags);
   const connected = await connectAccount({
-    config, clientSecret, ...source, ...(product === 'facebook' ? { codeVerifier: pending.codeVerifier } : {}), ...ctx.call,
+    config, clientSecret, ...source, ...(product === 'facebook' ? { codeVerifier: pending.codeVerifier } : {}),
+    ...choice.input, ...ctx.call,
   });
-  const account = accountRecord(connected, config, 'exchange');
-  store.upsert(account);
-  await store.save();
-  report(ctx, account, 'connected');
+  await storeLogin(ctx, store, config, connected, choice, 'exchange');
   return EXIT.OK;
 }
 
@@ -141,6 +180,7 @@ export async function login(ctx) {
   const store = await ctx.openStore();
   if (store.mode !== 'file') throw usage('`login` stores the token in the store file, and this run is headless', 'unset INSTAGATE_TOKEN / INSTAGATE_STORE_DATA');
   const clientSecret = requireSecret(settings);
+  const choice = accountChoice(flags);
   libraryConfig(settings, { forLogin: true, redirectUri: `http://${target.host}/callback` });
   let server;
   try {
@@ -166,21 +206,19 @@ export async function login(ctx) {
     const path = await Promise.race([server.callback, timeout]);
     clearTimeout(timer);
     const callbackUrl = `http://${target.host}:${server.port}${path}`;
-    let connected;
+    let records;
     try {
-      connected = await connectAccount({
+      const connected = await connectAccount({
         config, clientSecret, callbackUrl, expectedState: created.state,
-        ...(config.product === 'facebook' ? { codeVerifier: created.codeVerifier } : {}), ...ctx.call,
+        ...(config.product === 'facebook' ? { codeVerifier: created.codeVerifier } : {}), ...choice.input, ...ctx.call,
       });
+      records = await storeLogin(ctx, store, config, connected, choice, 'login');
     } catch (e) {
-      server.answer(false, e instanceof InstagateError ? e.message : 'The exchange failed.');
+      server.answer(false, e instanceof InstagateError || e instanceof CliError ? e.message : 'The exchange failed.');
       throw e;
     }
-    const account = accountRecord(connected, config, 'login');
-    store.upsert(account);
-    await store.save();
-    server.answer(true, `@${account.username} is connected.`);
-    report(ctx, account, 'connected');
+    const names = records.map((a) => `@${a.username}`);
+    server.answer(true, `${names.join(', ')} ${names.length === 1 ? 'is' : 'are'} connected.`);
     return EXIT.OK;
   } finally {
     clearTimeout(timer);

@@ -14,10 +14,10 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::response::parse;
 use crate::core::config::{Config, Product};
 use crate::core::error::Error;
 use crate::core::http::{Request, Response, Transport};
+use crate::core::meta_body::parse_success;
 use crate::core::secret::{AccessToken, ClientSecret};
 use crate::core::time::Timestamp;
 
@@ -99,7 +99,7 @@ pub fn process_debug_token(response: &Response) -> Result<TokenInfo, Error> {
         #[serde(default)]
         error: Option<Value>,
     }
-    let body: Body = parse(response, "debug_token")?;
+    let body: Body = parse_success(response, "debug_token")?;
     let d = body.data;
     let at = |secs: Option<u64>| secs.filter(|s| *s > 0).map(Timestamp::from_secs);
     let error = d.error.map(|mut inner| {

@@ -25,10 +25,11 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::callback::ValidatedCallback;
-use super::response::{parse, parse_maybe_wrapped};
+use super::response::parse_maybe_wrapped;
 use crate::core::config::{Config, Product};
 use crate::core::error::Error;
 use crate::core::http::{Request, Response, Transport};
+use crate::core::meta_body::parse_success;
 use crate::core::secret::{AccessToken, ClientSecret, PkceVerifier};
 use crate::core::time::Timestamp;
 use crate::core::token::{TokenKind, TokenRecord, SHORT_LIVED};
@@ -160,7 +161,7 @@ pub fn process_code_exchange(
             })
         }
         Product::Facebook => {
-            let grant: BearerGrant = parse(response, "code exchange")?;
+            let grant: BearerGrant = parse_success(response, "code exchange")?;
             let token = grant.into_record(TokenKind::FacebookUserShortLived, now, SHORT_LIVED);
             Ok(CodeExchange {
                 token,

@@ -7,10 +7,10 @@
 
 use serde::Deserialize;
 
-use super::response::parse;
 use crate::core::config::Config;
 use crate::core::error::Error;
 use crate::core::http::{Request, Response, Transport};
+use crate::core::meta_body::parse_success;
 use crate::core::secret::AccessToken;
 
 /// `/me?fields=id` with a Facebook user token.
@@ -31,7 +31,7 @@ pub fn process_facebook_user(response: &Response) -> Result<String, Error> {
         #[serde(deserialize_with = "crate::core::json::id")]
         id: String,
     }
-    let me: Me = parse(response, "Facebook user")?;
+    let me: Me = parse_success(response, "Facebook user")?;
     Ok(me.id)
 }
 

@@ -9,11 +9,16 @@
 //! Facebook Login, 3 round trips (more only when the Pages list is paged):
 //! 1. code (+ PKCE verifier) → short-lived user token;
 //! 2. long-lived user token, `/me/permissions` and the user's ID, concurrently;
-//! 3. `/me/accounts` with the long-lived token, so the Page token never
-//!    expires, the linked account's profile coming in the same answer.
+//! 3. `/me/accounts` with the long-lived token, so the Page tokens never
+//!    expire, the linked accounts' profiles coming in the same answer.
+//!
+//! A Facebook login connects every Instagram account the person granted
+//! (one per linked Page with a Page token), or the chosen ones
+//! ([`AccountChoice`]); an Instagram login connects its one account. Both
+//! answer with a [`CompletedLogin`].
 //!
 //! Nothing is stored here: a failure at any step leaves nothing behind,
-//! and the caller stores the [`ConnectedAccount`] only once it has it.
+//! and the caller stores the accounts only once it has them all.
 
 use futures_util::future::{join, join3};
 use serde::Serialize;
@@ -22,7 +27,7 @@ use super::callback::ValidatedCallback;
 use super::exchange::exchange_code;
 use super::facebook_user::fetch_facebook_user_id;
 use super::long_lived::exchange_for_long_lived;
-use super::pages::{fetch_linked_pages, pick_page};
+use super::pages::{fetch_linked_pages, select_pages, AccountChoice, SkippedAccount};
 use super::permissions::{check_permissions, fetch_permissions};
 use super::profile::{fetch_profile, Profile};
 use crate::core::config::{Config, Product};
@@ -66,6 +71,21 @@ pub struct ConnectedAccount {
     pub aliases: Vec<String>,
 }
 
+/// What a login connected: Instagram Login's one account, or every account
+/// of a Facebook login the person granted (or the chosen ones).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CompletedLogin {
+    /// The login product.
+    pub product: Product,
+    /// At least one account; Instagram Login: exactly one.
+    pub accounts: Vec<ConnectedAccount>,
+    /// Facebook Login: the person's app-scoped Facebook user ID, the one
+    /// Meta's deauthorize and data-deletion callbacks name.
+    pub facebook_user_id: Option<String>,
+    /// Facebook Login: linked accounts left out, and why.
+    pub skipped: Vec<SkippedAccount>,
+}
+
 /// The Facebook Page behind a Facebook Login account.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ConnectedPage {
@@ -75,22 +95,58 @@ pub struct ConnectedPage {
     pub page_name: Option<String>,
 }
 
-/// Exchanges the callback's code and gathers the account. `config` must be
+/// Exchanges the callback's code and gathers the accounts. `config` must be
 /// the one the consent URL was built with (same `redirect_uri`);
 /// `code_verifier` is the pending login's, for Facebook Login
-/// ([`super::authorize::PendingLogin::verifier_for_exchange`]).
+/// ([`super::authorize::PendingLogin::verifier_for_exchange`]); `choice`
+/// says which accounts to keep ([`AccountChoice::all`] for all; with
+/// Instagram Login a choice that does not name the login's account is a
+/// `no_linked_account` error).
 pub async fn complete_login<T: Transport>(
     transport: &T,
     config: &Config,
     client_secret: &ClientSecret,
     callback: &ValidatedCallback,
     code_verifier: Option<&PkceVerifier>,
-) -> Result<ConnectedAccount, Error> {
+    choice: &AccountChoice,
+) -> Result<CompletedLogin, Error> {
     config.validate()?;
     match config.product {
-        Product::Instagram => instagram(transport, config, client_secret, callback).await,
+        Product::Instagram => {
+            let account = instagram(transport, config, client_secret, callback).await?;
+            let named = choice.only.is_empty()
+                || choice
+                    .only
+                    .iter()
+                    .any(|id| *id == account.ig_user_id || account.aliases.contains(id));
+            if !named {
+                return Err(Error::new(
+                    ErrorKind::NoLinkedAccount,
+                    format!(
+                        "this Instagram login is for @{} ({}), not the chosen account {}: log in again as that account",
+                        account.username,
+                        account.ig_user_id,
+                        choice.only.join(", ")
+                    ),
+                ));
+            }
+            Ok(CompletedLogin {
+                product: Product::Instagram,
+                accounts: vec![account],
+                facebook_user_id: None,
+                skipped: Vec::new(),
+            })
+        }
         Product::Facebook => {
-            facebook(transport, config, client_secret, callback, code_verifier).await
+            facebook(
+                transport,
+                config,
+                client_secret,
+                callback,
+                code_verifier,
+                choice,
+            )
+            .await
         }
     }
 }
@@ -142,7 +198,8 @@ async fn facebook<T: Transport>(
     client_secret: &ClientSecret,
     callback: &ValidatedCallback,
     code_verifier: Option<&PkceVerifier>,
-) -> Result<ConnectedAccount, Error> {
+    choice: &AccountChoice,
+) -> Result<CompletedLogin, Error> {
     let exchanged =
         exchange_code(transport, config, client_secret, callback, code_verifier).await?;
     let short = &exchanged.token;
@@ -158,32 +215,42 @@ async fn facebook<T: Transport>(
     let user_id = user_id?;
 
     let pages = fetch_linked_pages(transport, config, &long.access_token).await?;
-    let page = pick_page(pages, None)?;
-    // pick_page refuses Pages without a token; stay total anyway.
-    let page_token = page
-        .page_token
-        .ok_or_else(|| Error::new(ErrorKind::PermissionDenied, "Meta gave no Page token"))?;
-    let token = TokenRecord {
-        access_token: page_token,
-        kind: TokenKind::FacebookPage,
-        issued_at: transport.now(),
-        // Got with a long-lived user token: no expiry date.
-        expires_at: None,
-        scopes: permissions.granted.clone(),
-        ig_user_id: Some(page.instagram.ig_user_id.clone()),
-    };
-    let connected_page = ConnectedPage {
-        page_id: page.page_id,
-        page_name: page.page_name,
-    };
-    Ok(account(
-        config.product,
-        page.instagram,
-        token,
-        permissions.granted,
-        Some(connected_page),
-        vec![user_id],
-    ))
+    let chosen = select_pages(pages, choice)?;
+    let issued_at = transport.now();
+    let accounts = chosen
+        .selected
+        .into_iter()
+        .map(|selected| {
+            let page = selected.page;
+            let token = TokenRecord {
+                access_token: selected.page_token,
+                kind: TokenKind::FacebookPage,
+                issued_at,
+                // Got with a long-lived user token: no expiry date.
+                expires_at: None,
+                scopes: permissions.granted.clone(),
+                ig_user_id: Some(page.instagram.ig_user_id.clone()),
+            };
+            let connected_page = ConnectedPage {
+                page_id: page.page_id,
+                page_name: page.page_name,
+            };
+            account(
+                config.product,
+                page.instagram,
+                token,
+                permissions.granted.clone(),
+                Some(connected_page),
+                vec![user_id.clone()],
+            )
+        })
+        .collect();
+    Ok(CompletedLogin {
+        product: Product::Facebook,
+        accounts,
+        facebook_user_id: Some(user_id),
+        skipped: chosen.skipped,
+    })
 }
 
 fn account(

@@ -12,10 +12,10 @@
 //! Both carry the app secret: server side only.
 
 use super::exchange::BearerGrant;
-use super::response::parse;
 use crate::core::config::{Config, Product};
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Request, Response, Transport};
+use crate::core::meta_body::parse_success;
 use crate::core::secret::{AccessToken, ClientSecret};
 use crate::core::time::Timestamp;
 use crate::core::token::{TokenKind, TokenRecord, LONG_LIVED};
@@ -58,7 +58,7 @@ pub fn process_long_lived(
         Product::Instagram => TokenKind::InstagramLongLived,
         Product::Facebook => TokenKind::FacebookUserLongLived,
     };
-    let grant: BearerGrant = parse(response, "long-lived token exchange")?;
+    let grant: BearerGrant = parse_success(response, "long-lived token exchange")?;
     Ok(grant.into_record(kind, now, LONG_LIVED))
 }
 

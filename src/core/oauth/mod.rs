@@ -14,15 +14,18 @@
 //!   `ValidatedCallback` is the only thing the exchange accepts.
 //!
 //! On the server (with the app secret):
-//! - [`login::complete_login`]`(transport, config, secret, &callback, verifier) -> ConnectedAccount`:
-//!   the whole flow in 2 (Instagram) or 3 (Facebook) sequential round trips.
+//! - [`login::complete_login`]`(transport, config, secret, &callback, verifier, choice) -> CompletedLogin`:
+//!   the whole flow in 2 (Instagram) or 3 (Facebook) sequential round trips;
+//!   a Facebook login connects every linked account the person granted, or
+//!   the chosen ones ([`pages::AccountChoice`]).
 //! - The steps, each as builder / processor / async fn:
 //!   [`exchange`] (code → short-lived [`TokenRecord`]),
 //!   [`long_lived`] (`ig_exchange_token` / `fb_exchange_token`),
 //!   [`refresh`] (`ig_refresh_token`, checked locally first; Facebook Login
 //!   has none), [`profile`] (the professional account; `PERSONAL` refused),
 //!   [`permissions`] (`/me/permissions`, [`permissions::check_permissions`]),
-//!   [`pages`] (`/me/accounts` → linked Page, non-expiring Page token),
+//!   [`pages`] (`/me/accounts`, read to its last page → linked Pages,
+//!   non-expiring Page tokens),
 //!   [`facebook_user`] (the Facebook user ID), [`debug_token`] (is a
 //!   Facebook token still valid, when does it expire).
 //!

@@ -13,10 +13,10 @@
 
 use serde::Deserialize;
 
-use super::response::parse;
 use crate::core::config::{Config, Product};
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Request, Response, Transport};
+use crate::core::meta_body::parse_success;
 use crate::core::secret::AccessToken;
 
 /// Granted and declined permissions, in Meta's order.
@@ -54,7 +54,7 @@ pub fn process_permissions(response: &Response) -> Result<Permissions, Error> {
         permission: String,
         status: String,
     }
-    let body: Body = parse(response, "permissions")?;
+    let body: Body = parse_success(response, "permissions")?;
     let mut out = Permissions::default();
     for entry in body.data {
         match entry.status.as_str() {

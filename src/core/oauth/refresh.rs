@@ -1,4 +1,5 @@
-//! Refreshing a long-lived Instagram Login token.
+//! Keeping a token alive: refreshing a long-lived Instagram Login token,
+//! and checking that a token which cannot be refreshed still works.
 //!
 //! `GET {graph_base}/refresh_access_token?grant_type=ig_refresh_token&access_token`
 //! refreshes "a long-lived access token that is at least 24 hours old but
@@ -11,12 +12,18 @@
 //! long-lived user token does not expire; a user token lasts about 60 days
 //! and then needs a new login
 //! (<https://developers.facebook.com/docs/facebook-login/guides/access-tokens/get-long-lived>).
+//! For those, `GET {graph_base}/{version}/me?fields=id` is the cheapest call
+//! that proves the token still works; a dead one answers code 190
+//! (<https://developers.facebook.com/docs/graph-api/guides/error-handling/>).
+
+use serde::Deserialize;
 
 use super::exchange::BearerGrant;
-use super::response::parse;
 use crate::core::config::Config;
 use crate::core::error::Error;
 use crate::core::http::{Request, Response, Transport};
+use crate::core::meta_body::parse_success;
+use crate::core::secret::AccessToken;
 use crate::core::time::Timestamp;
 use crate::core::token::{TokenKind, TokenRecord, LONG_LIVED};
 
@@ -54,7 +61,7 @@ pub fn process_refresh(
     previous: &TokenRecord,
     now: Timestamp,
 ) -> Result<TokenRecord, Error> {
-    let grant: BearerGrant = parse(response, "token refresh")?;
+    let grant: BearerGrant = parse_success(response, "token refresh")?;
     let mut record = grant.into_record(TokenKind::InstagramLongLived, now, LONG_LIVED);
     record.scopes = previous.scopes.clone();
     record.ig_user_id = previous.ig_user_id.clone();
@@ -72,4 +79,59 @@ pub async fn refresh_token<T: Transport>(
     let request = refresh_request(config, token, transport.now())?;
     let response = transport.send(request).await?;
     process_refresh(&response, token, transport.now())
+}
+
+/// The check request: `/me?fields=id` with `token`.
+pub fn token_check_request(config: &Config, token: &AccessToken) -> Request {
+    Request::get(
+        &config.graph_url("me"),
+        &[("fields", "id"), ("access_token", token.expose_secret())],
+    )
+}
+
+/// Reads the check's answer: the ID the token speaks for, or Meta's error.
+pub fn process_token_check(response: &Response) -> Result<String, Error> {
+    #[derive(Deserialize)]
+    struct Me {
+        #[serde(deserialize_with = "crate::core::json::id")]
+        id: String,
+    }
+    let me: Me = parse_success(response, "token check")?;
+    Ok(me.id)
+}
+
+/// Checks that `token` still works (a Page token, which does not expire
+/// but dies when the person removes the app or loses the Page); returns
+/// the ID it speaks for.
+pub async fn check_token<T: Transport>(
+    transport: &T,
+    config: &Config,
+    token: &AccessToken,
+) -> Result<String, Error> {
+    let response = transport.send(token_check_request(config, token)).await?;
+    process_token_check(&response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::error::ErrorKind;
+
+    #[test]
+    fn token_check_reads_the_id_or_the_error() {
+        assert_eq!(
+            process_token_check(&Response::new(200, r#"{"id":17841400000000001}"#)).unwrap(),
+            "17841400000000001"
+        );
+        let dead = Response::new(
+            400,
+            r#"{"error":{"message":"Session expired","type":"OAuthException","code":190}}"#,
+        );
+        assert_eq!(
+            process_token_check(&dead).unwrap_err().kind,
+            ErrorKind::InvalidToken
+        );
+        let e = process_token_check(&Response::new(200, "<html>")).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::UnexpectedResponse);
+    }
 }

@@ -1,35 +1,12 @@
-//! Reading Meta's success bodies, shared by the OAuth calls.
-//!
-//! A 2xx is not always a success: Meta has been seen to answer errors with
-//! status 200, and api.instagram.com's errors are a flat
-//! `{"error_type","code","error_message"}`. Both become the parsed
-//! [`Error`]; a body that is neither the error nor the expected shape
-//! (HTML, truncated JSON) is `UnexpectedResponse`, never a panic.
+//! A node that some OAuth endpoints wrap as `{"data":[node]}` and others
+//! send bare. Every answer is read with [`parse_success`].
 
-use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::core::error::Error;
 use crate::core::http::Response;
-
-/// Reads a successful response as `T`; `what` names the call in messages.
-pub(super) fn parse<T: DeserializeOwned>(response: &Response, what: &str) -> Result<T, Error> {
-    #[derive(Deserialize)]
-    struct ErrorProbe {
-        error: Option<IgnoredAny>,
-        error_type: Option<IgnoredAny>,
-        error_message: Option<IgnoredAny>,
-    }
-    if !response.is_success() {
-        return Err(Error::from_response(response));
-    }
-    if let Ok(probe) = serde_json::from_str::<ErrorProbe>(&response.body) {
-        if probe.error.is_some() || (probe.error_type.is_some() && probe.error_message.is_some()) {
-            return Err(Error::from_response(response));
-        }
-    }
-    serde_json::from_str(&response.body).map_err(|_| Error::unexpected(response, what))
-}
+use crate::core::meta_body::parse_success;
 
 /// A node that some endpoints wrap as `{"data":[node]}` and others send bare.
 #[derive(Deserialize)]
@@ -44,7 +21,7 @@ pub(super) fn parse_maybe_wrapped<T: DeserializeOwned>(
     response: &Response,
     what: &str,
 ) -> Result<T, Error> {
-    match parse::<MaybeWrapped<T>>(response, what)? {
+    match parse_success::<MaybeWrapped<T>>(response, what)? {
         MaybeWrapped::Bare(node) => Ok(node),
         MaybeWrapped::Wrapped { data } => data
             .into_iter()

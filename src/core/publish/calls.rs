@@ -16,15 +16,16 @@
 //! - the permalink: `GET /{media-id}?fields=id,permalink`
 //!   (<https://developers.facebook.com/documentation/instagram-platform/reference/instagram-media>);
 //! - the newest media, to find a post whose publish answer was lost:
-//!   `GET /{ig-user-id}/media` (feed and reels) or `/stories`
-//!   (<https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/stories>).
+//!   `GET /{ig-user-id}/media` (feed and reels) or `/stories` (documented
+//!   on graph.facebook.com only, so Facebook Login only:
+//!   <https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/stories>).
 
 use serde::Deserialize;
 
 use crate::core::config::Config;
 use crate::core::error::{Error, ErrorKind, MetaError};
 use crate::core::http::{Request, Response};
-use crate::core::json::parse_success;
+use crate::core::meta_body::parse_success;
 use crate::core::publish::spec::{CarouselItem, MediaSpec, UserTag};
 use crate::core::secret::AccessToken;
 
@@ -156,7 +157,7 @@ struct Id {
 }
 
 /// `{"id":"<container id>"}`.
-pub fn parse_created(response: &Response) -> Result<String, Error> {
+pub fn process_created(response: &Response) -> Result<String, Error> {
     parse_success::<Id>(response, "media container").map(|c| c.id)
 }
 
@@ -194,7 +195,7 @@ pub struct ContainerStatus {
     pub status: Option<String>,
 }
 
-pub fn parse_container_status(response: &Response) -> Result<ContainerStatus, Error> {
+pub fn process_container_status(response: &Response) -> Result<ContainerStatus, Error> {
     #[derive(Deserialize)]
     struct Body {
         status_code: String,
@@ -271,7 +272,7 @@ pub fn media_publish_request(
 }
 
 /// `{"id":"<media id>"}`.
-pub fn parse_published(response: &Response) -> Result<String, Error> {
+pub fn process_published(response: &Response) -> Result<String, Error> {
     parse_success::<Id>(response, "media_publish").map(|m| m.id)
 }
 
@@ -287,7 +288,7 @@ pub fn permalink_request(config: &Config, token: &AccessToken, media_id: &str) -
 }
 
 /// The permalink (`None` when Meta leaves it out).
-pub fn parse_permalink(response: &Response) -> Result<Option<String>, Error> {
+pub fn process_permalink(response: &Response) -> Result<Option<String>, Error> {
     #[derive(Deserialize)]
     struct Media {
         #[serde(rename = "id", deserialize_with = "crate::core::json::id")]
@@ -338,7 +339,7 @@ pub struct RecentMedia {
     pub media_product_type: Option<String>,
 }
 
-pub fn parse_recent_media(response: &Response) -> Result<Vec<RecentMedia>, Error> {
+pub fn process_recent_media(response: &Response) -> Result<Vec<RecentMedia>, Error> {
     #[derive(Deserialize)]
     struct List {
         data: Vec<RecentMedia>,
@@ -352,7 +353,7 @@ mod tests {
 
     #[test]
     fn status_codes_and_error_texts() {
-        let s = parse_container_status(&Response::new(
+        let s = process_container_status(&Response::new(
             200,
             r#"{"status_code":"ERROR","status":"Error: Media upload has failed with error code 2207052","id":"1"}"#,
         ))
@@ -364,13 +365,13 @@ mod tests {
         assert!(e.message.contains("2207052"), "{}", e.message);
 
         let s =
-            parse_container_status(&Response::new(200, r#"{"status_code":"EXPIRED"}"#)).unwrap();
+            process_container_status(&Response::new(200, r#"{"status_code":"EXPIRED"}"#)).unwrap();
         let e = s.to_error();
         assert!(e.message.contains("24 hours"), "{}", e.message);
         assert_eq!(e.subcode(), None);
 
-        let e =
-            parse_container_status(&Response::new(200, r#"{"status_code":"WEIRD"}"#)).unwrap_err();
+        let e = process_container_status(&Response::new(200, r#"{"status_code":"WEIRD"}"#))
+            .unwrap_err();
         assert_eq!(e.kind, ErrorKind::UnexpectedResponse);
         for body in [
             "",
@@ -380,7 +381,7 @@ mod tests {
             "null",
             "[]",
         ] {
-            let e = parse_container_status(&Response::new(200, body)).unwrap_err();
+            let e = process_container_status(&Response::new(200, body)).unwrap_err();
             assert_eq!(e.kind, ErrorKind::UnexpectedResponse, "{body}");
         }
     }
@@ -398,10 +399,10 @@ mod tests {
     #[test]
     fn ids_must_be_exact() {
         assert_eq!(
-            parse_created(&Response::new(200, r#"{"id":17900000000000001}"#)).unwrap(),
+            process_created(&Response::new(200, r#"{"id":17900000000000001}"#)).unwrap(),
             "17900000000000001"
         );
-        assert!(parse_created(&Response::new(200, r#"{"id":"../x"}"#)).is_err());
-        assert!(parse_published(&Response::new(200, r#"{"id":1.79e16}"#)).is_err());
+        assert!(process_created(&Response::new(200, r#"{"id":"../x"}"#)).is_err());
+        assert!(process_published(&Response::new(200, r#"{"id":1.79e16}"#)).is_err());
     }
 }

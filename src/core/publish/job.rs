@@ -24,9 +24,10 @@
 //!   answer, 5xx, throttling, an unexpected body), the job waits
 //!   (`publish_settle_ms`, or `Retry-After`) in `Publishing`, and that
 //!   step reads the status again: PUBLISHED means done (the media is then
-//!   found among the account's newest media, `recover.rs`), FINISHED means
-//!   the publish did not happen and may be sent again (at most
-//!   `max_publish_attempts` sends in all), IN_PROGRESS means not ready yet;
+//!   found among the account's newest media when exactly one fits,
+//!   `recover.rs`), FINISHED means the publish did not happen and may be
+//!   sent again (at most `max_publish_attempts` sends in all), IN_PROGRESS
+//!   means not ready yet;
 //! - a job saved before a crash in the middle of a send is in `Processing`
 //!   or `Publishing`, so its next step reads the status first as well.
 //!
@@ -44,18 +45,19 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::core::config::Config;
+use crate::core::config::{Config, Product};
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Request, Response, Transport};
 use crate::core::publish::calls::{
     carousel_item_params, container_params, container_status_request, create_container_request,
-    media_publish_request, parse_container_status, parse_created, parse_permalink, parse_published,
-    parse_recent_media, permalink_request, recent_media_request, StatusCode,
+    media_publish_request, permalink_request, process_container_status, process_created,
+    process_permalink, process_published, process_recent_media, recent_media_request, StatusCode,
 };
 use crate::core::publish::poll::PollPolicy;
-use crate::core::publish::quota::{parse_quota, quota_request, PublishingQuota};
+use crate::core::publish::quota::{process_quota, quota_request, PublishingQuota};
 use crate::core::publish::recover::find_published;
 use crate::core::publish::spec::MediaSpec;
+use crate::core::publish::validate::check_ig_user_id;
 use crate::core::retry::{is_transient, random_u64, CallKind, RetryDecision, RetryPolicy};
 use crate::core::secret::AccessToken;
 use crate::core::time::Timestamp;
@@ -258,6 +260,39 @@ impl Phase {
             Phase::Failed { .. } => "failed",
         }
     }
+
+    /// The calls the next step may make: a status read may be followed by
+    /// the `media_publish` it allows.
+    pub fn calls_of_next_step(&self) -> u32 {
+        match self {
+            Phase::Processing { .. } | Phase::Publishing { .. } => 2,
+            _ => 1,
+        }
+    }
+
+    /// Whether a post may already exist (a `media_publish` may have been
+    /// sent): such a job must not be failed or dropped without saying so.
+    pub fn post_may_exist(&self) -> bool {
+        !matches!(
+            self,
+            Phase::CheckingQuota | Phase::CreatingChildren { .. } | Phase::CreatingContainer { .. }
+        )
+    }
+
+    /// The container the phase works on (or published), once there is one.
+    pub fn container_id(&self) -> Option<&str> {
+        match self {
+            Phase::Processing { container_id, .. }
+            | Phase::Publishing { container_id, .. }
+            | Phase::RecoveringMedia { container_id }
+            | Phase::FetchingPermalink { container_id, .. } => Some(container_id),
+            Phase::Done { published } => Some(&published.container_id),
+            Phase::CheckingQuota
+            | Phase::CreatingChildren { .. }
+            | Phase::CreatingContainer { .. }
+            | Phase::Failed { .. } => None,
+        }
+    }
 }
 
 /// Something worth telling the user while a publish runs.
@@ -349,17 +384,6 @@ enum GiveUp {
     Finish(Published),
 }
 
-/// An IG user ID as Meta gives it: decimal digits.
-pub fn check_ig_user_id(ig_user_id: &str) -> Result<(), Error> {
-    if ig_user_id.is_empty() || !ig_user_id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::invalid_input(
-            "igUserId",
-            "igUserId must be the Instagram professional account's numeric ID",
-        ));
-    }
-    Ok(())
-}
-
 impl PublishJob {
     /// A new job for `spec` on the account `ig_user_id`, validated; no call yet.
     pub fn new(
@@ -438,11 +462,7 @@ impl PublishJob {
                 progress: Vec::new(),
             });
         }
-        // A status read may be followed by the media_publish it allows.
-        let needed = match self.phase {
-            Phase::Processing { .. } | Phase::Publishing { .. } => 2,
-            _ => 1,
-        };
+        let needed = self.phase.calls_of_next_step();
         if self.calls + needed > self.options.max_calls {
             return Err(Error::new(
                 ErrorKind::Timeout,
@@ -487,7 +507,7 @@ impl PublishJob {
         call: &Call<'_, T>,
     ) -> Result<StepOutcome, Error> {
         let request = quota_request(call.config, call.token, &self.ig_user_id);
-        match call.send(self, request).await.and_then(|r| parse_quota(&r)) {
+        match call.send(self, request).await.and_then(|r| process_quota(&r)) {
             Ok(quota) if quota.is_exhausted() => Ok(self.fail(
                 Error::new(
                     ErrorKind::PublishLimit,
@@ -526,7 +546,7 @@ impl PublishJob {
         match call
             .send(self, request)
             .await
-            .and_then(|r| parse_created(&r))
+            .and_then(|r| process_created(&r))
         {
             Ok(id) => {
                 let index = done.len();
@@ -558,7 +578,7 @@ impl PublishJob {
         match call
             .send(self, request)
             .await
-            .and_then(|r| parse_created(&r))
+            .and_then(|r| process_created(&r))
         {
             Ok(container_id) => {
                 let now = call.transport.now();
@@ -597,7 +617,7 @@ impl PublishJob {
         let status = match call
             .send(self, request)
             .await
-            .and_then(|r| parse_container_status(&r))
+            .and_then(|r| process_container_status(&r))
         {
             Ok(status) => status,
             Err(e) => {
@@ -672,7 +692,7 @@ impl PublishJob {
         let error = match call
             .send(self, request)
             .await
-            .and_then(|r| parse_published(&r))
+            .and_then(|r| process_published(&r))
         {
             Ok(media_id) => {
                 let published = Progress::Published {
@@ -719,16 +739,21 @@ impl PublishJob {
         container_id: String,
     ) -> Result<StepOutcome, Error> {
         let stories = matches!(self.spec, MediaSpec::Story(_));
-        let request = recent_media_request(call.config, call.token, &self.ig_user_id, stories);
         let unknown = Published {
             media_id: None,
             permalink: None,
             container_id: container_id.clone(),
         };
+        // `/stories` is documented on graph.facebook.com only (recover.rs):
+        // with Instagram Login a story is done with its media unknown.
+        if stories && call.config.product == Product::Instagram {
+            return Ok(self.finish(unknown));
+        }
+        let request = recent_media_request(call.config, call.token, &self.ig_user_id, stories);
         match call
             .send(self, request)
             .await
-            .and_then(|r| parse_recent_media(&r))
+            .and_then(|r| process_recent_media(&r))
         {
             Ok(recent) => {
                 let since = self
@@ -766,7 +791,7 @@ impl PublishJob {
         let result = call
             .send(self, request)
             .await
-            .and_then(|r| parse_permalink(&r));
+            .and_then(|r| process_permalink(&r));
         let mut published = Published {
             media_id: Some(media_id),
             permalink: None,
@@ -932,6 +957,49 @@ mod tests {
             "Error: Media upload has failed with error code 2207052",
         )
         .with_status(400)
+    }
+
+    #[test]
+    fn phases_know_their_container_calls_and_whether_a_post_may_exist() {
+        let c = || "17900000000000001".to_owned();
+        let before = [
+            Phase::CheckingQuota,
+            Phase::CreatingChildren { done: vec![c()] },
+            Phase::CreatingContainer {
+                children: vec![c()],
+            },
+        ];
+        for phase in &before {
+            assert!(!phase.post_may_exist(), "{phase:?}");
+            assert_eq!(phase.container_id(), None);
+            assert_eq!(phase.calls_of_next_step(), 1);
+        }
+        let processing = Phase::Processing {
+            container_id: c(),
+            polls: 3,
+        };
+        let publishing = Phase::Publishing {
+            container_id: c(),
+            last_error: None,
+        };
+        for phase in [&processing, &publishing] {
+            assert!(phase.post_may_exist());
+            assert_eq!(phase.container_id(), Some("17900000000000001"));
+            assert_eq!(
+                phase.calls_of_next_step(),
+                2,
+                "a status read, then the publish"
+            );
+        }
+        let done = Phase::Done {
+            published: Published {
+                media_id: None,
+                permalink: None,
+                container_id: c(),
+            },
+        };
+        assert_eq!(done.container_id(), Some("17900000000000001"));
+        assert_eq!(Phase::Failed { error: error() }.container_id(), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //!
 //! - `spec`, `input`, `validate`: what to publish, read from JSON and
 //!   checked before any call;
-//! - `calls`, `quota`: request builders and response processors;
+//! - `calls`, `quota`: request builders and response processors (`process_*`);
 //! - `job`: the resumable state machine (one call per step, serializable);
 //! - `poll`: when to read a container's status; `recover`: finding a post
 //!   whose publish answer was lost;

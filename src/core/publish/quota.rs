@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::core::config::Config;
 use crate::core::error::Error;
 use crate::core::http::{Request, Response, Transport};
-use crate::core::json::parse_success;
+use crate::core::meta_body::parse_success;
+use crate::core::publish::validate::check_ig_user_id;
 use crate::core::retry::{with_retry, CallKind, RetryPolicy};
 use crate::core::secret::AccessToken;
 
@@ -52,7 +53,7 @@ pub fn quota_request(config: &Config, token: &AccessToken, ig_user_id: &str) -> 
     )
 }
 
-pub fn parse_quota(response: &Response) -> Result<PublishingQuota, Error> {
+pub fn process_quota(response: &Response) -> Result<PublishingQuota, Error> {
     #[derive(Deserialize)]
     struct Body {
         data: Vec<Entry>,
@@ -96,12 +97,12 @@ pub async fn publishing_quota<T: Transport>(
     ig_user_id: &str,
     retry: &RetryPolicy,
 ) -> Result<PublishingQuota, Error> {
-    crate::core::publish::job::check_ig_user_id(ig_user_id)?;
+    check_ig_user_id(ig_user_id)?;
     with_retry(transport, retry, CallKind::Read, || async {
         let response = transport
             .send(quota_request(config, token, ig_user_id))
             .await?;
-        parse_quota(&response)
+        process_quota(&response)
     })
     .await
 }
@@ -113,7 +114,7 @@ mod tests {
 
     #[test]
     fn parses_the_documented_shape() {
-        let q = parse_quota(&Response::new(
+        let q = process_quota(&Response::new(
             200,
             r#"{"data":[{"quota_usage":2,"config":{"quota_total":50,"quota_duration":86400}}]}"#,
         ))
@@ -128,10 +129,10 @@ mod tests {
         );
         assert_eq!(q.remaining(), Some(48));
         assert!(!q.is_exhausted());
-        let q = parse_quota(&Response::new(200, r#"{"data":[{"quota_usage":7}]}"#)).unwrap();
+        let q = process_quota(&Response::new(200, r#"{"data":[{"quota_usage":7}]}"#)).unwrap();
         assert_eq!(q.total, None);
         assert!(!q.is_exhausted());
-        let q = parse_quota(&Response::new(
+        let q = process_quota(&Response::new(
             200,
             r#"{"data":[{"quota_usage":100,"config":{"quota_total":100,"quota_duration":86400}}]}"#,
         ))
@@ -148,7 +149,7 @@ mod tests {
             "<html>",
             r#"{"data":[{"quota_usage":2,"con"#,
         ] {
-            let e = parse_quota(&Response::new(200, body)).unwrap_err();
+            let e = process_quota(&Response::new(200, body)).unwrap_err();
             assert_eq!(e.kind, ErrorKind::UnexpectedResponse, "{body}");
         }
     }

@@ -5,15 +5,24 @@
 //! container to its media (its fields are `id`, `status`, `status_code`,
 //! `copyright_check_status`:
 //! <https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-container>),
+//! and the IG Media documents none that leads back to its container
+//! (<https://developers.facebook.com/documentation/instagram-platform/reference/instagram-media>),
 //! so the media is looked up among the account's newest media
 //! (`GET /{ig-user-id}/media`, newest first; stories are only listed by
-//! `GET /{ig-user-id}/stories`). A candidate must have been published no
-//! earlier than [`CLOCK_SKEW`] before the first `media_publish` was sent,
-//! be of the spec's product type (FEED image / FEED carousel album / REELS /
-//! STORY) and carry the spec's caption; the earliest such candidate is
-//! taken, since ours was sent first. If none matches, the publish is still
-//! reported as done (the container *is* published) without a media id:
-//! guessing wrong would be worse.
+//! `GET /{ig-user-id}/stories`, which Meta documents on graph.facebook.com
+//! alone, for Facebook Login:
+//! <https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/stories>).
+//! A candidate must have been published no earlier than [`CLOCK_SKEW`]
+//! before the first `media_publish` was sent, be of the spec's product type
+//! (FEED image / FEED carousel album / REELS / STORY) and carry the spec's
+//! caption (stories have none to compare).
+//!
+//! Only a single candidate is an answer. Two fitting posts (the same caption
+//! published twice within a minute, a person's retry; two stories) cannot
+//! be told apart with anything Meta documents, and the earlier one is as
+//! likely to be someone else's as ours: then, as when none fits, the publish
+//! is reported as done (the container *is* published) without a media id.
+//! Wrong data would be worse than none.
 
 use std::time::Duration;
 
@@ -25,7 +34,8 @@ use crate::core::time::Timestamp;
 pub const CLOCK_SKEW: Duration = Duration::from_secs(60);
 
 /// The media among `recent` that the publish of `spec`, first sent at
-/// `sent_at`, created.
+/// `sent_at`, created: the one candidate that fits, or `None` when none or
+/// several do (see the module docs).
 pub fn find_published<'a>(
     spec: &MediaSpec,
     recent: &'a [RecentMedia],
@@ -34,21 +44,23 @@ pub fn find_published<'a>(
     let earliest = sent_at.minus(CLOCK_SKEW);
     let (product, media_type) = expected_types(spec);
     let caption = spec.caption().unwrap_or("").trim();
-    recent
-        .iter()
-        .filter_map(|m| {
-            let at = parse_graph_time(m.timestamp.as_deref()?)?;
-            let same_product = m.media_product_type.as_deref().is_none_or(|p| p == product);
-            let same_type = match (media_type, m.media_type.as_deref()) {
-                (Some(want), Some(got)) => want == got,
-                _ => true,
-            };
-            let same_caption = matches!(spec, MediaSpec::Story(_))
-                || m.caption.as_deref().unwrap_or("").trim() == caption;
-            (at >= earliest && same_product && same_type && same_caption).then_some((at, m))
-        })
-        .min_by_key(|(at, _)| *at)
-        .map(|(_, m)| m)
+    let mut candidates = recent.iter().filter(|m| {
+        let Some(at) = m.timestamp.as_deref().and_then(parse_graph_time) else {
+            return false;
+        };
+        let same_product = m.media_product_type.as_deref().is_none_or(|p| p == product);
+        let same_type = match (media_type, m.media_type.as_deref()) {
+            (Some(want), Some(got)) => want == got,
+            _ => true,
+        };
+        let same_caption = matches!(spec, MediaSpec::Story(_))
+            || m.caption.as_deref().unwrap_or("").trim() == caption;
+        at >= earliest && same_product && same_type && same_caption
+    });
+    match (candidates.next(), candidates.next()) {
+        (Some(only), None) => Some(only),
+        _ => None,
+    }
 }
 
 /// `media_product_type` and (where it is certain) `media_type` of the media
@@ -180,25 +192,29 @@ mod tests {
         }
     }
 
-    #[test]
-    fn finds_the_earliest_matching_post_after_the_send() {
-        let spec = MediaSpec::Image(ImageSpec {
+    fn hello_image() -> MediaSpec {
+        MediaSpec::Image(ImageSpec {
             image_url: "https://c/a.jpg".into(),
             caption: Some("hello".into()),
             alt_text: None,
             user_tags: vec![],
             location_id: None,
             collaborators: vec![],
-        });
+        })
+    }
+
+    fn story() -> MediaSpec {
+        MediaSpec::Story(StorySpec {
+            image_url: Some("https://c/s.jpg".into()),
+            video_url: None,
+            user_tags: vec![],
+        })
+    }
+
+    #[test]
+    fn the_one_fitting_post_after_the_send_is_found() {
         let sent = parse_graph_time("2026-11-18T11:00:00+0000").unwrap();
         let list = vec![
-            media(
-                "5",
-                "2026-11-18T11:05:00+0000",
-                Some("hello"),
-                "IMAGE",
-                "FEED",
-            ),
             media(
                 "4",
                 "2026-11-18T11:01:00+0000",
@@ -228,15 +244,10 @@ mod tests {
                 "FEED",
             ),
         ];
-        assert_eq!(find_published(&spec, &list, sent).unwrap().id, "2");
+        assert_eq!(find_published(&hello_image(), &list, sent).unwrap().id, "2");
         // Nothing after the send: no guess.
-        assert!(find_published(&spec, &list[4..], sent).is_none());
+        assert!(find_published(&hello_image(), &list[3..], sent).is_none());
         // A story matches on type and time only.
-        let story = MediaSpec::Story(StorySpec {
-            image_url: Some("https://c/s.jpg".into()),
-            video_url: None,
-            user_tags: vec![],
-        });
         let stories = vec![media(
             "9",
             "2026-11-18T11:00:01+0000",
@@ -244,6 +255,36 @@ mod tests {
             "IMAGE",
             "STORY",
         )];
-        assert_eq!(find_published(&story, &stories, sent).unwrap().id, "9");
+        assert_eq!(find_published(&story(), &stories, sent).unwrap().id, "9");
+    }
+
+    #[test]
+    fn two_posts_with_the_same_caption_seconds_apart_give_no_id() {
+        // A person posted "hello", then (a retry) again 5 s later through us,
+        // and our answer was lost: both fit. The earlier one is not ours.
+        let sent = parse_graph_time("2026-11-18T11:00:05+0000").unwrap();
+        let list = vec![
+            media(
+                "8",
+                "2026-11-18T11:00:06+0000",
+                Some("hello"),
+                "IMAGE",
+                "FEED",
+            ),
+            media(
+                "7",
+                "2026-11-18T11:00:01+0000",
+                Some("hello"),
+                "IMAGE",
+                "FEED",
+            ),
+        ];
+        assert!(find_published(&hello_image(), &list, sent).is_none());
+        // The same for two stories in the window (stories have no caption).
+        let stories = vec![
+            media("9", "2026-11-18T11:00:07+0000", None, "IMAGE", "STORY"),
+            media("6", "2026-11-18T11:00:02+0000", None, "IMAGE", "STORY"),
+        ];
+        assert!(find_published(&story(), &stories, sent).is_none());
     }
 }

@@ -2,6 +2,8 @@
 //! rule is an `invalid_input` error whose `field` is the camelCase path of
 //! the value at fault (`caption`, `items[3].videoUrl`, `userTags[0].x`).
 //!
+//! [`check_ig_user_id`] checks the account every publish call names.
+//!
 //! Limits come from the IG User Media reference
 //! (<https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/media>):
 //! caption "Maximum 2200 characters, 30 hashtags, and 20 @ tags"; `alt_text`
@@ -326,6 +328,17 @@ fn check_location(location: Option<&str>) -> Result<(), Error> {
         }
         _ => Ok(()),
     }
+}
+
+/// An IG user ID as Meta gives it: decimal digits.
+pub fn check_ig_user_id(ig_user_id: &str) -> Result<(), Error> {
+    if ig_user_id.is_empty() || !ig_user_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::invalid_input(
+            "igUserId",
+            "igUserId must be the Instagram professional account's numeric ID",
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
