@@ -1,7 +1,15 @@
 // The browser login helpers, in plain JavaScript because they only move
 // strings between the wasm bindings (createLogin, validateCallback) and
-// sessionStorage / location. Shared by the main entries (api.js) and the
-// login-only entry (login.js), each over its own wasm module.
+// sessionStorage / location, plus defineConfig (a typing aid). Shared by the
+// main entries (api.js) and the login-only entries (login-api.js), each over
+// its own wasm module.
+
+/**
+ * Returns `config` as it is: a typing aid (TypeScript keeps `product` a
+ * literal where the object is written). Validation happens in every function
+ * that takes the config.
+ */
+export const defineConfig = (config) => config;
 
 const storageKey = (config) => `instagate:login:${config?.redirectUri}`;
 

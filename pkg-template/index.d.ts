@@ -25,19 +25,32 @@ export interface InstagateConfig {
   redirectUri: string;
   /** Defaults per product; scopes of the other product are refused. */
   scopes?: string[];
-  /** Graph API version, e.g. `v26.0`. */
+  /** Graph API version (default `v27.0`, the latest since November 2026). */
   graphVersion?: string;
+  /**
+   * Facebook Login for Business: the Configuration ID of a saved login
+   * configuration. The dialog gets `config_id` instead of `scope` (the
+   * configuration sets permissions, assets and token type); `scopes` still
+   * lists what the login must have granted.
+   */
+  configId?: string;
   endpoints?: Endpoints;
   /** Points every Meta host at the local stand-in (tests and the demo); `endpoints` still override. */
   standinOrigin?: string;
 }
 
-/** Consent page options (Instagram Login only; refused for Facebook Login). */
+/** Consent page options (each refused for the other product). */
 export interface LoginOptions {
-  /** Ask the person to log in again even with a session. */
+  /** Instagram Login: ask the person to log in again even with a session. */
   forceReauth?: boolean;
-  /** Offer (true) or hide (false) "Log in with Facebook". */
+  /** Instagram Login: offer (true) or hide (false) "Log in with Facebook". */
   enableFbLogin?: boolean;
+  /**
+   * Facebook Login: ask again for permissions the person declined before
+   * (`auth_type=rerequest`); without it the dialog does not offer them. The
+   * way out of a `missing_permission`.
+   */
+  rerequest?: boolean;
 }
 
 export interface StartLoginOptions extends LoginOptions {
@@ -83,8 +96,12 @@ export interface CallOptions {
 /** Functions that take the app secret refuse to run in a web page unless told otherwise. */
 export interface SecretInput extends CallOptions {
   config: InstagateConfig;
-  /** The app secret. Server side only (Node, Deno, Bun, a Worker). */
-  clientSecret: string;
+  /**
+   * The app secret. Server side only (Node, Deno, Bun, a Worker). `undefined`
+   * (an unset `process.env` variable) is accepted by the type and refused
+   * before any call: `invalid_input` naming `clientSecret`.
+   */
+  clientSecret: string | undefined;
   /** Allow `clientSecret` where `globalThis.document` exists (a local test page only). */
   dangerouslyAllowBrowser?: boolean;
 }
@@ -324,7 +341,7 @@ export interface UserTag {
 export interface PollSettings {
   /** First status read of an image container, after its creation (default 1000). */
   firstCheckImageMs?: number;
-  /** First status read of a container with video (default 10000). */
+  /** First status read of a container with video (default 3000), then the same growing schedule. */
   firstCheckVideoMs?: number;
   /** Next wait as a percentage of the processing time so far (default 18). */
   growthPercent?: number;
@@ -346,6 +363,30 @@ export interface PublishSettings {
   publishSettleMs?: number;
   poll?: PollSettings;
   retry?: RetrySettings;
+  /**
+   * Bytes of a video file sent per upload request; 0 (default) sends the rest
+   * of the file in one request, as Meta's guide does. Smaller pieces report
+   * `uploaded` progress more often and resend less after an interruption.
+   */
+  uploadChunkBytes?: number;
+}
+
+/**
+ * A local video's bytes, uploaded to Meta with the resumable upload
+ * (`upload_type=resumable`, rupload.facebook.com). Meta offers it with
+ * **Facebook Login only**; with Instagram Login give a public `videoUrl`.
+ * Read whole into memory first; its MP4 header is checked before any call
+ * (empty, truncated, not MP4/MOV, or a duration or size Meta refuses:
+ * `invalid_input`). An interrupted upload resumes at the offset Meta reports.
+ */
+export type VideoBytes = Uint8Array | ArrayBuffer | Blob | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/** What a video file's header says (`inspectVideo`), as kept in a job's media. */
+export interface VideoFile {
+  /** The file's size in bytes. */
+  size: number;
+  /** Its duration from the MP4 `mvhd` box, in milliseconds. */
+  durationMs: number;
 }
 
 /** How a failed call is retried (transient errors only; never a publish whose outcome is unknown). */
@@ -379,21 +420,51 @@ export interface PublishInput extends PublishSettings, SigningInput {
   timeoutMs?: number;
 }
 
-export interface ImageMedia {
+/** A catalog product tagged on the media (needs `instagram_shopping_tag_products`); x, y from 0 to 1 on images, none on videos. */
+export interface ProductTag {
+  productId: string;
+  x?: number;
+  y?: number;
+}
+
+/**
+ * What a feed post (image, reel, carousel) may carry besides its media:
+ * Instagram's AI label, and a caption add-on (Facebook Login only): a poll of
+ * 2 to 4 options or a comment prompt, whose question is the caption.
+ */
+export interface PostExtras {
+  /** `true` applies the "AI info" label (`is_ai_generated`). */
+  isAiGenerated?: boolean;
+  /** A caption poll's 2 to 4 options (Facebook Login; needs a caption). */
+  pollOptions?: string[];
+  /** Keep the poll open indefinitely instead of 3 days. */
+  pollDurationExtended?: boolean;
+  /** Turn the caption into a comment prompt (Facebook Login; not with a poll). */
+  commentPrompt?: boolean;
+}
+
+export interface ImageMedia extends PostExtras {
   /** A public https URL of a JPEG. */
   imageUrl: string;
   /** Up to 2,200 characters, 30 hashtags and 20 @mentions. */
   caption?: string;
   altText?: string;
   userTags?: UserTag[];
+  /** Up to 5 products, each with x and y. */
+  productTags?: ProductTag[];
   locationId?: string;
   /** Up to 3 usernames. */
   collaborators?: string[];
 }
 
-export interface ReelMedia {
-  /** A public https URL of an MP4/MOV. */
-  videoUrl: string;
+/** A video: a public URL Meta downloads, or the bytes to upload (exactly one). */
+export type VideoSource =
+  | { /** A public https URL of an MP4/MOV. */ videoUrl: string; video?: undefined }
+  | { video: VideoBytes; videoUrl?: undefined };
+
+export type ReelMedia = VideoSource & ReelDetails;
+
+export interface ReelDetails extends PostExtras {
   caption?: string;
   /** A cover image URL; or `thumbOffset`, in milliseconds into the video. */
   coverUrl?: string;
@@ -404,14 +475,17 @@ export interface ReelMedia {
   collaborators?: string[];
   locationId?: string;
   userTags?: UserTag[];
+  /** Up to 5 products, without x and y. */
+  productTags?: ProductTag[];
 }
 
-/** A carousel item: an image or a video. */
+/** A carousel item: an image or a video (a URL, or bytes to upload; `thumbOffset`: its cover frame, in milliseconds). */
 export type CarouselItem =
-  | { imageUrl: string; altText?: string; userTags?: UserTag[] }
-  | { videoUrl: string; userTags?: UserTag[] };
+  | { imageUrl: string; altText?: string; userTags?: UserTag[]; productTags?: ProductTag[] }
+  | (VideoSource & { thumbOffset?: number; userTags?: UserTag[]; productTags?: ProductTag[] });
 
-export interface CarouselMedia {
+/** The AI label and caption add-ons go on the carousel itself, never on its items. */
+export interface CarouselMedia extends PostExtras {
   /** 2 to 10 items, shown in this order. */
   items: CarouselItem[];
   caption?: string;
@@ -419,17 +493,20 @@ export interface CarouselMedia {
   collaborators?: string[];
 }
 
-/** A story: exactly one of `imageUrl` and `videoUrl`. */
+/** A story: exactly one of `imageUrl`, `videoUrl` and `video`. */
 export type StoryMedia =
-  | { imageUrl: string; videoUrl?: undefined; userTags?: UserTag[] }
-  | { videoUrl: string; imageUrl?: undefined; userTags?: UserTag[] };
+  | { imageUrl: string; videoUrl?: undefined; video?: undefined; userTags?: UserTag[] }
+  | (VideoSource & { imageUrl?: undefined; userTags?: UserTag[] });
+
+/** A video in a job's media: a URL, or a file's header facts (its bytes go to `stepPublishJob({files})`). */
+export type JobVideo = { videoUrl: string; videoFile?: undefined } | { videoFile: VideoFile; videoUrl?: undefined };
 
 /** Any media, tagged with its `type` (for `createPublishJob`). */
 export type Media =
   | ({ type: 'image' } & ImageMedia)
-  | ({ type: 'reel' } & ReelMedia)
-  | ({ type: 'carousel' } & CarouselMedia)
-  | ({ type: 'story' } & StoryMedia);
+  | ({ type: 'reel' } & JobVideo & ReelDetails)
+  | ({ type: 'carousel'; items: Array<{ imageUrl: string; altText?: string; userTags?: UserTag[]; productTags?: ProductTag[] } | (JobVideo & { thumbOffset?: number; userTags?: UserTag[]; productTags?: ProductTag[] })> } & Omit<CarouselMedia, 'items'>)
+  | ({ type: 'story'; userTags?: UserTag[] } & ({ imageUrl: string } | JobVideo));
 
 /** The result of a publish. */
 export interface Published {
@@ -462,6 +539,8 @@ export type PublishProgress =
   | { step: 'quotaChecked'; quota: PublishingQuota }
   | { step: 'childCreated'; index: number; count: number; containerId: string }
   | { step: 'created'; containerId: string }
+  /** Meta has `sent` of the `total` bytes of a video file (after each upload request, and after reading Meta's offset). */
+  | { step: 'uploaded'; containerId: string; sent: number; total: number }
   | { step: 'processing'; containerId: string; elapsedMs: number; checks: number }
   | { step: 'published'; containerId: string; mediaId: string | null }
   | { step: 'retrying'; waitMs: number; errorKind: ErrorKind; message: string };
@@ -481,7 +560,7 @@ export interface PublishJob {
 }
 
 export type PublishPhase =
-  | 'checkingQuota' | 'creatingChildren' | 'creatingContainer' | 'processing'
+  | 'checkingQuota' | 'creatingChildren' | 'creatingContainer' | 'uploading' | 'processing'
   | 'publishing' | 'recoveringMedia' | 'fetchingPermalink' | 'done' | 'failed';
 
 export interface CreatePublishJobInput extends PublishSettings {
@@ -494,6 +573,8 @@ export interface StepPublishJobInput extends SigningInput {
   accessToken: string;
   /** A job from `createPublishJob` or a previous step (object or its JSON). */
   job: PublishJob | string;
+  /** The bytes of the job's video files (`videoFile` media), in order: the reel's or story's, then carousel items'. */
+  files?: VideoBytes[];
   /** Per HTTP call, in milliseconds (default 30000). */
   timeoutMs?: number;
   /** Checked before the step only: a step is never cut halfway. */
@@ -520,6 +601,8 @@ export interface PublishStep {
 
 export interface QuotaInput extends TokenInput {
   igUserId: string;
+  /** Count the usage from this time on (within the last 24 hours; Meta's `since`). */
+  since?: string | Date | number;
 }
 
 /** Every `kind` an `InstagateError` can have. */
@@ -527,7 +610,7 @@ export type ErrorKind =
   | 'invalid_token' | 'token_expired' | 'refresh_too_early' | 'rate_limited'
   | 'permission_denied' | 'missing_permission' | 'invalid_request' | 'invalid_code'
   | 'oauth_denied' | 'state_mismatch' | 'invalid_callback' | 'personal_account'
-  | 'no_linked_account' | 'media' | 'publish_limit' | 'transient' | 'transport'
+  | 'no_linked_account' | 'media' | 'publish_limit' | 'account_restricted' | 'transient' | 'transport'
   | 'timeout' | 'unexpected_response' | 'invalid_input' | 'config' | 'aborted';
 
 /** The only error the package throws. A real `Error` subclass. */
@@ -568,6 +651,14 @@ export interface InstagateErrorFields {
   retryAfter?: number | null;
   field?: string | null;
 }
+
+/**
+ * Returns `config` unchanged: it only gives the object literal its type where
+ * it is written, so TypeScript keeps `product: 'instagram'` instead of
+ * widening it to `string` (`satisfies InstagateConfig` does the same).
+ * The config is validated by every function that takes it.
+ */
+export function defineConfig(config: InstagateConfig): InstagateConfig;
 
 /** State, PKCE pair and consent URL. Keep `state` and `codeVerifier` for the callback. */
 export function createLogin(config: InstagateConfig, options?: LoginOptions): CreatedLogin;
@@ -648,6 +739,13 @@ export function getPublishingQuota(input: QuotaInput): Promise<PublishingQuota>;
 
 /** A resumable publish job, validated; no call is made. */
 export function createPublishJob(input: CreatePublishJobInput): PublishJob;
+
+/**
+ * What an MP4/MOV file's header says (`{size, durationMs}`), for a job's
+ * `videoFile`. Throws `invalid_input` (naming `field`, default `video`) for an
+ * empty, truncated or non-MP4 file.
+ */
+export function inspectVideo(bytes: Uint8Array, field?: string): VideoFile;
 
 /**
  * One step of a job (at most one call to Meta; two when a FINISHED status

@@ -237,6 +237,8 @@ fn invalid_specs_and_accounts_are_refused_before_any_call() {
         user_tags: vec![],
         location_id: None,
         collaborators: vec![],
+        product_tags: vec![],
+        extras: Default::default(),
     });
     let c = config(Product::Instagram);
     let e = block_on(publish(
@@ -294,7 +296,7 @@ fn image_container_parameters() {
     assert_eq!(create.len(), 1);
     assert_eq!(
         create[0].url,
-        "https://graph.instagram.com/v26.0/17841400000000001/media"
+        "https://graph.instagram.com/v27.0/17841400000000001/media"
     );
     assert_eq!(
         params(&create[0]),
@@ -447,8 +449,8 @@ fn story_container_parameters() {
 #[test]
 fn status_publish_and_permalink_requests_on_both_hosts() {
     for (product, host) in [
-        (Product::Instagram, "https://graph.instagram.com/v26.0"),
-        (Product::Facebook, "https://graph.facebook.com/v26.0"),
+        (Product::Instagram, "https://graph.instagram.com/v27.0"),
+        (Product::Facebook, "https://graph.facebook.com/v27.0"),
     ] {
         let (t, fake) = world();
         let published = block_on(publish(
@@ -723,6 +725,7 @@ fn quota_is_read_and_checked() {
         &c,
         &token(),
         IG,
+        None,
         &RetryPolicy::default(),
     ))
     .unwrap();
@@ -739,7 +742,7 @@ fn quota_is_read_and_checked() {
         .unwrap();
     assert_eq!(
         r.url.split('?').next().unwrap(),
-        format!("https://graph.facebook.com/v26.0/{IG}/content_publishing_limit")
+        format!("https://graph.facebook.com/v27.0/{IG}/content_publishing_limit")
     );
     assert_eq!(params(&r), map(&[("fields", "quota_usage,config")]));
 
@@ -774,6 +777,7 @@ fn quota_read_retries_transient_failures_and_names_bad_accounts() {
         &c,
         &token(),
         IG,
+        None,
         &RetryPolicy::default(),
     ))
     .unwrap();
@@ -784,8 +788,241 @@ fn quota_read_retries_transient_failures_and_names_bad_accounts() {
         &c,
         &token(),
         "",
+        None,
         &RetryPolicy::default(),
     ))
     .unwrap_err();
     assert_eq!(e.field.as_deref(), Some("igUserId"));
+}
+
+/// `since` on content_publishing_limit ("a Unix timestamp no older than 24
+/// hours", IG User Content Publishing Limit reference): sent as Unix
+/// seconds; outside the last 24 hours it is refused before any call.
+#[test]
+fn quota_since_is_sent_as_unix_seconds_within_the_last_day_content_publishing_limit_reference() {
+    let (t, fake) = world();
+    let c = config(Product::Instagram);
+    let since = t.now().minus(Duration::from_secs(3_600));
+    block_on(publishing_quota(
+        &t,
+        &c,
+        &token(),
+        IG,
+        Some(since),
+        &RetryPolicy::default(),
+    ))
+    .unwrap();
+    let r = requests(&fake, Method::Get, "/content_publishing_limit")
+        .pop()
+        .unwrap();
+    assert_eq!(
+        params(&r),
+        map(&[
+            ("fields", "quota_usage,config"),
+            ("since", &since.as_secs().to_string())
+        ])
+    );
+    for bad in [
+        t.now().minus(Duration::from_secs(25 * 3_600)),
+        t.now().plus(Duration::from_secs(60)),
+    ] {
+        let sent = fake.log().len();
+        let e = block_on(publishing_quota(
+            &t,
+            &c,
+            &token(),
+            IG,
+            Some(bad),
+            &RetryPolicy::default(),
+        ))
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("since"));
+        assert_eq!(fake.log().len(), sent, "nothing sent");
+    }
+}
+
+// ---- documented extras: AI label, caption add-ons, product tags, carousel thumb_offset ----------
+// https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/media
+// https://developers.facebook.com/documentation/instagram-platform/content-publishing/caption-add-ons
+// https://developers.facebook.com/documentation/instagram-platform/changelog (is_ai_generated, June 22, 2026)
+
+#[test]
+fn documented_extras_reach_the_container_requests() {
+    let (t, fake) = world();
+    let c = config(Product::Facebook);
+    let carousel = spec(serde_json::json!({
+        "type": "carousel", "caption": "Which one?", "isAiGenerated": true,
+        "pollOptions": ["Left", "Right"], "pollDurationExtended": true,
+        "items": [
+            {"imageUrl": "https://cdn.example/a.jpg", "productTags": [{"productId": "3231775643511089", "x": 0.5, "y": 0.5}]},
+            {"videoUrl": "https://cdn.example/b.mp4", "thumbOffset": 1500, "productTags": [{"productId": "3231775643511090"}]},
+        ],
+    }));
+    block_on(publish(
+        &t,
+        &c,
+        &token(),
+        IG,
+        carousel,
+        &PublishOptions::default(),
+        &mut Unobserved,
+    ))
+    .unwrap();
+    let creates = requests(&fake, Method::Post, "/media");
+    let top = params(
+        creates
+            .iter()
+            .find(|r| params(r).get("media_type").map(String::as_str) == Some("CAROUSEL"))
+            .unwrap(),
+    );
+    assert_eq!(top.get("is_ai_generated").map(String::as_str), Some("true"));
+    assert_eq!(
+        top.get("poll_attachment").map(String::as_str),
+        Some(r#"{"option_a":"Left","option_b":"Right"}"#)
+    );
+    assert_eq!(
+        top.get("is_poll_duration_extended").map(String::as_str),
+        Some("true")
+    );
+    let video = params(
+        creates
+            .iter()
+            .find(|r| params(r).get("media_type").map(String::as_str) == Some("VIDEO"))
+            .unwrap(),
+    );
+    assert_eq!(video.get("thumb_offset").map(String::as_str), Some("1500"));
+    assert_eq!(
+        video.get("product_tags").map(String::as_str),
+        Some(r#"[{"product_id":"3231775643511090"}]"#)
+    );
+    assert!(
+        !video.contains_key("is_ai_generated"),
+        "on the carousel container only"
+    );
+    let image = params(
+        creates
+            .iter()
+            .find(|r| params(r).get("image_url").is_some())
+            .unwrap(),
+    );
+    assert_eq!(
+        image.get("product_tags").map(String::as_str),
+        Some(r#"[{"product_id":"3231775643511089","x":0.5,"y":0.5}]"#)
+    );
+
+    let reel = spec(
+        serde_json::json!({"type": "reel", "videoUrl": "https://cdn.example/r.mp4", "caption": "Tell us", "commentPrompt": true, "isAiGenerated": false}),
+    );
+    block_on(publish(
+        &t,
+        &c,
+        &token(),
+        IG,
+        reel,
+        &PublishOptions::default(),
+        &mut Unobserved,
+    ))
+    .unwrap();
+    let last = params(requests(&fake, Method::Post, "/media").last().unwrap());
+    assert_eq!(
+        last.get("is_comment_prompt_used").map(String::as_str),
+        Some("true")
+    );
+    assert_eq!(
+        last.get("is_ai_generated").map(String::as_str),
+        Some("false")
+    );
+}
+
+#[test]
+fn documented_extras_are_validated_before_any_call() {
+    let refused = |value: serde_json::Value| {
+        MediaSpec::from_json(&value)
+            .unwrap_err()
+            .field
+            .unwrap_or_default()
+    };
+    let image = |extra: serde_json::Value| {
+        let mut v = serde_json::json!({"type": "image", "imageUrl": "https://cdn.example/a.jpg", "caption": "Q?"});
+        v.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        v
+    };
+    assert_eq!(
+        refused(image(serde_json::json!({"pollOptions": ["only one"]}))),
+        "pollOptions"
+    );
+    assert_eq!(
+        refused(image(
+            serde_json::json!({"pollOptions": ["a", "b", "c", "d", "e"]})
+        )),
+        "pollOptions"
+    );
+    assert_eq!(
+        refused(image(serde_json::json!({"pollOptions": ["a", " "]}))),
+        "pollOptions[1]"
+    );
+    assert_eq!(
+        refused(image(
+            serde_json::json!({"pollOptions": ["a", "b"], "commentPrompt": true})
+        )),
+        "commentPrompt"
+    );
+    assert_eq!(
+        refused(image(serde_json::json!({"pollDurationExtended": true}))),
+        "pollDurationExtended"
+    );
+    assert_eq!(
+        refused(
+            serde_json::json!({"type": "image", "imageUrl": "https://cdn.example/a.jpg", "commentPrompt": true})
+        ),
+        "caption"
+    );
+    assert_eq!(
+        refused(image(
+            serde_json::json!({"productTags": [{"productId": "12"}]})
+        )),
+        "productTags[0].x"
+    );
+    assert_eq!(
+        refused(image(
+            serde_json::json!({"productTags": [{"productId": "12", "x": 0.1, "y": 0.1}, {"productId": "12", "x": 0.2, "y": 0.2}]})
+        )),
+        "productTags[1].productId"
+    );
+    assert_eq!(
+        refused(
+            serde_json::json!({"type": "reel", "videoUrl": "https://cdn.example/r.mp4", "productTags": [{"productId": "12", "x": 0.1, "y": 0.1}]})
+        ),
+        "productTags[0].x"
+    );
+    assert_eq!(
+        refused(
+            serde_json::json!({"type": "story", "imageUrl": "https://cdn.example/s.jpg", "isAiGenerated": true})
+        ),
+        "isAiGenerated"
+    );
+    assert_eq!(
+        refused(
+            serde_json::json!({"type": "carousel", "items": [{"imageUrl": "https://cdn.example/a.jpg"}, {"videoUrl": "https://cdn.example/b.mp4", "thumbOffset": 900_001}]})
+        ),
+        "items[1].thumbOffset"
+    );
+
+    // Caption add-ons are Facebook Login's: refused for Instagram Login before any call.
+    let t = ScriptedTransport::new(START);
+    let poll = spec(image(serde_json::json!({"pollOptions": ["Yes", "No"]})));
+    let e = block_on(publish(
+        &t,
+        &config(Product::Instagram),
+        &token(),
+        IG,
+        poll,
+        &PublishOptions::default(),
+        &mut Unobserved,
+    ))
+    .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("pollOptions"));
+    assert!(t.requests().is_empty());
 }

@@ -451,6 +451,102 @@ fn repeated_unknown_outcomes_stop_at_the_publish_attempt_bound() {
     assert!(fake.media().is_empty());
 }
 
+// ---- what Meta's error table says to try again ------------------------------------------------
+// https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/error-codes
+
+/// 24 / 2207008 after media_publish: "retry once or twice within 30 s to
+/// 2 min, then generate a new container": the job waits 30 s, reads the
+/// status and publishes again; still refused, it makes a new container once.
+#[test]
+fn error_table_2207008_retries_after_30_s_then_one_new_container() {
+    let refused = || Fault::Answer(graph_error(400, 24, Some(2_207_008)));
+    let top_containers = |fake: &FakeGraph| fake.containers().iter().filter(|c| !c.is_item).count();
+
+    // Refused once: published by the second send on the same container.
+    let (t, fake) = world();
+    fake.fault(Some(Method::Post), "/media_publish", refused(), 1);
+    let p = run(&t, image(), &PublishOptions::default()).unwrap();
+    assert!(p.media_id.is_some());
+    assert_one_post(&fake, 2);
+    assert_eq!(top_containers(&fake), 1);
+    assert!(
+        t.sleeps().iter().any(|s| *s >= Duration::from_secs(30)),
+        "waited 30 s before the next try: {:?}",
+        t.sleeps()
+    );
+
+    // Refused on all three sends: a new container, published.
+    let (t, fake) = world();
+    fake.fault(Some(Method::Post), "/media_publish", refused(), 3);
+    let p = run(&t, image(), &PublishOptions::default()).unwrap();
+    assert!(p.media_id.is_some());
+    assert_one_post(&fake, 4);
+    assert_eq!(top_containers(&fake), 2, "one new container");
+
+    // Refused for the new container too: failed, nothing published, once.
+    let (t, fake) = world();
+    fake.fault(Some(Method::Post), "/media_publish", refused(), 100);
+    let e = run(&t, image(), &PublishOptions::default()).unwrap_err();
+    assert_eq!(e.subcode(), Some(2_207_008));
+    assert_eq!(
+        e.kind,
+        ErrorKind::Transient,
+        "the kind the retry table gives it"
+    );
+    assert!(e.message.contains("new container"), "{}", e.message);
+    assert_eq!(fake.count(Method::Post, "/media_publish"), 6);
+    assert_eq!(top_containers(&fake), 2, "a new container once, not again");
+    assert!(fake.media().is_empty());
+}
+
+/// A video container in ERROR with 2207053 ("unknown upload error ...
+/// Generate a new container and use it to try again"): one new container.
+#[test]
+fn error_table_2207053_container_error_gets_one_new_container() {
+    let failed = || {
+        Fault::Answer(Response::new(
+            200,
+            r#"{"status_code":"ERROR","status":"Error: Media upload has failed with error code 2207053"}"#,
+        ))
+    };
+    let (t, fake) = world();
+    fake.fault(Some(Method::Get), "", failed(), 1);
+    let p = run(&t, reel(), &PublishOptions::default()).unwrap();
+    assert!(p.media_id.is_some());
+    assert_one_post(&fake, 1);
+    assert_eq!(
+        fake.containers().len(),
+        2,
+        "the failed container and its replacement"
+    );
+
+    let (t, fake) = world();
+    fake.fault(Some(Method::Get), "", failed(), 2);
+    let e = run(&t, reel(), &PublishOptions::default()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Media);
+    assert_eq!(e.subcode(), Some(2_207_053));
+    assert_eq!(fake.containers().len(), 2, "one new container, not more");
+    assert_eq!(fake.count(Method::Post, "/media_publish"), 0);
+}
+
+/// 25 / 2207050, a restricted account: its own kind, a definite refusal
+/// (nothing resent), telling the person to act in the Instagram app.
+#[test]
+fn error_table_2207050_is_account_restricted_and_final() {
+    let (t, fake) = world();
+    fake.fault(
+        Some(Method::Post),
+        "/media_publish",
+        Fault::Answer(graph_error(400, 25, Some(2_207_050))),
+        1,
+    );
+    let e = run(&t, image(), &PublishOptions::default()).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AccountRestricted);
+    assert!(!e.retryable());
+    assert_eq!(fake.count(Method::Post, "/media_publish"), 1);
+    assert!(fake.media().is_empty());
+}
+
 // ---- the container's own failures ------------------------------------------------------------
 
 #[test]

@@ -74,7 +74,7 @@ fn each_media_kind_publishes_once() {
         .borrow()
         .calls
         .iter()
-        .any(|c| c.contains(&format!("graph.facebook.com/v26.0/{FB_IG}/media_publish"))));
+        .any(|c| c.contains(&format!("graph.facebook.com/v27.0/{FB_IG}/media_publish"))));
     assert!(w.store.keys("jobq:").is_empty(), "no unfinished jobs left");
 }
 

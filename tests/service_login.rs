@@ -68,7 +68,7 @@ fn instagram_redirect_login_stores_an_encrypted_account() {
     let meta = w.meta.borrow();
     assert_eq!(meta.count("api.instagram.com/oauth/access_token"), 1);
     assert_eq!(meta.count("graph.instagram.com/access_token"), 1);
-    assert_eq!(meta.count("graph.instagram.com/v26.0/me"), 1);
+    assert_eq!(meta.count("graph.instagram.com/v27.0/me"), 1);
     drop(meta);
 
     let stored = w.store.peek(&format!("token:{IG_USER}")).unwrap();
@@ -111,7 +111,7 @@ fn facebook_redirect_login_uses_pkce_and_stores_the_page_token() {
     let w = World::new();
     let (state, cookie, location) = w.start_login("facebook");
     assert!(
-        location.starts_with("https://www.facebook.com/v26.0/dialog/oauth?"),
+        location.starts_with("https://www.facebook.com/v27.0/dialog/oauth?"),
         "{location}"
     );
     let challenge = query(&location, "code_challenge").expect("PKCE for Facebook Login");
@@ -675,4 +675,28 @@ fn max_accounts_per_login_limits_what_a_login_stores() {
         ]
     );
     assert_eq!(w.store.keys("token:"), vec![format!("token:{FB_IG}")]);
+}
+
+/// `GET /auth/login?rerequest=1`: the way back from `missing_permission` for
+/// Facebook Login, whose dialog re-asks declined permissions only with
+/// `auth_type=rerequest` (Manually Build a Login Flow, "Re-asking for
+/// Declined Permissions"). Instagram Login has no such parameter.
+#[test]
+fn login_with_rerequest_asks_facebook_again_for_declined_permissions() {
+    let w = World::new();
+    let login = |q: &str| w.call(HttpRequest::new("GET", &format!("{WORKER}/auth/login?{q}")));
+    let r = login("product=facebook&rerequest=1");
+    assert_eq!(r.status, 302, "{}", String::from_utf8_lossy(&r.body));
+    let location = r.header("location").unwrap().to_owned();
+    assert_eq!(query(&location, "auth_type").as_deref(), Some("rerequest"));
+    let r = login("product=facebook");
+    assert_eq!(query(r.header("location").unwrap(), "auth_type"), None);
+    for bad in [
+        "product=instagram&rerequest=1",
+        "product=facebook&rerequest=yes",
+    ] {
+        let r = login(bad);
+        assert_eq!(r.status, 400, "{bad}");
+        assert!(r.header("location").is_none());
+    }
 }

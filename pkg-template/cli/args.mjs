@@ -115,11 +115,11 @@ const COMMANDS = {
   },
   publish: {
     summary: 'publish an image, reel, carousel or story, with progress on stderr',
-    usage: 'instagate publish image|reel|carousel|story --url URL ... [--caption TEXT]',
+    usage: 'instagate publish image|reel|carousel|story --url URL ... [--caption TEXT]\n       instagate publish reel|story ./clip.mp4 [--caption TEXT]',
     positionals: true,
     options: {
       url: { type: 'string', help: 'the media URL (public: Instagram downloads it); image, reel, story' },
-      item: { type: 'string', multiple: true, help: 'carousel: a media URL, 2 to 10 times, in order (video: .mp4/.mov or a video: prefix)' },
+      item: { type: 'string', multiple: true, help: 'carousel: a media URL or a local video file, 2 to 10 times, in order (video: .mp4/.mov or a video: prefix)' },
       video: { type: 'boolean', help: 'story: the URL is a video (default: guessed from the extension)' },
       caption: { type: 'string', help: 'the caption (not for stories)' },
       'alt-text': { type: 'string', help: 'image: alternative text' },
@@ -129,7 +129,9 @@ const COMMANDS = {
       account,
       json,
     },
-    details: 'Prints the media ID and permalink. A publish whose answer is lost is never sent twice.',
+    details: 'Prints the media ID and permalink. A publish whose answer is lost is never sent twice.\n'
+      + 'A local video file (reel, story, carousel item) is uploaded to Meta with a progress bar: Facebook Login\n'
+      + 'accounts only (Meta offers the upload there); an interrupted upload resumes where Meta stopped.',
   },
   export: {
     summary: 'print the environment variables a CI job needs (they include the token)',
@@ -162,7 +164,7 @@ export function mainHelp() {
   const list = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join('\n');
   return `instagate — keep Instagram access tokens alive from the command line
 
-Usage: instagate COMMAND [options]      instagate COMMAND --help
+Usage: instagate COMMAND [options]      instagate COMMAND --help      instagate version
 
 Commands:
 ${list}
@@ -208,7 +210,7 @@ export function parseCommandLine(argv) {
     if (topic && !COMMANDS[topic]) throw usage(`unknown command "${topic}"`, 'run `instagate --help`');
     return { command: topic ?? null, flags: { help: true }, positionals: [] };
   }
-  if (command === '--version') return { command: 'version', flags: {}, positionals: [] };
+  if (command === '--version' || command === 'version') return { command: 'version', flags: {}, positionals: [] };
   const spec = COMMANDS[command];
   if (!spec) throw usage(`unknown command "${command}"`, 'run `instagate --help` for the list');
   const options = {};

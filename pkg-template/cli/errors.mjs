@@ -47,6 +47,7 @@ const ADVICE = {
   personal_account: 'Personal Instagram accounts cannot use the API: switch it to a professional (Business or Creator) account in the Instagram app.',
   no_linked_account: 'None of this person\'s Facebook Pages is linked to an Instagram professional account: link one in the Page settings, then log in again.',
   media: 'Instagram refused the media: check its format and that the URL is public (Instagram downloads it).',
+  account_restricted: 'Instagram restricted the account (inactive, checkpoint or restriction): the account owner must open the Instagram app and do what it asks, then publish again.',
   publish_limit: 'The account has used its publishing limit for the last 24 hours: try later (`status` shows no quota; `validate` does).',
   transient: 'Meta had a temporary problem: try again in a moment.',
   transport: 'Meta could not be reached: check the network and try again.',

@@ -14,7 +14,7 @@ export function configDir(env) {
 }
 
 const CONFIG_KEYS = new Set([
-  'product', 'clientId', 'redirectUri', 'scopes', 'graphVersion', 'standinOrigin', 'endpoints',
+  'product', 'clientId', 'redirectUri', 'scopes', 'graphVersion', 'configId', 'standinOrigin', 'endpoints',
   'clientSecret', 'clientSecretFile', 'store', 'keyFile',
 ]);
 
@@ -77,6 +77,7 @@ export function loadSettings(flags, env) {
     redirectUri: pick('redirect-uri', 'INSTAGATE_REDIRECT_URI', 'redirectUri'),
     scopes: typeof scopes === 'string' ? splitScopes(scopes) : scopes,
     graphVersion: env.INSTAGATE_GRAPH_VERSION || file.graphVersion,
+    configId: env.INSTAGATE_CONFIG_ID || file.configId,
     standinOrigin: env.INSTAGATE_STANDIN_ORIGIN || file.standinOrigin,
     endpoints: Object.keys(endpoints).length ? endpoints : undefined,
     clientSecret: () => (secret ??= env.INSTAGATE_CLIENT_SECRET || (secretFile ? readSecretFile(secretFile) : file.clientSecret)),
@@ -93,6 +94,12 @@ const UNUSED_CLIENT_ID = '0';
 const UNUSED_REDIRECT_URI = 'http://127.0.0.1/unused';
 
 /**
+ * The redirect URI of `login` and `auth-url` when none is set: the same for
+ * both, so the one URI registered with the app serves either flow.
+ */
+export const DEFAULT_REDIRECT_URI = 'http://127.0.0.1:8765/callback';
+
+/**
  * The library config for `product`. `forLogin`: the app ID and redirect URI
  * must be real (they go to Meta); otherwise the account's remembered ones or
  * placeholders do.
@@ -107,6 +114,8 @@ export function libraryConfig(settings, { product, account = null, forLogin = fa
   const config = { product: chosen, clientId: String(clientId), redirectUri: redirect };
   if (settings.scopes) config.scopes = settings.scopes;
   if (settings.graphVersion) config.graphVersion = settings.graphVersion;
+  // Facebook Login for Business's saved configuration (Facebook Login only).
+  if (settings.configId && chosen === 'facebook') config.configId = settings.configId;
   if (settings.standinOrigin) config.standinOrigin = settings.standinOrigin;
   if (settings.endpoints) config.endpoints = settings.endpoints;
   return config;

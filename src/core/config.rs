@@ -17,9 +17,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::error::Error;
 
-/// The latest Graph API version when this was written
-/// (<https://developers.facebook.com/docs/graph-api/changelog/versions/>: v26.0, July 2026).
-pub const DEFAULT_GRAPH_VERSION: &str = "v26.0";
+/// The latest Graph API version: v27.0, released on November 4, 2026
+/// (<https://developers.facebook.com/blog/post/2026/11/04/introducing-graph-api-v27-and-marketing-api-v27/>;
+/// the version table is <https://developers.facebook.com/docs/graph-api/changelog/versions/>).
+pub const DEFAULT_GRAPH_VERSION: &str = "v27.0";
 
 /// Which Meta login product a configuration uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -51,7 +52,15 @@ impl Product {
     }
 
     /// The scopes requested when the configuration names none: enough to read
-    /// the profile and publish.
+    /// the profile and publish. Facebook Login: the publishing and media
+    /// references' permissions (`instagram_basic`, `instagram_content_publish`,
+    /// `pages_read_engagement`), `pages_show_list` for `/me/accounts`, and
+    /// `ads_read`, because "if the app user was granted a role via the
+    /// Business Manager on the Page ..., your app will also need one of:
+    /// ads_management, ads_read"
+    /// (<https://developers.facebook.com/documentation/instagram-platform/reference/instagram-media>,
+    /// <https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/media_publish>).
+    /// `ads_read`, the read-only one of the two, is enough to publish.
     pub fn default_scopes(self) -> &'static [&'static str] {
         match self {
             Product::Instagram => &[
@@ -63,7 +72,7 @@ impl Product {
                 "instagram_content_publish",
                 "pages_show_list",
                 "pages_read_engagement",
-                "business_management",
+                "ads_read",
             ],
         }
     }
@@ -133,6 +142,13 @@ pub struct Config {
     pub scopes: Vec<String>,
     pub graph_version: String,
     pub endpoints: Endpoints,
+    /// Facebook Login for Business: the saved login configuration whose ID
+    /// the dialog gets instead of `scope` (the configuration sets the
+    /// permissions, assets and token type;
+    /// <https://developers.facebook.com/docs/facebook-login/facebook-login-for-business/>).
+    /// `scopes` then only lists what the login must have granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_id: Option<String>,
 }
 
 impl Config {
@@ -150,6 +166,7 @@ impl Config {
                 .collect(),
             graph_version: DEFAULT_GRAPH_VERSION.to_owned(),
             endpoints: Endpoints::meta(product),
+            config_id: None,
         };
         config.validate()?;
         Ok(config)
@@ -166,6 +183,20 @@ impl Config {
         validate_redirect_uri(&self.redirect_uri)?;
         validate_graph_version(&self.graph_version)?;
         validate_scopes(self.product, &self.scopes)?;
+        if let Some(id) = &self.config_id {
+            if self.product != Product::Facebook {
+                return Err(Error::config(
+                    "config_id",
+                    "config_id is a Facebook Login for Business setting; Instagram Login takes scopes",
+                ));
+            }
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(Error::config(
+                    "config_id",
+                    "config_id must be the numeric Configuration ID from Facebook Login for Business > Configurations",
+                ));
+            }
+        }
         for (field, url) in [
             ("endpoints.authorize_base", &self.endpoints.authorize_base),
             ("endpoints.token_base", &self.endpoints.token_base),
@@ -189,6 +220,26 @@ impl Config {
             self.graph_version,
             path.trim_start_matches('/')
         )
+    }
+
+    /// The resumable video upload URL of a container:
+    /// `https://rupload.facebook.com/ig-api-upload/{version}/{container_id}`.
+    /// Meta documents this host for Facebook Login only
+    /// (<https://developers.facebook.com/documentation/instagram-platform/content-publishing/resumable-uploads>),
+    /// so it is derived from a `graph.facebook.com` Graph base (Meta's, or the
+    /// stand-in's `{origin}/graph.facebook.com`); any other base has none.
+    pub fn rupload_url(&self, container_id: &str) -> Result<String, Error> {
+        let base = self.endpoints.graph_base.trim_end_matches('/');
+        let Some(prefix) = base.strip_suffix("graph.facebook.com") else {
+            return Err(Error::invalid_input(
+                "videoFile",
+                "uploading a video file is available only with Instagram API with Facebook Login (graph.facebook.com); with Instagram Login, give a public videoUrl instead",
+            ));
+        };
+        Ok(format!(
+            "{prefix}rupload.facebook.com/ig-api-upload/{}/{container_id}",
+            self.graph_version
+        ))
     }
 }
 
@@ -235,7 +286,7 @@ fn validate_graph_version(v: &str) -> Result<(), Error> {
     } else {
         Err(Error::config(
             "graph_version",
-            format!("graph_version {v:?} must look like \"v26.0\""),
+            format!("graph_version {v:?} must look like \"v27.0\""),
         ))
     }
 }
@@ -310,14 +361,24 @@ mod tests {
                 "instagram_business_content_publish"
             ]
         );
-        assert_eq!(c.graph_url("/me"), "https://graph.instagram.com/v26.0/me");
+        assert_eq!(c.graph_url("/me"), "https://graph.instagram.com/v27.0/me");
         let c = Config::new(
             Product::Facebook,
             "1000000000000001",
             "http://localhost:8787/cb",
         )
         .unwrap();
-        assert!(c.scopes.contains(&"instagram_content_publish".to_owned()));
+        // The publishing references' permissions, not business_management.
+        assert_eq!(
+            c.scopes,
+            [
+                "instagram_basic",
+                "instagram_content_publish",
+                "pages_show_list",
+                "pages_read_engagement",
+                "ads_read"
+            ]
+        );
         assert_eq!(c.endpoints.token_base, "https://graph.facebook.com");
     }
 
@@ -357,7 +418,7 @@ mod tests {
             c.validate().unwrap_err().field.as_deref(),
             Some("graph_version")
         );
-        c.graph_version = "v26.0".into();
+        c.graph_version = "v27.0".into();
         c.endpoints.graph_base = "https://graph.instagram.com/".into();
         assert_eq!(
             c.validate().unwrap_err().field.as_deref(),

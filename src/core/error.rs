@@ -52,6 +52,9 @@ pub enum ErrorKind {
     Media,
     /// Publishing: the account reached its rolling 24-hour publishing limit.
     PublishLimit,
+    /// The Instagram account is restricted (2207050: inactive, checkpointed
+    /// or restricted): the person must open the Instagram app and do what it asks.
+    AccountRestricted,
     /// Meta reported a temporary problem (5xx, `is_transient`, codes 1 and 2): retry later.
     Transient,
     /// The request did not reach Meta or the connection broke.
@@ -86,6 +89,7 @@ impl ErrorKind {
             ErrorKind::NoLinkedAccount => "no_linked_account",
             ErrorKind::Media => "media",
             ErrorKind::PublishLimit => "publish_limit",
+            ErrorKind::AccountRestricted => "account_restricted",
             ErrorKind::Transient => "transient",
             ErrorKind::Transport => "transport",
             ErrorKind::Timeout => "timeout",
@@ -153,6 +157,10 @@ pub struct Error {
     /// The input field or setting at fault, for `InvalidInput` / `Config` /
     /// `MissingPermission` (the permission name).
     pub field: Option<String>,
+    /// Set when trying the same call again cannot work although the kind
+    /// usually may (a lost answer to a single-use code's exchange).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_retryable: bool,
 }
 
 impl Error {
@@ -164,6 +172,7 @@ impl Error {
             meta: None,
             retry_after: None,
             field: None,
+            not_retryable: false,
         }
     }
 
@@ -187,6 +196,14 @@ impl Error {
         self
     }
 
+    /// Marks the call as not worth repeating, whatever its kind, and says why.
+    pub fn with_no_retry(mut self, why: &str) -> Error {
+        self.not_retryable = true;
+        self.retry_after = None;
+        self.message = format!("{}; {why}", self.message);
+        self
+    }
+
     pub fn with_retry_after(mut self, after: Duration) -> Error {
         self.retry_after = Some(after);
         self
@@ -203,7 +220,8 @@ impl Error {
 
     /// Whether retrying the same call later may succeed.
     pub fn retryable(&self) -> bool {
-        self.kind.is_retryable() || self.meta.as_ref().and_then(|m| m.is_transient) == Some(true)
+        !self.not_retryable && self.kind.is_retryable()
+            || self.meta.as_ref().and_then(|m| m.is_transient) == Some(true)
     }
 
     pub fn code(&self) -> Option<i64> {
@@ -262,12 +280,16 @@ pub(crate) fn classify(status: u16, meta: &MetaError, message: &str) -> ErrorKin
         // or is otherwise invalid" (Graph API error handling guide).
         (Some(190 | 102), _) => ErrorKind::InvalidToken,
         // Instagram's publishing errors, checked before the generic codes
-        // they share (4, 1, -1, -2): 2207051 is a post blocked as spam, not
-        // throttling; 2207057 a thumbnail offset past the video; 2207001,
-        // 2207032 and 2207003 say "try again"
+        // they share (4, 1, -1, -2, 24, 25): 2207051 is a post blocked as
+        // spam, not throttling; 2207057 a thumbnail offset past the video;
+        // 2207050 an account restricted until the person acts in the
+        // Instagram app; 2207001, 2207032, 2207003 and 2207008 say "try
+        // again" (2207008: once or twice within 30 s to 2 min, then a new
+        // container, which the publish job does)
         // (https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/error-codes).
+        (_, Some(2_207_050)) => ErrorKind::AccountRestricted,
         (_, Some(2_207_051 | 2_207_057)) => ErrorKind::Media,
-        (_, Some(2_207_001 | 2_207_032 | 2_207_003)) => ErrorKind::Transient,
+        (_, Some(2_207_001 | 2_207_032 | 2_207_003 | 2_207_008)) => ErrorKind::Transient,
         (Some(4 | 17 | 32 | 341 | 368 | 613), _) => ErrorKind::RateLimited,
         (Some(80_001..=80_014), _) => ErrorKind::RateLimited,
         (Some(3 | 10), _) | (Some(200..=299), _) => ErrorKind::PermissionDenied,

@@ -35,13 +35,16 @@ impl Method {
 
 /// An outgoing request. The URL is complete (query string included); a
 /// `Post` carries an `application/x-www-form-urlencoded` body, which is what
-/// every Meta endpoint we call accepts.
+/// every Graph endpoint we call accepts, or (the video upload to the rupload
+/// host only) raw bytes in `bytes`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Request {
     pub method: Method,
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Option<String>,
+    /// A binary body (`application/octet-stream`); `body` is then `None`.
+    pub bytes: Option<Vec<u8>>,
 }
 
 impl Request {
@@ -52,6 +55,7 @@ impl Request {
             url: with_query(base, params),
             headers: Vec::new(),
             body: None,
+            bytes: None,
         }
     }
 
@@ -65,6 +69,23 @@ impl Request {
                 "application/x-www-form-urlencoded".to_owned(),
             )],
             body: Some(encode_form(params)),
+            bytes: None,
+        }
+    }
+
+    /// A POST of raw `bytes` to `url` with `headers` (the video upload).
+    pub fn post_bytes(url: &str, headers: Vec<(String, String)>, bytes: Vec<u8>) -> Request {
+        let mut headers = headers;
+        headers.push((
+            "content-type".to_owned(),
+            "application/octet-stream".to_owned(),
+        ));
+        Request {
+            method: Method::Post,
+            url: url.to_owned(),
+            headers,
+            body: None,
+            bytes: Some(bytes),
         }
     }
 
@@ -92,8 +113,8 @@ impl Request {
     }
 }
 
-/// Requests carry secrets (client secret, tokens, codes) in the URL or the
-/// body, so `Debug` shows only the method and the URL's path.
+/// Requests carry secrets (client secret, tokens, codes) in the URL, the
+/// headers or the body, so `Debug` shows only the method and the URL's path.
 impl fmt::Debug for Request {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Request")

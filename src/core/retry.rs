@@ -35,8 +35,10 @@ use crate::core::time::Timestamp;
 /// to try again
 /// (<https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/error-codes>):
 /// 2207001 "Instagram server error", 2207003 "It takes too long to download
-/// the media", 2207008 "temporary error ... retry", 2207032 "Create media
-/// fail, please try to re-create media".
+/// the media", 2207008 (retry once or twice within 30 s to 2 min, then a
+/// new container: the publish job does both after `media_publish`), 2207032
+/// "Create media fail, please try to re-create media". The error parser
+/// gives these the kind `transient`.
 pub const TRANSIENT_PUBLISH_SUBCODES: [i64; 4] = [2_207_001, 2_207_003, 2_207_008, 2_207_032];
 
 /// What kind of call failed: decides whether it may be repeated.

@@ -1,5 +1,5 @@
 //! The configuration object every function takes:
-//! `{product, clientId, redirectUri, scopes?, graphVersion?, endpoints?, standinOrigin?}`.
+//! `{product, clientId, redirectUri, scopes?, graphVersion?, configId?, endpoints?, standinOrigin?}`.
 
 use wasm_bindgen::JsValue;
 
@@ -29,6 +29,7 @@ fn config_from(js: &Obj) -> Result<Config, Error> {
     if let Some(version) = js.opt_string("graphVersion")? {
         config.graph_version = version;
     }
+    config.config_id = js.opt_string("configId")?;
     if let Some(origin) = js.opt_string("standinOrigin")? {
         config.endpoints = Endpoints::standin(product, &origin);
     }

@@ -1,8 +1,8 @@
 // The JavaScript half of the package's Transport (src/js/fetch.rs): one HTTP
 // call through globalThis.fetch, bounded by a timeout and the caller's
 // AbortSignal. Failures reject with {kind, message}; the URL is never put in a
-// message (it can carry a token).
-export async function send(method, url, headers, body, timeoutMs, signal) {
+// message (it can carry a token). `bytes` (a Uint8Array) is the body of a video upload.
+export async function send(method, url, headers, body, bytes, timeoutMs, signal) {
   if (signal?.aborted) throw failure('aborted', 'the call was aborted before it started');
   const controller = new AbortController();
   let timedOut = false;
@@ -12,6 +12,7 @@ export async function send(method, url, headers, body, timeoutMs, signal) {
   try {
     const init = { method, headers: Object.fromEntries(headers), signal: controller.signal };
     if (body != null) init.body = body;
+    else if (bytes != null) init.body = bytes;
     const response = await globalThis.fetch(url, init);
     // The body is read inside the timeout too: a stalled body is a timeout.
     const text = await response.text();

@@ -22,6 +22,7 @@ extern "C" {
         url: &str,
         headers: Array,
         body: Option<String>,
+        bytes: Option<Vec<u8>>,
         timeout_ms: f64,
         signal: &JsValue,
     ) -> Result<JsValue, JsValue>;
@@ -113,6 +114,7 @@ impl Transport for FetchTransport {
             &request.url,
             headers,
             request.body,
+            request.bytes,
             self.timeout_ms,
             &self.fetch_signal,
         )

@@ -29,6 +29,7 @@ fn login_options(value: JsValue) -> Result<LoginOptions, Error> {
     Ok(LoginOptions {
         force_reauth: js.opt_bool("forceReauth")?.unwrap_or(false),
         enable_fb_login: js.opt_bool("enableFbLogin")?,
+        rerequest: js.opt_bool("rerequest")?.unwrap_or(false),
     })
 }
 

@@ -4,6 +4,11 @@
 //! `getPublishingQuota`, and the step API over the resumable job,
 //! `createPublishJob` / `stepPublishJob`.
 //!
+//! A video given as bytes (`video`, read into a `Uint8Array` by
+//! `video-files.js`) becomes `videoFile: {size, durationMs}` (`inspectVideo`,
+//! from its MP4 header) in the media, and its bytes are handed to every step
+//! (`files`): the core uploads them with Meta's resumable upload.
+//!
 //! An `AbortSignal` cancels a publish *between* calls, never during one: an
 //! aborted `media_publish` would leave it unknown whether the post exists.
 //! A call in flight finishes (within `timeoutMs`), a wait between status
@@ -27,8 +32,9 @@ use super::server_input::{access_token_of, input_object, optional_client_secret,
 use crate::core::appsecret_proof::SignedGraph;
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::Transport;
+use crate::core::publish::video_file::inspect_mp4;
 use crate::core::publish::{
-    publishing_quota, run, MediaSpec, PollPolicy, Progress, PublishJob, PublishObserver,
+    publishing_quota, run_with_files, MediaSpec, PollPolicy, Progress, PublishJob, PublishObserver,
     PublishOptions, Published, PublishingQuota, StepOutcome,
 };
 use crate::core::retry::RetryPolicy;
@@ -49,6 +55,7 @@ const NOT_MEDIA: &[&str] = &[
     "onProgress",
     "signal",
     "timeoutMs",
+    "uploadChunkBytes",
     "clientSecret",
     "dangerouslyAllowBrowser",
 ];
@@ -116,6 +123,9 @@ fn options_of(input: &Obj) -> Result<PublishOptions, Error> {
     }
     if let Some(retry) = input.opt_object("retry")? {
         options.retry = retry_of(&retry)?;
+    }
+    if let Some(bytes) = opt_whole(input, "uploadChunkBytes", 0)? {
+        options.upload_chunk_bytes = bytes;
     }
     // Checked as a whole by `PublishJob::new`.
     Ok(options)
@@ -197,6 +207,11 @@ enum JsProgress {
     Created {
         container_id: String,
     },
+    Uploaded {
+        container_id: String,
+        sent: u64,
+        total: u64,
+    },
     Processing {
         container_id: String,
         elapsed_ms: u64,
@@ -234,6 +249,15 @@ impl From<&Progress> for JsProgress {
             },
             Progress::Created { container_id } => JsProgress::Created {
                 container_id: container_id.clone(),
+            },
+            Progress::Uploaded {
+                container_id,
+                sent,
+                total,
+            } => JsProgress::Uploaded {
+                container_id: container_id.clone(),
+                sent: *sent,
+                total: *total,
             },
             Progress::Processing {
                 container_id,
@@ -330,8 +354,19 @@ fn prepare(media_type: &str, input: JsValue) -> Result<PublishCall, JsValue> {
     // Media errors name the caller's own key (`alt_text` stays `alt_text`).
     let spec = as_json(input.raw_value(), "input")
         .and_then(|media| MediaSpec::from_fields(media_type, &media, NOT_MEDIA))
-        .map_err(|e| to_js_verbatim(&e))?;
+        .map_err(|e| to_js_verbatim(&as_video_key(e)))?;
     read_call(&input, spec).map_err(|e| to_js(&e))
+}
+
+/// The caller gave `video` (bytes), which `video-files.js` turned into
+/// `videoFile`: a rule about the file names the caller's key.
+fn as_video_key(mut error: Error) -> Error {
+    if let Some(field) = error.field.as_deref().filter(|f| f.ends_with("videoFile")) {
+        let given = format!("{}video", field.trim_end_matches("videoFile"));
+        error.message = error.message.replace(field, &given);
+        error.field = Some(given);
+    }
+    error
 }
 
 fn read_call(input: &Obj, spec: MediaSpec) -> Result<PublishCall, Error> {
@@ -353,16 +388,24 @@ fn read_call(input: &Obj, spec: MediaSpec) -> Result<PublishCall, Error> {
     })
 }
 
-/// `publishMedia(type, input)`: `publishImage` and the others in `api.js`.
+/// `publishMedia(type, input, files)`: `publishImage` and the others in
+/// `api.js`; `files` are the bytes of the media's video files.
 /// Errors after the job exists carry it as `error.job`.
 #[wasm_bindgen(js_name = publishMedia)]
-pub async fn publish_media(media_type: String, input: JsValue) -> Result<JsValue, JsValue> {
+pub async fn publish_media(
+    media_type: String,
+    input: JsValue,
+    files: JsValue,
+) -> Result<JsValue, JsValue> {
     let mut call = prepare(&media_type, input)?;
-    let result = run(
+    let files = byte_arrays(&files, "files").map_err(|e| to_js(&e))?;
+    let files: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
+    let result = run_with_files(
         &mut call.job,
         &call.transport,
         &call.config,
         &call.token,
+        &files,
         &mut call.observer,
     )
     .await;
@@ -373,6 +416,42 @@ pub async fn publish_media(media_type: String, input: JsValue) -> Result<JsValue
     }
 }
 
+/// An array of `Uint8Array`s (`undefined`: none).
+fn byte_arrays(value: &JsValue, name: &str) -> Result<Vec<Vec<u8>>, Error> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Vec::new());
+    }
+    if !js_sys::Array::is_array(value) {
+        return Err(Error::invalid_input(
+            name,
+            format!("{name} must be an array of Uint8Array"),
+        ));
+    }
+    js_sys::Array::from(value)
+        .iter()
+        .enumerate()
+        .map(|(i, file)| {
+            file.dyn_into::<js_sys::Uint8Array>()
+                .map(|bytes| bytes.to_vec())
+                .map_err(|_| {
+                    Error::invalid_input(
+                        &format!("{name}[{i}]"),
+                        format!("{name}[{i}] must be a Uint8Array"),
+                    )
+                })
+        })
+        .collect()
+}
+
+/// `inspectVideo(bytes, field?)` → `{size, durationMs}`: what an MP4/MOV
+/// file's header says, for `videoFile`; an empty, truncated or non-MP4 file
+/// is an `invalid_input` error naming `field` (default `video`).
+#[wasm_bindgen(js_name = inspectVideo)]
+pub fn inspect_video(bytes: &[u8], field: Option<String>) -> Result<JsValue, JsValue> {
+    let field = field.unwrap_or_else(|| "video".to_owned());
+    finish(inspect_mp4(&field, bytes))
+}
+
 // getPublishingQuota -------------------------------------------------------------
 
 async fn quota(input: JsValue) -> Result<JsQuota, Error> {
@@ -380,6 +459,7 @@ async fn quota(input: JsValue) -> Result<JsQuota, Error> {
     let config = config_field(&input)?;
     let token = access_token_of(&input)?;
     let ig_user_id = input.string("igUserId")?;
+    let since = crate::js::token::time_field(&input, "since")?;
     let secret = optional_client_secret(&input)?;
     let transport = signed(
         FetchTransport::from_input(&input)?,
@@ -391,6 +471,7 @@ async fn quota(input: JsValue) -> Result<JsQuota, Error> {
         &config,
         &token,
         &ig_user_id,
+        since,
         &RetryPolicy::default(),
     )
     .await?;
@@ -452,7 +533,7 @@ fn saved_job(input: &Obj) -> Result<PublishJob, Error> {
     PublishJob::from_json(&text).map_err(|e| e.with_field("job"))
 }
 
-/// `stepPublishJob({config, accessToken, job, timeoutMs?})` →
+/// `stepPublishJob({config, accessToken, job, files?, timeoutMs?})` →
 /// `{job, status, nextAt, waitMs, progress, published, error}`: one step
 /// (at most one call to Meta, two when a FINISHED status allows the
 /// publish). Save `job` after every step, whatever the status.
@@ -466,9 +547,11 @@ pub async fn step_publish_job(input: JsValue) -> Result<JsValue, JsValue> {
         let secret = optional_client_secret(&input)?;
         let transport = FetchTransport::from_input(&input)?.abort_between_calls_only();
         let transport = signed(transport, &config, secret.as_ref());
-        Ok((config, token, job, transport))
+        let files = byte_arrays(&input.raw("files"), "files")?;
+        Ok((config, token, job, transport, files))
     };
-    let (config, token, mut job, transport) = read().map_err(|e| to_js(&e))?;
+    let (config, token, mut job, transport, files) = read().map_err(|e| to_js(&e))?;
+    let files: Vec<&[u8]> = files.iter().map(Vec::as_slice).collect();
     if transport.inner().is_aborted() {
         let error = Error::new(ErrorKind::Aborted, "the step was aborted before it started");
         return Err(error_with_job(&error, &job));
@@ -481,7 +564,10 @@ pub async fn step_publish_job(input: JsValue) -> Result<JsValue, JsValue> {
         progress: progress.iter().map(JsProgress::from).collect(),
         published,
     };
-    let (step, error) = match job.step(&transport, &config, &token).await {
+    let (step, error) = match job
+        .step_with_files(&transport, &config, &token, &files)
+        .await
+    {
         Ok(StepOutcome::Continue { next_at, progress }) => {
             (answer("continue", Some(next_at), &progress, None), None)
         }

@@ -12,7 +12,8 @@
 //! | `CLIENT_ID` / `INSTAGRAM_CLIENT_ID` / `FACEBOOK_CLIENT_ID` | var | the app ID (per product overrides the shared one) |
 //! | `REDIRECT_URI` | var | this Worker's `/auth/callback` URL, registered with the app |
 //! | `INSTAGRAM_SCOPES` / `FACEBOOK_SCOPES` | var | comma-separated scopes (default: the product's) |
-//! | `GRAPH_VERSION` | var | e.g. `v26.0` |
+//! | `GRAPH_VERSION` | var | e.g. `v27.0` |
+//! | `FACEBOOK_CONFIG_ID` | var | Facebook Login for Business configuration ID: the dialog gets it instead of `scope` |
 //! | `STANDIN_ORIGIN` | var | send every Meta call to the local stand-in at this origin (development: `.dev.vars`; refused unless loopback when `REDIRECT_URI` is https, see `config_guard`) |
 //! | `APP_RETURN_URLS` | var | allowed places to send the browser after login; the first is the default |
 //! | `ALLOWED_ORIGINS` | var | front-end origins allowed by CORS (SPA exchange and API) |
@@ -153,6 +154,9 @@ impl ServiceConfig {
             if let Some(version) = var("GRAPH_VERSION") {
                 config.graph_version = version;
             }
+            if product == Product::Facebook {
+                config.config_id = var("FACEBOOK_CONFIG_ID");
+            }
             if let Some(origin) = &standin {
                 config.endpoints = Endpoints::standin(product, origin);
             }
@@ -160,6 +164,7 @@ impl ServiceConfig {
                 let field = match e.field.as_deref() {
                     Some("scopes") => scopes_name.as_str(),
                     Some("graph_version") => "GRAPH_VERSION",
+                    Some("config_id") => "FACEBOOK_CONFIG_ID",
                     _ => "STANDIN_ORIGIN",
                 };
                 Error::config(field, e.message)

@@ -174,7 +174,9 @@ pub fn status_for(kind: ErrorKind) -> u16 {
         | ErrorKind::OAuthDenied
         | ErrorKind::StateMismatch
         | ErrorKind::InvalidCallback => 400,
-        ErrorKind::PermissionDenied | ErrorKind::MissingPermission => 403,
+        ErrorKind::PermissionDenied
+        | ErrorKind::MissingPermission
+        | ErrorKind::AccountRestricted => 403,
         ErrorKind::InvalidToken | ErrorKind::TokenExpired | ErrorKind::RefreshTooEarly => 409,
         ErrorKind::InvalidRequest
         | ErrorKind::PersonalAccount

@@ -207,7 +207,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         serde_json::from_slice(&plain).map_err(|_| ApiError::decrypt_failed("the pending login"))
     }
 
-    /// `GET /auth/login?product=&return_to=`.
+    /// `GET /auth/login?product=&return_to=&rerequest=1`. `rerequest=1`
+    /// (Facebook Login) asks again for permissions the person declined: the
+    /// way out of a `missing_permission`.
     pub(crate) async fn login(&self, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
         let settings = self.product_settings(req.query_param("product")?.as_deref())?;
         let return_to = req.query_param("return_to")?;
@@ -221,7 +223,20 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         }
         // State and PKCE pair from the core (32 random bytes each); the
         // verifier goes to Meta only for Facebook Login, which checks it.
-        let started = start_login(self.transport, &settings.config, &LoginOptions::default())?;
+        let options = LoginOptions {
+            rerequest: match req.query_param("rerequest")?.as_deref() {
+                None | Some("0") => false,
+                Some("1") => true,
+                Some(_) => {
+                    return Err(ApiError::invalid_input(
+                        "rerequest",
+                        "rerequest must be 1 or 0",
+                    ))
+                }
+            },
+            ..LoginOptions::default()
+        };
+        let started = start_login(self.transport, &settings.config, &options)?;
         let state = started.state.clone();
         let now = self.transport.now();
         let pending = PendingLogin {

@@ -32,6 +32,12 @@ const NAMES: &[(&str, &str)] = &[
     ("thumb_offset", "thumbOffset"),
     ("share_to_feed", "shareToFeed"),
     ("audio_name", "audioName"),
+    ("product_tags", "productTags"),
+    ("product_id", "productId"),
+    ("is_ai_generated", "isAiGenerated"),
+    ("poll_duration_extended", "pollDurationExtended"),
+    ("comment_prompt", "commentPrompt"),
+    ("poll_options", "pollOptions"),
 ];
 
 const KINDS: &[&str] = &["image", "reel", "carousel", "story"];
@@ -191,6 +197,8 @@ mod tests {
                 }],
                 location_id: Some("110".into()),
                 collaborators: vec![],
+                product_tags: vec![],
+                extras: Default::default(),
             })
         );
         let reel = media_spec_from_body(&json!({
@@ -202,7 +210,8 @@ mod tests {
         assert_eq!(
             reel,
             MediaSpec::Reel(ReelSpec {
-                video_url: "https://cdn.example/r.mp4".into(),
+                video_url: Some("https://cdn.example/r.mp4".into()),
+                video_file: None,
                 caption: Some("reel".into()),
                 cover_url: None,
                 thumb_offset: Some(1000),
@@ -211,6 +220,8 @@ mod tests {
                 collaborators: vec!["amy".into()],
                 location_id: None,
                 user_tags: vec![],
+                product_tags: vec![],
+                extras: Default::default(),
             })
         );
         let carousel = media_spec_from_body(&json!({
@@ -223,7 +234,7 @@ mod tests {
             matches!(&items[0], CarouselItem::Image(i) if i.alt_text.as_deref() == Some("one"))
         );
         assert!(
-            matches!(&items[1], CarouselItem::Video(v) if v.video_url == "https://cdn.example/2.mp4")
+            matches!(&items[1], CarouselItem::Video(v) if v.video_url.as_deref() == Some("https://cdn.example/2.mp4"))
         );
         assert_eq!(carousel.caption(), Some("two"));
         let story = media_spec_from_body(
@@ -235,6 +246,7 @@ mod tests {
             MediaSpec::Story(StorySpec {
                 image_url: None,
                 video_url: Some("https://cdn.example/s.mp4".into()),
+                video_file: None,
                 user_tags: vec![],
             })
         );

@@ -46,7 +46,11 @@ impl Transport for FetchTransport {
             crate::core::http::Method::Delete => Method::Delete,
         })
         .with_headers(headers)
-        .with_body(request.body.as_deref().map(JsValue::from_str));
+        .with_body(match (&request.body, &request.bytes) {
+            (Some(text), _) => Some(JsValue::from_str(text)),
+            (None, Some(bytes)) => Some(js_sys::Uint8Array::from(bytes.as_slice()).into()),
+            (None, None) => None,
+        });
         let outgoing = worker::Request::new_with_init(&request.url, &init)
             .map_err(|_| transport_error("the request URL is not valid"))?;
         let controller = AbortController::default();

@@ -3,10 +3,10 @@
 // bare code, wrong state), and the store they write (0600, encrypted).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stat, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import {
-  setup, run, spawnCli, loginUrl, browse, consentRedirect, issuedTokens, readText, fail, REDIRECT_URI, CLIENT_ID, CLIENT_SECRET,
+  setup, run, spawnCli, waitForStderr, loginUrl, browse, consentRedirect, issuedTokens, readText, fail, REDIRECT_URI, CLIENT_ID, CLIENT_SECRET,
 } from './helpers.mjs';
 
 async function loginThroughLoopback(s, { product = 'instagram', decision = 'allow', account, via } = {}) {
@@ -276,6 +276,31 @@ test('settings from a config file and the secret from a file; a bad config file 
   const broken = await run(['status'], { env: bare });
   assert.equal(broken.code, 2, fail(broken));
   assert.match(broken.stderr, /is not valid JSON/);
+});
+
+test('`instagate version` and `--version` print the package version', async (t) => {
+  const s = await setup(t);
+  const { version } = JSON.parse(await readFile(new URL('../../pkg/package.json', import.meta.url), 'utf8'));
+  for (const args of [['version'], ['--version']]) {
+    const r = await s.run(args);
+    assert.equal(r.code, 0, fail(r));
+    assert.equal(r.stdout.trim(), version);
+  }
+});
+
+test('auth-url and login agree on the default redirect URI (http://127.0.0.1:8765/callback)', async (t) => {
+  const s = await setup(t);
+  const first = await s.run(['auth-url']);
+  assert.equal(first.code, 0, fail(first));
+  assert.equal(new URL(first.stdout.trim()).searchParams.get('redirect_uri'), 'http://127.0.0.1:8765/callback');
+  // login without a redirect URI listens on that host and path (any port: --port 0).
+  const proc = spawnCli(['login', '--no-browser', '--port', '0', '--timeout', '1'], { env: s.env });
+  const [, waiting] = await waitForStderr(proc, /Waiting for the login on (\S+) /);
+  await proc.done;
+  const url = new URL(waiting);
+  assert.equal(`${url.protocol}//${url.hostname}${url.pathname}`, 'http://127.0.0.1/callback');
+  const help = await s.run(['--help']);
+  assert.match(help.stdout, /instagate version/);
 });
 
 test('every command has --help with usage and exit codes; unknown flags are usage errors', async (t) => {

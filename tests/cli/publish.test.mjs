@@ -4,6 +4,10 @@
 // `refresh` printing what the CI must save.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sampleMp4 } from '../standin/mp4.mjs';
 import { setup, fail, DAY_S } from './helpers.mjs';
 
 const FAST = { config: { processingMs: { IMAGE: 100, REELS: 700, VIDEO: 300, STORIES_IMAGE: 100, STORIES_VIDEO: 300 } } };
@@ -36,7 +40,7 @@ test('publish image, reel, carousel and story: progress on stderr, media ID and 
     const [mediaId, link] = r.stdout.trim().split(' ');
     assert.match(mediaId, /^\d{16,}$/);
     assert.match(link, permalink);
-    assert.match(r.stderr, new RegExp(`Publishing a ${args[0]} to standin_bakery`));
+    assert.match(r.stderr, new RegExp(`Publishing ${args[0] === 'image' ? 'an' : 'a'} ${args[0]} to standin_bakery`));
     assert.match(r.stderr, /container \d+ created/);
     assert.match(r.stderr, /processing… \d+\.\d s \(\d+ status checks?\)/);
     assert.match(r.stderr, new RegExp(`published as ${mediaId}`));
@@ -53,6 +57,16 @@ test('publish image, reel, carousel and story: progress on stderr, media ID and 
   assert.equal(JSON.parse(json.stdout).kind, 'story');
 });
 
+test('publish: a call that got no answer is retried as "no answer from Meta", not as something Meta said', async (t) => {
+  const s = await loggedIn(t);
+  // The first container creation's answer is lost (the socket closes).
+  s.standin.control.faults([{ host: 'graph.instagram.com', path: '/media', method: 'POST', times: 1, fault: { type: 'drop_response' } }]);
+  const r = await s.run(['publish', 'image', '--url', 'https://cdn.example/dropped.jpg']);
+  assert.equal(r.code, 0, fail(r));
+  assert.match(r.stderr, /no answer from Meta \(transport: .*\): retrying in/);
+  assert.doesNotMatch(r.stderr, /Meta said/);
+});
+
 test('publish: Facebook Login account (Page token on graph.facebook.com), signed with appsecret_proof for "Require App Secret"', async (t) => {
   const s = await loggedIn(t, 'facebook');
   s.standin.control.config({ requireAppSecretProof: true });
@@ -62,6 +76,42 @@ test('publish: Facebook Login account (Page token on graph.facebook.com), signed
   assert.equal(published.length, 1);
   assert.match(published[0].form?.appsecret_proof ?? published[0].query.appsecret_proof ?? '', /^[0-9a-f]{64}$/);
   assert.doesNotMatch(r.stdout + r.stderr, /standin-app-secret/, 'the secret is never printed');
+});
+
+test('publish reel ./clip.mp4 uploads the file with a progress bar, resumes a cut upload, and refuses what Meta would', async (t) => {
+  const s = await loggedIn(t, 'facebook');
+  const dir = await mkdtemp(join(tmpdir(), 'instagate-clip-'));
+  const clip = join(dir, 'clip.mp4');
+  const video = sampleMp4(7_000, 200_000);
+  await writeFile(clip, video);
+  s.standin.control.faults([{ host: 'rupload.facebook.com', fault: { type: 'cut_upload', afterBytes: 50_000 } }]);
+  const env = { INSTAGATE_PRODUCT: 'facebook', INSTAGATE_UPLOAD_CHUNK_BYTES: '100000' };
+  const r = await s.run(['publish', 'reel', clip, '--caption', 'From disk'], { env });
+  assert.equal(r.code, 0, fail(r));
+  const [mediaId] = r.stdout.trim().split(' ');
+  assert.equal(media(s).find((m) => m.id === mediaId)?.caption, 'From disk');
+  assert.match(r.stderr, /uploading \[#+-*\] +\d+% \d+\.\d\/0\.2 MB/);
+  assert.match(r.stderr, /uploading \[#{20}\] 100% 0\.2\/0\.2 MB/);
+  const offsets = s.standin.control.log({ host: 'rupload.facebook.com' }).entries.map((e) => e.headers.offset);
+  assert.deepEqual(offsets, ['0', '50000', '150000'], 'the cut upload resumed at 50000, not 0');
+  for (const [args, message] of [
+    [['publish', 'reel', join(dir, 'missing.mp4')], /cannot read the file .*missing\.mp4: ENOENT/],
+    [['publish', 'reel', join(dir, 'photo.jpg')], /is not a \.mp4\/\.mov video/],
+    [['publish', 'image', clip], /unexpected argument/],
+    [['publish', 'reel', clip, '--url', 'https://cdn.example/r.mp4'], /a file or --url, not both/],
+  ]) {
+    const bad = await s.run(args, { env });
+    assert.equal(bad.code, 2, fail(bad));
+    assert.match(bad.stderr, message);
+  }
+  await writeFile(join(dir, 'short.mp4'), sampleMp4(1_000, 100));
+  const short = await s.run(['publish', 'reel', join(dir, 'short.mp4')], { env });
+  assert.equal(short.code, 2, fail(short)); // invalid_input: a usage error
+  assert.match(short.stderr, /Instagram accepts a reel of 3\.0 s to 900\.0 s/);
+  const viaIg = await loggedIn(t);
+  const refused = await viaIg.run(['publish', 'reel', clip]);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /Facebook Login/);
 });
 
 test('publish: refusals say what to do; wrong flags are usage errors', async (t) => {

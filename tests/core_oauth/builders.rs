@@ -44,6 +44,7 @@ fn instagram_consent_url_is_the_documented_one() {
         &LoginOptions {
             force_reauth: true,
             enable_fb_login: Some(true),
+            rerequest: false,
         },
     )
     .unwrap();
@@ -71,7 +72,7 @@ fn facebook_consent_url_is_versioned_with_pkce() {
     assert_eq!(
         url,
         format!(
-            "https://www.facebook.com/v26.0/dialog/oauth?client_id={CLIENT_ID}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&response_type=code&scope=instagram_basic%2Cinstagram_content_publish%2Cpages_show_list%2Cpages_read_engagement%2Cbusiness_management&state={STATE}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
+            "https://www.facebook.com/v27.0/dialog/oauth?client_id={CLIENT_ID}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&response_type=code&scope=instagram_basic%2Cinstagram_content_publish%2Cpages_show_list%2Cpages_read_engagement%2Cads_read&state={STATE}&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256"
         )
     );
 }
@@ -134,6 +135,7 @@ fn consent_url_refuses_the_other_products_scopes_and_options() {
         &LoginOptions {
             force_reauth: false,
             enable_fb_login: Some(false),
+            rerequest: false,
         },
     )
     .unwrap_err();
@@ -172,7 +174,7 @@ fn facebook_code_exchange_is_a_versioned_get_with_the_verifier() {
     assert_eq!(r.method, Method::Get);
     assert_eq!(
         r.path(),
-        "https://graph.facebook.com/v26.0/oauth/access_token"
+        "https://graph.facebook.com/v27.0/oauth/access_token"
     );
     assert_eq!(r.body, None);
     assert_eq!(
@@ -222,7 +224,7 @@ fn long_lived_exchange_per_product() {
         (r.method, r.path()),
         (
             Method::Get,
-            "https://graph.facebook.com/v26.0/oauth/access_token"
+            "https://graph.facebook.com/v27.0/oauth/access_token"
         )
     );
     assert_eq!(
@@ -276,7 +278,7 @@ fn refresh_is_instagram_only_and_checked_first() {
 #[test]
 fn profile_requests_per_product() {
     let r = instagram_profile_request(&config(Product::Instagram), &AccessToken::new(IG_LONG));
-    assert_eq!(r.path(), "https://graph.instagram.com/v26.0/me");
+    assert_eq!(r.path(), "https://graph.instagram.com/v27.0/me");
     assert_eq!(
         sorted_params(&r),
         pairs(&[
@@ -294,7 +296,7 @@ fn profile_requests_per_product() {
     );
     assert_eq!(
         r.path(),
-        format!("https://graph.facebook.com/v26.0/{FB_IG_USER_ID}")
+        format!("https://graph.facebook.com/v27.0/{FB_IG_USER_ID}")
     );
     assert_eq!(
         param(&r, "fields").as_deref(),
@@ -306,7 +308,7 @@ fn profile_requests_per_product() {
 fn facebook_graph_reads() {
     let c = config(Product::Facebook);
     let r = permissions_request(&c, &AccessToken::new(FB_SHORT)).unwrap();
-    assert_eq!(r.path(), "https://graph.facebook.com/v26.0/me/permissions");
+    assert_eq!(r.path(), "https://graph.facebook.com/v27.0/me/permissions");
     assert_eq!(sorted_params(&r), pairs(&[("access_token", FB_SHORT)]));
     let e =
         permissions_request(&config(Product::Instagram), &AccessToken::new(IG_SHORT)).unwrap_err();
@@ -317,11 +319,11 @@ fn facebook_graph_reads() {
     );
 
     let r = facebook_user_request(&c, &AccessToken::new(FB_SHORT));
-    assert_eq!(r.path(), "https://graph.facebook.com/v26.0/me");
+    assert_eq!(r.path(), "https://graph.facebook.com/v27.0/me");
     assert_eq!(param(&r, "fields").as_deref(), Some("id"));
 
     let r = pages_request(&c, &AccessToken::new(FB_LONG));
-    assert_eq!(r.path(), "https://graph.facebook.com/v26.0/me/accounts");
+    assert_eq!(r.path(), "https://graph.facebook.com/v27.0/me/accounts");
     assert_eq!(
         sorted_params(&r),
         pairs(&[
@@ -335,7 +337,7 @@ fn facebook_graph_reads() {
     );
 
     let r = debug_token_request(&c, &secret(), &AccessToken::new(FB_PAGE_TOKEN)).unwrap();
-    assert_eq!(r.path(), "https://graph.facebook.com/v26.0/debug_token");
+    assert_eq!(r.path(), "https://graph.facebook.com/v27.0/debug_token");
     assert_eq!(
         sorted_params(&r),
         pairs(&[
@@ -354,14 +356,14 @@ fn facebook_graph_reads() {
 #[test]
 fn paging_next_is_followed_only_on_the_graph_host() {
     let c = config(Product::Facebook);
-    let next = "https://graph.facebook.com/v26.0/10000000000000042/accounts?access_token=EAAUlong-token&limit=100&after=QVFI";
+    let next = "https://graph.facebook.com/v27.0/10000000000000042/accounts?access_token=EAAUlong-token&limit=100&after=QVFI";
     let r = next_pages_request(&c, next).unwrap();
     assert_eq!(r.url, next);
     for bad in [
-        "https://graph.facebook.com.evil.test/v26.0/me/accounts?after=x",
-        "https://graph.facebook.com@evil.test/v26.0/me/accounts",
-        "http://graph.facebook.com/v26.0/me/accounts",
-        "https://evil.test/https://graph.facebook.com/v26.0/me/accounts",
+        "https://graph.facebook.com.evil.test/v27.0/me/accounts?after=x",
+        "https://graph.facebook.com@evil.test/v27.0/me/accounts",
+        "http://graph.facebook.com/v27.0/me/accounts",
+        "https://evil.test/https://graph.facebook.com/v27.0/me/accounts",
         "https://graph.facebook.com",
     ] {
         let e = next_pages_request(&c, bad).unwrap_err();

@@ -79,7 +79,7 @@ fn instagram_login_connects_the_professional_account() {
         [
             "https://api.instagram.com/oauth/access_token",
             "https://graph.instagram.com/access_token",
-            "https://graph.instagram.com/v26.0/me",
+            "https://graph.instagram.com/v27.0/me",
         ]
     );
     // The profile is read with the short-lived token, concurrently with the exchange.
@@ -117,11 +117,11 @@ fn facebook_login_connects_through_the_page() {
     assert_eq!(
         paths(&t),
         [
-            "https://graph.facebook.com/v26.0/oauth/access_token",
-            "https://graph.facebook.com/v26.0/oauth/access_token",
-            "https://graph.facebook.com/v26.0/me/permissions",
-            "https://graph.facebook.com/v26.0/me",
-            "https://graph.facebook.com/v26.0/me/accounts",
+            "https://graph.facebook.com/v27.0/oauth/access_token",
+            "https://graph.facebook.com/v27.0/oauth/access_token",
+            "https://graph.facebook.com/v27.0/me/permissions",
+            "https://graph.facebook.com/v27.0/me",
+            "https://graph.facebook.com/v27.0/me/accounts",
         ]
     );
     let r = t.requests();
@@ -172,7 +172,7 @@ fn instagram_login_takes_two_round_trips() {
                 LATENCY,
                 "https://graph.instagram.com/access_token".to_owned()
             ),
-            (LATENCY, "https://graph.instagram.com/v26.0/me".to_owned()),
+            (LATENCY, "https://graph.instagram.com/v27.0/me".to_owned()),
         ]
     );
     // Issued when the long-lived answer arrived.
@@ -196,7 +196,7 @@ fn facebook_login_takes_three_round_trips() {
 
 #[test]
 fn paged_results_add_round_trips_only_when_needed() {
-    let next = "https://graph.facebook.com/v26.0/10000000000000042/accounts?access_token=EAAUlong-token&limit=100&after=QVFI";
+    let next = "https://graph.facebook.com/v27.0/10000000000000042/accounts?access_token=EAAUlong-token&limit=100&after=QVFI";
     let meta = Meta {
         pages: vec![
             pages_body(&[unlinked_page("100000000000001")], Some(next)),
@@ -218,7 +218,7 @@ fn paging_stops_at_the_bound() {
     let bodies = (0..=MAX_PAGE_REQUESTS)
         .map(|i| {
             let next = format!(
-                "https://graph.facebook.com/v26.0/1/accounts?access_token=EAAUlong-token&after=MORE{i}"
+                "https://graph.facebook.com/v27.0/1/accounts?access_token=EAAUlong-token&after=MORE{i}"
             );
             pages_body(&[unlinked_page(&format!("10000000000{i:04}"))], Some(&next))
         })
@@ -544,7 +544,7 @@ fn a_failure_midway_is_meta_s_error() {
         Ok(instagate::core::http::Response::new(429, "").with_header("Retry-After", "30")),
     )
     .expect(
-        "v26.0/me",
+        "v27.0/me",
         200,
         &format!(r#"{{"user_id":"{IG_USER_ID}","username":"igbiz","account_type":"BUSINESS"}}"#),
     );
@@ -583,6 +583,63 @@ fn a_failure_midway_is_meta_s_error() {
     ))
     .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Transport);
+}
+
+/// Business Login for Instagram: the code "can only be used once"
+/// (developers.facebook.com/documentation/instagram-platform/instagram-api-with-instagram-login/business-login):
+/// when the exchange's answer is lost, Meta may have used the code already,
+/// so the error is not retryable and says to start a new login.
+#[test]
+fn a_lost_code_exchange_answer_is_not_retryable_business_login_single_use_code() {
+    for product in [Product::Instagram, Product::Facebook] {
+        for lost in [
+            Err(Error::new(ErrorKind::Timeout, "no answer in 30 s")),
+            Err(Error::new(ErrorKind::Transport, "connection reset")),
+            Ok(instagate::core::http::Response::new(
+                502,
+                "<html>Bad Gateway</html>",
+            )),
+            Ok(instagate::core::http::Response::new(200, r#"{"access_tok"#)),
+        ] {
+            let t = ScriptedTransport::new(T0);
+            t.expect_response("oauth/access_token", lost.clone());
+            let c = config(product);
+            let e = block_on(complete_login(
+                &t,
+                &c,
+                &secret(),
+                &callback(&c),
+                None,
+                &AccountChoice::all(),
+            ))
+            .unwrap_err();
+            assert!(!e.retryable(), "{product:?} {lost:?}: {e:?}");
+            assert!(e.message.contains("single-use"), "{}", e.message);
+            assert!(e.message.contains("new login"), "{}", e.message);
+            assert_eq!(t.requests().len(), 1, "sent once, never again");
+        }
+    }
+    // Meta's own refusal of the code keeps its kind and message.
+    let t = ScriptedTransport::new(T0);
+    t.expect_response(
+        "oauth/access_token",
+        Ok(instagate::core::http::Response::new(429, "").with_header("Retry-After", "5")),
+    );
+    let c = config(Product::Instagram);
+    let e = block_on(complete_login(
+        &t,
+        &c,
+        &secret(),
+        &callback(&c),
+        None,
+        &AccountChoice::all(),
+    ))
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::RateLimited);
+    assert!(
+        e.retryable(),
+        "a throttled exchange was refused before the code was read"
+    );
 }
 
 #[test]

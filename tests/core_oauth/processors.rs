@@ -248,7 +248,7 @@ fn permissions_granted_and_declined() {
 
 #[test]
 fn pages_keep_only_linked_ones_and_read_next() {
-    let next = "https://graph.facebook.com/v26.0/1/accounts?after=QVFI";
+    let next = "https://graph.facebook.com/v27.0/1/accounts?after=QVFI";
     let body = pages_body(
         &[
             unlinked_page("100000000000001"),
@@ -451,7 +451,7 @@ fn truncated_bodies_never_panic_or_leak() {
         ),
         pages_body(
             &[linked_page(PAGE_ID, FB_IG_USER_ID, "biz")],
-            Some("https://graph.facebook.com/v26.0/x"),
+            Some("https://graph.facebook.com/v27.0/x"),
         ),
         r#"{"data":[{"permission":"instagram_basic","status":"granted"}]}"#.to_owned(),
     ];

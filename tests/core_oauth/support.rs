@@ -172,7 +172,7 @@ impl Meta {
                 ),
             );
         }
-        if path == "https://graph.instagram.com/v26.0/me" {
+        if path == "https://graph.instagram.com/v27.0/me" {
             if !has(IG_SHORT) && !has(IG_LONG) {
                 return graph_error(400, 190, "Invalid OAuth access token");
             }
@@ -184,7 +184,7 @@ impl Meta {
                 ),
             );
         }
-        if path == "https://graph.facebook.com/v26.0/oauth/access_token" {
+        if path == "https://graph.facebook.com/v27.0/oauth/access_token" {
             if grant.as_deref() == Some("fb_exchange_token") {
                 if param(request, "fb_exchange_token").as_deref() != Some(FB_SHORT) {
                     return graph_error(400, 190, "Invalid OAuth access token");
@@ -206,7 +206,7 @@ impl Meta {
                 ),
             );
         }
-        if path == "https://graph.facebook.com/v26.0/me/permissions" {
+        if path == "https://graph.facebook.com/v27.0/me/permissions" {
             if !has(FB_SHORT) && !has(FB_LONG) {
                 return graph_error(400, 190, "Invalid OAuth access token");
             }
@@ -217,7 +217,7 @@ impl Meta {
                 .collect();
             return Response::new(200, format!(r#"{{"data":[{}]}}"#, data.join(",")));
         }
-        if path == "https://graph.facebook.com/v26.0/me" {
+        if path == "https://graph.facebook.com/v27.0/me" {
             if !has(FB_SHORT) && !has(FB_LONG) {
                 return graph_error(400, 190, "Invalid OAuth access token");
             }

@@ -131,6 +131,32 @@ fn meta_refusing_a_refresh_is_its_error() {
     assert!(e.kind.needs_reauth());
 }
 
+/// Meta's own "too new" refusal (`(#100) ...`, for a record whose issued_at
+/// is older than Meta's view of the token) is the same kind as the local
+/// 24-hour check (developers.facebook.com/documentation/instagram-platform/reference/refresh_access_token:
+/// "at least 24 hours old").
+#[test]
+fn meta_refusing_a_refresh_as_too_new_is_refresh_too_early() {
+    let t = ScriptedTransport::new(T0.plus(2 * DAY));
+    t.expect(
+        "refresh_access_token",
+        400,
+        r#"{"error":{"message":"(#100) The access token is too new to be refreshed.","type":"OAuthException","code":100,"fbtrace_id":"Ax"}}"#,
+    );
+    let e = block_on(refresh_token(
+        &t,
+        &config(Product::Instagram),
+        &long_lived(T0),
+    ))
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::RefreshTooEarly);
+    assert!(!e.retryable());
+    assert!(!e.kind.needs_reauth(), "the token still works");
+    assert!(e.message.contains("too new"), "{}", e.message);
+    assert_eq!(e.code(), Some(100), "Meta's fields are kept");
+    assert_eq!(e.status, Some(400));
+}
+
 #[test]
 fn an_expired_short_token_is_not_exchanged() {
     let t = ScriptedTransport::new(T0.plus(2 * HOUR));

@@ -34,8 +34,35 @@ test('every ErrorKind of the Rust core is in the ErrorKind type, and nothing els
 
 test('the package.json ships the entries and types it names', async () => {
   const pkg = JSON.parse(await readFile(new URL('pkg/package.json', root), 'utf8'));
-  const entry = pkg.exports['.'];
-  for (const file of [entry.types, entry.workerd, entry.node, entry.browser, entry.default, ...pkg.files]) {
-    await stat(new URL(`pkg/${file}`, root)); // throws when missing
+  for (const entry of [pkg.exports['.'], pkg.exports['./login']]) {
+    for (const file of [...Object.values(entry), ...pkg.files]) {
+      await stat(new URL(`pkg/${file}`, root)); // throws when missing
+    }
   }
+});
+
+// README: "browsers and bundlers, Node, Deno, Bun, workerd". Every entry has
+// a loader for each (tests/runtimes runs Node, Deno and Bun by package name).
+test('every entry has a loader per runtime the README names', async () => {
+  const pkg = JSON.parse(await readFile(new URL('pkg/package.json', root), 'utf8'));
+  for (const name of ['.', './login']) {
+    const conditions = Object.keys(pkg.exports[name]);
+    for (const runtime of ['workerd', 'deno', 'bun', 'node', 'browser', 'default']) {
+      assert.ok(conditions.includes(runtime), `exports["${name}"] has no "${runtime}" loader`);
+    }
+    // Deno and Bun read the wasm from disk like Node (no fetch of a file: URL).
+    assert.equal(pkg.exports[name].deno, pkg.exports[name].node);
+    assert.equal(pkg.exports[name].bun, pkg.exports[name].node);
+  }
+});
+
+test('instagate/login in Node (login-node.js) exports exactly what login.d.ts declares', async () => {
+  const login = await import('../../pkg/login-node.js');
+  const loginDts = await readFile(new URL('pkg/login.d.ts', root), 'utf8');
+  const declared = loginDts.match(/export \{([^}]+)\}/)[1].split(',').map((n) => n.trim())
+    .filter((n) => n && !n.startsWith('type ')).sort();
+  assert.deepEqual(Object.keys(login).sort(), declared);
+  assert.equal(login.defineConfig(login.defineConfig), login.defineConfig, 'defineConfig returns its argument');
+  const created = login.createLogin({ product: 'instagram', clientId: '1000000000000001', redirectUri: 'https://app.example/cb' });
+  assert.match(created.url, /^https:\/\/www\.instagram\.com\/oauth\/authorize\?/);
 });

@@ -35,7 +35,7 @@ for (const product of ['instagram', 'facebook']) {
     // The code and verifier must be accepted by the token endpoint.
     const tokenUrl = product === 'instagram'
       ? `${standin.url}/api.instagram.com/oauth/access_token`
-      : `${standin.url}/graph.facebook.com/v26.0/oauth/access_token`;
+      : `${standin.url}/graph.facebook.com/v27.0/oauth/access_token`;
     const form = new URLSearchParams({
       client_id: '1000000000000001', client_secret: 'standin-app-secret',
       grant_type: 'authorization_code', redirect_uri: redirectUri, code,

@@ -412,3 +412,57 @@ test('Facebook Login under "Require App Secret": calls fail without clientSecret
   const wrong = await rejection(ig.getPublishingQuota({ ...account, clientSecret: 'not-the-secret' }));
   assert.match(wrong.message, /Invalid appsecret_proof/);
 });
+
+// Documented publishing extras, end to end through the stand-in:
+// is_ai_generated (Instagram Platform changelog, June 22, 2026), caption
+// add-ons (content-publishing/caption-add-ons, Facebook Login only),
+// thumb_offset on a carousel video item, product_tags.
+test('extras: AI label, a caption poll (Facebook Login), a carousel video item cover frame and product tags reach Meta', async (t) => {
+  const standin = await setup(t);
+  const account = await facebookAccount(standin);
+  const published = await ig.publishCarousel({
+    ...account, caption: 'Which loaf?', isAiGenerated: true, pollOptions: ['Rye', 'Spelt'], pollDurationExtended: true,
+    items: [
+      { imageUrl: IMAGE, productTags: [{ productId: '3231775643511089', x: 0.4, y: 0.6 }] },
+      { videoUrl: VIDEO, thumbOffset: 1200 },
+    ],
+  });
+  const media = standin.control.state().media.find((m) => m.id === published.mediaId);
+  assert.equal(media.isAiGenerated, true);
+  assert.deepEqual(media.pollAttachment, { option_a: 'Rye', option_b: 'Spelt' });
+  const creates = standin.control.log({ path: '/media', method: 'POST' }).entries.map((e) => e.form ?? {});
+  assert.ok(creates.some((f) => f.media_type === 'VIDEO' && f.thumb_offset === '1200'), 'the video item carries its cover frame');
+  assert.ok(creates.some((f) => f.product_tags === '[{"product_id":"3231775643511089","x":0.4,"y":0.6}]'));
+  assert.ok(!creates.some((f) => f.is_carousel_item === 'true' && f.is_ai_generated), 'the label goes on the carousel container only');
+
+  const reel = await ig.publishReel({ ...account, videoUrl: VIDEO, caption: 'Tell us your favourite', commentPrompt: true });
+  assert.equal(standin.control.state().media.find((m) => m.id === reel.mediaId).commentPromptUsed, true);
+});
+
+test('extras: caption add-ons are refused for Instagram Login and badly formed ones before any call', async (t) => {
+  const standin = await setup(t);
+  const account = instagramAccount(standin);
+  const calls = () => standin.control.log({}).entries.length;
+  const before = calls();
+  let e = await rejection(ig.publishImage({ ...account, imageUrl: IMAGE, caption: 'Q?', pollOptions: ['a', 'b'] }));
+  assert.deepEqual([e.kind, e.field], ['invalid_input', 'pollOptions']);
+  e = await rejection(ig.publishImage({ ...account, imageUrl: IMAGE, caption: 'Q?', pollOptions: ['only'] }));
+  assert.deepEqual([e.kind, e.field], ['invalid_input', 'pollOptions']);
+  e = await rejection(ig.publishImage({ ...account, imageUrl: IMAGE, commentPrompt: true }));
+  assert.deepEqual([e.kind, e.field], ['invalid_input', 'caption']);
+  assert.equal(calls(), before, 'nothing was sent');
+  // The AI label works on both products.
+  const p = await ig.publishImage({ ...account, imageUrl: IMAGE, isAiGenerated: true });
+  assert.equal(standin.control.state().media.find((m) => m.id === p.mediaId).isAiGenerated, true);
+});
+
+test('getPublishingQuota({since}) sends Meta a Unix time within the last 24 hours', async (t) => {
+  const standin = await setup(t);
+  const account = instagramAccount(standin);
+  const since = new Date(Date.now() - 3_600_000);
+  await ig.getPublishingQuota({ config: account.config, accessToken: account.accessToken, igUserId: account.igUserId, since });
+  const read = standin.control.log({ path: '/content_publishing_limit' }).entries.at(-1);
+  assert.equal(read.query?.since ?? new URL(read.url, 'http://x').searchParams.get('since'), String(Math.floor(since.getTime() / 1000)));
+  const e = await rejection(ig.getPublishingQuota({ config: account.config, accessToken: account.accessToken, igUserId: account.igUserId, since: Date.now() - 2 * 86_400_000 }));
+  assert.deepEqual([e.kind, e.field], ['invalid_input', 'since']);
+});

@@ -9,7 +9,7 @@ import {
   resolveInstagramAccount, tokenStatus,
   type ErrorKind, type TokenKind, type TokenRecord, type TokenStatus, type CodeExchange, type Profile,
   type Permissions, type FacebookPages, type LinkedPage,
-  publishImage, publishReel, publishCarousel, publishStory, getPublishingQuota,
+  publishImage, publishReel, publishCarousel, publishStory, getPublishingQuota, inspectVideo,
   createPublishJob, stepPublishJob,
   type Published, type PublishProgress, type PublishJob, type PublishStep, type PublishingQuota,
 } from 'instagate';
@@ -97,6 +97,15 @@ async function publishing(accessToken: string, igUserId: string, signal: AbortSi
     poll: { firstCheckVideoMs: 5000 }, retry: { maxAttempts: 2 },
   });
   const story = await publishStory({ ...base, videoUrl: 'https://cdn.example/s.mp4', clientSecret: 's' });
+  const bytes = new Uint8Array(16);
+  const fromFile = await publishReel({
+    ...base, video: bytes, caption: 'from disk', uploadChunkBytes: 8 * 1024 * 1024,
+    onProgress: (e) => { if (e.step === 'uploaded') console.log(e.sent / e.total); },
+  });
+  await publishStory({ ...base, video: new Blob([bytes]) });
+  await publishCarousel({ ...base, items: [{ imageUrl: 'https://cdn.example/a.jpg' }, { video: bytes }] });
+  const fileJob: PublishJob = createPublishJob({ igUserId, media: { type: 'reel', videoFile: inspectVideo(bytes) } });
+  await stepPublishJob({ config, accessToken, job: fileJob, files: [bytes] });
   const quota: PublishingQuota = await getPublishingQuota(base);
   let job: PublishJob = createPublishJob({ igUserId, media: { type: 'reel', videoUrl: 'https://cdn.example/a.mp4' } });
   const step: PublishStep = await stepPublishJob({ config, accessToken, job: JSON.stringify(job) });
@@ -107,11 +116,13 @@ async function publishing(accessToken: string, igUserId: string, signal: AbortSi
   } catch (e) {
     if (e instanceof InstagateError && e.job) job = e.job;
   }
-  return [image.mediaId ?? 'lost', reel.permalink, carousel.containerId, story.mediaId, quota.remaining,
+  return [image.mediaId ?? 'lost', reel.permalink, fromFile.mediaId, carousel.containerId, story.mediaId, quota.remaining,
     job.phase.step, step.nextAt].join(' ');
 }
 // @ts-expect-error a story is an image or a video, not both
 void publishStory({ config, accessToken: 't', igUserId: '1', imageUrl: 'a', videoUrl: 'b' });
+// @ts-expect-error a reel's video is a URL or bytes, not both
+void publishReel({ config, accessToken: 't', igUserId: '1', videoUrl: 'a', video: new Uint8Array(1) });
 // @ts-expect-error publishImage needs an imageUrl
 void publishImage({ config, accessToken: 't', igUserId: '1' });
 // @ts-expect-error media_type VIDEO is gone: there is no 'video' media

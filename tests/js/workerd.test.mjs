@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { startStandin } from '../standin/server.mjs';
+import { sampleMp4 } from '../standin/mp4.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const redirectUri = 'http://127.0.0.1:8787/auth/callback';
@@ -56,6 +57,19 @@ for (const product of ['instagram', 'facebook']) {
     assert.ok(account.username.startsWith('standin_'));
   });
 }
+
+test('instagate/login runs inside workerd through its own loader (login-worker.js)', async () => {
+  const created = await call({ step: 'createLogin', config: config('instagram') });
+  standin.control.consent({ decision: 'allow' });
+  const callbackUrl = (await fetch(created.body.url, { redirect: 'manual' })).headers.get('location');
+  standin.control.consent(null);
+  const { status, body } = await call({ step: 'loginEntry', config: config('instagram'), callbackUrl, expectedState: created.body.state });
+  assert.equal(status, 200, JSON.stringify(body));
+  assert.match(body.created.url, /\/oauth\/authorize\?/);
+  assert.equal(body.foreignStateKind, 'state_mismatch');
+  assert.equal(body.checked.state, created.body.state);
+  assert.equal(body.checked.code, new URL(callbackUrl).searchParams.get('code'));
+});
 
 test('an InstagateError inside workerd is a real Error with Meta fields', async () => {
   const created = await call({ step: 'createLogin', config: config('instagram') });
@@ -114,4 +128,23 @@ test('the step API inside workerd: one step per request, the job kept as JSON be
   assert.equal(result.status, 'done', JSON.stringify(result.error));
   assert.equal(posts().length, before + 1);
   assert.equal(result.published.mediaId, posts().at(-1).id);
+});
+
+test('publishReel with a video stream inside workerd: uploaded to rupload, cut once and resumed', async () => {
+  const user = standin.control.mintToken({ product: 'facebook', account: 'fb_linked', kind: 'long' });
+  const pages = await (await fetch(`${standin.url}/graph.facebook.com/v21.0/me/accounts?access_token=${user.access_token}`)).json();
+  const video = sampleMp4(5_000, 150_000);
+  standin.control.faults([{ host: 'rupload.facebook.com', fault: { type: 'cut_upload', afterBytes: 40_000 } }]);
+  const input = {
+    config: config('facebook'), accessToken: pages.data[0].access_token, igUserId: '17841400000000001',
+    caption: 'from a Worker', poll: { firstCheckVideoMs: 50, minIntervalMs: 50 }, retry: { baseDelayMs: 10 },
+  };
+  standin.control.config({ processingMs: { REELS: 0 } });
+  const response = await mf.dispatchFetch('http://worker/reel', { method: 'POST', headers: { 'x-input': JSON.stringify(input) }, body: video });
+  const body = await response.json();
+  assert.equal(response.status, 200, JSON.stringify(body));
+  assert.match(body.published.mediaId, /^\d+$/);
+  const offsets = standin.control.log({ host: 'rupload.facebook.com' }).entries.map((e) => e.headers.offset);
+  assert.deepEqual(offsets, ['0', '40000']);
+  assert.deepEqual(body.progress.filter((e) => e.step === 'uploaded').at(-1), { step: 'uploaded', containerId: body.published.containerId, sent: video.length, total: video.length });
 });

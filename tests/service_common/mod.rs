@@ -308,7 +308,7 @@ impl FakeMeta {
                 serde_json::json!({"access_token": t, "token_type": "bearer", "expires_in": LONG_LIVED.as_secs()}),
             );
         }
-        if path == "https://graph.instagram.com/v26.0/me" {
+        if path == "https://graph.instagram.com/v27.0/me" {
             let Some(_) = self.valid(&get("access_token"), now) else {
                 return bad_token();
             };
@@ -317,7 +317,7 @@ impl FakeMeta {
             );
         }
         // Facebook Login
-        if path == "https://graph.facebook.com/v26.0/oauth/access_token" {
+        if path == "https://graph.facebook.com/v27.0/oauth/access_token" {
             if get("grant_type") == "fb_exchange_token" {
                 let Some(info) = self.valid(&get("fb_exchange_token"), now) else {
                     return bad_token();
@@ -374,7 +374,7 @@ impl FakeMeta {
                 serde_json::json!({"access_token": t, "token_type": "bearer", "expires_in": 3600}),
             );
         }
-        if path == "https://graph.facebook.com/v26.0/me/permissions" {
+        if path == "https://graph.facebook.com/v27.0/me/permissions" {
             let Some(info) = self.valid(&get("access_token"), now) else {
                 return bad_token();
             };
@@ -385,13 +385,13 @@ impl FakeMeta {
                 .collect();
             return ok(serde_json::json!({ "data": data }));
         }
-        if path == "https://graph.facebook.com/v26.0/me" {
+        if path == "https://graph.facebook.com/v27.0/me" {
             let Some(info) = self.valid(&get("access_token"), now) else {
                 return bad_token();
             };
             return ok(serde_json::json!({"id": info.subject, "name": "Someone"}));
         }
-        if path == "https://graph.facebook.com/v26.0/me/accounts" {
+        if path == "https://graph.facebook.com/v27.0/me/accounts" {
             let Some(info) = self.valid(&get("access_token"), now) else {
                 return bad_token();
             };
@@ -414,7 +414,7 @@ impl FakeMeta {
             }
             return ok(serde_json::json!({ "data": data }));
         }
-        if path == format!("https://graph.facebook.com/v26.0/{FB_IG}") {
+        if path == format!("https://graph.facebook.com/v27.0/{FB_IG}") {
             let Some(_) = self.valid(&get("access_token"), now) else {
                 return bad_token();
             };
@@ -429,8 +429,8 @@ impl FakeMeta {
     fn answer_publish(&mut self, req: &Request, now: Timestamp) -> Option<Result<Response, Error>> {
         let path = req.path();
         let rest = path
-            .strip_prefix("https://graph.instagram.com/v26.0/")
-            .or_else(|| path.strip_prefix("https://graph.facebook.com/v26.0/"))?
+            .strip_prefix("https://graph.instagram.com/v27.0/")
+            .or_else(|| path.strip_prefix("https://graph.facebook.com/v27.0/"))?
             .to_owned();
         let p: HashMap<String, String> = req.params().into_iter().collect();
         let get = |k: &str| p.get(k).cloned();

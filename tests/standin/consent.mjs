@@ -29,7 +29,7 @@ function authorize(state, ctx, product) {
   const p = ctx.method === 'POST' ? ctx.form : ctx.query;
   const problem = validate(state, p, product);
   if (problem) return errorPage(product, problem);
-  const request = describe(p, product);
+  const request = describe(p, product, state);
 
   if (ctx.method === 'POST') {
     const decision = p.decision === 'allow' ? 'allow' : 'deny';
@@ -37,7 +37,7 @@ function authorize(state, ctx, product) {
     if (decision === 'allow' && !subject) return errorPage(product, 'Choose an account to continue.');
     const kept = new Set([].concat(p.grant ?? []).flatMap((s) => String(s).split(',')));
     const declined = request.scopes.filter((s) => !kept.has(s) && !mandatory(product).includes(s));
-    return decide(state, product, request, { decision, subject, declined });
+    return decide(state, product, request, { decision, subject, declined: declinedBefore(state, product, request, subject, declined) });
   }
 
   if (state.consent) {
@@ -47,7 +47,7 @@ function authorize(state, ctx, product) {
       return errorPage(product, `The automatic consent names an unknown ${product} account: ${c.account}`);
     }
     const declined = request.scopes.filter((s) => (c.declineScopes ?? []).includes(s) && !mandatory(product).includes(s));
-    return decide(state, product, request, { decision: c.decision, subject, declined });
+    return decide(state, product, request, { decision: c.decision, subject, declined: declinedBefore(state, product, request, subject, declined) });
   }
 
   return html(200, consentForm(state, ctx, product, request));
@@ -70,6 +70,13 @@ function validate(state, p, product) {
   const responseType = p.response_type ?? (product === FB ? 'code' : undefined);
   if (responseType !== 'code') {
     return `Invalid Request: response_type must be "code" (got ${JSON.stringify(responseType ?? '')}). The stand-in supports the code flow only.`;
+  }
+  if (p.config_id != null) {
+    if (product !== FB) return 'Invalid Request: Request parameters are invalid: config_id is not a parameter of this dialog';
+    if (!state.config.loginConfigurations[p.config_id]) return `Invalid Configuration ID: ${p.config_id} is not a Facebook Login for Business configuration of this app.`;
+  }
+  if (p.auth_type != null && (product !== FB || !['rerequest', 'reauthenticate', 'reauthorize'].includes(p.auth_type))) {
+    return `Invalid Request: auth_type ${JSON.stringify(p.auth_type)} is not supported here`;
   }
   const scopes = splitScopes(p.scope);
   if (product === IG && scopes.length === 0) return 'Invalid Request: Request parameters are invalid: Missing scope';
@@ -106,8 +113,25 @@ function mandatory(product) {
   return product === IG ? ['instagram_business_basic'] : ['public_profile'];
 }
 
-function describe(p, product) {
-  const scopes = splitScopes(p.scope);
+// A Facebook user's permissions declined in an earlier login stay declined
+// (the dialog does not offer them) unless auth_type=rerequest; what the
+// person decides now is remembered for the next dialog.
+function declinedBefore(state, product, request, subject, declined) {
+  if (product !== FB || !subject) return declined;
+  const before = state.fbDeclined.get(subject.key) ?? new Set();
+  const now = request.raw.auth_type === 'rerequest'
+    ? declined
+    : [...new Set([...declined, ...request.scopes.filter((s) => before.has(s))])];
+  const remembered = new Set([...before].filter((s) => !request.scopes.includes(s) || now.includes(s)));
+  for (const s of now) remembered.add(s);
+  state.fbDeclined.set(subject.key, remembered);
+  return now;
+}
+
+function describe(p, product, state) {
+  // Facebook Login for Business: the saved configuration sets the permissions.
+  const configured = product === FB && p.config_id != null ? state?.config.loginConfigurations[p.config_id] : null;
+  const scopes = configured ? [...configured] : splitScopes(p.scope);
   if (product === FB && !scopes.includes('public_profile')) scopes.unshift('public_profile');
   return {
     clientId: p.client_id,

@@ -103,7 +103,8 @@ export function createControl(state) {
 
     state() {
       const now = state.now();
-      const iso = (ms) => (ms === 0 ? 0 : new Date(ms).toISOString());
+      // readyAt is Infinity while a resumable container waits for its bytes.
+      const iso = (ms) => (ms === 0 ? 0 : Number.isFinite(ms) ? new Date(ms).toISOString() : null);
       return {
         now,
         nowIso: new Date(now).toISOString(),
@@ -130,6 +131,7 @@ export function createControl(state) {
             imageUrl: c.imageUrl, videoUrl: c.videoUrl, caption: c.caption,
             status_code: s.code, status: s.text, publishedMediaId: c.publishedMediaId,
             createdAt: iso(c.createdAt), readyAt: iso(c.readyAt),
+            upload: c.upload ? { size: c.upload.size, received: c.upload.received, complete: c.upload.complete } : null,
           };
         }),
         media: [...state.media.values()].map((m) => ({
@@ -137,6 +139,8 @@ export function createControl(state) {
           media_type: m.mediaType, media_product_type: m.productType, caption: m.caption,
           media_url: m.mediaUrl, permalink: m.permalink, shortcode: m.shortcode,
           timestamp: m.timestamp, children: m.children, parent: m.parent ?? null,
+          isAiGenerated: m.isAiGenerated ?? false, pollAttachment: m.pollAttachment ?? null,
+          commentPromptUsed: m.commentPromptUsed ?? false, productTags: m.productTags ?? null,
         })),
         publishing: Object.fromEntries(state.igAccounts.map((a) => [a.user_id, {
           quota_usage: state.publishesInWindow(a.user_id), quota_total: state.config.publishQuota,
@@ -156,7 +160,7 @@ export function createControl(state) {
       if (!subject) throw new Error(`unknown ${product} account: ${spec.account}`);
       const scopes = spec.scopes ?? (product === 'instagram'
         ? ['instagram_business_basic', 'instagram_business_content_publish']
-        : ['public_profile', 'instagram_basic', 'instagram_content_publish', 'pages_show_list', 'pages_read_engagement', 'business_management']);
+        : ['public_profile', 'instagram_basic', 'instagram_content_publish', 'pages_show_list', 'pages_read_engagement', 'ads_read']);
       const known = product === 'instagram' ? IG_SCOPES : FB_SCOPES;
       const bad = scopes.filter((s) => !known.includes(s));
       if (bad.length) throw new Error(`unknown scopes: ${bad.join(', ')}`);

@@ -13,11 +13,13 @@
 //   after the real handler ran (the action DID happen):
 //     truncated    {"type":"truncated"}                 half the body, then the socket closes
 //     drop_response {"type":"drop_response"}           socket destroyed, no answer at all
+//   while the rupload host reads an upload's body (rupload.mjs):
+//     cut_upload   {"type":"cut_upload","afterBytes":N} N bytes are kept, then the socket closes
 
 import { graphError, igFlatError, RATE_LIMIT_MESSAGES } from './errors.mjs';
 import { html } from './http.mjs';
 
-const TYPES = ['status', 'graph_error', 'rate_limit', 'html', 'truncated', 'delay', 'hang', 'drop_response'];
+const TYPES = ['status', 'graph_error', 'rate_limit', 'html', 'truncated', 'delay', 'hang', 'drop_response', 'cut_upload'];
 export const AFTER = new Set(['truncated', 'drop_response']);
 
 // Validates and stores rules. `times` defaults to 1; -1 (or "always") means forever.

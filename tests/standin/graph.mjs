@@ -94,6 +94,12 @@ function viewerOf(state, record) {
   return { record, scopes: record.scopes, user, me: { type: 'fb_user', value: user }, igIds, pageIds: user.pages };
 }
 
+// The container `id` if the token (its state record) may act on it, else null.
+export function containerForViewer(state, record, id) {
+  const container = state.containers.get(String(id));
+  return container && viewerOf(state, record).igIds.includes(container.owner) ? container : null;
+}
+
 function resolve(state, viewer, id) {
   if (id === 'me') return viewer.me;
   const account = state.igAccount(id);

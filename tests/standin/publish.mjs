@@ -1,6 +1,8 @@
 // publish.mjs — content publishing on both Graph hosts:
 //   POST /{ig-user-id}/media                     create a container
 //   GET  /{container-id}?fields=status_code,...  IN_PROGRESS / FINISHED / ERROR / EXPIRED / PUBLISHED
+//                                                (video_status: a resumable upload's bytes_transferred)
+//   upload_type=resumable containers get their bytes through rupload.mjs
 //   POST /{ig-user-id}/media_publish             publish a container (counts against the quota)
 //   GET  /{ig-user-id}/content_publishing_limit  rolling 24 h usage
 //   GET  /{ig-user-id}/media, /{ig-user-id}/stories (graph.facebook.com), /{media-id}, /{media-id}/children
@@ -12,7 +14,13 @@
 //   Publishing limit          https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/content_publishing_limit
 //   Error codes               https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/error-codes
 //
-// The stand-in never fetches media URLs. Instead a URL containing
+// Media on this machine (http(s)://127.0.0.1, localhost, [::1]) is really fetched, as
+// Meta cURLs every URL it is given: a network error, a non-2xx answer or a timeout
+// fails like a URL Meta cannot fetch (9004 / 2207052), an image that is not a JPEG
+// like a bad image format (36001 / 2207005), a video that is not an MP4/MOV like a
+// bad video format (container ERROR, 2207026). Every fetch is recorded in
+// state.mediaFetches. Other hosts cannot be reached offline, so their URLs are taken
+// as fetchable except that a URL containing
 //   "fail-download"      cannot be fetched   (9004 / 2207052)
 //   "unsupported-format" has a bad format     (images 36001 / 2207005, videos 352 / 2207026)
 //   "processing-error"   fails in processing  (container ends in ERROR)
@@ -23,6 +31,8 @@
 import { graph, graphError, publishing } from './errors.mjs';
 import { json } from './http.mjs';
 import { hasScope, selectFields } from './graph.mjs';
+import { checkMp4 } from './mp4.mjs';
+import { videoStatus } from './rupload.mjs';
 import { CONTAINER_TTL_MS, DAY, randomToken } from './state.mjs';
 
 const CAPTION_MAX = 2200;
@@ -31,13 +41,19 @@ const MENTIONS_MAX = 20;
 
 // ---- create ------------------------------------------------------------------------------
 
-export function createContainer({ state, ctx, viewer, node, product }) {
+export async function createContainer({ state, ctx, viewer, node, product }) {
   const account = node.value;
   const denied = publishDenied(viewer, account, product);
   if (denied) return denied;
   const p = ctx.params;
-  if (p.upload_type === 'resumable') {
-    return graph.invalidParam('upload_type=resumable (rupload.facebook.com) is not supported by the local stand-in; use video_url.');
+  // "Upload Video to Meta Servers": Facebook Login only; REELS, STORIES, or VIDEO
+  // with is_carousel_item=true.
+  const resumable = p.upload_type === 'resumable';
+  if (p.upload_type != null && !resumable) return graph.invalidParam(`upload_type must be resumable, not ${p.upload_type}`);
+  if (resumable && product !== 'facebook') {
+    // ASSUMPTION: the wording is not documented; the guide says the upload is
+    // "available only for apps that have implemented Facebook Login for Business".
+    return graph.invalidParam('upload_type=resumable is only available with Facebook Login for Business (graph.facebook.com)');
   }
 
   const mediaType = p.media_type ? String(p.media_type).toUpperCase() : null;
@@ -61,6 +77,14 @@ export function createContainer({ state, ctx, viewer, node, product }) {
   } else {
     return publishing.unknownMediaType(mediaType);
   }
+  if (resumable) {
+    if (kind === 'STORIES' && p.image_url) return graph.invalidParam('upload_type=resumable uploads videos; a story image takes image_url');
+    if (!['REELS', 'STORIES', 'VIDEO'].includes(kind)) {
+      return graph.invalidParam('upload_type=resumable needs media_type REELS, STORIES, or VIDEO with is_carousel_item=true');
+    }
+    if (p.video_url) return graph.invalidParam('give video_url or upload_type=resumable, not both');
+    mediaKind = 'VIDEO';
+  }
   if (kind !== 'CAROUSEL' && isItem && kind !== 'IMAGE' && kind !== 'VIDEO') {
     return graph.invalidParam(`is_carousel_item cannot be used with media_type=${mediaType}`);
   }
@@ -75,7 +99,7 @@ export function createContainer({ state, ctx, viewer, node, product }) {
     }
   }
 
-  const extras = parseExtras(p, kind);
+  const extras = parseExtras(p, kind, { product, isItem, caption });
   if (extras.error) return extras.error;
 
   const now = state.now();
@@ -97,6 +121,14 @@ export function createContainer({ state, ctx, viewer, node, product }) {
     ...extras.value,
   };
 
+  if (resumable) {
+    // Nothing to process until the bytes arrive at rupload.facebook.com (rupload.mjs).
+    container.upload = { size: null, received: 0, chunks: [], complete: false };
+    container.readyAt = Infinity;
+    state.containers.set(container.id, container);
+    const version = ctx.version ? `${ctx.version}/` : '';
+    return json(200, { id: container.id, uri: `${state.origin}/rupload.facebook.com/ig-api-upload/${version}${container.id}` });
+  }
   if (kind === 'CAROUSEL') {
     const problem = attachChildren(state, container, p.children, account);
     if (problem) return problem;
@@ -106,7 +138,7 @@ export function createContainer({ state, ctx, viewer, node, product }) {
     const url = p[field];
     if (!url) return graph.missingParam(field);
     if (!isHttpUrl(url)) return publishing.fetchFailed(url);
-    const failure = mediaFailure(url, mediaKind);
+    const failure = isLocal(url) ? await fetchMedia(state, url, mediaKind) : mediaFailure(url, mediaKind);
     if (failure?.sync) return failure.sync;
     container.failure = failure;
     container[mediaKind === 'VIDEO' ? 'videoUrl' : 'imageUrl'] = url;
@@ -143,6 +175,36 @@ function isHttpUrl(s) {
   }
 }
 
+function isLocal(url) {
+  return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname);
+}
+
+// Fetches a local media URL the way Meta would; the same answers as mediaFailure.
+async function fetchMedia(state, url, mediaKind) {
+  const record = { url, status: null, bytes: 0, contentType: null, error: null };
+  state.mediaFetches.push(record);
+  const cannotFetch = mediaKind === 'IMAGE'
+    ? { sync: publishing.fetchFailed(url) }
+    : { statusText: 'Error: Media upload has failed with error code 2207052' };
+  let body;
+  try {
+    const res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(state.config.mediaFetchTimeoutMs) });
+    record.status = res.status;
+    record.contentType = res.headers.get('content-type');
+    body = Buffer.from(await res.arrayBuffer());
+    record.bytes = body.length;
+    if (!res.ok) return cannotFetch;
+  } catch (e) {
+    record.error = e.name === 'TimeoutError' ? 'timeout' : String(e.cause?.code ?? e.message);
+    return cannotFetch;
+  }
+  if (mediaKind === 'IMAGE') {
+    const jpeg = body.length > 3 && body[0] === 0xff && body[1] === 0xd8 && body[2] === 0xff;
+    return jpeg ? null : { sync: publishing.imageFormat() };
+  }
+  return checkMp4(body) ? { statusText: 'Error: Media upload has failed with error code 2207026' } : null;
+}
+
 // Returns null (fine), {sync: response} (fails the POST) or {statusText} (container ERROR).
 function mediaFailure(url, mediaKind) {
   if (url.includes('fail-download')) {
@@ -162,7 +224,7 @@ function mediaFailure(url, mediaKind) {
 }
 
 // Optional parameters from the IG User Media reference, lightly checked.
-function parseExtras(p, kind) {
+function parseExtras(p, kind, { product, isItem, caption }) {
   const value = {
     altText: kind === 'IMAGE' ? p.alt_text ?? null : null, // images only (March 24, 2025)
     locationId: p.location_id ?? null,
@@ -205,6 +267,61 @@ function parseExtras(p, kind) {
       };
     }
     value.thumbOffset = n;
+  }
+  const post = kind !== 'STORIES' && !isItem; // a feed post or a carousel container
+  const flag = (name) => {
+    if (p[name] == null) return { value: null };
+    if (p[name] !== 'true' && p[name] !== 'false') return { error: graph.invalidParam(`Param ${name} must be a boolean`) };
+    return { value: p[name] === 'true' };
+  };
+  // The AI info label: on the post (the carousel container, not its items)
+  // (Instagram Platform changelog, June 22, 2026).
+  const ai = flag('is_ai_generated');
+  if (ai.error) return ai;
+  if (ai.value != null && !post) return { error: graph.invalidParam('is_ai_generated is set on the post (for a carousel, on the carousel container only)') };
+  value.isAiGenerated = ai.value;
+  // Caption add-ons, Facebook Login only: a poll of 2-4 options or a comment
+  // prompt, never both, on a non-empty caption, not on stories or items
+  // (https://developers.facebook.com/documentation/instagram-platform/content-publishing/caption-add-ons).
+  const extended = flag('is_poll_duration_extended');
+  if (extended.error) return extended;
+  const prompt = flag('is_comment_prompt_used');
+  if (prompt.error) return prompt;
+  let poll = null;
+  if (p.poll_attachment != null) {
+    try {
+      poll = JSON.parse(p.poll_attachment);
+    } catch {
+      poll = null;
+    }
+    const keys = poll && typeof poll === 'object' ? Object.keys(poll) : [];
+    const options = ['option_a', 'option_b', 'option_c', 'option_d'];
+    if (keys.length < 2 || keys.length > 4 || keys.some((k, i) => k !== options[i] || typeof poll[k] !== 'string' || !poll[k])) {
+      return { error: graph.invalidParam('Param poll_attachment must be a JSON object of 2 to 4 options, option_a to option_d') };
+    }
+  }
+  if (poll || prompt.value === true || extended.value != null) {
+    if (product !== 'facebook') return { error: graph.invalidParam('Caption add-ons are only available for Instagram API with Facebook Login') };
+    if (!post) return { error: graph.invalidParam('Caption add-ons are supported on feed photos, carousels and reels, not stories or carousel items') };
+    if (poll && prompt.value === true) return { error: graph.invalidParam('A media can carry at most one caption add-on') };
+    if (extended.value != null && !poll) return { error: graph.invalidParam('is_poll_duration_extended needs poll_attachment') };
+    if (!caption || !String(caption).trim()) return { error: graph.invalidParam('An add-on requires a non-empty caption') };
+  }
+  value.pollAttachment = poll;
+  value.pollDurationExtended = extended.value;
+  value.commentPromptUsed = prompt.value;
+  // Product tags: at most 5, {product_id, x, y} (no x/y on videos).
+  if (p.product_tags != null) {
+    let tags;
+    try {
+      tags = JSON.parse(p.product_tags);
+    } catch {
+      tags = null;
+    }
+    if (!Array.isArray(tags) || tags.length > 5 || tags.some((t) => !t || typeof t.product_id !== 'string')) {
+      return { error: graph.invalidParam('Param product_tags must be a JSON array of at most 5 {product_id, x, y} objects') };
+    }
+    value.productTags = tags;
   }
   return { value };
 }
@@ -258,6 +375,7 @@ export function containerFields(state, c) {
       id: () => c.id,
       status_code: () => containerStatus(state, c).code,
       status: () => containerStatus(state, c).text,
+      video_status: () => videoStatus(c),
     },
   };
 }
@@ -316,6 +434,10 @@ function makeMedia(state, c, account) {
     collaborators: c.collaborators,
     userTags: c.userTags,
     locationId: c.locationId,
+    isAiGenerated: c.isAiGenerated ?? false,
+    pollAttachment: c.pollAttachment ?? null,
+    commentPromptUsed: c.commentPromptUsed ?? false,
+    productTags: c.productTags ?? null,
     shortcode,
     permalink,
     timestamp: graphTimestamp(now),
@@ -390,6 +512,8 @@ export function mediaFields(state, m) {
       username: () => m.username,
       owner: () => ({ id: m.owner }),
       alt_text: () => m.altText ?? undefined,
+      // GET /{ig_media_id}?fields=is_ai_generated (Instagram Platform changelog, June 22, 2026).
+      is_ai_generated: () => m.isAiGenerated ?? false,
       is_shared_to_feed: () => (m.productType === 'REELS' ? m.shareToFeed : undefined),
       like_count: () => 0,
       comments_count: () => 0,

@@ -7,6 +7,7 @@
 //   /graph.instagram.com/... Graph for Instagram Login (graph.mjs, publish.mjs)
 //   /www.facebook.com/...    Facebook Login dialog (consent.mjs)
 //   /graph.facebook.com/...  Graph for Facebook Login (graph.mjs, publish.mjs)
+//   /rupload.facebook.com/... video uploads to resumable containers (rupload.mjs)
 //   /__control/...           test control API (control.mjs)
 //
 // Every Meta-host request is logged, waits the configured latency, may be bent by a
@@ -25,10 +26,11 @@ import { afterHandler, beforeHandler, takeFault } from './faults.mjs';
 import { graphRoute } from './graph.mjs';
 import { escapeHtml, html, page, parseBody, readBody, searchToObject, send, text } from './http.mjs';
 import { instagramCodeExchange } from './oauth.mjs';
+import { RUPLOAD_HOST, ruploadRoute } from './rupload.mjs';
 import { StandinState } from './state.mjs';
 import { webRoute } from './web.mjs';
 
-export const HOSTS = ['www.instagram.com', 'api.instagram.com', 'graph.instagram.com', 'www.facebook.com', 'graph.facebook.com'];
+export const HOSTS = ['www.instagram.com', 'api.instagram.com', 'graph.instagram.com', 'www.facebook.com', 'graph.facebook.com', RUPLOAD_HOST];
 
 export async function startStandin(options = {}) {
   const state = new StandinState(options);
@@ -77,6 +79,7 @@ async function handle(state, control, req, res) {
   const host = decodeURIComponent(segments[1] ?? '');
   const path = '/' + segments.slice(2).join('/');
   const query = searchToObject(url.searchParams);
+  if (host === RUPLOAD_HOST) return uploadRequest(state, req, res, path, query);
   const buf = await readBody(req);
 
   // Graph answers cross-origin calls (Access-Control-Allow-Origin: *, observed on
@@ -111,21 +114,7 @@ async function handle(state, control, req, res) {
     params,
     headers: req.headers,
   };
-  const entry = {
-    seq: ++state.seq.log,
-    at: new Date(state.now()).toISOString(),
-    method: req.method,
-    host,
-    path,
-    query,
-    form,
-    authorization: req.headers.authorization ?? null,
-    status: null,
-    fault: null,
-  };
-  state.log.push(entry);
-
-  if (state.latencyMs > 0) await sleep(state.latencyMs);
+  const entry = await logged(state, req, { host, path, query, form });
 
   const rule = takeFault(state, { host, path, method: req.method, params });
   if (rule) {
@@ -138,10 +127,52 @@ async function handle(state, control, req, res) {
     }
   }
 
-  const response = route(state, ctx);
+  const response = await route(state, ctx); // container creation may fetch media
   entry.status = response.status;
   if (rule && afterHandler(rule, response, res)) return;
   send(res, response);
+}
+
+// Records a Meta-host request in the log (its entry gets the status and fault
+// later), then waits the configured latency.
+async function logged(state, req, fields) {
+  const entry = {
+    seq: ++state.seq.log,
+    at: new Date(state.now()).toISOString(),
+    method: req.method,
+    ...fields,
+    authorization: req.headers.authorization ?? null,
+    status: null,
+    fault: null,
+  };
+  state.log.push(entry);
+  if (state.latencyMs > 0) await sleep(state.latencyMs);
+  return entry;
+}
+
+// An upload's body is streamed into its container (it may be large, and what
+// arrives before an interruption is kept), so it skips the generic body parsing.
+async function uploadRequest(state, req, res, path, query) {
+  const entry = await logged(state, req, {
+    host: RUPLOAD_HOST,
+    path,
+    query,
+    form: {},
+    headers: { offset: req.headers.offset ?? null, file_size: req.headers.file_size ?? null },
+  });
+  const rule = takeFault(state, { host: RUPLOAD_HOST, path, method: req.method, params: query });
+  if (rule) {
+    entry.fault = rule.fault.type;
+    const early = await beforeHandler(rule, RUPLOAD_HOST, null);
+    if (early === 'hang') return;
+    if (early) {
+      entry.status = early.status;
+      req.resume();
+      return send(res, early);
+    }
+  }
+  const outcome = await ruploadRoute(state, req, res, path, rule);
+  entry.status = typeof outcome === 'number' ? outcome : outcome === 'ok' ? 200 : null;
 }
 
 const CORS_HOSTS = new Set(['graph.instagram.com', 'graph.facebook.com', '__control']);

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { sampleMp4 } from './mp4.mjs';
 import { startStandin } from './server.mjs';
 
 const CLIENT_ID = '1000000000000001';
@@ -690,6 +691,121 @@ describe('Content publishing', () => {
     // an IG token cannot be used on graph.facebook.com
     const ig = await igLongToken();
     await graphError(await get(`/graph.facebook.com/v21.0/me?access_token=${ig}`), 190);
+  });
+});
+
+// ---- Resumable upload (rupload.facebook.com) ---------------------------------------------------
+// https://developers.facebook.com/documentation/instagram-platform/content-publishing/resumable-uploads
+
+async function upload(token, id, bytes, offset, size = bytes.length + offset, headers = {}) {
+  const res = await fetch(`${B}/rupload.facebook.com/ig-api-upload/v21.0/${id}`, {
+    method: 'POST',
+    headers: { authorization: `OAuth ${token}`, offset: String(offset), file_size: String(size), ...headers },
+    body: bytes,
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+async function pageToken() {
+  const user = await fbUserToken('fb_linked');
+  return body(await get(`/graph.facebook.com/v21.0/me/accounts?access_token=${user}`)).data[0].access_token;
+}
+
+describe('Resumable upload', () => {
+  test('a resumable reel gets its bytes at rupload, resumes at bytes_transferred after a cut, then publishes', async () => {
+    const token = await pageToken();
+    const c = await post('/graph.facebook.com/v21.0/17841400000000001/media', { media_type: 'REELS', upload_type: 'resumable', caption: 'from a file', access_token: token });
+    assert.equal(c.status, 200, c.text);
+    const { id, uri } = body(c);
+    assert.equal(uri, `${B}/rupload.facebook.com/ig-api-upload/v21.0/${id}`);
+    const video = sampleMp4(8000, 50_000);
+    s.control.faults([{ host: 'rupload.facebook.com', fault: { type: 'cut_upload', afterBytes: 20_000 } }]);
+    await assert.rejects(upload(token, id, video, 0));
+    const mid = await get(`/graph.facebook.com/v21.0/${id}?fields=status_code,video_status&access_token=${token}`);
+    assert.equal(body(mid).status_code, 'IN_PROGRESS');
+    assert.deepEqual(body(mid).video_status.uploading_phase, { status: 'in_progress', bytes_transferred: 20_000 });
+    const early = await post('/graph.facebook.com/v21.0/17841400000000001/media_publish', { creation_id: id, access_token: token });
+    assert.equal(early.status, 400, 'not publishable before the bytes are all there');
+    const past = await upload(token, id, video.subarray(30_000), 30_000, video.length);
+    assert.equal(past.status, 400);
+    assert.equal(body(past).debug_info.type, 'ParameterValidationError');
+    const rest = await upload(token, id, video.subarray(20_000), 20_000, video.length);
+    assert.deepEqual(body(rest), { success: true, message: 'Upload successful.' });
+    s.control.advance(60_000);
+    const done = body(await get(`/graph.facebook.com/v21.0/${id}?fields=status_code,video_status&access_token=${token}`));
+    assert.equal(done.status_code, 'FINISHED');
+    assert.equal(done.video_status.uploading_phase.bytes_transferred, video.length);
+    const pub = await post('/graph.facebook.com/v21.0/17841400000000001/media_publish', { creation_id: id, access_token: token });
+    assert.equal(pub.status, 200, pub.text);
+  });
+
+  test('headers, token and host are checked; Instagram Login has no resumable upload', async () => {
+    const token = await pageToken();
+    const { id } = body(await post('/graph.facebook.com/v21.0/17841400000000001/media', { media_type: 'STORIES', upload_type: 'resumable', access_token: token }));
+    const noOffset = await upload(token, id, Buffer.from('x'), 0, 1, { offset: 'abc' });
+    assert.match(body(noOffset).debug_info.message, /Offset not convertable/);
+    const bearer = await fetch(`${B}/rupload.facebook.com/ig-api-upload/v21.0/${id}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, offset: '0', file_size: '1' }, body: 'x' });
+    assert.equal(bearer.status, 400);
+    await graphError(await upload('EAAnot-a-token', id, Buffer.from('x'), 0), 190);
+    const image = await post('/graph.facebook.com/v21.0/17841400000000001/media', { upload_type: 'resumable', image_url: 'https://c/a.jpg', access_token: token });
+    assert.equal(image.status, 400);
+    const ig = await igLongToken();
+    const viaIg = await post('/graph.instagram.com/v21.0/me/media', { media_type: 'REELS', upload_type: 'resumable', access_token: ig });
+    assert.equal(viaIg.status, 400);
+    assert.match(body(viaIg).error.message, /Facebook Login/);
+  });
+
+  test('bytes that are not a video end the container in ERROR like a bad format', async () => {
+    const token = await pageToken();
+    const { id } = body(await post('/graph.facebook.com/v21.0/17841400000000001/media', { media_type: 'VIDEO', is_carousel_item: 'true', upload_type: 'resumable', access_token: token }));
+    assert.equal((await upload(token, id, Buffer.from('not a video at all'), 0)).status, 200);
+    s.control.advance(600_000);
+    const st = body(await get(`/graph.facebook.com/v21.0/${id}?fields=status_code,status&access_token=${token}`));
+    assert.equal(st.status_code, 'ERROR');
+    assert.match(st.status, /2207026/);
+  });
+});
+
+// ---- Media URLs on this machine are really fetched ---------------------------------------------
+
+describe('Fetching media URLs', () => {
+  test('a local JPEG and MP4 are fetched; 404, refused connection, timeout and wrong formats fail like Meta', async () => {
+    const { createServer } = await import('node:http');
+    const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(100)]);
+    const files = { '/a.jpg': jpeg, '/v.mp4': sampleMp4(5000, 1000), '/fake.jpg': Buffer.from('GIF89a'), '/fake.mp4': Buffer.from('nope') };
+    const media = createServer((req, res) => {
+      if (req.url === '/slow.jpg') return; // never answers
+      const body = files[req.url];
+      res.writeHead(body ? 200 : 404).end(body ?? 'missing');
+    });
+    await new Promise((r) => media.listen(0, '127.0.0.1', r));
+    const M = `http://127.0.0.1:${media.address().port}`;
+    const gone = createServer();
+    await new Promise((r) => gone.listen(0, '127.0.0.1', r));
+    const closedPort = gone.address().port;
+    await new Promise((r) => gone.close(r));
+    try {
+      s.control.config({ mediaFetchTimeoutMs: 300 });
+      const token = await igLongToken();
+      const ok = await createImage(token, { image_url: `${M}/a.jpg` });
+      assert.equal(ok.status, 200, ok.text);
+      assert.deepEqual(s.state.mediaFetches.map((f) => [f.url, f.status, f.bytes]), [[`${M}/a.jpg`, 200, jpeg.length]]);
+      await graphError(await createImage(token, { image_url: `${M}/missing.jpg` }), 9004, 2207052);
+      await graphError(await createImage(token, { image_url: `${M}/slow.jpg` }), 9004, 2207052);
+      await graphError(await createImage(token, { image_url: `http://127.0.0.1:${closedPort}/closed.jpg` }), 9004, 2207052);
+      await graphError(await createImage(token, { image_url: `${M}/fake.jpg` }), 36001, 2207005);
+      assert.deepEqual(s.state.mediaFetches.slice(1).map((f) => f.error ?? f.status), [404, 'timeout', 'ECONNREFUSED', 200]);
+      const reel = (url) => post('/graph.instagram.com/v21.0/17841400000000001/media', { media_type: 'REELS', video_url: url, access_token: token });
+      const good = body(await reel(`${M}/v.mp4`)).id;
+      const bad = body(await reel(`${M}/fake.mp4`)).id;
+      s.control.advance(60_000);
+      assert.equal((await status(token, good)).status_code, 'FINISHED');
+      const failed = await status(token, bad);
+      assert.equal(failed.status_code, 'ERROR');
+      assert.match(failed.status, /2207026/);
+    } finally {
+      await new Promise((r) => { media.close(r); media.closeAllConnections(); });
+    }
   });
 });
 

@@ -71,6 +71,17 @@ export function defaultConfig() {
     // (https://developers.facebook.com/docs/graph-api/results); the cap is
     // small so every login with several Pages reads more than one page.
     accountsPageMax: 2,
+
+    // Facebook Login for Business configurations (App Dashboard > Facebook
+    // Login for Business > Configurations): config_id -> the permissions it
+    // asks for. The dialog takes config_id instead of scope
+    // (https://developers.facebook.com/docs/facebook-login/facebook-login-for-business/).
+    loginConfigurations: {
+      '9100000000000001': ['instagram_basic', 'instagram_content_publish', 'pages_show_list', 'pages_read_engagement', 'ads_read'],
+    },
+    // How long a fetch of a local media URL may take before it counts as one Meta
+    // could not download (publish.mjs).
+    mediaFetchTimeoutMs: 5000,
   };
 }
 
@@ -113,8 +124,13 @@ export class StandinState {
     this.media = new Map(); // id -> media
     this.publishes = new Map(); // ig user_id -> [stand-in ms of each publish]
     this.consent = null; // automatic consent decision, or null for the HTML page
+    // Facebook user key -> permissions the person declined: the dialog asks
+    // for them again only with auth_type=rerequest (Manually Build a Login
+    // Flow, "Re-asking for Declined Permissions").
+    this.fbDeclined = new Map();
     this.faults = []; // fault rules (faults.mjs)
     this.log = []; // recorded requests
+    this.mediaFetches = []; // local media URLs fetched at container creation: {url, status, bytes, error}
     this.seq = { log: 0, container: 0, media: 0, fault: 0 };
   }
 

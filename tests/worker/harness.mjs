@@ -35,7 +35,7 @@ export function settings(standinUrl, workerOrigin, extra = {}) {
     ALLOWED_ORIGINS: APP,
     SPA_REDIRECT_URIS: `${APP}/callback.html`,
     STANDIN_ORIGIN: standinUrl,
-    GRAPH_VERSION: 'v26.0',
+    GRAPH_VERSION: 'v27.0',
     UPSTREAM_TIMEOUT_MS: '1500',
     PUBLISH_WAIT_MS: '3000',
     APP_SECRET,
@@ -231,13 +231,13 @@ export async function login(env, { product = 'instagram', account, browser = new
  */
 export async function spaConsentCode(env, state, { product = 'instagram', account = 'creator', challenge } = {}) {
   env.standin.control.consent({ decision: 'allow', account });
-  const path = product === 'instagram' ? 'www.instagram.com/oauth/authorize' : 'www.facebook.com/v26.0/dialog/oauth';
+  const path = product === 'instagram' ? 'www.instagram.com/oauth/authorize' : 'www.facebook.com/v27.0/dialog/oauth';
   const u = new URL(`${env.standin.url}/${path}`);
   u.search = new URLSearchParams({
     client_id: CLIENT_ID, redirect_uri: `${APP}/callback.html`, response_type: 'code', state,
     scope: product === 'instagram'
       ? 'instagram_business_basic,instagram_business_content_publish'
-      : 'instagram_basic,instagram_content_publish,pages_show_list,pages_read_engagement,business_management',
+      : 'instagram_basic,instagram_content_publish,pages_show_list,pages_read_engagement,ads_read',
     ...(challenge ? { code_challenge: challenge, code_challenge_method: 'S256' } : {}),
   });
   const r = await fetch(u, { redirect: 'manual' });

@@ -52,7 +52,7 @@ describe('redirect login', () => {
     assert.deepEqual(calls.filter((c) => !c.startsWith('www.')).sort(), [
       'api.instagram.com/oauth/access_token',
       'graph.instagram.com/access_token',
-      'graph.instagram.com/v26.0/me',
+      'graph.instagram.com/v27.0/me',
     ]);
     await noTokenInClear();
     const line = env.worker.records().findLast((l) => l.route === '/auth/callback');

@@ -6,7 +6,7 @@ import {
   createLogin, connectAccount, getProfile, refreshToken, resolveInstagramAccount, getLongLivedToken, InstagateError,
 } from '../../node.js';
 import { CliError, EXIT, usage } from '../errors.mjs';
-import { libraryConfig, requireSecret } from '../settings.mjs';
+import { DEFAULT_REDIRECT_URI, libraryConfig, requireSecret } from '../settings.mjs';
 import { startLoopback, openBrowser } from '../loopback.mjs';
 import { now, nowIso } from '../clock.mjs';
 import { out, err, when } from '../output.mjs';
@@ -101,7 +101,7 @@ const loginOptions = (flags, product) => {
 export async function authUrl(ctx) {
   const store = await ctx.openStore();
   needFileStore(store, 'auth-url');
-  const config = libraryConfig(ctx.settings, { forLogin: true });
+  const config = libraryConfig(ctx.settings, { forLogin: true, redirectUri: ctx.settings.redirectUri ?? DEFAULT_REDIRECT_URI });
   const login = createLogin(config, loginOptions(ctx.flags, config.product));
   store.addPending({
     state: login.state, codeVerifier: login.codeVerifier, product: config.product,
@@ -157,16 +157,16 @@ export async function exchange(ctx) {
 function loopbackTarget(settings, flags) {
   const portFlag = flags.port === undefined ? undefined : intFlag(flags, 'port', 0);
   if (portFlag !== undefined && portFlag > 65535) throw usage('--port must be at most 65535');
-  if (!settings.redirectUri) return { host: '127.0.0.1', path: '/callback', port: portFlag ?? 8765 };
+  const redirectUri = settings.redirectUri ?? DEFAULT_REDIRECT_URI;
   let url;
   try {
-    url = new URL(settings.redirectUri);
+    url = new URL(redirectUri);
   } catch {
-    throw usage(`the redirect URI "${settings.redirectUri}" is not a URL`);
+    throw usage(`the redirect URI "${redirectUri}" is not a URL`);
   }
   if (url.protocol !== 'http:' || !['127.0.0.1', 'localhost'].includes(url.hostname)) {
-    throw usage(`login needs a loopback redirect URI (http://127.0.0.1:PORT/...), and the configured one is ${settings.redirectUri}`,
-      'register http://127.0.0.1:8765/callback with the app and set it as the redirect URI, or use `auth-url` + `exchange`');
+    throw usage(`login needs a loopback redirect URI (http://127.0.0.1:PORT/...), and the configured one is ${redirectUri}`,
+      `register ${DEFAULT_REDIRECT_URI} with the app and set it as the redirect URI, or use \`auth-url\` + \`exchange\``);
   }
   const port = portFlag ?? (url.port ? Number(url.port) : 80);
   return { host: url.hostname, path: url.pathname, port };

@@ -1,5 +1,8 @@
 // `publish image|reel|carousel|story`: builds the library input from the
-// flags, shows the container's progress on stderr, prints the post.
+// flags (a local video file — `publish reel ./clip.mp4`, `--item ./b.mp4` — is
+// read and uploaded by the library), shows the upload and the container's
+// progress on stderr, prints the post.
+import { readFile } from 'node:fs/promises';
 import { publishImage, publishReel, publishCarousel, publishStory, getProfile } from '../../node.js';
 import { EXIT, usage } from '../errors.mjs';
 import { libraryConfig } from '../settings.mjs';
@@ -7,6 +10,19 @@ import { label } from '../store.mjs';
 import { out, err, progressLine } from '../output.mjs';
 
 const isVideoUrl = (url) => /\.(mp4|mov|m4v)(\?|#|$)/i.test(url);
+const isUrl = (s) => /^https?:\/\//i.test(s);
+
+// A local video file's bytes; a missing file or a local image is a usage error.
+async function localVideo(path, what) {
+  if (!isVideoUrl(path)) {
+    throw usage(`${what} ${path} is not a .mp4/.mov video`, 'local files are uploaded for videos only; give an image as a public --url');
+  }
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    throw usage(`cannot read ${what} ${path}: ${e.code ?? e.message}`);
+  }
+}
 
 // Which flags each kind takes (anything else given is a usage error).
 const KIND_FLAGS = {
@@ -17,7 +33,7 @@ const KIND_FLAGS = {
 };
 const MEDIA_FLAGS = ['url', 'item', 'video', 'caption', 'alt-text', 'cover-url', 'share-to-feed'];
 
-function mediaInput(kind, flags) {
+async function mediaInput(kind, flags, file) {
   if (!Object.hasOwn(KIND_FLAGS, kind ?? '')) {
     throw usage(`publish what? "${kind ?? ''}" is not image, reel, carousel or story`, 'instagate publish image --url URL');
   }
@@ -28,26 +44,35 @@ function mediaInput(kind, flags) {
     if (flags[f] === undefined) throw usage(`publish ${kind} needs --${f}`);
     return flags[f];
   };
+  if (file !== undefined && !['reel', 'story'].includes(kind)) {
+    throw usage(`unexpected argument "${file}"`, kind === 'carousel' ? 'give each item with --item' : 'give the image with --url');
+  }
+  if (file !== undefined && flags.url !== undefined) throw usage('give a file or --url, not both');
+  // The reel's or story's video: the file, or the URL Meta downloads.
+  const video = async () => (file !== undefined ? { video: await localVideo(file, 'the file') } : { videoUrl: need('url') });
   const caption = flags.caption !== undefined ? { caption: flags.caption } : {};
   switch (kind) {
     case 'image':
       return { fn: publishImage, media: { imageUrl: need('url'), ...caption, ...(flags['alt-text'] ? { altText: flags['alt-text'] } : {}) } };
     case 'reel':
       return { fn: publishReel, media: {
-        videoUrl: need('url'), ...caption,
+        ...(await video()), ...caption,
         ...(flags['cover-url'] ? { coverUrl: flags['cover-url'] } : {}),
         ...(flags['share-to-feed'] ? { shareToFeed: true } : {}),
       } };
     case 'carousel': {
-      const items = (flags.item ?? []).map((raw) => {
+      const items = [];
+      for (const raw of flags.item ?? []) {
         const m = /^(image|video):(.*)$/.exec(raw);
         const [type, url] = m ? [m[1], m[2]] : [isVideoUrl(raw) ? 'video' : 'image', raw];
-        return type === 'video' ? { videoUrl: url } : { imageUrl: url };
-      });
+        if (!isUrl(url)) items.push({ video: await localVideo(url, 'the item') });
+        else items.push(type === 'video' ? { videoUrl: url } : { imageUrl: url });
+      }
       if (items.length < 2 || items.length > 10) throw usage(`a carousel takes 2 to 10 --item, got ${items.length}`);
       return { fn: publishCarousel, media: { items, ...caption } };
     }
     case 'story': {
+      if (file !== undefined) return { fn: publishStory, media: await video() };
       const url = need('url');
       return { fn: publishStory, media: flags.video || isVideoUrl(url) ? { videoUrl: url } : { imageUrl: url } };
     }
@@ -65,10 +90,26 @@ function pollSettings(env) {
   return { poll: { firstCheckImageMs: Number(v), firstCheckVideoMs: Number(v) } };
 }
 
+/** `[#########-----------]  45% 12.3/27.0 MB` */
+export function uploadBar(sent, total, width = 20) {
+  const share = total > 0 ? sent / total : 1;
+  const full = Math.round(share * width);
+  const mb = (n) => (n / (1024 * 1024)).toFixed(1);
+  return `[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${String(Math.floor(share * 100)).padStart(3)}% ${mb(sent)}/${mb(total)} MB`;
+}
+
+// Test/dev: bytes per upload request (default: the whole file in one, as Meta's guide).
+function uploadSettings(env) {
+  const v = env.INSTAGATE_UPLOAD_CHUNK_BYTES;
+  if (v === undefined) return {};
+  if (!/^\d+$/.test(v)) throw usage(`INSTAGATE_UPLOAD_CHUNK_BYTES must be a number of bytes, got "${v}"`);
+  return { uploadChunkBytes: Number(v) };
+}
+
 export async function publish(ctx) {
-  const [kind, ...extra] = ctx.positionals;
+  const [kind, file, ...extra] = ctx.positionals;
   if (extra.length) throw usage(`unexpected argument "${extra[0]}"`, 'give media URLs with --url / --item');
-  const { fn, media } = mediaInput(kind, ctx.flags);
+  const { fn, media } = await mediaInput(kind, ctx.flags, file);
   const store = await ctx.openStore();
   const account = store.find(ctx.flags.account);
   const config = libraryConfig(ctx.settings, { account });
@@ -79,15 +120,16 @@ export async function publish(ctx) {
     Object.assign(account, { igUserId: profile.igUserId, username: profile.username });
   }
   const line = progressLine();
-  err(`Publishing a ${kind} to ${label(account)}…`);
+  err(`Publishing ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} to ${label(account)}…`);
   const onProgress = (e) => {
     switch (e.step) {
       case 'quotaChecked': line.update(`quota: ${e.quota.usage}/${e.quota.total ?? '?'} posts used in 24 h`); break;
       case 'childCreated': line.update(`item ${e.index + 1}/${e.count} uploaded (container ${e.containerId})`); break;
       case 'created': line.update(`container ${e.containerId} created`); break;
+      case 'uploaded': line.update(`uploading ${uploadBar(e.sent, e.total)}`); break;
       case 'processing': line.update(`processing… ${(e.elapsedMs / 1000).toFixed(1)} s (${e.checks} status check${e.checks === 1 ? '' : 's'})`); break;
       case 'published': line.done(`published${e.mediaId ? ` as ${e.mediaId}` : ''}`); break;
-      case 'retrying': line.update(`Meta said "${e.message}" (${e.errorKind}): retrying in ${(e.waitMs / 1000).toFixed(1)} s`); break;
+      case 'retrying': line.update(`${retryCause(e)}: retrying in ${(e.waitMs / 1000).toFixed(1)} s`); break;
       default: break;
     }
   };
@@ -95,7 +137,7 @@ export async function publish(ctx) {
   try {
     published = await fn({
       config, accessToken, igUserId: account.igUserId, ...media,
-      ...(ctx.flags['check-quota'] ? { checkQuota: true } : {}), ...pollSettings(ctx.env), onProgress, ...ctx.call,
+      ...(ctx.flags['check-quota'] ? { checkQuota: true } : {}), ...pollSettings(ctx.env), ...uploadSettings(ctx.env), onProgress, ...ctx.call,
     });
   } finally {
     line.done();
@@ -104,3 +146,10 @@ export async function publish(ctx) {
   else out(`${published.mediaId ?? '(media id unknown: the post exists)'} ${published.permalink ?? ''}`.trimEnd());
   return EXIT.OK;
 }
+
+// Only an answer from Meta is something "Meta said": a call that never got
+// one (no connection, no answer in time) says so instead.
+const UNANSWERED = new Set(['transport', 'timeout']);
+const retryCause = (e) => (UNANSWERED.has(e.errorKind)
+  ? `no answer from Meta (${e.errorKind}: ${e.message})`
+  : `Meta said "${e.message}" (${e.errorKind})`);

@@ -35,6 +35,12 @@ pub struct LoginOptions {
     /// Instagram Login: offer (or hide) "Log in with Facebook".
     #[serde(default)]
     pub enable_fb_login: Option<bool>,
+    /// Facebook Login: ask again for permissions the person declined before
+    /// (`auth_type=rerequest`); without it the dialog does not offer them again
+    /// (<https://developers.facebook.com/docs/facebook-login/guides/advanced/manual-flow>,
+    /// "Re-asking for Declined Permissions").
+    #[serde(default)]
+    pub rerequest: bool,
 }
 
 /// A login in progress: keep it until the callback; never send the
@@ -125,11 +131,21 @@ pub fn authorization_url(
         ("client_id", &config.client_id),
         ("redirect_uri", &config.redirect_uri),
         ("response_type", "code"),
-        ("scope", &scope),
-        ("state", state),
     ];
+    // Facebook Login for Business: the saved configuration replaces `scope`.
+    match &config.config_id {
+        Some(id) => params.push(("config_id", id)),
+        None => params.push(("scope", &scope)),
+    }
+    params.push(("state", state));
     let base = match config.product {
         Product::Instagram => {
+            if options.rerequest {
+                return Err(Error::invalid_input(
+                    "options",
+                    "rerequest is a Facebook Login option (Instagram Login shows every permission again on a new login)",
+                ));
+            }
             if options.force_reauth {
                 params.push(("force_reauth", "true"));
             }
@@ -149,6 +165,9 @@ pub fn authorization_url(
             }
             params.push(("code_challenge", code_challenge));
             params.push(("code_challenge_method", "S256"));
+            if options.rerequest {
+                params.push(("auth_type", "rerequest"));
+            }
             format!(
                 "{}/{}/dialog/oauth",
                 config.endpoints.authorize_base, config.graph_version
@@ -188,6 +207,7 @@ mod tests {
         let options = LoginOptions {
             force_reauth: true,
             enable_fb_login: Some(false),
+            rerequest: false,
         };
         let url = authorization_url(&config(Product::Instagram), "st", "ch", &options).unwrap();
         assert!(
@@ -223,7 +243,7 @@ mod tests {
         )
         .unwrap();
         assert!(
-            url.starts_with("https://www.facebook.com/v26.0/dialog/oauth?"),
+            url.starts_with("https://www.facebook.com/v27.0/dialog/oauth?"),
             "{url}"
         );
         let p = params(&url);
@@ -236,10 +256,57 @@ mod tests {
             &LoginOptions {
                 force_reauth: true,
                 enable_fb_login: None,
+                rerequest: false,
             },
         )
         .unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidInput);
+    }
+
+    /// Manually Build a Login Flow, "Re-asking for Declined Permissions":
+    /// `auth_type=rerequest` (Facebook Login only).
+    #[test]
+    fn rerequest_asks_facebook_for_declined_permissions_again() {
+        let rerequest = LoginOptions {
+            rerequest: true,
+            ..LoginOptions::default()
+        };
+        let url = authorization_url(&config(Product::Facebook), "st", "ch", &rerequest).unwrap();
+        assert!(params(&url).contains(&("auth_type".into(), "rerequest".into())));
+        let plain = authorization_url(
+            &config(Product::Facebook),
+            "st",
+            "ch",
+            &LoginOptions::default(),
+        )
+        .unwrap();
+        assert!(!plain.contains("auth_type"), "{plain}");
+        let e = authorization_url(&config(Product::Instagram), "st", "ch", &rerequest).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("options"));
+    }
+
+    /// Facebook Login for Business: the dialog takes the saved configuration
+    /// (`config_id`) instead of `scope`; the classic `scope` dialog stays.
+    #[test]
+    fn a_config_id_replaces_scope_in_the_facebook_dialog() {
+        let mut c = config(Product::Facebook);
+        c.config_id = Some("1234567890123456".into());
+        let url = authorization_url(&c, "st", "ch", &LoginOptions::default()).unwrap();
+        let p = params(&url);
+        assert!(p.contains(&("config_id".into(), "1234567890123456".into())));
+        assert!(!p.iter().any(|(k, _)| k == "scope"), "{url}");
+        assert!(p.contains(&("code_challenge".into(), "ch".into())));
+        c.config_id = Some("not-a-number".into());
+        assert_eq!(
+            c.validate().unwrap_err().field.as_deref(),
+            Some("config_id")
+        );
+        let mut ig = config(Product::Instagram);
+        ig.config_id = Some("1234567890123456".into());
+        assert_eq!(
+            ig.validate().unwrap_err().field.as_deref(),
+            Some("config_id")
+        );
     }
 
     #[test]

@@ -27,7 +27,7 @@ use serde::Deserialize;
 use super::callback::ValidatedCallback;
 use super::response::parse_maybe_wrapped;
 use crate::core::config::{Config, Product};
-use crate::core::error::Error;
+use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Request, Response, Transport};
 use crate::core::meta_body::parse_success;
 use crate::core::secret::{AccessToken, ClientSecret, PkceVerifier};
@@ -181,6 +181,25 @@ pub async fn exchange_code<T: Transport>(
     code_verifier: Option<&PkceVerifier>,
 ) -> Result<CodeExchange, Error> {
     let request = code_exchange_request(config, client_secret, callback, code_verifier);
-    let response = transport.send(request).await?;
-    process_code_exchange(config.product, &response, transport.now())
+    let answered = transport.send(request).await;
+    answered
+        .and_then(|response| process_code_exchange(config.product, &response, transport.now()))
+        .map_err(single_use_code)
+}
+
+/// An authorization code works once and Meta may have used it before its
+/// answer was lost (a timeout, a dropped connection, a 5xx or a cut-off
+/// body): sending it again fails at best, so such an error is not retryable
+/// and says to start a new login (Business Login for Instagram: the code
+/// "is valid for 1 hour and can only be used once",
+/// <https://developers.facebook.com/documentation/instagram-platform/instagram-api-with-instagram-login/business-login>;
+/// Facebook Login's codes are single-use too,
+/// <https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow>).
+fn single_use_code(error: Error) -> Error {
+    if !error.retryable() || error.kind == ErrorKind::RateLimited {
+        return error;
+    }
+    error.with_no_retry(
+        "the authorization code is single-use and Meta may already have used it, so sending it again fails: start a new login",
+    )
 }

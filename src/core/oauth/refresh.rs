@@ -20,7 +20,7 @@ use serde::Deserialize;
 
 use super::exchange::BearerGrant;
 use crate::core::config::Config;
-use crate::core::error::Error;
+use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Request, Response, Transport};
 use crate::core::meta_body::parse_success;
 use crate::core::secret::AccessToken;
@@ -61,11 +61,34 @@ pub fn process_refresh(
     previous: &TokenRecord,
     now: Timestamp,
 ) -> Result<TokenRecord, Error> {
-    let grant: BearerGrant = parse_success(response, "token refresh")?;
+    let grant: BearerGrant = parse_success(response, "token refresh").map_err(too_new)?;
     let mut record = grant.into_record(TokenKind::InstagramLongLived, now, LONG_LIVED);
     record.scopes = previous.scopes.clone();
     record.ig_user_id = previous.ig_user_id.clone();
     Ok(record)
+}
+
+/// Meta's own refusal of a token it finds too young to refresh comes as an
+/// invalid parameter (`(#100) ... too new`), code 100 without subcode: the
+/// request is built here from fixed parameters and a token the local check
+/// found refreshable, so that refusal can only be about the token's age (a
+/// record whose `issued_at` is later than Meta's). It is the same kind as
+/// the local 24-hour check, `RefreshTooEarly`, keeping Meta's message.
+fn too_new(error: Error) -> Error {
+    let refused_as_invalid_parameter = error.kind == ErrorKind::InvalidRequest
+        && error.code() == Some(100)
+        && error.subcode().is_none();
+    if !refused_as_invalid_parameter {
+        return error;
+    }
+    Error {
+        kind: ErrorKind::RefreshTooEarly,
+        message: format!(
+            "Meta refused to refresh the token as too new ({}): it refreshes long-lived tokens once they are at least 24 hours old; try again later",
+            error.message
+        ),
+        ..error
+    }
 }
 
 /// Refreshes `token` if Meta allows it now. Store the new record before

@@ -26,7 +26,7 @@ use crate::core::config::Config;
 use crate::core::error::{Error, ErrorKind, MetaError};
 use crate::core::http::{Request, Response};
 use crate::core::meta_body::parse_success;
-use crate::core::publish::spec::{CarouselItem, MediaSpec, UserTag};
+use crate::core::publish::spec::{CarouselItem, MediaSpec, PostExtras, ProductTag, UserTag};
 use crate::core::secret::AccessToken;
 
 /// How many of the newest media are read when looking for a lost publish.
@@ -57,12 +57,14 @@ pub fn container_params(spec: &MediaSpec, children: &[String]) -> Params {
             opt(&mut p, "caption", &s.caption);
             opt(&mut p, "alt_text", &s.alt_text);
             tags(&mut p, &s.user_tags);
+            products(&mut p, &s.product_tags);
             opt(&mut p, "location_id", &s.location_id);
             collaborators(&mut p, &s.collaborators);
+            extras(&mut p, &s.extras);
         }
         MediaSpec::Reel(s) => {
             p.push(("media_type", "REELS".to_owned()));
-            p.push(("video_url", s.video_url.clone()));
+            video(&mut p, &s.video_url, s.video_file.is_some());
             opt(&mut p, "caption", &s.caption);
             opt(&mut p, "cover_url", &s.cover_url);
             if let Some(offset) = s.thumb_offset {
@@ -75,6 +77,8 @@ pub fn container_params(spec: &MediaSpec, children: &[String]) -> Params {
             collaborators(&mut p, &s.collaborators);
             opt(&mut p, "location_id", &s.location_id);
             tags(&mut p, &s.user_tags);
+            products(&mut p, &s.product_tags);
+            extras(&mut p, &s.extras);
         }
         MediaSpec::Carousel(s) => {
             p.push(("media_type", "CAROUSEL".to_owned()));
@@ -83,11 +87,14 @@ pub fn container_params(spec: &MediaSpec, children: &[String]) -> Params {
             opt(&mut p, "caption", &s.caption);
             opt(&mut p, "location_id", &s.location_id);
             collaborators(&mut p, &s.collaborators);
+            // "For carousels, set is_ai_generated on the carousel container
+            // only"; add-ons too ("not on its item children").
+            extras(&mut p, &s.extras);
         }
         MediaSpec::Story(s) => {
             p.push(("media_type", "STORIES".to_owned()));
             opt(&mut p, "image_url", &s.image_url);
-            opt(&mut p, "video_url", &s.video_url);
+            video(&mut p, &s.video_url, s.video_file.is_some());
             tags(&mut p, &s.user_tags);
         }
     }
@@ -105,15 +112,78 @@ pub fn carousel_item_params(item: &CarouselItem) -> Params {
             p.push(("image_url", i.image_url.clone()));
             opt(&mut p, "alt_text", &i.alt_text);
             tags(&mut p, &i.user_tags);
+            products(&mut p, &i.product_tags);
         }
         CarouselItem::Video(v) => {
             p.push(("is_carousel_item", "true".to_owned()));
             p.push(("media_type", "VIDEO".to_owned()));
-            p.push(("video_url", v.video_url.clone()));
+            video(&mut p, &v.video_url, v.video_file.is_some());
+            if let Some(offset) = v.thumb_offset {
+                p.push(("thumb_offset", offset.to_string()));
+            }
             tags(&mut p, &v.user_tags);
+            products(&mut p, &v.product_tags);
         }
     }
     p
+}
+
+/// The video's source: `video_url` for Meta to fetch, or
+/// `upload_type=resumable` for a file sent to the rupload host next
+/// (<https://developers.facebook.com/documentation/instagram-platform/content-publishing/resumable-uploads>).
+fn video(p: &mut Params, url: &Option<String>, file: bool) {
+    opt(p, "video_url", url);
+    if file {
+        p.push(("upload_type", "resumable".to_owned()));
+    }
+}
+
+/// `product_tags` as the JSON array Meta documents:
+/// `[{"product_id":"…","x":0.5,"y":0.8}]` (coordinates on images only).
+fn products(p: &mut Params, tags: &[ProductTag]) {
+    if tags.is_empty() {
+        return;
+    }
+    let list: Vec<serde_json::Value> = tags
+        .iter()
+        .map(|t| {
+            let mut o = serde_json::Map::new();
+            o.insert("product_id".into(), t.product_id.clone().into());
+            if let (Some(x), Some(y)) = (t.x, t.y) {
+                o.insert("x".into(), x.into());
+                o.insert("y".into(), y.into());
+            }
+            serde_json::Value::Object(o)
+        })
+        .collect();
+    p.push(("product_tags", serde_json::Value::Array(list).to_string()));
+}
+
+/// The AI label and the caption add-ons: `is_ai_generated`,
+/// `poll_attachment` (`{"option_a":…,"option_b":…}`, up to `option_d`),
+/// `is_poll_duration_extended`, `is_comment_prompt_used`.
+fn extras(p: &mut Params, extras: &PostExtras) {
+    if let Some(ai) = extras.is_ai_generated {
+        p.push(("is_ai_generated", ai.to_string()));
+    }
+    if !extras.poll_options.is_empty() {
+        let options: serde_json::Map<String, serde_json::Value> =
+            ["option_a", "option_b", "option_c", "option_d"]
+                .iter()
+                .zip(&extras.poll_options)
+                .map(|(key, text)| ((*key).to_owned(), text.clone().into()))
+                .collect();
+        p.push((
+            "poll_attachment",
+            serde_json::Value::Object(options).to_string(),
+        ));
+    }
+    if let Some(extended) = extras.poll_duration_extended {
+        p.push(("is_poll_duration_extended", extended.to_string()));
+    }
+    if let Some(prompt) = extras.comment_prompt {
+        p.push(("is_comment_prompt_used", prompt.to_string()));
+    }
 }
 
 fn opt(p: &mut Params, key: &'static str, value: &Option<String>) {

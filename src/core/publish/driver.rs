@@ -60,6 +60,19 @@ pub async fn run<T: Transport>(
     token: &AccessToken,
     observer: &mut dyn PublishObserver,
 ) -> Result<Published, Error> {
+    run_with_files(job, transport, config, token, &[], observer).await
+}
+
+/// [`run`] for a job that uploads video files (their bytes, in the order
+/// of [`MediaSpec::video_files`]).
+pub async fn run_with_files<T: Transport>(
+    job: &mut PublishJob,
+    transport: &T,
+    config: &Config,
+    token: &AccessToken,
+    files: &[&[u8]],
+    observer: &mut dyn PublishObserver,
+) -> Result<Published, Error> {
     loop {
         if observer.is_cancelled() {
             let mut message = format!(
@@ -73,7 +86,7 @@ pub async fn run<T: Transport>(
             }
             return Err(Error::new(ErrorKind::Aborted, message));
         }
-        match job.step(transport, config, token).await? {
+        match job.step_with_files(transport, config, token, files).await? {
             StepOutcome::Continue { next_at, progress } => {
                 for event in &progress {
                     observer.on_progress(event);

@@ -11,8 +11,8 @@ use serde_json::{Map, Value};
 
 use crate::core::error::Error;
 use crate::core::publish::spec::{
-    CarouselImage, CarouselItem, CarouselSpec, CarouselVideo, ImageSpec, MediaSpec, ReelSpec,
-    StorySpec, UserTag,
+    CarouselImage, CarouselItem, CarouselSpec, CarouselVideo, ImageSpec, MediaSpec, PostExtras,
+    ProductTag, ReelSpec, StorySpec, UserTag, VideoFile,
 };
 
 const IMAGE_FIELDS: &[&str] = &[
@@ -22,9 +22,15 @@ const IMAGE_FIELDS: &[&str] = &[
     "userTags",
     "locationId",
     "collaborators",
+    "productTags",
+    "isAiGenerated",
+    "pollOptions",
+    "pollDurationExtended",
+    "commentPrompt",
 ];
 const REEL_FIELDS: &[&str] = &[
     "videoUrl",
+    "videoFile",
     "caption",
     "coverUrl",
     "thumbOffset",
@@ -33,9 +39,23 @@ const REEL_FIELDS: &[&str] = &[
     "collaborators",
     "locationId",
     "userTags",
+    "productTags",
+    "isAiGenerated",
+    "pollOptions",
+    "pollDurationExtended",
+    "commentPrompt",
 ];
-const CAROUSEL_FIELDS: &[&str] = &["items", "caption", "locationId", "collaborators"];
-const STORY_FIELDS: &[&str] = &["imageUrl", "videoUrl", "userTags"];
+const CAROUSEL_FIELDS: &[&str] = &[
+    "items",
+    "caption",
+    "locationId",
+    "collaborators",
+    "isAiGenerated",
+    "pollOptions",
+    "pollDurationExtended",
+    "commentPrompt",
+];
+const STORY_FIELDS: &[&str] = &["imageUrl", "videoUrl", "videoFile", "userTags"];
 
 impl MediaSpec {
     /// Reads and validates `{"type": "image" | "reel" | "carousel" | "story", ...}`.
@@ -94,12 +114,15 @@ impl MediaSpec {
                     user_tags: obj.user_tags("userTags")?,
                     location_id: obj.opt_string("locationId")?,
                     collaborators: obj.strings("collaborators")?,
+                    product_tags: obj.product_tags("productTags")?,
+                    extras: obj.extras()?,
                 })
             }
             "reel" => {
                 obj.only(REEL_FIELDS, ignore)?;
                 MediaSpec::Reel(ReelSpec {
-                    video_url: obj.string("videoUrl")?,
+                    video_url: obj.opt_string("videoUrl")?,
+                    video_file: obj.video_file("videoFile")?,
                     caption: obj.opt_string("caption")?,
                     cover_url: obj.opt_string("coverUrl")?,
                     thumb_offset: obj.opt_u64("thumbOffset")?,
@@ -108,6 +131,8 @@ impl MediaSpec {
                     collaborators: obj.strings("collaborators")?,
                     location_id: obj.opt_string("locationId")?,
                     user_tags: obj.user_tags("userTags")?,
+                    product_tags: obj.product_tags("productTags")?,
+                    extras: obj.extras()?,
                 })
             }
             "carousel" => {
@@ -117,6 +142,7 @@ impl MediaSpec {
                     caption: obj.opt_string("caption")?,
                     location_id: obj.opt_string("locationId")?,
                     collaborators: obj.strings("collaborators")?,
+                    extras: obj.extras()?,
                 })
             }
             "story" => {
@@ -124,6 +150,7 @@ impl MediaSpec {
                 MediaSpec::Story(StorySpec {
                     image_url: obj.opt_string("imageUrl")?,
                     video_url: obj.opt_string("videoUrl")?,
+                    video_file: obj.video_file("videoFile")?,
                     user_tags: obj.user_tags("userTags")?,
                 })
             }
@@ -265,6 +292,30 @@ impl<'a> Fields<'a> {
             .collect()
     }
 
+    fn product_tags(&self, key: &str) -> Result<Vec<ProductTag>, Error> {
+        let mut tags = Vec::new();
+        for (i, value) in self.array(key)?.iter().enumerate() {
+            let tag = Fields::new(value, &format!("{}[{i}].", self.name(key)))?;
+            tag.only(&["productId", "x", "y"], &[])?;
+            tags.push(ProductTag {
+                product_id: tag.string("productId")?,
+                x: tag.opt_f64("x")?,
+                y: tag.opt_f64("y")?,
+            });
+        }
+        Ok(tags)
+    }
+
+    /// The feed-post extras (AI label, caption add-ons) of this object.
+    fn extras(&self) -> Result<PostExtras, Error> {
+        Ok(PostExtras {
+            is_ai_generated: self.opt_bool("isAiGenerated")?,
+            poll_options: self.strings("pollOptions")?,
+            poll_duration_extended: self.opt_bool("pollDurationExtended")?,
+            comment_prompt: self.opt_bool("commentPrompt")?,
+        })
+    }
+
     fn user_tags(&self, key: &str) -> Result<Vec<UserTag>, Error> {
         let mut tags = Vec::new();
         for (i, value) in self.array(key)?.iter().enumerate() {
@@ -279,24 +330,55 @@ impl<'a> Fields<'a> {
         Ok(tags)
     }
 
+    /// `{"size": bytes, "durationMs": ms}`: a video file's header facts.
+    fn video_file(&self, key: &str) -> Result<Option<VideoFile>, Error> {
+        let Some(value) = self.get(key) else {
+            return Ok(None);
+        };
+        let file = Fields::new(value, &format!("{}.", self.name(key)))?;
+        file.only(&["size", "durationMs"], &[])?;
+        let whole = |name: &str| {
+            file.opt_u64(name)?
+                .ok_or_else(|| file.error(name, "is required (a whole number)"))
+        };
+        Ok(Some(VideoFile {
+            size: whole("size")?,
+            duration_ms: whole("durationMs")?,
+        }))
+    }
+
     fn items(&self, key: &str) -> Result<Vec<CarouselItem>, Error> {
         let mut items = Vec::new();
         for (i, value) in self.array(key)?.iter().enumerate() {
             let item = Fields::new(value, &format!("{}[{i}].", self.name(key)))?;
-            let parsed = match (item.get("imageUrl"), item.get("videoUrl")) {
+            let video = item.get("videoUrl").or_else(|| item.get("videoFile"));
+            let parsed = match (item.get("imageUrl"), video) {
                 (Some(_), None) => {
-                    item.only(&["imageUrl", "altText", "userTags"], &[])?;
+                    item.only(&["imageUrl", "altText", "userTags", "productTags"], &[])?;
                     CarouselItem::Image(CarouselImage {
                         image_url: item.string("imageUrl")?,
                         alt_text: item.opt_string("altText")?,
                         user_tags: item.user_tags("userTags")?,
+                        product_tags: item.product_tags("productTags")?,
                     })
                 }
                 (None, Some(_)) => {
-                    item.only(&["videoUrl", "userTags"], &[])?;
+                    item.only(
+                        &[
+                            "videoUrl",
+                            "videoFile",
+                            "thumbOffset",
+                            "userTags",
+                            "productTags",
+                        ],
+                        &[],
+                    )?;
                     CarouselItem::Video(CarouselVideo {
-                        video_url: item.string("videoUrl")?,
+                        video_url: item.opt_string("videoUrl")?,
+                        video_file: item.video_file("videoFile")?,
+                        thumb_offset: item.opt_u64("thumbOffset")?,
                         user_tags: item.user_tags("userTags")?,
+                        product_tags: item.product_tags("productTags")?,
                     })
                 }
                 (Some(_), Some(_)) => {
@@ -305,7 +387,9 @@ impl<'a> Fields<'a> {
                         "cannot be given with imageUrl: an item is one image or one video",
                     ))
                 }
-                (None, None) => return Err(item.error("imageUrl", "or videoUrl is required")),
+                (None, None) => {
+                    return Err(item.error("imageUrl", "or videoUrl (or videoFile) is required"))
+                }
             };
             items.push(parsed);
         }

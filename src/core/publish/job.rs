@@ -7,6 +7,8 @@
 //!
 //! ```text
 //! [CheckingQuota] → CreatingChildren (carousels, one item per step) → CreatingContainer
+//!   (a video file: → Uploading, one upload or offset read per step, after
+//!   its container; a carousel's back to CreatingChildren)
 //!   → Processing (status reads; FINISHED → media_publish in the same step)
 //!   → FetchingPermalink → Done
 //! Processing ⇄ Publishing (a send's outcome is unknown: the status decides)
@@ -14,6 +16,15 @@
 //! any phase → Failed (a permanent error, or transient ones past the retry bound)
 //! ```
 //! (<https://developers.facebook.com/documentation/instagram-platform/content-publishing>)
+//!
+//! # Video files
+//! A video given as a file ([`VideoFile`]) is sent to Meta with the
+//! resumable upload (`upload.rs`) right after its container is created. The
+//! job saves how many bytes Meta has (`offset`); after an interruption (a
+//! failed or cut upload, a restart) the offset is unknown, and the next step
+//! reads it from Meta before sending the rest, so nothing Meta already has
+//! is sent again. The bytes are never saved: each step gets them
+//! ([`PublishJob::step_with_files`]).
 //!
 //! # Never twice
 //! `media_publish` is the one call that must not be repeated blindly, so it
@@ -37,6 +48,13 @@
 //! publishing limit, expired or unknown container) fail the job at once;
 //! "not ready" (9007 / 2207027) goes back to polling.
 //!
+//! Two answers ask for another try, per Meta's error table
+//! (<https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/error-codes>):
+//! 2207008 after `media_publish` (certainly not published; retry once or
+//! twice within 30 s to 2 min, then generate a new container) and a
+//! container that ends in ERROR with 2207053 ("unknown upload error":
+//! generate a new container). The job then creates a new container, once.
+//!
 //! When the outcome of a publish cannot be confirmed (the status reads keep
 //! failing), `step` returns `Err` and leaves the job in `Publishing`: the
 //! job is never marked failed while its post might exist.
@@ -56,7 +74,10 @@ use crate::core::publish::calls::{
 use crate::core::publish::poll::PollPolicy;
 use crate::core::publish::quota::{process_quota, quota_request, PublishingQuota};
 use crate::core::publish::recover::find_published;
-use crate::core::publish::spec::MediaSpec;
+use crate::core::publish::spec::{CarouselItem, MediaSpec};
+use crate::core::publish::upload::{
+    process_bytes_transferred, process_upload, upload_request, upload_status_request,
+};
 use crate::core::publish::validate::check_ig_user_id;
 use crate::core::retry::{is_transient, random_u64, CallKind, RetryDecision, RetryPolicy};
 use crate::core::secret::AccessToken;
@@ -80,6 +101,10 @@ pub struct PublishOptions {
     pub publish_settle_ms: u64,
     pub poll: PollPolicy,
     pub retry: RetryPolicy,
+    /// Bytes of a video file sent per upload request; 0 (the default) sends
+    /// the rest of the file in one request, as Meta's guide does. Smaller
+    /// pieces report progress more often and lose less to an interruption.
+    pub upload_chunk_bytes: u64,
 }
 
 impl Default for PublishOptions {
@@ -91,6 +116,7 @@ impl Default for PublishOptions {
             publish_settle_ms: 5_000,
             poll: PollPolicy::default(),
             retry: RetryPolicy::default(),
+            upload_chunk_bytes: 0,
         }
     }
 }
@@ -153,6 +179,19 @@ pub enum Phase {
         #[serde(default)]
         children: Vec<String>,
     },
+    /// Sending a video file to the container `container_id`: Meta has
+    /// `offset` bytes (`None`: unknown since an interruption, to be read
+    /// from Meta first). `item` is the carousel item the video belongs to
+    /// (`done` then holds the item containers created so far, this one too).
+    Uploading {
+        container_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        offset: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        item: Option<usize>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        done: Vec<String>,
+    },
     /// Waiting for `status_code` FINISHED (`polls` reads so far); the step
     /// that reads FINISHED sends `media_publish`.
     Processing {
@@ -195,6 +234,8 @@ struct SavedPhase {
     children: Vec<String>,
     container_id: Option<String>,
     polls: Option<u32>,
+    offset: Option<u64>,
+    item: Option<usize>,
     last_error: Option<Error>,
     media_id: Option<String>,
     published: Option<Published>,
@@ -218,6 +259,12 @@ impl TryFrom<SavedPhase> for Phase {
             "creatingChildren" => Phase::CreatingChildren { done: saved.done },
             "creatingContainer" => Phase::CreatingContainer {
                 children: saved.children,
+            },
+            "uploading" => Phase::Uploading {
+                container_id: container_id()?,
+                offset: saved.offset,
+                item: saved.item,
+                done: saved.done,
             },
             "processing" => Phase::Processing {
                 container_id: container_id()?,
@@ -252,6 +299,7 @@ impl Phase {
             Phase::CheckingQuota => "checkingQuota",
             Phase::CreatingChildren { .. } => "creatingChildren",
             Phase::CreatingContainer { .. } => "creatingContainer",
+            Phase::Uploading { .. } => "uploading",
             Phase::Processing { .. } => "processing",
             Phase::Publishing { .. } => "publishing",
             Phase::RecoveringMedia { .. } => "recoveringMedia",
@@ -275,14 +323,18 @@ impl Phase {
     pub fn post_may_exist(&self) -> bool {
         !matches!(
             self,
-            Phase::CheckingQuota | Phase::CreatingChildren { .. } | Phase::CreatingContainer { .. }
+            Phase::CheckingQuota
+                | Phase::CreatingChildren { .. }
+                | Phase::CreatingContainer { .. }
+                | Phase::Uploading { .. }
         )
     }
 
     /// The container the phase works on (or published), once there is one.
     pub fn container_id(&self) -> Option<&str> {
         match self {
-            Phase::Processing { container_id, .. }
+            Phase::Uploading { container_id, .. }
+            | Phase::Processing { container_id, .. }
             | Phase::Publishing { container_id, .. }
             | Phase::RecoveringMedia { container_id }
             | Phase::FetchingPermalink { container_id, .. } => Some(container_id),
@@ -306,6 +358,12 @@ pub enum Progress {
         index: usize,
         count: usize,
         container_id: String,
+    },
+    /// Meta has `sent` of the `total` bytes of a video file.
+    Uploaded {
+        container_id: String,
+        sent: u64,
+        total: u64,
     },
     /// The container exists; Instagram is processing the media.
     Created {
@@ -358,6 +416,9 @@ pub struct PublishJob {
     /// Calls made so far (against `options.max_calls`).
     #[serde(default)]
     pub calls: u32,
+    /// Video file bytes sent so far (a resent byte counts again).
+    #[serde(default)]
+    pub bytes_sent: u64,
     /// `media_publish` sends so far.
     #[serde(default)]
     pub publish_attempts: u32,
@@ -372,7 +433,15 @@ pub struct PublishJob {
     pub failures: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_since: Option<Timestamp>,
+    /// Whether the job already made a new container after one Meta asked
+    /// to replace (2207008 / 2207053): it does so once.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recreated: bool,
 }
+
+/// Meta's wait before publishing again after 2207008 ("retry once or twice
+/// within 30 seconds to 2 minutes").
+pub const CONTAINER_RETRY_WAIT: Duration = Duration::from_secs(30);
 
 /// What a step does when a call fails and will not be retried.
 enum GiveUp {
@@ -408,11 +477,13 @@ impl PublishJob {
             created_at: now,
             processing_since: None,
             calls: 0,
+            bytes_sent: 0,
             publish_attempts: 0,
             first_publish_at: None,
             next_step_at: None,
             failures: 0,
             failing_since: None,
+            recreated: false,
         })
     }
 
@@ -450,10 +521,26 @@ impl PublishJob {
         config: &Config,
         token: &AccessToken,
     ) -> Result<StepOutcome, Error> {
+        self.step_with_files(transport, config, token, &[]).await
+    }
+
+    /// [`step`](Self::step) for a job that uploads video files: `files` are
+    /// their bytes, in the order of [`MediaSpec::video_files`].
+    pub async fn step_with_files<T: Transport>(
+        &mut self,
+        transport: &T,
+        config: &Config,
+        token: &AccessToken,
+        files: &[&[u8]],
+    ) -> Result<StepOutcome, Error> {
         match &self.phase {
             Phase::Done { published } => return Ok(StepOutcome::Done(published.clone())),
             Phase::Failed { error } => return Ok(StepOutcome::Failed(error.clone())),
             _ => {}
+        }
+        if !self.spec.video_files().is_empty() {
+            // Refused before any container is made on a host without uploads.
+            config.rupload_url(&self.ig_user_id)?;
         }
         let now = transport.now();
         if let Some(at) = self.next_step_at.filter(|at| *at > now) {
@@ -461,6 +548,17 @@ impl PublishJob {
                 next_at: at,
                 progress: Vec::new(),
             });
+        }
+        // Rules that depend on the login product (caption add-ons are
+        // Facebook Login's), checked before anything is created.
+        if matches!(
+            self.phase,
+            Phase::CheckingQuota | Phase::CreatingChildren { .. } | Phase::CreatingContainer { .. }
+        ) && self.calls == 0
+        {
+            if let Err(e) = self.spec.validate_for(config.product) {
+                return Ok(self.fail(e));
+            }
         }
         let needed = self.phase.calls_of_next_step();
         if self.calls + needed > self.options.max_calls {
@@ -482,6 +580,22 @@ impl PublishJob {
             Phase::CheckingQuota => self.check_quota(&call).await,
             Phase::CreatingChildren { done } => self.create_child(&call, done).await,
             Phase::CreatingContainer { children } => self.create_container(&call, children).await,
+            Phase::Uploading {
+                container_id,
+                offset,
+                item,
+                done,
+            } => {
+                let at = Uploading {
+                    container_id,
+                    item,
+                    done,
+                };
+                match offset {
+                    Some(offset) => self.upload(&call, at, offset, files).await,
+                    None => self.read_offset(&call, at).await,
+                }
+            }
             Phase::Processing {
                 container_id,
                 polls,
@@ -506,7 +620,7 @@ impl PublishJob {
         &mut self,
         call: &Call<'_, T>,
     ) -> Result<StepOutcome, Error> {
-        let request = quota_request(call.config, call.token, &self.ig_user_id);
+        let request = quota_request(call.config, call.token, &self.ig_user_id, None);
         match call.send(self, request).await.and_then(|r| process_quota(&r)) {
             Ok(quota) if quota.is_exhausted() => Ok(self.fail(
                 Error::new(
@@ -537,6 +651,7 @@ impl PublishJob {
             let next = Phase::CreatingContainer { children: done };
             return Ok(self.advance(call, next, None, Vec::new()));
         };
+        let upload = is_video_file(item);
         let request = create_container_request(
             call.config,
             call.token,
@@ -552,10 +667,15 @@ impl PublishJob {
                 let index = done.len();
                 self.processing_since.get_or_insert(call.transport.now());
                 done.push(id.clone());
-                let next = if done.len() == count {
-                    Phase::CreatingContainer { children: done }
+                let next = if upload {
+                    Phase::Uploading {
+                        container_id: id.clone(),
+                        offset: Some(0),
+                        item: Some(index),
+                        done,
+                    }
                 } else {
-                    Phase::CreatingChildren { done }
+                    after_child(done, count)
                 };
                 let progress = Progress::ChildCreated {
                     index,
@@ -592,6 +712,20 @@ impl PublishJob {
                 let progress = Progress::Created {
                     container_id: container_id.clone(),
                 };
+                if self
+                    .spec
+                    .video_files()
+                    .iter()
+                    .any(|(item, _)| item.is_none())
+                {
+                    let next = Phase::Uploading {
+                        container_id,
+                        offset: Some(0),
+                        item: None,
+                        done: Vec::new(),
+                    };
+                    return Ok(self.advance(call, next, None, vec![progress]));
+                }
                 let next = Phase::Processing {
                     container_id,
                     polls: 0,
@@ -600,6 +734,145 @@ impl PublishJob {
             }
             Err(e) => self.retry_or(call, CallKind::CreateContainer, e, GiveUp::Fail),
         }
+    }
+
+    /// The bytes of the file being uploaded, checked against what its header said.
+    fn file_of<'f>(&self, at: &Uploading, files: &[&'f [u8]]) -> Result<&'f [u8], Error> {
+        let listed = self.spec.video_files();
+        let position = listed.iter().position(|(item, _)| *item == at.item);
+        let (Some(position), Some(expected)) = (
+            position,
+            listed
+                .iter()
+                .find(|(item, _)| *item == at.item)
+                .map(|(_, f)| f.size),
+        ) else {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                "the job is uploading a video its spec does not have",
+            ));
+        };
+        let Some(bytes) = files.get(position) else {
+            return Err(Error::invalid_input(
+                "videoFile",
+                format!(
+                    "this job uploads {} video file(s) and is at file {}: step it with the files' bytes",
+                    listed.len(),
+                    position + 1
+                ),
+            ));
+        };
+        if bytes.len() as u64 != expected {
+            return Err(Error::invalid_input(
+                "videoFile",
+                format!(
+                    "the video file has {} bytes but the job was made for one of {expected}: give the same file",
+                    bytes.len()
+                ),
+            ));
+        }
+        Ok(bytes)
+    }
+
+    /// Sends the next piece of a video file from `offset`.
+    async fn upload<T: Transport>(
+        &mut self,
+        call: &Call<'_, T>,
+        at: Uploading,
+        offset: u64,
+        files: &[&[u8]],
+    ) -> Result<StepOutcome, Error> {
+        let file = self.file_of(&at, files)?;
+        let total = file.len() as u64;
+        if offset >= total {
+            return Ok(self.uploaded(call, at, total));
+        }
+        let chunk = match self.options.upload_chunk_bytes {
+            0 => total,
+            n => n,
+        };
+        let end = offset.saturating_add(chunk).min(total);
+        let request = upload_request(call.config, call.token, &at.container_id, file, offset, end)?;
+        self.bytes_sent += end - offset;
+        match call
+            .send(self, request)
+            .await
+            .and_then(|r| process_upload(&r))
+        {
+            Ok(()) if end == total => Ok(self.uploaded(call, at, total)),
+            Ok(()) => {
+                let progress = Progress::Uploaded {
+                    container_id: at.container_id.clone(),
+                    sent: end,
+                    total,
+                };
+                Ok(self.advance(call, at.phase(Some(end)), None, vec![progress]))
+            }
+            Err(e) => {
+                // Meta may hold part of what was sent: its count decides
+                // where the next upload starts.
+                self.phase = at.phase(None);
+                self.retry_or(call, CallKind::Read, e, GiveUp::Fail)
+            }
+        }
+    }
+
+    /// After an interruption: reads how many bytes Meta has.
+    async fn read_offset<T: Transport>(
+        &mut self,
+        call: &Call<'_, T>,
+        at: Uploading,
+    ) -> Result<StepOutcome, Error> {
+        let request = upload_status_request(call.config, call.token, &at.container_id);
+        match call
+            .send(self, request)
+            .await
+            .and_then(|r| process_bytes_transferred(&r))
+        {
+            Ok(offset) => {
+                let total = self
+                    .spec
+                    .video_files()
+                    .iter()
+                    .find(|(item, _)| *item == at.item)
+                    .map_or(0, |(_, f)| f.size);
+                let offset = offset.min(total);
+                let progress = Progress::Uploaded {
+                    container_id: at.container_id.clone(),
+                    sent: offset,
+                    total,
+                };
+                Ok(self.advance(call, at.phase(Some(offset)), None, vec![progress]))
+            }
+            Err(e) => self.retry_or(call, CallKind::Read, e, GiveUp::Fail),
+        }
+    }
+
+    /// The whole file is at Meta: on to the next carousel item, or to
+    /// waiting for the container's processing.
+    fn uploaded<T: Transport>(
+        &mut self,
+        call: &Call<'_, T>,
+        at: Uploading,
+        total: u64,
+    ) -> StepOutcome {
+        let progress = Progress::Uploaded {
+            container_id: at.container_id.clone(),
+            sent: total,
+            total,
+        };
+        let next = match at.item {
+            Some(_) => after_child(at.done, self.spec.carousel_items().len()),
+            None => Phase::Processing {
+                container_id: at.container_id,
+                polls: 0,
+            },
+        };
+        let wait = match next {
+            Phase::Processing { .. } => Some(self.options.poll.first_check(self.spec.class())),
+            _ => None,
+        };
+        self.advance(call, next, wait, vec![progress])
     }
 
     /// Reads the container's status and acts on it: waits while it is
@@ -646,6 +919,9 @@ impl PublishJob {
                 };
                 Ok(self.advance(call, next, Some(wait), vec![processing]))
             }
+            StatusCode::Error if asks_new_container(&status.to_error()) => {
+                Ok(self.recreate_or_fail(call, status.to_error(), vec![processing]))
+            }
             StatusCode::Error | StatusCode::Expired => Ok(self.fail(status.to_error())),
             StatusCode::Published => {
                 let progress = Progress::Published {
@@ -662,6 +938,9 @@ impl PublishJob {
                     return Ok(self.fail(e.clone()));
                 }
                 if self.publish_attempts >= self.options.max_publish_attempts {
+                    if let Some(e) = last_error.as_ref().filter(|e| asks_new_container(e)) {
+                        return Ok(self.recreate_or_fail(call, e.clone(), vec![processing]));
+                    }
                     let mut e = last_error.unwrap_or_else(|| {
                         Error::new(ErrorKind::Media, "Instagram refused media_publish")
                     });
@@ -715,6 +994,24 @@ impl PublishJob {
                 polls,
             };
             return Ok(self.advance(call, next, Some(wait), vec![processing]));
+        }
+        if error.subcode() == Some(2_207_008) {
+            // Certainly not published, and Meta asks to try again in 30 s to
+            // 2 min: the status is read first, as after any failed publish;
+            // past `max_publish_attempts` a new container is made (once).
+            let wait = error
+                .retry_after
+                .unwrap_or(CONTAINER_RETRY_WAIT)
+                .max(CONTAINER_RETRY_WAIT);
+            let retrying = Progress::Retrying {
+                wait,
+                error: error.clone(),
+            };
+            let next = Phase::Publishing {
+                container_id,
+                last_error: Some(error),
+            };
+            return Ok(self.advance(call, next, Some(wait), vec![processing, retrying]));
         }
         if is_refusal(&error) {
             return Ok(self.fail(error));
@@ -828,6 +1125,35 @@ impl PublishJob {
         StepOutcome::Continue { next_at, progress }
     }
 
+    /// Meta asked for a new container (2207008 that kept coming back,
+    /// 2207053): start over from the creation step, once; a second time
+    /// fails the job with that error. Nothing was published by the old one.
+    fn recreate_or_fail<T: Transport>(
+        &mut self,
+        call: &Call<'_, T>,
+        error: Error,
+        mut progress: Vec<Progress>,
+    ) -> StepOutcome {
+        if self.recreated {
+            let mut error = error;
+            error.message = format!(
+                "{} (a new container failed the same way; nothing was published)",
+                error.message
+            );
+            return self.fail(error);
+        }
+        self.recreated = true;
+        self.publish_attempts = 0;
+        self.first_publish_at = None;
+        self.processing_since = None;
+        progress.push(Progress::Retrying {
+            wait: Duration::ZERO,
+            error,
+        });
+        let next = creation_phase(&self.spec);
+        self.advance(call, next, None, progress)
+    }
+
     fn fail(&mut self, error: Error) -> StepOutcome {
         self.phase = Phase::Failed {
             error: error.clone(),
@@ -892,6 +1218,38 @@ impl PublishJob {
     }
 }
 
+/// Where an upload is, but for its offset.
+struct Uploading {
+    container_id: String,
+    item: Option<usize>,
+    done: Vec<String>,
+}
+
+impl Uploading {
+    fn phase(&self, offset: Option<u64>) -> Phase {
+        Phase::Uploading {
+            container_id: self.container_id.clone(),
+            offset,
+            item: self.item,
+            done: self.done.clone(),
+        }
+    }
+}
+
+/// After a carousel item's container (and upload): the next item, or the
+/// carousel's own container.
+fn after_child(done: Vec<String>, count: usize) -> Phase {
+    if done.len() == count {
+        Phase::CreatingContainer { children: done }
+    } else {
+        Phase::CreatingChildren { done }
+    }
+}
+
+fn is_video_file(item: &CarouselItem) -> bool {
+    matches!(item, CarouselItem::Video(v) if v.video_file.is_some())
+}
+
 /// The transport, configuration and token of one step.
 struct Call<'a, T> {
     transport: &'a T,
@@ -918,13 +1276,20 @@ fn creation_phase(spec: &MediaSpec) -> Phase {
     }
 }
 
+/// Answers after which Meta's error table says to generate a new container:
+/// 2207008 (after retrying) and 2207053.
+fn asks_new_container(error: &Error) -> bool {
+    matches!(error.subcode(), Some(2_207_008 | 2_207_053))
+}
+
 /// "The media is not ready for publishing" (9007 / 2207027): certainly not published.
 fn is_not_ready(error: &Error) -> bool {
     error.code() == Some(9007) || error.subcode() == Some(2_207_027)
 }
 
 /// Answers that refuse a publish before it happens: a bad token, a missing
-/// permission, the publishing limit (9 / 2207042), an expired container
+/// permission, the publishing limit (9 / 2207042), a restricted account
+/// (25 / 2207050), an expired container
 /// (2207020) or one that cannot be found (24 / 2207006).
 fn is_refusal(error: &Error) -> bool {
     matches!(
@@ -934,6 +1299,7 @@ fn is_refusal(error: &Error) -> bool {
             | ErrorKind::PermissionDenied
             | ErrorKind::MissingPermission
             | ErrorKind::PublishLimit
+            | ErrorKind::AccountRestricted
     ) || matches!(error.subcode(), Some(2_207_020 | 2_207_006 | 2_207_042))
         || error.code() == Some(24)
 }
@@ -1016,6 +1382,18 @@ mod tests {
                 done: vec![id(), "17900000000000002".into()],
             },
             Phase::CreatingContainer { children: vec![] },
+            Phase::Uploading {
+                container_id: id(),
+                offset: Some(1_024),
+                item: None,
+                done: vec![],
+            },
+            Phase::Uploading {
+                container_id: id(),
+                offset: None,
+                item: Some(1),
+                done: vec!["17900000000000002".into(), id()],
+            },
             Phase::Processing {
                 container_id: id(),
                 polls: 7,

@@ -4,7 +4,9 @@
 //!
 //! - `spec`, `input`, `validate`: what to publish, read from JSON and
 //!   checked before any call;
-//! - `calls`, `quota`: request builders and response processors (`process_*`);
+//! - `calls`, `quota`, `upload`: request builders and response processors
+//!   (`process_*`; `upload`: the resumable video upload to the rupload host);
+//! - `video_file`: a video file's header checks (MP4 duration, size limits);
 //! - `job`: the resumable state machine (one call per step, serializable);
 //! - `poll`: when to read a container's status; `recover`: finding a post
 //!   whose publish answer was lost;
@@ -23,13 +25,15 @@ pub mod poll;
 pub mod quota;
 pub mod recover;
 pub mod spec;
+pub mod upload;
 pub mod validate;
+pub mod video_file;
 
-pub use driver::{publish, run, PublishObserver, Unobserved};
+pub use driver::{publish, run, run_with_files, PublishObserver, Unobserved};
 pub use job::{Phase, Progress, PublishJob, PublishOptions, Published, StepOutcome};
 pub use poll::PollPolicy;
 pub use quota::{publishing_quota, PublishingQuota};
 pub use spec::{
     CarouselImage, CarouselItem, CarouselSpec, CarouselVideo, ImageSpec, MediaClass, MediaSpec,
-    ReelSpec, StorySpec, UserTag,
+    ReelSpec, StorySpec, UserTag, VideoFile,
 };

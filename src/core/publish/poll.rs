@@ -13,15 +13,18 @@
 //! - the time between FINISHED and its detection is at most `growth_percent`
 //!   of the time elapsed (about half that on average), once past the first
 //!   check and the floor;
-//! - videos are checked first after 10 s: even a short reel takes seconds
-//!   to process, and earlier checks are reads spent for nothing;
+//! - videos are checked first after 3 s, then on the same growing schedule:
+//!   a reel of a few seconds is often ready by then, and a long video costs
+//!   only the few extra early reads of a geometric series (a fixed 10 s first
+//!   wait made every short reel wait 10 s, several times its processing);
 //! - the cap (one minute, Meta's own cadence) bounds the wait on very long videos.
 //!
 //! Every check is also counted against the publish's call budget
 //! (`PublishOptions::max_calls`), and a `Retry-After` from Meta always wins
 //! over this schedule. `benches/poll.rs` measures the result against
 //! fixed 3 s and 30 s polling
-//! (`cargo bench --bench poll`; growth 18 % keeps the mean delay under 10 %).
+//! (`cargo bench --bench poll`; growth 18 % keeps the mean delay under 10 %
+//! from 30 s of processing on, with fewer reads than 3 s polling from 60 s on).
 
 use std::time::Duration;
 
@@ -50,7 +53,7 @@ impl Default for PollPolicy {
     fn default() -> PollPolicy {
         PollPolicy {
             first_check_image_ms: 1_000,
-            first_check_video_ms: 10_000,
+            first_check_video_ms: 3_000,
             growth_percent: 18,
             min_interval_ms: 250,
             max_interval_ms: 60_000,
@@ -107,7 +110,7 @@ mod tests {
     fn waits_grow_with_elapsed_time_within_floor_and_cap() {
         let p = PollPolicy::default();
         assert_eq!(p.first_check(MediaClass::Image), Duration::from_secs(1));
-        assert_eq!(p.first_check(MediaClass::Video), Duration::from_secs(10));
+        assert_eq!(p.first_check(MediaClass::Video), Duration::from_secs(3));
         assert_eq!(
             p.next_check(Duration::from_millis(500)),
             Duration::from_millis(250)

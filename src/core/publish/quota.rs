@@ -6,7 +6,9 @@
 //! (<https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/content_publishing_limit>).
 //! The Content Publishing guide says 100 posts per 24 hours, the reference
 //! pages say 50; the account's own `quota_total` is what counts, so it is
-//! read rather than assumed. A carousel counts once.
+//! read rather than assumed. A carousel counts once. `since` (a Unix time no
+//! older than 24 hours) counts the usage from then on instead of over the
+//! whole window (same reference, query string parameters).
 
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +19,10 @@ use crate::core::meta_body::parse_success;
 use crate::core::publish::validate::check_ig_user_id;
 use crate::core::retry::{with_retry, CallKind, RetryPolicy};
 use crate::core::secret::AccessToken;
+use crate::core::time::Timestamp;
+
+/// How far back `since` may reach: the reference's 24 hours.
+const SINCE_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// Publishing usage in the rolling window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,15 +48,39 @@ impl PublishingQuota {
     }
 }
 
-/// `GET {graph}/{ig_user_id}/content_publishing_limit?fields=quota_usage,config`.
-pub fn quota_request(config: &Config, token: &AccessToken, ig_user_id: &str) -> Request {
+/// `GET {graph}/{ig_user_id}/content_publishing_limit?fields=quota_usage,config[&since=UNIX]`.
+pub fn quota_request(
+    config: &Config,
+    token: &AccessToken,
+    ig_user_id: &str,
+    since: Option<Timestamp>,
+) -> Request {
+    let since = since.map(|t| t.as_secs().to_string());
+    let mut params = vec![("fields", "quota_usage,config")];
+    if let Some(since) = since.as_deref() {
+        params.push(("since", since));
+    }
+    params.push(("access_token", token.expose_secret()));
     Request::get(
         &config.graph_url(&format!("{ig_user_id}/content_publishing_limit")),
-        &[
-            ("fields", "quota_usage,config"),
-            ("access_token", token.expose_secret()),
-        ],
+        &params,
     )
+}
+
+/// `since` must lie within the last 24 hours (Meta refuses older ones).
+pub fn check_since(since: Timestamp, now: Timestamp) -> Result<(), Error> {
+    if since > now || now.since(since) > SINCE_MAX_AGE {
+        return Err(Error::invalid_input(
+            "since",
+            format!(
+                "since must lie within the last 24 hours (between {} and {}), not {}",
+                now.minus(SINCE_MAX_AGE),
+                now,
+                since
+            ),
+        ));
+    }
+    Ok(())
 }
 
 pub fn process_quota(response: &Response) -> Result<PublishingQuota, Error> {
@@ -95,12 +125,16 @@ pub async fn publishing_quota<T: Transport>(
     config: &Config,
     token: &AccessToken,
     ig_user_id: &str,
+    since: Option<Timestamp>,
     retry: &RetryPolicy,
 ) -> Result<PublishingQuota, Error> {
     check_ig_user_id(ig_user_id)?;
+    if let Some(since) = since {
+        check_since(since, transport.now())?;
+    }
     with_retry(transport, retry, CallKind::Read, || async {
         let response = transport
-            .send(quota_request(config, token, ig_user_id))
+            .send(quota_request(config, token, ig_user_id, since))
             .await?;
         process_quota(&response)
     })

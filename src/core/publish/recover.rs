@@ -200,6 +200,8 @@ mod tests {
             user_tags: vec![],
             location_id: None,
             collaborators: vec![],
+            product_tags: vec![],
+            extras: Default::default(),
         })
     }
 
@@ -207,6 +209,7 @@ mod tests {
         MediaSpec::Story(StorySpec {
             image_url: Some("https://c/s.jpg".into()),
             video_url: None,
+            video_file: None,
             user_tags: vec![],
         })
     }

@@ -57,13 +57,23 @@ pub struct ImageSpec {
     /// Up to 3 usernames invited as collaborators.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub collaborators: Vec<String>,
+    /// Products tagged at a point of the image (`x`, `y` required).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub product_tags: Vec<ProductTag>,
+    #[serde(flatten)]
+    pub extras: PostExtras,
 }
 
 /// A reel (`media_type=REELS`): also how a single video reaches the feed.
+/// The video is a public URL Meta fetches, or a file uploaded to Meta
+/// (exactly one of the two).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ReelSpec {
-    pub video_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_file: Option<VideoFile>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caption: Option<String>,
     /// A cover image; exclusive with `thumb_offset` (Meta would silently
@@ -86,6 +96,11 @@ pub struct ReelSpec {
     /// Tagged usernames (no coordinates: they apply to images and stories only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub user_tags: Vec<UserTag>,
+    /// Tagged products (no coordinates on a video).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub product_tags: Vec<ProductTag>,
+    #[serde(flatten)]
+    pub extras: PostExtras,
 }
 
 /// A carousel of 2 to 10 images and/or videos, published as one post.
@@ -101,6 +116,46 @@ pub struct CarouselSpec {
     pub location_id: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub collaborators: Vec<String>,
+    /// On the carousel container only, never on its items.
+    #[serde(flatten)]
+    pub extras: PostExtras,
+}
+
+/// What a feed post (image, reel, carousel container) may carry besides its
+/// media, per the IG User Media reference and the Instagram Platform
+/// changelog: the AI info label (`is_ai_generated`, June 22, 2026) and the
+/// caption add-ons of Facebook Login (`poll_attachment`,
+/// `is_poll_duration_extended`, `is_comment_prompt_used`, September 28, 2026;
+/// <https://developers.facebook.com/documentation/instagram-platform/content-publishing/caption-add-ons>).
+/// Stories take none of them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostExtras {
+    /// `true` applies Instagram's "AI info" label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub is_ai_generated: Option<bool>,
+    /// A poll of 2 to 4 options; the caption is its question (Facebook Login only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub poll_options: Vec<String>,
+    /// `true` leaves the poll open indefinitely instead of 3 days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poll_duration_extended: Option<bool>,
+    /// `true` turns the caption into a comment prompt (Facebook Login only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comment_prompt: Option<bool>,
+}
+
+/// A tagged product of the account's catalog (`product_tags`, at most 5 per
+/// media; needs `instagram_shopping_tag_products`). `x`/`y` as for user tags:
+/// required on images, not allowed on videos.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProductTag {
+    pub product_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub y: Option<f64>,
 }
 
 /// One carousel item: an image or a video (reels cannot be carousel items).
@@ -119,19 +174,29 @@ pub struct CarouselImage {
     pub alt_text: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub user_tags: Vec<UserTag>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub product_tags: Vec<ProductTag>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CarouselVideo {
-    pub video_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_file: Option<VideoFile>,
+    /// The cover frame of this item, in milliseconds from the start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumb_offset: Option<u64>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub user_tags: Vec<UserTag>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub product_tags: Vec<ProductTag>,
 }
 
-/// A story: exactly one of `image_url` / `video_url` ("Support either video
-/// URL or Reels URL but not both"). Stories take no caption, location or
-/// collaborators; user tags (mentions) since July 9, 2025.
+/// A story: exactly one of `image_url` / `video_url` / `video_file`
+/// ("Support either video URL or Reels URL but not both"). Stories take no
+/// caption, location or collaborators; user tags (mentions) since July 9, 2025.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StorySpec {
@@ -139,8 +204,24 @@ pub struct StorySpec {
     pub image_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub video_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_file: Option<VideoFile>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub user_tags: Vec<UserTag>,
+}
+
+/// A video sent to Meta with the resumable upload
+/// (`upload_type=resumable`) instead of fetched from a URL: what its header
+/// told ([`inspect_mp4`](super::video_file::inspect_mp4)). The bytes
+/// themselves are never part of a spec or a saved job; they are handed to
+/// each upload step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VideoFile {
+    /// The file's size in bytes (`file_size`).
+    pub size: u64,
+    /// The duration the MP4 header (`mvhd`) gives, in milliseconds.
+    pub duration_ms: u64,
 }
 
 /// A tagged user. `x`/`y` are fractions of the width/height from the left
@@ -182,7 +263,7 @@ impl MediaSpec {
             MediaSpec::Image(_) => false,
             MediaSpec::Reel(_) => true,
             MediaSpec::Carousel(c) => c.items.iter().any(|i| matches!(i, CarouselItem::Video(_))),
-            MediaSpec::Story(s) => s.video_url.is_some(),
+            MediaSpec::Story(s) => s.video_url.is_some() || s.video_file.is_some(),
         };
         if video {
             MediaClass::Video
@@ -197,6 +278,36 @@ impl MediaSpec {
             MediaSpec::Image(s) => s.caption.as_deref(),
             MediaSpec::Reel(s) => s.caption.as_deref(),
             MediaSpec::Carousel(s) => s.caption.as_deref(),
+            MediaSpec::Story(_) => None,
+        }
+    }
+
+    /// The video files this spec uploads, in order (the `files` a job's
+    /// upload steps are given): with the carousel item index each belongs to
+    /// (`None`: the spec's own video).
+    pub fn video_files(&self) -> Vec<(Option<usize>, &VideoFile)> {
+        match self {
+            MediaSpec::Image(_) => Vec::new(),
+            MediaSpec::Reel(s) => s.video_file.iter().map(|f| (None, f)).collect(),
+            MediaSpec::Story(s) => s.video_file.iter().map(|f| (None, f)).collect(),
+            MediaSpec::Carousel(c) => c
+                .items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, item)| match item {
+                    CarouselItem::Video(v) => v.video_file.as_ref().map(|f| (Some(i), f)),
+                    CarouselItem::Image(_) => None,
+                })
+                .collect(),
+        }
+    }
+
+    /// The feed-post extras (AI label, caption add-ons); stories have none.
+    pub fn extras(&self) -> Option<&PostExtras> {
+        match self {
+            MediaSpec::Image(s) => Some(&s.extras),
+            MediaSpec::Reel(s) => Some(&s.extras),
+            MediaSpec::Carousel(s) => Some(&s.extras),
             MediaSpec::Story(_) => None,
         }
     }
@@ -234,7 +345,8 @@ mod tests {
     #[test]
     fn json_is_camel_case_with_a_type_tag() {
         let spec = MediaSpec::Reel(ReelSpec {
-            video_url: "https://cdn.example/v.mp4".into(),
+            video_url: Some("https://cdn.example/v.mp4".into()),
+            video_file: None,
             caption: Some("hi".into()),
             cover_url: None,
             thumb_offset: Some(1_500),
@@ -243,6 +355,8 @@ mod tests {
             collaborators: vec!["friend".into()],
             location_id: None,
             user_tags: vec![],
+            product_tags: vec![],
+            extras: PostExtras::default(),
         });
         let json = serde_json::to_string(&spec).unwrap();
         assert_eq!(

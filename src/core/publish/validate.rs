@@ -15,8 +15,12 @@
 //! from Meta's error table (2207028, 2207040:
 //! <https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/error-codes>).
 
+use crate::core::config::Product;
 use crate::core::error::Error;
-use crate::core::publish::spec::{CarouselItem, MediaSpec, UserTag};
+use crate::core::publish::spec::{
+    CarouselItem, MediaSpec, PostExtras, ProductTag, UserTag, VideoFile,
+};
+use crate::core::publish::video_file::{self, check_video_file, VideoLimits};
 
 pub const CAPTION_MAX_CHARS: usize = 2_200;
 pub const HASHTAGS_MAX: usize = 30;
@@ -28,6 +32,11 @@ pub const CAROUSEL_MAX_ITEMS: usize = 10;
 pub const USER_TAGS_MAX: usize = 20;
 /// Reels are at most 15 minutes long, so a cover frame lies before that.
 pub const THUMB_OFFSET_MAX_MS: u64 = 15 * 60 * 1_000;
+/// Product tags per media ("maximum of 5", IG User Media reference).
+pub const PRODUCT_TAGS_MAX: usize = 5;
+/// A caption poll has 2 to 4 options (Caption Add-ons guide).
+pub const POLL_MIN_OPTIONS: usize = 2;
+pub const POLL_MAX_OPTIONS: usize = 4;
 /// Instagram usernames: letters, digits, periods and underscores, at most 30.
 pub const USERNAME_MAX_CHARS: usize = 30;
 
@@ -51,11 +60,13 @@ impl MediaSpec {
                 check_caption(s.caption.as_deref())?;
                 check_alt_text("altText", s.alt_text.as_deref())?;
                 check_user_tags("userTags", &s.user_tags, TagPlace::Image)?;
+                check_product_tags("productTags", &s.product_tags, TagPlace::Image)?;
+                check_extras(&s.extras, s.caption.as_deref())?;
                 check_location(s.location_id.as_deref())?;
                 check_collaborators(&s.collaborators)
             }
             MediaSpec::Reel(s) => {
-                check_url("videoUrl", &s.video_url)?;
+                check_video("", &s.video_url, &s.video_file, &video_file::REEL)?;
                 check_caption(s.caption.as_deref())?;
                 if let Some(cover) = &s.cover_url {
                     check_url("coverUrl", cover)?;
@@ -66,12 +77,7 @@ impl MediaSpec {
                         ));
                     }
                 }
-                if s.thumb_offset.is_some_and(|t| t > THUMB_OFFSET_MAX_MS) {
-                    return Err(Error::invalid_input(
-                        "thumbOffset",
-                        "thumbOffset is in milliseconds and a reel lasts at most 15 minutes (900000)",
-                    ));
-                }
+                check_thumb_offset("thumbOffset", s.thumb_offset)?;
                 if s.audio_name.as_deref().is_some_and(|a| a.trim().is_empty()) {
                     return Err(Error::invalid_input(
                         "audioName",
@@ -79,6 +85,8 @@ impl MediaSpec {
                     ));
                 }
                 check_user_tags("userTags", &s.user_tags, TagPlace::Video)?;
+                check_product_tags("productTags", &s.product_tags, TagPlace::Video)?;
+                check_extras(&s.extras, s.caption.as_deref())?;
                 check_location(s.location_id.as_deref())?;
                 check_collaborators(&s.collaborators)
             }
@@ -100,39 +108,73 @@ impl MediaSpec {
                             )?;
                         }
                         CarouselItem::Video(v) => {
-                            check_url(&format!("items[{i}].videoUrl"), &v.video_url)?;
+                            let at = format!("items[{i}].");
+                            check_video(
+                                &at,
+                                &v.video_url,
+                                &v.video_file,
+                                &video_file::CAROUSEL_VIDEO,
+                            )?;
+                            check_thumb_offset(&format!("items[{i}].thumbOffset"), v.thumb_offset)?;
                         }
                     }
-                    let place = match item {
-                        CarouselItem::Image(_) => TagPlace::Image,
-                        CarouselItem::Video(_) => TagPlace::Video,
+                    let (place, products) = match item {
+                        CarouselItem::Image(img) => (TagPlace::Image, &img.product_tags),
+                        CarouselItem::Video(v) => (TagPlace::Video, &v.product_tags),
                     };
                     check_user_tags(&format!("items[{i}].userTags"), item.user_tags(), place)?;
+                    check_product_tags(&format!("items[{i}].productTags"), products, place)?;
                 }
                 check_caption(s.caption.as_deref())?;
+                check_extras(&s.extras, s.caption.as_deref())?;
                 check_location(s.location_id.as_deref())?;
                 check_collaborators(&s.collaborators)
             }
             MediaSpec::Story(s) => {
-                match (&s.image_url, &s.video_url) {
-                    (Some(url), None) => check_url("imageUrl", url)?,
-                    (None, Some(url)) => check_url("videoUrl", url)?,
-                    (Some(_), Some(_)) => {
+                let video = s.video_url.is_some() || s.video_file.is_some();
+                match (&s.image_url, video) {
+                    (Some(url), false) => check_url("imageUrl", url)?,
+                    (None, true) => {
+                        check_video("", &s.video_url, &s.video_file, &video_file::STORY_VIDEO)?
+                    }
+                    (Some(_), true) => {
                         return Err(Error::invalid_input(
                             "videoUrl",
-                            "a story has either imageUrl or videoUrl, not both",
+                            "a story has either imageUrl or videoUrl (or videoFile), not both",
                         ))
                     }
-                    (None, None) => {
+                    (None, false) => {
                         return Err(Error::invalid_input(
                             "imageUrl",
-                            "a story needs imageUrl or videoUrl",
+                            "a story needs imageUrl or videoUrl (or videoFile)",
                         ))
                     }
                 }
                 check_user_tags("userTags", &s.user_tags, TagPlace::Story)
             }
         }
+    }
+}
+
+/// A video is exactly one of a URL Meta fetches or a file uploaded to Meta
+/// within `limits`; `at` is the field path's prefix (`items[2].`).
+fn check_video(
+    at: &str,
+    url: &Option<String>,
+    file: &Option<VideoFile>,
+    limits: &VideoLimits,
+) -> Result<(), Error> {
+    match (url, file) {
+        (Some(url), None) => check_url(&format!("{at}videoUrl"), url),
+        (None, Some(file)) => check_video_file(&format!("{at}videoFile"), file, limits),
+        (Some(_), Some(_)) => Err(Error::invalid_input(
+            &format!("{at}videoFile"),
+            format!("give {at}videoUrl or {at}videoFile, not both"),
+        )),
+        (None, None) => Err(Error::invalid_input(
+            &format!("{at}videoUrl"),
+            format!("{at}videoUrl (or {at}videoFile) is required"),
+        )),
     }
 }
 
@@ -282,6 +324,131 @@ fn check_user_tags(field: &str, tags: &[UserTag], place: TagPlace) -> Result<(),
         }
     }
     Ok(())
+}
+
+fn check_thumb_offset(field: &str, offset: Option<u64>) -> Result<(), Error> {
+    if offset.is_some_and(|t| t > THUMB_OFFSET_MAX_MS) {
+        return Err(Error::invalid_input(
+            field,
+            format!("{field} is in milliseconds and a video lasts at most 15 minutes (900000)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Product tags: at most 5, unique numeric product IDs, coordinates as for
+/// user tags (required on images, none on videos).
+fn check_product_tags(field: &str, tags: &[ProductTag], place: TagPlace) -> Result<(), Error> {
+    if tags.len() > PRODUCT_TAGS_MAX {
+        return Err(Error::invalid_input(
+            field,
+            format!(
+                "{field} has {} tags; Instagram allows {PRODUCT_TAGS_MAX}",
+                tags.len()
+            ),
+        ));
+    }
+    for (i, tag) in tags.iter().enumerate() {
+        let id_field = format!("{field}[{i}].productId");
+        if tag.product_id.is_empty() || !tag.product_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Error::invalid_input(
+                &id_field,
+                format!("{id_field} must be a catalog product ID (digits)"),
+            ));
+        }
+        if tags[..i].iter().any(|t| t.product_id == tag.product_id) {
+            return Err(Error::invalid_input(
+                &id_field,
+                format!("{id_field}: each product is tagged once"),
+            ));
+        }
+        match (place, tag.x, tag.y) {
+            (TagPlace::Video, None, None) => {}
+            (TagPlace::Video, _, _) => {
+                let f = format!("{field}[{i}].x");
+                return Err(Error::invalid_input(
+                    &f,
+                    format!("{f}: product tags on videos take a productId only"),
+                ));
+            }
+            (_, Some(x), Some(y)) => {
+                check_coordinate(&format!("{field}[{i}].x"), x)?;
+                check_coordinate(&format!("{field}[{i}].y"), y)?;
+            }
+            (_, x, _) => {
+                let f = format!("{field}[{i}].{}", if x.is_none() { "x" } else { "y" });
+                return Err(Error::invalid_input(
+                    &f,
+                    format!("{f}: a product tag on an image needs both x and y"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The caption add-ons: a poll of 2 to 4 non-empty options or a comment
+/// prompt, not both, each on a non-empty caption (the question or the
+/// prompt); `pollDurationExtended` only with a poll.
+fn check_extras(extras: &PostExtras, caption: Option<&str>) -> Result<(), Error> {
+    let has_poll = !extras.poll_options.is_empty();
+    let prompt = extras.comment_prompt == Some(true);
+    if has_poll && prompt {
+        return Err(Error::invalid_input(
+            "commentPrompt",
+            "a post carries one caption add-on: a poll or a comment prompt, not both",
+        ));
+    }
+    if has_poll {
+        let n = extras.poll_options.len();
+        if !(POLL_MIN_OPTIONS..=POLL_MAX_OPTIONS).contains(&n) {
+            return Err(Error::invalid_input(
+                "pollOptions",
+                format!("a poll has 2 to 4 options, not {n}"),
+            ));
+        }
+        if let Some(i) = extras.poll_options.iter().position(|o| o.trim().is_empty()) {
+            let f = format!("pollOptions[{i}]");
+            return Err(Error::invalid_input(&f, format!("{f} must not be empty")));
+        }
+    } else if extras.poll_duration_extended.is_some() {
+        return Err(Error::invalid_input(
+            "pollDurationExtended",
+            "pollDurationExtended applies to a poll: give pollOptions too",
+        ));
+    }
+    if (has_poll || prompt) && caption.is_none_or(|c| c.trim().is_empty()) {
+        return Err(Error::invalid_input(
+            "caption",
+            "a poll or a comment prompt needs a caption: it is the question or the prompt",
+        ));
+    }
+    Ok(())
+}
+
+impl MediaSpec {
+    /// The rules that depend on the login product: caption add-ons are
+    /// "only available for Instagram API with Facebook Login".
+    pub fn validate_for(&self, product: Product) -> Result<(), Error> {
+        let Some(extras) = self.extras() else {
+            return Ok(());
+        };
+        if product == Product::Instagram {
+            if !extras.poll_options.is_empty() {
+                return Err(Error::invalid_input(
+                    "pollOptions",
+                    "caption polls are available with Facebook Login only",
+                ));
+            }
+            if extras.comment_prompt == Some(true) {
+                return Err(Error::invalid_input(
+                    "commentPrompt",
+                    "comment prompts are available with Facebook Login only",
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn check_coordinate(field: &str, value: f64) -> Result<(), Error> {

@@ -57,6 +57,7 @@ pub fn phase_name(phase: &Phase) -> &'static str {
         Phase::CheckingQuota => "quota",
         Phase::CreatingChildren { .. } => "children",
         Phase::CreatingContainer { .. } => "container",
+        Phase::Uploading { .. } => "uploading",
         Phase::Processing { .. } => "processing",
         Phase::Publishing { .. } => "publish_sent",
         Phase::RecoveringMedia { .. } | Phase::FetchingPermalink { .. } => "permalink",

@@ -12,6 +12,7 @@ use crate::core::error::{Error, ErrorKind};
 use crate::core::http::Transport;
 use crate::core::publish::{publishing_quota, Phase, PollPolicy, PublishJob, PublishOptions};
 use crate::core::retry::RetryPolicy;
+use crate::core::time::Timestamp;
 use crate::service::auth::{authenticate, Caller};
 use crate::service::crypto::random_id;
 use crate::service::error::{status_for, ApiError};
@@ -23,7 +24,7 @@ use crate::service::Service;
 
 /// The options of the Worker's publishes: the core's defaults, except that
 /// the first check of a video falls inside the request's wait window (half
-/// of `PUBLISH_WAIT_MS`, between 1 s and the core's 10 s), so a short reel
+/// of `PUBLISH_WAIT_MS`, between 1 s and the core's 3 s), so a short reel
 /// is answered 200 rather than 202 for want of a single status read.
 fn publish_options(publish_wait: Duration) -> PublishOptions {
     let poll = PollPolicy::default();
@@ -162,11 +163,19 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 "this Worker no longer serves the account's product",
             )
         })?;
+        // `?since=UNIX_SECONDS`: usage from then on (Meta's own parameter).
+        let since = match req.query_all("since").first() {
+            None => None,
+            Some(s) => Some(s.parse::<u64>().map(Timestamp::from_secs).map_err(|_| {
+                ApiError::invalid_input("since", "since must be a Unix time in seconds")
+            })?),
+        };
         let q = publishing_quota(
             self.transport,
             &settings.config,
             &record.token.access_token,
             &record.id,
+            since,
             &RetryPolicy::default(),
         )
         .await?;
