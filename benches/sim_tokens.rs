@@ -4,7 +4,8 @@
 //! Prints its figures; exits non-zero (naming the seed) if an invariant
 //! breaks.
 //!
-//! `cargo bench --bench sim_tokens` (seed from `SIM_SEED`, else random;
+//! `cargo bench --bench sim_tokens` (seed from `SIM_SEED`, `random` for a
+//! fresh one, else the first fixed seed;
 //! `SIM_ACCOUNTS` and `SIM_DAYS` change the size, `SIM_SETTINGS` the
 //! Worker's settings, e.g. `REFRESH_WINDOW_DAYS=2`).
 //! Under `cargo test --all-targets` (no `--bench` argument) it runs a small

@@ -664,8 +664,9 @@ export function defineConfig(config: InstagateConfig): InstagateConfig;
 export function createLogin(config: InstagateConfig, options?: LoginOptions): CreatedLogin;
 
 /**
- * Checks a callback URL: exact redirect URI, no repeated parameter, `state`
- * (constant time), Meta's denial (`oauth_denied`), then returns the code.
+ * Checks a callback URL: exact redirect URI, no repeated parameter (and at
+ * most 64), `state` (constant time), Meta's denial (`oauth_denied`), then
+ * returns the code.
  */
 export function validateCallback(
   config: InstagateConfig,
@@ -688,8 +689,10 @@ export function completeLogin(config: InstagateConfig, href?: string): Completed
  * token, permissions check, profile (personal accounts refused) and, for
  * Facebook Login, every Page linked to an Instagram account the person
  * granted, each with its Page token (or those named by `accounts`).
- * 2 round trips (Instagram Login) or 3 (Facebook Login; one more per extra
- * page of the person's Pages list). Both products answer a `ConnectedLogin`:
+ * Instagram Login: 3 requests in 2 round trips. Facebook Login: 5 requests in
+ * 3 round trips (the long-lived exchange, permissions and user ID go out
+ * together after the code exchange; then the Pages list, one more request per
+ * further page of it). Both products answer a `ConnectedLogin`:
  * `const [account] = (await connectAccount(input)).accounts` for one.
  */
 export function connectAccount(input: ConnectAccountInput): Promise<ConnectedLogin>;

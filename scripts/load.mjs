@@ -184,7 +184,7 @@ async function main() {
     workers.push(await wranglerDev('baseline', {
       config: join(ROOT, 'benches/load-baseline/wrangler.toml'),
       vars: (origin) => ({
-        CLIENT_ID: '1000000000000001', APP_SECRET: dev.APP_SECRET, SESSION_KEY: dev.SESSION_KEY, GRAPH_VERSION: 'v27.0',
+        CLIENT_ID: '1000000000000001', APP_SECRET: dev.APP_SECRET, SESSION_KEY: dev.SESSION_KEY, TOKEN_KEYS: dev.TOKEN_KEYS, GRAPH_VERSION: 'v27.0',
         STANDIN_ORIGIN: standin.url, REDIRECT_URI: `${origin}/auth/callback`, APP_RETURN_URL: 'http://127.0.0.1:5173/',
       }),
     }));

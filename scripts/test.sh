@@ -18,6 +18,8 @@ for build in scripts/build-pkg.sh scripts/build-worker.sh; do
     bash "$build"
   fi
 done
+echo "== scripts/size-bench.sh (the npm package's size, against a ceiling per entry)"
+bash scripts/size-bench.sh
 
 for suite in tests/*/run.sh; do
   echo "== $suite"

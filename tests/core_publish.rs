@@ -902,7 +902,7 @@ fn documented_extras_reach_the_container_requests() {
     let image = params(
         creates
             .iter()
-            .find(|r| params(r).get("image_url").is_some())
+            .find(|r| params(r).contains_key("image_url"))
             .unwrap(),
     );
     assert_eq!(

@@ -25,20 +25,8 @@ use instagate::core::publish::{
     run as run_job, Phase, Progress, PublishJob, PublishObserver, PublishOptions, StepOutcome,
     Unobserved,
 };
-use instagate::core::testing::block_on;
+use instagate::core::testing::{block_on, graph_error};
 use publish_common::*;
-
-fn graph_error(status: u16, code: i64, subcode: Option<i64>) -> Response {
-    let sub = subcode
-        .map(|s| format!(r#","error_subcode":{s}"#))
-        .unwrap_or_default();
-    Response::new(
-        status,
-        format!(
-            r#"{{"error":{{"message":"boom","type":"OAuthException","code":{code}{sub},"fbtrace_id":"T"}}}}"#
-        ),
-    )
-}
 
 fn html(status: u16) -> Response {
     Response::new(status, "<html><body>Bad Gateway</body></html>")
@@ -166,6 +154,33 @@ fn a_lost_answer_with_two_same_caption_posts_reports_no_id_rather_than_the_other
     assert_eq!(p.media_id, None);
 }
 
+#[test]
+fn a_lost_answer_is_recovered_from_the_users_own_media_not_another_accounts() {
+    // GET /{ig-user-id}/media lists that user's media only:
+    // https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/media
+    // Another account posted the same caption a second before ours.
+    let (t, fake) = world();
+    let other = "17841400000000099";
+    let create = instagate::core::http::Request::post_form(
+        &format!("https://graph.instagram.com/v27.0/{other}/media"),
+        &[
+            ("image_url", "https://cdn.example/a.jpg"),
+            ("caption", "an image #one"),
+            ("access_token", TOKEN),
+        ],
+    );
+    let created = fake.handle(&create, START).unwrap();
+    let container: serde_json::Value = serde_json::from_str(&created.body).unwrap();
+    let theirs = fake
+        .publish_directly(container["id"].as_str().unwrap(), START.plus(secs(1)))
+        .unwrap();
+    fake.fault(Some(Method::Post), "/media_publish", Fault::LostAnswer, 1);
+    let p = run(&t, image(), &PublishOptions::default()).unwrap();
+    let ours = fake.media().into_iter().find(|m| m.owner == IG).unwrap();
+    assert_ne!(ours.id, theirs);
+    assert_eq!(p.media_id, Some(ours.id), "our post, found among our media");
+}
+
 /// Graph time `secs` seconds after the tests' start (2026-11-18T11:06:40Z).
 fn graph_time_after_start(secs: u64) -> String {
     format!("2026-11-18T11:06:{:02}+0000", 40 + secs)
@@ -184,8 +199,8 @@ fn answers_after_the_fact_never_cause_a_second_post() {
         Response::new(200, r#"{"id":"179"#),
         Response::new(200, "<html>ok</html>"),
         Response::new(200, ""),
-        graph_error(400, 4, None).with_header("Retry-After", "20"),
-        graph_error(400, 100, None),
+        graph_error(400, 4, None, "boom").with_header("Retry-After", "20"),
+        graph_error(400, 100, None, "boom"),
     ];
     for answer in answers {
         let (t, fake) = world();
@@ -319,7 +334,7 @@ fn an_unrecognisable_post_is_reported_done_without_a_guess() {
     fake.fault(
         Some(Method::Get),
         "/stories",
-        Fault::Answer(graph_error(400, 100, Some(33))),
+        Fault::Answer(graph_error(400, 100, Some(33), "boom")),
         1,
     );
     let p = run(&t, story_image(), &PublishOptions::default()).unwrap();
@@ -378,16 +393,36 @@ fn an_unconfirmable_publish_stays_resumable_and_is_never_failed() {
 fn definite_refusals_fail_at_once_without_resending() {
     let cases = [
         (
-            graph_error(400, 9, Some(2_207_042)),
+            graph_error(400, 9, Some(2_207_042), "boom"),
             ErrorKind::PublishLimit,
             1,
         ),
-        (graph_error(400, 190, None), ErrorKind::InvalidToken, 1),
-        (graph_error(403, 10, None), ErrorKind::PermissionDenied, 1),
-        (graph_error(400, -2, Some(2_207_020)), ErrorKind::Media, 1),
-        (graph_error(400, 24, Some(2_207_006)), ErrorKind::Media, 1),
+        (
+            graph_error(400, 190, None, "boom"),
+            ErrorKind::InvalidToken,
+            1,
+        ),
+        (
+            graph_error(403, 10, None, "boom"),
+            ErrorKind::PermissionDenied,
+            1,
+        ),
+        (
+            graph_error(400, -2, Some(2_207_020), "boom"),
+            ErrorKind::Media,
+            1,
+        ),
+        (
+            graph_error(400, 24, Some(2_207_006), "boom"),
+            ErrorKind::Media,
+            1,
+        ),
         // An invalid-parameter answer: the status is read (FINISHED), no resend.
-        (graph_error(400, 100, None), ErrorKind::InvalidRequest, 1),
+        (
+            graph_error(400, 100, None, "boom"),
+            ErrorKind::InvalidRequest,
+            1,
+        ),
     ];
     for (answer, kind, sends) in cases {
         let (t, fake) = world();
@@ -414,7 +449,7 @@ fn not_ready_goes_back_to_polling() {
     fake.fault(
         Some(Method::Post),
         "/media_publish",
-        Fault::Answer(graph_error(400, 9007, Some(2_207_027))),
+        Fault::Answer(graph_error(400, 9007, Some(2_207_027), "boom")),
         2,
     );
     let p = run(&t, image(), &PublishOptions::default()).unwrap();
@@ -425,7 +460,7 @@ fn not_ready_goes_back_to_polling() {
     fake.fault(
         Some(Method::Post),
         "/media_publish",
-        Fault::Answer(graph_error(400, 9007, Some(2_207_027))),
+        Fault::Answer(graph_error(400, 9007, Some(2_207_027), "boom")),
         10,
     );
     let e = run(&t, image(), &PublishOptions::default()).unwrap_err();
@@ -459,7 +494,7 @@ fn repeated_unknown_outcomes_stop_at_the_publish_attempt_bound() {
 /// status and publishes again; still refused, it makes a new container once.
 #[test]
 fn error_table_2207008_retries_after_30_s_then_one_new_container() {
-    let refused = || Fault::Answer(graph_error(400, 24, Some(2_207_008)));
+    let refused = || Fault::Answer(graph_error(400, 24, Some(2_207_008), "boom"));
     let top_containers = |fake: &FakeGraph| fake.containers().iter().filter(|c| !c.is_item).count();
 
     // Refused once: published by the second send on the same container.
@@ -537,7 +572,7 @@ fn error_table_2207050_is_account_restricted_and_final() {
     fake.fault(
         Some(Method::Post),
         "/media_publish",
-        Fault::Answer(graph_error(400, 25, Some(2_207_050))),
+        Fault::Answer(graph_error(400, 25, Some(2_207_050), "boom")),
         1,
     );
     let e = run(&t, image(), &PublishOptions::default()).unwrap_err();
@@ -601,10 +636,22 @@ fn permanent_create_errors_fail_at_once_with_the_cause() {
     assert_eq!(fake.count(Method::Post, "/media"), 1, "not retried");
     assert!(t.sleeps().is_empty());
     for (answer, kind) in [
-        (graph_error(400, 36001, Some(2_207_005)), ErrorKind::Media),
-        (graph_error(400, 352, Some(2_207_026)), ErrorKind::Media),
-        (graph_error(403, 10, None), ErrorKind::PermissionDenied),
-        (graph_error(400, 190, Some(463)), ErrorKind::TokenExpired),
+        (
+            graph_error(400, 36001, Some(2_207_005), "boom"),
+            ErrorKind::Media,
+        ),
+        (
+            graph_error(400, 352, Some(2_207_026), "boom"),
+            ErrorKind::Media,
+        ),
+        (
+            graph_error(403, 10, None, "boom"),
+            ErrorKind::PermissionDenied,
+        ),
+        (
+            graph_error(400, 190, Some(463), "boom"),
+            ErrorKind::TokenExpired,
+        ),
     ] {
         let (t, fake) = world();
         fake.fault(Some(Method::Post), "/media", Fault::Answer(answer), 1);
@@ -623,7 +670,7 @@ fn transient_create_errors_retry_with_jittered_backoff() {
     fake.fault(
         Some(Method::Post),
         "/media",
-        Fault::Answer(graph_error(400, -1, Some(2_207_032))),
+        Fault::Answer(graph_error(400, -1, Some(2_207_032), "boom")),
         1,
     );
     fake.fault(Some(Method::Post), "/media", Fault::Answer(html(503)), 1);
@@ -685,7 +732,7 @@ fn rate_limits_wait_exactly_as_long_as_meta_says() {
         Some(Method::Get),
         "",
         Fault::Answer(
-            graph_error(400, 80_002, None).with_header("X-Business-Use-Case-Usage", usage),
+            graph_error(400, 80_002, None, "boom").with_header("X-Business-Use-Case-Usage", usage),
         ),
         1,
     );
@@ -697,7 +744,7 @@ fn rate_limits_wait_exactly_as_long_as_meta_says() {
     fake.fault(
         Some(Method::Post),
         "/media_publish",
-        Fault::Answer(graph_error(429, 4, None).with_header("Retry-After", "30")),
+        Fault::Answer(graph_error(429, 4, None, "boom").with_header("Retry-After", "30")),
         1,
     );
     run(&t, image(), &PublishOptions::default()).unwrap();
@@ -740,7 +787,7 @@ fn permalink_failures_still_finish_the_publish() {
     fake.fault(
         Some(Method::Get),
         "",
-        Fault::Answer(graph_error(400, 100, Some(33))),
+        Fault::Answer(graph_error(400, 100, Some(33), "boom")),
         1,
     );
     let StepOutcome::Done(p) = step(&t, &mut job).unwrap() else {

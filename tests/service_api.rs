@@ -5,7 +5,7 @@
 mod service_common;
 
 use instagate::service::http::HttpRequest;
-use instagate::service::log::MemoryLog;
+use instagate::service::memory_log::MemoryLog;
 use service_common::*;
 
 #[test]

@@ -318,11 +318,7 @@ fn callback_failures_store_nothing_and_say_why() {
 #[test]
 fn a_used_state_cannot_be_replayed() {
     let w = World::new();
-    let (state, cookie, _) = w.start_login("instagram");
-    let code =
-        w.meta
-            .borrow_mut()
-            .issue_code("instagram", "https://worker.example/auth/callback", None);
+    let (code, state, cookie) = instagram_login_up_to_the_callback(&w);
     assert_eq!(w.callback(&code, &state, Some(&cookie)).status, 302);
     let exchanges = w.meta.borrow().count("oauth/access_token");
     let r = w.callback(&code, &state, Some(&cookie));
@@ -699,4 +695,163 @@ fn login_with_rerequest_asks_facebook_again_for_declined_permissions() {
         assert_eq!(r.status, 400, "{bad}");
         assert!(r.header("location").is_none());
     }
+}
+
+/// An Instagram Login started in a browser and allowed at Meta: (code,
+/// state, login cookie) for the callback.
+fn instagram_login_up_to_the_callback(w: &World) -> (String, String, String) {
+    let (state, cookie, _) = w.start_login("instagram");
+    let code =
+        w.meta
+            .borrow_mut()
+            .issue_code("instagram", "https://worker.example/auth/callback", None);
+    (code, state, cookie)
+}
+
+/// A KV where every operation takes one round trip: it waits one poll, and
+/// the operations in flight together share a round. `rounds` lists each
+/// round's operations as `"op prefix"` (e.g. `"put due"`), in order, so a
+/// test sees which KV calls wait for each other.
+struct RoundStore<'a> {
+    inner: &'a instagate::service::memory_store::MemoryStore,
+    in_flight: std::cell::Cell<usize>,
+    rounds: std::cell::RefCell<Vec<Vec<String>>>,
+}
+
+impl<'a> RoundStore<'a> {
+    fn new(inner: &'a instagate::service::memory_store::MemoryStore) -> RoundStore<'a> {
+        RoundStore {
+            inner,
+            in_flight: Default::default(),
+            rounds: Default::default(),
+        }
+    }
+
+    async fn round_trip(&self, op: &str, key: &str) {
+        if self.in_flight.get() == 0 {
+            self.rounds.borrow_mut().push(Vec::new());
+        }
+        let prefix = key.split(':').next().unwrap_or(key);
+        if let Some(round) = self.rounds.borrow_mut().last_mut() {
+            round.push(format!("{op} {prefix}"));
+        }
+        self.in_flight.set(self.in_flight.get() + 1);
+        let mut waited = false;
+        std::future::poll_fn(|_| {
+            if waited {
+                std::task::Poll::Ready(())
+            } else {
+                waited = true;
+                std::task::Poll::Pending
+            }
+        })
+        .await;
+        self.in_flight.set(self.in_flight.get() - 1);
+    }
+
+    /// The rounds, each sorted (the order within a round does not matter).
+    fn rounds(&self) -> Vec<Vec<String>> {
+        let mut rounds = self.rounds.borrow().clone();
+        for r in &mut rounds {
+            r.sort();
+        }
+        rounds
+    }
+}
+
+impl instagate::service::store::KvStore for RoundStore<'_> {
+    async fn get(&self, key: &str) -> Result<Option<String>, instagate::service::error::ApiError> {
+        self.round_trip("get", key).await;
+        self.inner.get(key).await
+    }
+
+    async fn put(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Option<std::time::Duration>,
+    ) -> Result<(), instagate::service::error::ApiError> {
+        self.round_trip("put", key).await;
+        self.inner.put(key, value, ttl).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), instagate::service::error::ApiError> {
+        self.round_trip("delete", key).await;
+        self.inner.delete(key).await
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<instagate::service::store::ListPage, instagate::service::error::ApiError> {
+        self.round_trip("list", prefix).await;
+        self.inner.list(prefix, cursor, limit).await
+    }
+}
+
+#[test]
+fn the_callback_waits_for_four_kv_round_trips_with_its_writes_together() {
+    let w = World::new();
+    let (code, state, cookie) = instagram_login_up_to_the_callback(&w);
+    let store = RoundStore::new(&w.store);
+    let service = instagate::service::Service::new(&w.config, &store, &*w.transport, &w.log);
+    let req = HttpRequest::new(
+        "GET",
+        &format!("{WORKER}/auth/callback?code={code}&state={state}"),
+    )
+    .with_header("cookie", &cookie);
+    let r = instagate::core::testing::block_on(service.handle(req));
+    assert_eq!(r.status, 302);
+    assert!(r.header("location").unwrap().contains("connected="));
+    // The used-state check is needed before the exchange (the pending login
+    // itself is in the cookie); the state is marked used alongside the exchange (with Meta answering at once here, it overlaps
+    // the record read that follows); the alias and the index entry are
+    // written together; the record, which points at the index entry, last.
+    assert_eq!(
+        store.rounds(),
+        vec![
+            vec!["get state".to_owned()],
+            vec!["get token".to_owned(), "put state".to_owned()],
+            vec!["put alias".to_owned(), "put due".to_owned()],
+            vec!["put token".to_owned()],
+        ]
+    );
+    let used = format!("state:{state}");
+    assert_eq!(w.store.peek(&used).as_deref(), Some("used"), "the state is used up");
+    assert_eq!(w.store.keys("due:").len(), 1);
+    assert_eq!(w.store.keys("alias:").len(), 1);
+}
+
+#[test]
+fn a_login_that_moves_the_index_entry_drops_the_old_one_after_the_answer() {
+    use instagate::service::http::Background;
+    let w = World::new();
+    w.connect("instagram");
+    let old = w.store.keys("due:");
+    assert_eq!(old.len(), 1);
+    // A new login two days later expires two days later: a new index day.
+    w.advance(2 * DAY);
+    let (code, state, cookie) = instagram_login_up_to_the_callback(&w);
+    let r = w.callback(&code, &state, Some(&cookie));
+    assert_eq!(r.status, 302);
+    assert_eq!(
+        r.background,
+        vec![Background::DropIndexEntry(old[0].clone())]
+    );
+    // The answer did not wait for the delete; the record already points at
+    // the new entry, so the old one is only stale until the task runs.
+    let both = w.store.keys("due:");
+    assert_eq!(both.len(), 2, "{both:?}");
+    assert_eq!(
+        record(&w, IG_USER).due_key.as_deref(),
+        both.iter().find(|k| **k != old[0]).map(String::as_str)
+    );
+    for task in r.background {
+        instagate::core::testing::block_on(w.service().run_background(task));
+    }
+    let after = w.store.keys("due:");
+    assert_eq!(after.len(), 1);
+    assert_ne!(after[0], old[0]);
 }

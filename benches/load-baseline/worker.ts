@@ -1,23 +1,30 @@
 // A minimal TypeScript Worker with the same three routes as instagate's, for
-// the load comparison in scripts/load.mjs (run side by side under `wrangler
-// dev`, so the figure is a ratio that does not depend on the machine):
+// the load comparison in scripts/load.mjs and the callback and cold-start
+// benchmarks (run side by side, so the figure is a ratio that does not
+// depend on the machine):
 //
 //   GET /health         {"status":"ok","time":…}
-//   GET /auth/login     random state + PKCE pair, the pending login in KV
-//                       (TTL 10 min), an HMAC-signed login cookie, 302 to the
-//                       stand-in's Instagram authorize URL
+//   GET /auth/login     random state + PKCE verifier, the pending login
+//                       sealed (AES-256-GCM) in KV (TTL 10 min), an
+//                       HMAC-signed login cookie, 302 to the stand-in's
+//                       Instagram authorize URL
 //   GET /auth/callback  checks the cookie and state, takes the pending login
-//                       (get + delete), exchanges the code (POST
+//                       (get, then its delete alongside the code exchange),
+//                       exchanges the code (POST
 //                       api.instagram.com/oauth/access_token), then the
-//                       long-lived exchange and /me at once, stores the
-//                       account (alias, index entry when it moves, record),
-//                       sets a signed session cookie, 302 to the app
+//                       long-lived exchange and /me at once, reads the
+//                       existing record, stores the account (alias and index
+//                       entry together, then the sealed record; a replaced
+//                       index entry is deleted after the answer), sets a
+//                       signed session cookie, 302 to the app
 //
-// Same KV operations, upstream round trips and one JSON log line per request
-// as instagate's Worker. What it skips, on purpose: AES-GCM encryption of the
-// stored records and the pending login (plain JSON here), the error pages and
-// error kinds, Facebook Login, and the input checks beyond what the happy
-// path needs. Not for production.
+// The same work as instagate's Worker: the same KV operations in the same
+// order, records sealed the same way (AES-256-GCM under the first
+// TOKEN_KEYS key, `{"v":1,"kid","nonce","ct"}`, the KV key as associated
+// data), keys imported once per isolate, the same upstream round trips and
+// one JSON log line per request. What it skips, on purpose: the error pages
+// and error kinds, Facebook Login, key rotation, refresh history, and the
+// input checks beyond what the happy path needs. Not for production.
 
 interface KV {
   get(key: string): Promise<string | null>;
@@ -34,6 +41,12 @@ interface Env {
   APP_RETURN_URL: string;
   STANDIN_ORIGIN: string;
   GRAPH_VERSION: string;
+  /** `id:base64key[,...]`: the first key seals. */
+  TOKEN_KEYS: string;
+}
+
+interface Ctx {
+  waitUntil(promise: Promise<unknown>): void;
 }
 
 const LOGIN_COOKIE = '__Host-baseline_login';
@@ -49,9 +62,52 @@ function random(n: number): string {
   return b64url(crypto.getRandomValues(new Uint8Array(n)));
 }
 
-async function hmac(key: string, data: string): Promise<string> {
-  const k = await crypto.subtle.importKey('raw', enc.encode(key), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return b64url(new Uint8Array(await crypto.subtle.sign('HMAC', k, enc.encode(data))));
+// Keys are imported once per isolate (per secret value), as instagate's
+// Worker prepares its keyring once.
+const hmacKeys = new Map<string, Promise<CryptoKey>>();
+function hmacKey(secret: string): Promise<CryptoKey> {
+  let key = hmacKeys.get(secret);
+  if (!key) {
+    key = crypto.subtle.importKey('raw', enc.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    hmacKeys.set(secret, key);
+  }
+  return key;
+}
+
+async function hmac(secret: string, data: string): Promise<string> {
+  return b64url(new Uint8Array(await crypto.subtle.sign('HMAC', await hmacKey(secret), enc.encode(data))));
+}
+
+const sealKeys = new Map<string, Promise<{ kid: string; key: CryptoKey }>>();
+function sealKey(spec: string): Promise<{ kid: string; key: CryptoKey }> {
+  let key = sealKeys.get(spec);
+  if (!key) {
+    const [kid, b64] = spec.split(',')[0].trim().split(':');
+    const raw = Uint8Array.from(atob(b64.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+    key = crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']).then((k) => ({ kid, key: k }));
+    sealKeys.set(spec, key);
+  }
+  return key;
+}
+
+const fromB64url = (s: string): Uint8Array<ArrayBuffer> =>
+  Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+
+/** AES-256-GCM under the write key, bound to the KV key, as instagate stores records. */
+async function seal(env: Env, kvKey: string, value: unknown): Promise<string> {
+  const { kid, key } = await sealKey(env.TOKEN_KEYS);
+  const nonce = crypto.getRandomValues(new Uint8Array(12));
+  const ct = await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: enc.encode(kvKey) }, key, enc.encode(JSON.stringify(value)));
+  return JSON.stringify({ v: 1, kid, nonce: b64url(nonce), ct: b64url(new Uint8Array(ct)) });
+}
+
+async function open<T>(env: Env, kvKey: string, sealed: string | null): Promise<T | null> {
+  if (sealed === null) return null;
+  const record = JSON.parse(sealed);
+  const { kid, key } = await sealKey(env.TOKEN_KEYS);
+  if (record.v !== 1 || record.kid !== kid) throw new Error(`record ${kvKey} is sealed with an unknown key`);
+  const plain = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: fromB64url(record.nonce), additionalData: enc.encode(kvKey) }, key, fromB64url(record.ct));
+  return JSON.parse(new TextDecoder().decode(plain)) as T;
 }
 
 async function sign(env: Env, purpose: string, data: unknown, ttlS: number): Promise<string> {
@@ -63,7 +119,7 @@ async function verify<T>(env: Env, purpose: string, value: string | undefined): 
   if (!value) return null;
   const [body, sig] = value.split('.');
   if (!body || !sig || (await hmac(env.SESSION_KEY, `${purpose}.${body}`)) !== sig) return null;
-  const json = JSON.parse(atob(body.replace(/-/g, '+').replace(/_/g, '/')));
+  const json = JSON.parse(new TextDecoder().decode(fromB64url(body)));
   return json.exp > Date.now() ? (json.d as T) : null;
 }
 
@@ -95,7 +151,8 @@ async function upstream(url: string, init?: RequestInit): Promise<any> {
 async function login(env: Env): Promise<Response> {
   const state = random(32);
   const verifier = random(32);
-  await env.KV.put(`state:${state}`, JSON.stringify({ verifier, created_at: Date.now() }), { expirationTtl: PENDING_TTL_S });
+  const key = `state:${state}`;
+  await env.KV.put(key, await seal(env, key, { flow: 'redirect', product: 'instagram', redirect_uri: env.REDIRECT_URI, verifier, created_at: Date.now() }), { expirationTtl: PENDING_TTL_S });
   const url = new URL(`${env.STANDIN_ORIGIN}/www.instagram.com/oauth/authorize`);
   url.search = new URLSearchParams({
     client_id: env.CLIENT_ID,
@@ -109,26 +166,26 @@ async function login(env: Env): Promise<Response> {
   return new Response(null, { status: 302, headers });
 }
 
-async function callback(req: Request, env: Env): Promise<Response> {
+async function callback(req: Request, env: Env, ctx: Ctx): Promise<Response> {
   const params = new URL(req.url).searchParams;
   const state = params.get('state') ?? '';
   const code = (params.get('code') ?? '').replace(/#_$/, '');
   const binding = await verify<{ state: string }>(env, 'login', cookie(req, LOGIN_COOKIE));
   if (!binding || binding.state !== state || !code) return json(400, { error: { kind: 'state_mismatch' } });
-  const pending = await env.KV.get(`state:${state}`);
+  const pendingKey = `state:${state}`;
+  const pending = await open<{ redirect_uri: string }>(env, pendingKey, await env.KV.get(pendingKey));
   if (!pending) return json(400, { error: { kind: 'state_mismatch' } });
-  await env.KV.delete(`state:${state}`);
 
-  const short = await upstream(`${env.STANDIN_ORIGIN}/api.instagram.com/oauth/access_token`, {
+  const [, short] = await Promise.all([env.KV.delete(pendingKey), upstream(`${env.STANDIN_ORIGIN}/api.instagram.com/oauth/access_token`, {
     method: 'POST',
     body: new URLSearchParams({
       client_id: env.CLIENT_ID,
       client_secret: env.APP_SECRET,
       grant_type: 'authorization_code',
-      redirect_uri: env.REDIRECT_URI,
+      redirect_uri: pending.redirect_uri,
       code,
     }),
-  });
+  })]);
   const shortToken: string = short.data?.[0]?.access_token ?? short.access_token;
   const graph = `${env.STANDIN_ORIGIN}/graph.instagram.com`;
   const [long, me] = await Promise.all([
@@ -140,14 +197,18 @@ async function callback(req: Request, env: Env): Promise<Response> {
   const expiresAt = now + long.expires_in * 1000;
   const day = new Date(Math.max(expiresAt - 30 * DAY_MS, now + DAY_MS)).toISOString().slice(0, 10).replace(/-/g, '');
   const dueKey = `due:${day}:${id}`;
-  const existing = JSON.parse((await env.KV.get(`token:${id}`)) ?? 'null');
-  await env.KV.put(`alias:${me.id}:${id}`, '1');
-  if (existing?.due_key !== dueKey) await env.KV.put(dueKey, '1');
-  await env.KV.put(`token:${id}`, JSON.stringify({
+  const tokenKey = `token:${id}`;
+  const existing = await open<{ due_key?: string; connected_at?: number }>(env, tokenKey, await env.KV.get(tokenKey));
+  // The alias and the new index entry before the record that points at them.
+  await Promise.all([
+    me.id && String(me.id) !== id ? env.KV.put(`alias:${me.id}:${id}`, '1') : undefined,
+    existing?.due_key !== dueKey ? env.KV.put(dueKey, '1') : undefined,
+  ]);
+  await env.KV.put(tokenKey, await seal(env, tokenKey, {
     id, username: me.username, account_type: me.account_type, access_token: long.access_token,
     issued_at: now, expires_at: expiresAt, connected_at: existing?.connected_at ?? now, due_key: dueKey,
   }));
-  if (existing?.due_key && existing.due_key !== dueKey) await env.KV.delete(existing.due_key);
+  if (existing?.due_key && existing.due_key !== dueKey) ctx.waitUntil(env.KV.delete(existing.due_key));
 
   const headers = new Headers({ location: `${env.APP_RETURN_URL}?connected=${id}`, 'cache-control': 'no-store' });
   headers.append('set-cookie', `${LOGIN_COOKIE}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`);
@@ -155,11 +216,11 @@ async function callback(req: Request, env: Env): Promise<Response> {
   return new Response(null, { status: 302, headers });
 }
 
-async function route(req: Request, env: Env, pathname: string): Promise<Response> {
+async function route(req: Request, env: Env, ctx: Ctx, pathname: string): Promise<Response> {
   try {
     if (req.method === 'GET' && pathname === '/health') return json(200, { status: 'ok', time: new Date().toISOString() });
     if (req.method === 'GET' && pathname === '/auth/login') return await login(env);
-    if (req.method === 'GET' && pathname === '/auth/callback') return await callback(req, env);
+    if (req.method === 'GET' && pathname === '/auth/callback') return await callback(req, env, ctx);
     return json(404, { error: { kind: 'not_found' } });
   } catch (e) {
     return json(502, { error: { kind: 'upstream', message: String(e) } });
@@ -167,10 +228,10 @@ async function route(req: Request, env: Env, pathname: string): Promise<Response
 }
 
 export default {
-  async fetch(req: Request, env: Env): Promise<Response> {
+  async fetch(req: Request, env: Env, ctx: Ctx): Promise<Response> {
     const started = Date.now();
     const { pathname } = new URL(req.url);
-    const response = await route(req, env, pathname);
+    const response = await route(req, env, ctx, pathname);
     // One JSON line per request, as instagate's Worker writes: under `wrangler
     // dev` a log line costs about as much as a /health answer, so leaving it
     // out would measure logging, not the Workers.

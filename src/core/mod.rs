@@ -21,5 +21,5 @@ pub mod secret;
 pub mod time;
 pub mod token;
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;

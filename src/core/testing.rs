@@ -7,7 +7,9 @@
 //! timing can be asserted exactly. Randomness is a seeded generator, so
 //! every run is reproducible.
 //!
-//! Not used by the wasm builds (and removed from them by the linker).
+//! Test code: compiled only with the `testing` feature (tests, benches and
+//! the simulation turn it on) or in unit tests, so no library build (native,
+//! npm wasm or Worker wasm) contains it.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -16,6 +18,23 @@ use std::time::Duration;
 use crate::core::error::Error;
 use crate::core::http::{Request, Response, Transport};
 use crate::core::time::Timestamp;
+
+/// Meta's Graph API error answer, the one shape every test fake sends:
+/// `{"error":{"message","type":"OAuthException","code","error_subcode"?,"fbtrace_id"}}`
+/// (<https://developers.facebook.com/docs/graph-api/guides/error-handling/>).
+pub fn graph_error(status: u16, code: i64, subcode: Option<i64>, message: &str) -> Response {
+    let mut error = serde_json::json!({
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": "TRACE",
+    });
+    if let Some(subcode) = subcode {
+        error["error_subcode"] = subcode.into();
+    }
+    Response::new(status, serde_json::json!({ "error": error }).to_string())
+        .with_header("content-type", "application/json")
+}
 
 type Handler = Box<dyn FnMut(&Request, Timestamp) -> Result<Response, Error>>;
 

@@ -44,6 +44,10 @@
 //!    IDs past 2^53). Token records go out as [`token::JsTokenRecord`] and
 //!    come back through [`token::record_field`]; times in inputs through
 //!    [`token::time_field`] (ISO string, `Date` or epoch ms).
+//!    So serde-wasm-bindgen is not a dependency: inputs would lose our
+//!    field-named messages and gain its float formatting, and outputs are
+//!    already one `JSON.parse` of serde_json's text (which keeps IDs as
+//!    strings exactly, the way this API wants them).
 //! 5. **Errors** are the core's `Error`; never panic or `unwrap()` on
 //!    anything from JS or the network. `errors::to_js` makes the
 //!    `InstagateError` (class in `error.js`).

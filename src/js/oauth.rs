@@ -14,7 +14,8 @@ use super::fetch::FetchTransport;
 use super::input::Obj;
 use super::output::finish;
 use super::server_input::{
-    access_token_of, client_secret, input_object, optional_client_secret, signed,
+    access_token_of, input_object, open_call, open_call_with_secret, optional_client_secret,
+    signed, ServerCall,
 };
 use super::token::{record_field, JsTokenRecord};
 use crate::core::config::{Config, Product};
@@ -106,9 +107,7 @@ struct Exchanged {
 
 async fn exchange(input: JsValue) -> Result<Exchanged, Error> {
     let input = input_object(input)?;
-    let config = config_field(&input)?;
-    let secret = client_secret(&input)?;
-    let transport = signed(FetchTransport::from_input(&input)?, &config, Some(&secret));
+    let (ServerCall { config, transport }, secret) = open_call_with_secret(&input)?;
     let callback = callback_of(&config, &input)?;
     let verifier = verifier_of(&input)?;
     let out =
@@ -131,9 +130,7 @@ pub async fn exchange_code(input: JsValue) -> Result<JsValue, JsValue> {
 
 async fn long_lived(input: JsValue) -> Result<JsTokenRecord, Error> {
     let input = input_object(input)?;
-    let config = config_field(&input)?;
-    let secret = client_secret(&input)?;
-    let transport = signed(FetchTransport::from_input(&input)?, &config, Some(&secret));
+    let (ServerCall { config, transport }, secret) = open_call_with_secret(&input)?;
     let short = record_field(&input, "token")?;
     let long = exchange_for_long_lived(&transport, &config, &secret, &short).await?;
     Ok(JsTokenRecord::from(&long))
@@ -165,13 +162,7 @@ pub async fn refresh_token(input: JsValue) -> Result<JsValue, JsValue> {
 
 async fn profile(input: JsValue) -> Result<JsProfile, Error> {
     let input = input_object(input)?;
-    let config = config_field(&input)?;
-    let secret = optional_client_secret(&input)?;
-    let transport = signed(
-        FetchTransport::from_input(&input)?,
-        &config,
-        secret.as_ref(),
-    );
+    let ServerCall { config, transport } = open_call(&input)?;
     let token = access_token_of(&input)?;
     let ig_user_id = input.opt_string("igUserId")?;
     if config.product == Product::Facebook && ig_user_id.is_none() {
@@ -198,13 +189,7 @@ struct JsPermissions {
 
 async fn permissions(input: JsValue) -> Result<JsPermissions, Error> {
     let input = input_object(input)?;
-    let config = config_field(&input)?;
-    let secret = optional_client_secret(&input)?;
-    let transport = signed(
-        FetchTransport::from_input(&input)?,
-        &config,
-        secret.as_ref(),
-    );
+    let ServerCall { config, transport } = open_call(&input)?;
     let token = access_token_of(&input)?;
     let p = fetch_permissions(&transport, &config, &token).await?;
     Ok(JsPermissions {
@@ -402,10 +387,8 @@ fn choice_of(input: &Obj) -> Result<AccountChoice, Error> {
 
 async fn connect(input: JsValue) -> Result<JsCompletedLogin, Error> {
     let input = input_object(input)?;
-    let config = config_field(&input)?;
-    let secret = client_secret(&input)?;
+    let (ServerCall { config, transport }, secret) = open_call_with_secret(&input)?;
     let choice = choice_of(&input)?;
-    let transport = signed(FetchTransport::from_input(&input)?, &config, Some(&secret));
     let callback = callback_of(&config, &input)?;
     let verifier = verifier_of(&input)?;
     let completed = complete_login(

@@ -28,7 +28,9 @@ use super::errors::{to_js, to_js_verbatim};
 use super::fetch::{is_aborted, FetchTransport};
 use super::input::Obj;
 use super::output::{finish, to_object};
-use super::server_input::{access_token_of, input_object, optional_client_secret, signed};
+use super::server_input::{
+    access_token_of, input_object, open_call, optional_client_secret, signed, ServerCall,
+};
 use crate::core::appsecret_proof::SignedGraph;
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::Transport;
@@ -456,16 +458,10 @@ pub fn inspect_video(bytes: &[u8], field: Option<String>) -> Result<JsValue, JsV
 
 async fn quota(input: JsValue) -> Result<JsQuota, Error> {
     let input = input_object(input)?;
-    let config = config_field(&input)?;
+    let ServerCall { config, transport } = open_call(&input)?;
     let token = access_token_of(&input)?;
     let ig_user_id = input.string("igUserId")?;
     let since = crate::js::token::time_field(&input, "since")?;
-    let secret = optional_client_secret(&input)?;
-    let transport = signed(
-        FetchTransport::from_input(&input)?,
-        &config,
-        secret.as_ref(),
-    );
     let quota = publishing_quota(
         &transport,
         &config,

@@ -1,10 +1,12 @@
 //! What the server-side functions share: the input object and its access
 //! token, the app secret (refused in a web page), and the transport that
-//! signs Facebook Login's Graph calls with it.
+//! signs Facebook Login's Graph calls with it; [`open_call`] is the opening
+//! every network binding makes.
 
 use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
 
+use super::config::config_field;
 use super::fetch::FetchTransport;
 use super::input::Obj;
 use crate::core::appsecret_proof::SignedGraph;
@@ -15,6 +17,30 @@ use crate::core::secret::{AccessToken, ClientSecret};
 /// The one input object every network function takes.
 pub fn input_object(input: JsValue) -> Result<Obj, Error> {
     Obj::required(input, "input", ErrorKind::InvalidInput)
+}
+
+/// What a network binding opens with: its `config`, and the fetch
+/// transport (timeout, `signal`) that signs Facebook Login's Graph calls
+/// with the app secret when there is one.
+pub struct ServerCall {
+    pub config: Config,
+    pub transport: SignedGraph<FetchTransport>,
+}
+
+/// Reads `config`, the optional `clientSecret` and the transport options.
+pub fn open_call(input: &Obj) -> Result<ServerCall, Error> {
+    let config = config_field(input)?;
+    let secret = optional_client_secret(input)?;
+    let transport = signed(FetchTransport::from_input(input)?, &config, secret.as_ref());
+    Ok(ServerCall { config, transport })
+}
+
+/// [`open_call`] for bindings that need `clientSecret`; returns it too.
+pub fn open_call_with_secret(input: &Obj) -> Result<(ServerCall, ClientSecret), Error> {
+    let config = config_field(input)?;
+    let secret = client_secret(input)?;
+    let transport = signed(FetchTransport::from_input(input)?, &config, Some(&secret));
+    Ok((ServerCall { config, transport }, secret))
 }
 
 /// `accessToken`, which must not be empty.

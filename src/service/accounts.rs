@@ -14,12 +14,14 @@
 //!   token's user ID), so a `signed_request` finds what to delete.
 //!
 //! Write order keeps every state recoverable: the new index entry is written
-//! before the record that points at it, and the old entry is deleted last,
+//! before the record that points at it (alongside a new login's aliases),
+//! and the old entry is deleted last (after the answer, for a login),
 //! so a crash in between leaves an extra index entry (the cron drops entries
 //! the record no longer points at), never an account without one. A
 //! refreshed token overwrites the record in one put: the old token is only
 //! dropped by the write that stores the new one.
 
+use futures_util::future::try_join;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -235,13 +237,47 @@ impl<S: KvStore, T: Transport> Accounts<'_, S, T> {
     /// Stores `record` and moves its index entry (see the module docs for
     /// the order). `record.due_key` is updated to the entry it now has.
     pub async fn save(&self, record: &mut AccountRecord) -> Result<(), ApiError> {
+        if let Some(old) = self.write(record, false).await? {
+            // A failure here leaves a stale entry that the cron drops.
+            let _ = self.store.delete(&old).await;
+        }
+        Ok(())
+    }
+
+    /// Stores a newly connected account: its alias entries and its new
+    /// index entry together, then the record. Returns the index entry the
+    /// record no longer points at, for the caller to delete when it is not
+    /// in a hurry (a stale entry is harmless: the cron drops it).
+    pub async fn save_connected(
+        &self,
+        record: &mut AccountRecord,
+    ) -> Result<Option<String>, ApiError> {
+        self.write(record, true).await
+    }
+
+    /// The entries first (aliases too when asked), then the sealed record;
+    /// returns the replaced index entry, not yet deleted.
+    async fn write(
+        &self,
+        record: &mut AccountRecord,
+        with_aliases: bool,
+    ) -> Result<Option<String>, ApiError> {
         let old_due = record.due_key.clone();
         let new_due = record.due_at(self.config).map(|d| due_key(d, &record.id));
-        if new_due.is_some() && new_due != old_due {
-            if let Some(k) = &new_due {
-                self.store.put(k, "1", None).await?;
+        let index = async {
+            match &new_due {
+                Some(k) if new_due != old_due => self.store.put(k, "1", None).await,
+                _ => Ok(()),
             }
-        }
+        };
+        let aliases = async {
+            if with_aliases {
+                self.save_aliases(record).await
+            } else {
+                Ok(())
+            }
+        };
+        try_join(index, aliases).await?;
         record.due_key = new_due.clone();
         record.updated_at = self.transport.now();
         let key = token_key(&record.id);
@@ -249,16 +285,11 @@ impl<S: KvStore, T: Transport> Accounts<'_, S, T> {
             .map_err(|e| ApiError::storage(format!("could not encode the account record: {e}")))?;
         let sealed = self.config.keyring.seal_with(self.transport, &plain, &key);
         self.store.put(&key, &sealed, None).await?;
-        if let Some(old) = old_due {
-            if Some(&old) != new_due.as_ref() {
-                // A failure here leaves a stale entry that the cron drops.
-                let _ = self.store.delete(&old).await;
-            }
-        }
-        Ok(())
+        Ok(old_due.filter(|old| Some(old) != new_due.as_ref()))
     }
 
-    /// Writes the alias entries of a newly connected account.
+    /// Writes the alias entries of a newly connected account (one or two:
+    /// one after the other, alongside the index entry in `write`).
     pub async fn save_aliases(&self, record: &AccountRecord) -> Result<(), ApiError> {
         for alias in record
             .aliases

@@ -142,6 +142,9 @@ fn split_origin(url: &str) -> (&str, &str) {
 pub enum Background {
     /// Keep advancing this publish job.
     AdvanceJob(String),
+    /// Delete an index entry no record points at any more (a login moved
+    /// the account's `due:` entry); the cron drops it if this fails.
+    DropIndexEntry(String),
 }
 
 /// An outgoing response.

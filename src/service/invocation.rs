@@ -43,6 +43,9 @@ impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
             Background::AdvanceJob(id) => {
                 let _ = self.advance_job_by_id(&id, BACKGROUND_BUDGET).await;
             }
+            Background::DropIndexEntry(key) => {
+                let _ = self.store.delete(&key).await;
+            }
         }
     }
 }

@@ -6,11 +6,8 @@
 //! The Worker prints them with `console.log` (Workers Logs indexes JSON);
 //! tests collect them and scan them for secrets.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use serde::Serialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Where log lines go.
 pub trait LogSink {
@@ -22,30 +19,6 @@ pub struct NoLog;
 
 impl LogSink for NoLog {
     fn line(&self, _: &str) {}
-}
-
-/// Keeps every line (tests).
-#[derive(Clone, Default)]
-pub struct MemoryLog(pub Rc<RefCell<Vec<String>>>);
-
-impl MemoryLog {
-    pub fn lines(&self) -> Vec<String> {
-        self.0.borrow().clone()
-    }
-
-    /// The lines as JSON values.
-    pub fn records(&self) -> Vec<Value> {
-        self.lines()
-            .iter()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
-    }
-}
-
-impl LogSink for MemoryLog {
-    fn line(&self, line: &str) {
-        self.0.borrow_mut().push(line.to_owned());
-    }
 }
 
 /// The request line.

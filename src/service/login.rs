@@ -10,8 +10,8 @@
 //! nothing to KV (a KV write per call would let anyone spend the daily
 //! write allowance). `/auth/callback` needs that cookie and the same state
 //! (login CSRF: a callback from another browser is refused), refuses a
-//! state already used (`state:{state}` is written once a login succeeded,
-//! TTL 10 minutes, so a replay never reaches Meta; logins started before
+//! state already used (`state:{state}` is marked used alongside the code
+//! exchange, TTL 10 minutes, so a replay never reaches Meta; logins started before
 //! this change still find their pending login there and delete it before
 //! using it), runs the core's callback checks
 //! (`validate_callback_params`), exchanges the code, and stores the account only
@@ -44,6 +44,7 @@
 
 use std::time::Duration;
 
+use futures_util::future::join;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -63,7 +64,7 @@ use crate::service::cookies::{
 };
 use crate::service::crypto::secret_eq;
 use crate::service::error::ApiError;
-use crate::service::http::{HttpRequest, HttpResponse};
+use crate::service::http::{Background, HttpRequest, HttpResponse};
 use crate::service::router::LogFields;
 use crate::service::store::KvStore;
 use crate::service::Service;
@@ -195,16 +196,33 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         serde_json::from_slice(&plain).map_err(|_| ApiError::decrypt_failed("the pending login"))
     }
 
-    /// Loads and deletes the pending login: each state is used once.
+    /// The sealed pending login under `key`; a clear error when there is none.
+    async fn sealed_pending(&self, key: &str) -> Result<String, ApiError> {
+        self.store
+            .get(key)
+            .await?
+            .ok_or_else(|| state_error("this login expired or was already used; start again"))
+    }
+
+    fn open_pending(&self, key: &str, sealed: &str) -> Result<PendingLogin, ApiError> {
+        let plain = self.config.keyring.open(sealed, key)?;
+        serde_json::from_slice(&plain).map_err(|_| ApiError::decrypt_failed("the pending login"))
+    }
+
+    /// The pending login under `state`, opened (not deleted).
+    async fn load_pending(&self, state: &str) -> Result<PendingLogin, ApiError> {
+        let key = state_key(state);
+        let sealed = self.sealed_pending(&key).await?;
+        self.open_pending(&key, &sealed)
+    }
+
+    /// Loads and deletes the pending login: each state is used once, and
+    /// deleted before anything it allows (a wrong verifier burns it).
     async fn take_pending(&self, state: &str) -> Result<PendingLogin, ApiError> {
         let key = state_key(state);
-        let sealed =
-            self.store.get(&key).await?.ok_or_else(|| {
-                state_error("this login expired or was already used; start again")
-            })?;
+        let sealed = self.sealed_pending(&key).await?;
         self.store.delete(&key).await?;
-        let plain = self.config.keyring.open(&sealed, &key)?;
-        serde_json::from_slice(&plain).map_err(|_| ApiError::decrypt_failed("the pending login"))
+        self.open_pending(&key, &sealed)
     }
 
     /// `GET /auth/login?product=&return_to=&rerequest=1`. `rerequest=1`
@@ -292,9 +310,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         };
         let pending = match &binding.pending {
             Some(sealed) => self.cookie_pending(&state, sealed).await?,
-            None => self.take_pending(&state).await?,
+            None => self.load_pending(&state).await?,
         };
         if pending.flow != Flow::Redirect {
+            self.store.delete(&state_key(&state)).await?;
             return Err(state_error("this state belongs to a single-page login"));
         }
         let return_to = pending
@@ -302,24 +321,36 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             .clone()
             .unwrap_or_else(|| self.config.default_return_url().to_owned());
         let clear_login = clear_cookie(LOGIN_COOKIE);
-        match self.finish_redirect_login(req, &pending).await {
+        // The state is used once: its delete runs alongside the code
+        // exchange instead of before it (one KV round trip less before the
+        // redirect) and finishes whatever the login's outcome. The cookie
+        // binding was checked above, and the code is single-use at Meta, so
+        // a delete that fails leaves nothing redeemable: the pending login
+        // expires within 10 minutes.
+        // A cookie-held login has nothing in KV to delete: it marks the state
+        // used instead (10 minutes), so a replay never reaches Meta.
+        let use_state = async {
+            match binding.pending {
+                Some(_) => {
+                    self.store
+                        .put(&state_key(&state), "used", Some(PENDING_TTL))
+                        .await
+                }
+                None => self.store.delete(&state_key(&state)).await,
+            }
+        };
+        let (_, outcome) = join(use_state, self.finish_redirect_login(req, &pending)).await;
+        match outcome {
             Ok(stored) => {
                 let ids = stored.ids();
                 fields.account_id = Some(ids.join(","));
-                if binding.pending.is_some() {
-                    // Used: a replay is refused before it reaches Meta. Best
-                    // effort: without the mark, Meta refuses the used code.
-                    let _ = self
-                        .store
-                        .put(&state_key(&state), "used", Some(PENDING_TTL))
-                        .await;
-                }
                 let session = self.session_with(req, &stored);
-                Ok(
+                let mut response =
                     HttpResponse::redirect(&append_query(&return_to, "connected", &ids.join(",")))
                         .with_header("set-cookie", &clear_login)
-                        .with_header("set-cookie", &self.session_cookie(session)),
-                )
+                        .with_header("set-cookie", &self.session_cookie(session));
+                response.background.extend(stored.cleanup());
+                Ok(response)
             }
             Err(e) => {
                 fields.error_kind = Some(e.kind);
@@ -465,7 +496,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             .iter()
             .map(|r| r.status(self.config, now))
             .collect();
-        Ok(HttpResponse::json(
+        let mut response = HttpResponse::json(
             200,
             &json!({
                 // The first account, for front ends that connect one.
@@ -474,7 +505,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 "skipped": stored.skipped,
             }),
         )
-        .with_header("set-cookie", &self.session_cookie(session)))
+        .with_header("set-cookie", &self.session_cookie(session));
+        response.background.extend(stored.cleanup());
+        Ok(response)
     }
 
     /// The browser's session with every account of `stored` added (the
@@ -547,24 +580,32 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             skipped,
         } = completed;
         let mut records = Vec::with_capacity(accounts.len());
+        let mut stale_index = Vec::new();
         for account in accounts {
-            let record = self
+            let (record, stale) = self
                 .store_connected(product, account, facebook_user_id.as_deref())
                 .await?;
             records.push(record);
+            stale_index.extend(stale);
         }
-        Ok(StoredLogin { records, skipped })
+        Ok(StoredLogin {
+            records,
+            skipped,
+            stale_index,
+        })
     }
 
-    /// Stores a completed login. Aliases first, then the record (with its
-    /// index entry): the record is the commit point, so a failure before it
-    /// leaves no account behind.
+    /// Stores a completed login. The alias entries and the index entry
+    /// first (together), then the record: the record is the commit point,
+    /// so a failure before it leaves no account behind. Also returns the
+    /// index entry the record no longer points at, to delete after the
+    /// answer.
     pub(crate) async fn store_connected(
         &self,
         product: Product,
         c: ConnectedAccount,
         facebook_user_id: Option<&str>,
-    ) -> Result<AccountRecord, ApiError> {
+    ) -> Result<(AccountRecord, Option<String>), ApiError> {
         let now = self.transport.now();
         check_storable(c.token.kind)?;
         // A record that no longer decrypts is replaced by this fresh login.
@@ -616,12 +657,11 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             outcome: "connected".into(),
             error_kind: None,
         });
-        self.accounts().save_aliases(&record).await?;
-        self.accounts().save(&mut record).await?;
+        let stale_index = self.accounts().save_connected(&mut record).await?;
         if let Some(previous) = &existing {
             self.accounts().drop_stale_aliases(previous, &record).await;
         }
-        Ok(record)
+        Ok((record, stale_index))
     }
 }
 
@@ -643,9 +683,20 @@ fn connecting_user(
 pub(crate) struct StoredLogin {
     pub records: Vec<AccountRecord>,
     pub skipped: Vec<SkippedAccount>,
+    /// Index entries the records replaced: deleted after the answer (until
+    /// then the cron drops them as stale).
+    pub stale_index: Vec<String>,
 }
 
 impl StoredLogin {
+    /// The work left for after the answer.
+    pub fn cleanup(&self) -> impl Iterator<Item = Background> + '_ {
+        self.stale_index
+            .iter()
+            .cloned()
+            .map(Background::DropIndexEntry)
+    }
+
     /// The stored account IDs, in Meta's order.
     pub fn ids(&self) -> Vec<String> {
         self.records.iter().map(|r| r.id.clone()).collect()

@@ -1,8 +1,8 @@
 //! The Worker's logic, free of Worker types: routes, the encrypted account
 //! store, login sessions, cron refresh planning, publish jobs, and webhook /
 //! `signed_request` checks, over a [`store::KvStore`] and the core's
-//! [`Transport`]. `src/worker` adapts workers-rs to these traits; native
-//! tests use [`store::MemoryStore`] and the scripted transport with its fake
+//! [`Transport`](crate::core::http::Transport). `src/worker` adapts workers-rs to these traits; native
+//! tests use `memory_store::MemoryStore` (feature `testing`) and the scripted transport with its fake
 //! clock.
 //!
 //! This file only wires the modules: a [`Service`] (`invocation.rs`) is one
@@ -18,6 +18,7 @@ pub mod api;
 pub mod auth;
 pub mod body;
 pub mod config;
+pub mod config_cache;
 pub mod config_guard;
 pub mod cookies;
 pub mod cron;
@@ -30,6 +31,10 @@ pub mod jobs;
 pub mod limits;
 pub mod log;
 pub mod login;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory_log;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory_store;
 pub mod meta_routes;
 pub mod publish_body;
 pub mod refresh;

@@ -1,6 +1,7 @@
 //! The Cloudflare Worker entry points: a thin adapter from workers-rs to
 //! the pure [`crate::service`]. `fetch` converts the request, builds a
-//! [`Service`] over the KV binding and a `fetch`-based transport, answers,
+//! [`Service`] over the KV binding and the isolate's prepared settings and
+//! `fetch`-based transport (`isolate`: parsed once per isolate), answers,
 //! and hands leftover work to `ctx.waitUntil`; `scheduled` runs the cron.
 //! Everything else (routes, storage layout, refresh planning) lives in the
 //! service and is tested natively.
@@ -8,6 +9,7 @@
 // The core's error carries Meta's fields by value (see src/service/mod.rs).
 #![allow(clippy::result_large_err)]
 
+mod isolate;
 mod kv;
 mod transport;
 
@@ -15,7 +17,6 @@ use worker::{event, Context, Env, Headers, Request, Response, ScheduleContext, S
 
 use crate::core::http::Transport;
 use crate::service::body::read_capped;
-use crate::service::config::ServiceConfig;
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
 use crate::service::limits::ClientLimiter;
@@ -57,18 +58,6 @@ impl LogSink for ConsoleLog {
     }
 }
 
-/// A var or secret by name (`Env::var` reads both as text).
-fn setting(env: &Env, name: &str) -> Option<String> {
-    env.var(name)
-        .map(|v| v.to_string())
-        .or_else(|_| env.secret(name).map(|s| s.to_string()))
-        .ok()
-}
-
-fn load_config(env: &Env) -> Result<ServiceConfig, crate::core::error::Error> {
-    ServiceConfig::from_env(|name| setting(env, name))
-}
-
 fn kv_binding(env: &Env) -> Result<KvBinding, crate::core::error::Error> {
     env.kv(KV_BINDING).map(KvBinding::new).map_err(|_| {
         crate::core::error::Error::config(
@@ -80,28 +69,28 @@ fn kv_binding(env: &Env) -> Result<KvBinding, crate::core::error::Error> {
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    let transport = FetchTransport::new(std::time::Duration::from_secs(15));
     let request = match read_request(req).await {
         Ok(r) => r,
         Err(e) => return write_response(HttpResponse::error(&e)),
     };
-    let config = match load_config(&env) {
-        Ok(c) => c,
-        Err(e) => return write_response(misconfigured(&e, &request, &ConsoleLog, transport.now())),
+    let prepared = isolate::prepared(&env).and_then(|p| Ok((p, kv_binding(&env)?)));
+    let (prepared, store) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            let now = FetchTransport::new(std::time::Duration::ZERO).now();
+            return write_response(misconfigured(&e, &request, &ConsoleLog, now));
+        }
     };
-    let store = match kv_binding(&env) {
-        Ok(s) => s,
-        Err(e) => return write_response(misconfigured(&e, &request, &ConsoleLog, transport.now())),
-    };
-    let transport = config.upstream(FetchTransport::new(config.upstream_timeout));
-    let limiter = BindingLimiter(env.rate_limiter(PENDING_LIMITER_BINDING).ok());
-    let mut response = Service::new(&config, &store, &transport, &ConsoleLog)
-        .handle_limited(request, &limiter)
+    let mut response = Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog)
+        .handle_limited(
+            request,
+            &BindingLimiter(env.rate_limiter(PENDING_LIMITER_BINDING).ok()),
+        )
         .await;
     for task in std::mem::take(&mut response.background) {
-        let (config, store, transport) = (config.clone(), store.clone(), transport.clone());
+        let (prepared, store) = (prepared.clone(), store.clone());
         ctx.wait_until(async move {
-            Service::new(&config, &store, &transport, &ConsoleLog)
+            Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog)
                 .run_background(task)
                 .await;
         });
@@ -111,9 +100,9 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
 
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
-    let now = FetchTransport::new(std::time::Duration::from_secs(1)).now();
-    let config = match load_config(&env) {
-        Ok(c) => c,
+    let now = FetchTransport::new(std::time::Duration::ZERO).now();
+    let prepared = match isolate::prepared(&env) {
+        Ok(p) => p,
         Err(e) => {
             emit(
                 &ConsoleLog,
@@ -134,8 +123,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             return;
         }
     };
-    let transport = config.upstream(FetchTransport::new(config.upstream_timeout));
-    Service::new(&config, &store, &transport, &ConsoleLog)
+    Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog)
         .run_cron()
         .await;
 }

@@ -197,7 +197,7 @@ test('login entry: exactly the login helpers and the error class, from its own s
     names: Object.keys(window.instagate).sort(),
     wasm: performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname).filter((p) => p.endsWith('.wasm')),
   }));
-  assert.deepEqual(seen.names, ['InstagateError', 'completeLogin', 'createLogin', 'startLogin', 'validateCallback']);
+  assert.deepEqual(seen.names, ['InstagateError', 'completeLogin', 'createLogin', 'defineConfig', 'startLogin', 'validateCallback']);
   assert.deepEqual(seen.wasm, ['/pkg/instagate_login_bg.wasm']);
   assert.deepEqual(errors, []);
   await page.close();

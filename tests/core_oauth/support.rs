@@ -12,6 +12,7 @@ use instagate::core::error::Error;
 use instagate::core::http::{Method, Request, Response, Transport};
 use instagate::core::oauth::callback::{validate_callback, ValidatedCallback};
 use instagate::core::secret::ClientSecret;
+use instagate::core::testing::graph_error;
 use instagate::core::time::Timestamp;
 
 pub const CLIENT_ID: &str = "1000000000000001";
@@ -80,15 +81,6 @@ pub fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect();
     p.sort();
     p
-}
-
-fn graph_error(status: u16, code: u32, message: &str) -> Response {
-    Response::new(
-        status,
-        format!(
-            r#"{{"error":{{"message":"{message}","type":"OAuthException","code":{code},"fbtrace_id":"Atrace"}}}}"#
-        ),
-    )
 }
 
 /// Knobs of the fake Meta.
@@ -163,7 +155,7 @@ impl Meta {
         }
         if path == "https://graph.instagram.com/access_token" {
             if !has(IG_SHORT) || grant.as_deref() != Some("ig_exchange_token") {
-                return graph_error(400, 190, "Invalid OAuth access token");
+                return graph_error(400, 190, None, "Invalid OAuth access token");
             }
             return Response::new(
                 200,
@@ -174,7 +166,7 @@ impl Meta {
         }
         if path == "https://graph.instagram.com/v27.0/me" {
             if !has(IG_SHORT) && !has(IG_LONG) {
-                return graph_error(400, 190, "Invalid OAuth access token");
+                return graph_error(400, 190, None, "Invalid OAuth access token");
             }
             return Response::new(
                 200,
@@ -187,7 +179,7 @@ impl Meta {
         if path == "https://graph.facebook.com/v27.0/oauth/access_token" {
             if grant.as_deref() == Some("fb_exchange_token") {
                 if param(request, "fb_exchange_token").as_deref() != Some(FB_SHORT) {
-                    return graph_error(400, 190, "Invalid OAuth access token");
+                    return graph_error(400, 190, None, "Invalid OAuth access token");
                 }
                 return Response::new(
                     200,
@@ -197,7 +189,7 @@ impl Meta {
                 );
             }
             if param(request, "code").as_deref() != Some(CODE) {
-                return graph_error(400, 100, "Invalid verification code format.");
+                return graph_error(400, 100, None, "Invalid verification code format.");
             }
             return Response::new(
                 200,
@@ -208,7 +200,7 @@ impl Meta {
         }
         if path == "https://graph.facebook.com/v27.0/me/permissions" {
             if !has(FB_SHORT) && !has(FB_LONG) {
-                return graph_error(400, 190, "Invalid OAuth access token");
+                return graph_error(400, 190, None, "Invalid OAuth access token");
             }
             let data: Vec<String> = self
                 .fb_permissions
@@ -219,7 +211,7 @@ impl Meta {
         }
         if path == "https://graph.facebook.com/v27.0/me" {
             if !has(FB_SHORT) && !has(FB_LONG) {
-                return graph_error(400, 190, "Invalid OAuth access token");
+                return graph_error(400, 190, None, "Invalid OAuth access token");
             }
             return Response::new(200, format!(r#"{{"id":"{FB_USER_ID}"}}"#));
         }
@@ -229,6 +221,7 @@ impl Meta {
                 return graph_error(
                     400,
                     190,
+                    None,
                     "/me/accounts was not called with the long-lived token",
                 );
             }
@@ -242,7 +235,7 @@ impl Meta {
                 .unwrap_or_default();
             return Response::new(200, body);
         }
-        graph_error(400, 100, "Unsupported get request.")
+        graph_error(400, 100, None, "Unsupported get request.")
     }
 }
 

@@ -164,3 +164,21 @@ test('missing code and callbackUrl names the field; a bad timeoutMs too', async 
   e = await rejection(ig.connectAccount({ config: { ...config, endpoints: { graphBase: 'ftp://x' } }, clientSecret, code: 'c' }));
   assert.deepEqual([e.kind, e.field], ['config', 'endpoints.graphBase']);
 });
+
+// The claim in index.d.ts (connectAccount): "2 round trips of 3 requests
+// (Instagram Login) or 3 round trips of 5 requests (Facebook Login)"; the
+// requests are counted here, the round trips (the requests after the code
+// exchange go out together) in tests/core_oauth/flows.rs on a fake clock.
+test('connectAccount makes the documented number of calls to Meta per product', async () => {
+  for (const [product, expected] of [
+    ['instagram', ['api.instagram.com/oauth/access_token', 'graph.instagram.com/access_token', 'graph.instagram.com/v27.0/me']],
+    ['facebook', ['oauth/access_token', 'oauth/access_token', 'me/permissions', '/me', 'me/accounts']],
+  ]) {
+    const { login, callbackUrl } = await consent(standin, product);
+    standin.control.clearLog();
+    await ig.connectAccount({ config: configFor(standin, product), clientSecret, callbackUrl, expectedState: login.state, codeVerifier: login.codeVerifier });
+    const sent = standin.control.log({}).entries.map((e) => `${e.host}${e.path}`);
+    assert.equal(sent.length, expected.length, `${product}: ${sent.join(', ')}`);
+    for (const part of expected) assert.ok(sent.some((s) => s.includes(part)), `${product}: no ${part} in ${sent.join(', ')}`);
+  }
+});

@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# Load smoke test: scripts/load.mjs for a few seconds per route (default 3;
-# LOAD_SECONDS overrides) against instagate's Worker and the minimal
-# TypeScript Worker (benches/load-baseline), both under `wrangler dev` with the
-# stand-in. Fails on any failed request or a phase without requests; prints
-# req/s, p50/p99 and the instagate/baseline ratios. About 25 s here.
+# Performance smoke test, short versions of the benchmarks (figures printed,
+# no timing assertions; each fails only when a request fails):
+#   - scripts/load.mjs for a few seconds per route (default 3; LOAD_SECONDS
+#     overrides) against instagate's Worker and the TypeScript baseline
+#     (benches/load-baseline), both under `wrangler dev` with the stand-in;
+#     fails on any failed request or a phase without requests;
+#   - scripts/bench-callback.mjs, 3 runs at stand-in latency 0 and 50 ms;
+#   - scripts/bench-coldstart.mjs, 3 fresh isolates per Worker, and the
+#     Worker's upload size.
+# About 70 s here; the full runs and their figures: README.md, Performance.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
@@ -17,3 +22,5 @@ node_modules/.bin/tsc --noEmit --strict --target es2022 --lib es2022,dom --modul
   --moduleResolution bundler benches/load-baseline/worker.ts
 
 node scripts/load.mjs --seconds "${LOAD_SECONDS:-3}" --connections 4 --check
+node scripts/bench-callback.mjs --runs 3 --latency 0,50
+node scripts/bench-coldstart.mjs --runs 3

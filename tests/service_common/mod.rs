@@ -1,7 +1,8 @@
 //! Shared harness for the Worker service's native tests: a fake Meta (both
-//! login products, refresh, Page token checks) behind the scripted
-//! transport, an in-memory KV on the same fake clock, a configuration, and
-//! helpers that walk a browser through the login.
+//! login products, refresh, Page token checks; content publishing is the
+//! core's fake, `core::publish::fake::FakeGraph`, behind this one's token
+//! check) on the scripted transport, an in-memory KV on the same fake
+//! clock, a configuration, and helpers that walk a browser through the login.
 #![allow(dead_code, clippy::result_large_err)]
 
 use std::cell::RefCell;
@@ -10,13 +11,14 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use instagate::core::error::{Error, ErrorKind};
-use instagate::core::http::{Request, Response, Transport};
-use instagate::core::testing::{block_on, ScriptedTransport};
+use instagate::core::http::{Method, Request, Response, Transport};
+use instagate::core::publish::fake::{FakeGraph, Fault, Media};
+use instagate::core::testing::{block_on, graph_error, ScriptedTransport};
 use instagate::core::time::Timestamp;
 use instagate::service::config::ServiceConfig;
 use instagate::service::http::{HttpRequest, HttpResponse};
-use instagate::service::log::MemoryLog;
-use instagate::service::store::MemoryStore;
+use instagate::service::memory_log::MemoryLog;
+use instagate::service::memory_store::MemoryStore;
 use instagate::service::Service;
 
 pub const START: Timestamp = Timestamp::from_millis(1_795_000_000_000);
@@ -62,37 +64,16 @@ struct CodeInfo {
     scopes: Vec<String>,
 }
 
-#[derive(Clone, Debug)]
-pub struct FakeContainer {
-    pub owner: String,
-    pub kind: String,
-    pub ready_at: Timestamp,
-    pub fails: bool,
-    pub published_media: Option<String>,
-    pub caption: Option<String>,
-    pub children: Vec<String>,
-}
-
-#[derive(Clone, Debug)]
-pub struct FakeMedia {
-    pub id: String,
-    pub owner: String,
-    pub container: String,
-    pub caption: Option<String>,
-    pub permalink: String,
-    /// When it was published (Graph's `timestamp`, which the publish job
-    /// uses to recover a media whose publish answer was lost).
-    pub published_at: Timestamp,
-}
-
 /// A small model of Meta's servers.
 #[derive(Default)]
 pub struct FakeMeta {
-    pub containers: HashMap<String, FakeContainer>,
-    pub media: Vec<FakeMedia>,
+    /// Content publishing on either Graph host (containers, status,
+    /// `media_publish`, media reads, the quota), for a valid token.
+    pub graph: FakeGraph,
+    /// The published media, as `graph` holds them after the last request.
+    pub media: Vec<Media>,
     /// The next media_publish takes effect but its answer is lost.
     pub lose_next_publish_answer: bool,
-    pub publish_quota_used: u32,
     codes: HashMap<String, CodeInfo>,
     pub tokens: HashMap<String, TokenInfo>,
     next: u64,
@@ -204,7 +185,7 @@ impl FakeMeta {
             .count()
     }
 
-    fn answer(&mut self, req: &Request, now: Timestamp) -> Result<Response, Error> {
+    pub fn answer(&mut self, req: &Request, now: Timestamp) -> Result<Response, Error> {
         let path = req.path().to_owned();
         self.calls.push(format!("{} {path}", req.method.as_str()));
         if let Some(i) = self
@@ -218,18 +199,10 @@ impl FakeMeta {
                 .map(|(_, a)| a)
                 .unwrap_or_else(|| Ok(Response::new(500, "")));
         }
-        if let Some(answer) = self.answer_publish(req, now) {
-            return answer;
-        }
         let p: HashMap<String, String> = req.params().into_iter().collect();
         let get = |k: &str| p.get(k).cloned().unwrap_or_default();
         let ok = |v: serde_json::Value| Ok(Response::new(200, v.to_string()));
-        let bad_token = || {
-            Ok(Response::new(
-                400,
-                r#"{"error":{"message":"Error validating access token: The session has been invalidated","type":"OAuthException","code":190,"fbtrace_id":"FAKE"}}"#,
-            ))
-        };
+        let bad_token = || Ok(invalid_token());
 
         // Instagram Login
         if path == "https://api.instagram.com/oauth/access_token" {
@@ -291,10 +264,7 @@ impl FakeMeta {
                 return bad_token();
             };
             if now.since(info.issued_at) < DAY {
-                return Ok(Response::new(
-                    400,
-                    r#"{"error":{"message":"too young","code":100}}"#,
-                ));
+                return Ok(graph_error(400, 100, None, "too young"));
             }
             let t = self.issue_token(
                 "instagram",
@@ -335,9 +305,11 @@ impl FakeMeta {
                 );
             }
             let Some(code) = self.codes.get_mut(&get("code")) else {
-                return Ok(Response::new(
+                return Ok(graph_error(
                     400,
-                    r#"{"error":{"message":"Invalid verification code format.","type":"OAuthException","code":100}}"#,
+                    100,
+                    None,
+                    "Invalid verification code format.",
                 ));
             };
             let pkce_ok = match &code.challenge {
@@ -351,9 +323,11 @@ impl FakeMeta {
                 || code.redirect_uri != get("redirect_uri")
                 || !pkce_ok
             {
-                return Ok(Response::new(
+                return Ok(graph_error(
                     400,
-                    r#"{"error":{"message":"Invalid code verifier or authorization code","type":"OAuthException","code":100}}"#,
+                    100,
+                    None,
+                    "Invalid code verifier or authorization code",
                 ));
             }
             code.used = true;
@@ -422,129 +396,36 @@ impl FakeMeta {
                 serde_json::json!({"id": FB_IG, "username": "standin_page_ig", "name": "Page IG"}),
             );
         }
+        if path.starts_with("https://graph.instagram.com/v27.0/")
+            || path.starts_with("https://graph.facebook.com/v27.0/")
+        {
+            return self.answer_publish(req, now);
+        }
         panic!("FakeMeta: unexpected {} {path}", req.method.as_str());
     }
 
-    /// Content publishing on either Graph host.
-    fn answer_publish(&mut self, req: &Request, now: Timestamp) -> Option<Result<Response, Error>> {
-        let path = req.path();
-        let rest = path
-            .strip_prefix("https://graph.instagram.com/v27.0/")
-            .or_else(|| path.strip_prefix("https://graph.facebook.com/v27.0/"))?
-            .to_owned();
-        let p: HashMap<String, String> = req.params().into_iter().collect();
-        let get = |k: &str| p.get(k).cloned();
-        let json = |v: serde_json::Value| Some(Ok(Response::new(200, v.to_string())));
-        let graph_err = |code: i64, sub: i64, msg: &str| {
-            Some(Ok(Response::new(
-                400,
-                format!(
-                    r#"{{"error":{{"message":"{msg}","type":"OAuthException","code":{code},"error_subcode":{sub},"fbtrace_id":"PUB"}}}}"#
-                ),
-            )))
-        };
-        self.valid(&get("access_token").unwrap_or_default(), now)?;
-        let segs: Vec<&str> = rest.split('/').collect();
-        match (req.method.as_str(), segs.as_slice()) {
-            ("POST", [owner, "media"]) => {
-                let id = format!(
-                    "{}",
-                    17_900_000_000_000_000u64 + self.containers.len() as u64
-                );
-                let url = get("image_url").or(get("video_url")).unwrap_or_default();
-                if url.contains("fail-download") {
-                    return graph_err(
-                        9004,
-                        2_207_052,
-                        "The media could not be fetched from this uri",
-                    );
-                }
-                let kind = get("media_type").unwrap_or_else(|| "IMAGE".into());
-                let processing = if get("video_url").is_some() {
-                    3_000
-                } else {
-                    300
-                };
-                let children: Vec<String> = get("children")
-                    .map(|c| c.split(',').map(str::to_owned).collect())
-                    .unwrap_or_default();
-                self.containers.insert(
-                    id.clone(),
-                    FakeContainer {
-                        owner: (*owner).to_owned(),
-                        kind,
-                        ready_at: now.plus(Duration::from_millis(processing)),
-                        fails: url.contains("processing-error"),
-                        published_media: None,
-                        caption: get("caption"),
-                        children,
-                    },
-                );
-                json(serde_json::json!({ "id": id }))
-            }
-            ("POST", [owner, "media_publish"]) => {
-                let cid = get("creation_id").unwrap_or_default();
-                let Some(c) = self.containers.get(&cid).cloned() else {
-                    return graph_err(24, 2_207_006, "container not found");
-                };
-                if c.published_media.is_some() {
-                    return graph_err(100, 0, "already published");
-                }
-                if c.fails || c.ready_at > now {
-                    return graph_err(9007, 2_207_027, "Media ID is not available");
-                }
-                if self.publish_quota_used >= 100 {
-                    return graph_err(9, 2_207_042, "limit reached");
-                }
-                self.publish_quota_used += 1;
-                let id = format!("{}", 17_950_000_000_000_000u64 + self.media.len() as u64);
-                self.media.push(FakeMedia {
-                    id: id.clone(),
-                    owner: (*owner).to_owned(),
-                    container: cid.clone(),
-                    caption: c.caption.clone(),
-                    permalink: format!("https://www.instagram.com/p/{id}/"),
-                    published_at: now,
-                });
-                self.containers.get_mut(&cid).unwrap().published_media = Some(id.clone());
-                if std::mem::take(&mut self.lose_next_publish_answer) {
-                    return Some(Err(Error::new(
-                        ErrorKind::Transport,
-                        "connection reset after the request was sent",
-                    )));
-                }
-                json(serde_json::json!({ "id": id }))
-            }
-            ("GET", [owner, "media"]) => {
-                let data: Vec<_> = self.media.iter().rev().filter(|m| m.owner == *owner)
-                    .map(|m| serde_json::json!({"id": m.id, "permalink": m.permalink, "caption": m.caption,
-                        "timestamp": graph_time(m.published_at)})).collect();
-                json(serde_json::json!({ "data": data }))
-            }
-            ("GET", [_, "content_publishing_limit"]) => json(
-                serde_json::json!({"data": [{"quota_usage": self.publish_quota_used, "config": {"quota_total": 100, "quota_duration": 86400}}]}),
-            ),
-            ("GET", [id]) if self.containers.contains_key(*id) => {
-                let c = &self.containers[*id];
-                let code = if c.published_media.is_some() {
-                    "PUBLISHED"
-                } else if c.fails {
-                    "ERROR"
-                } else if c.ready_at <= now {
-                    "FINISHED"
-                } else {
-                    "IN_PROGRESS"
-                };
-                json(
-                    serde_json::json!({"id": id, "status_code": code, "status": format!("{code}: fake")}),
-                )
-            }
-            ("GET", [id]) => {
-                let m = self.media.iter().find(|m| m.id == *id)?;
-                json(serde_json::json!({"id": m.id, "permalink": m.permalink}))
-            }
-            _ => None,
+    /// Content publishing: the core's fake, for a token this Meta issued
+    /// and has neither revoked nor seen expire.
+    fn answer_publish(&mut self, req: &Request, now: Timestamp) -> Result<Response, Error> {
+        let token = req
+            .params()
+            .into_iter()
+            .find(|(k, _)| k == "access_token")
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        if self.valid(&token, now).is_none() {
+            return Ok(invalid_token());
         }
+        if req.method == Method::Post
+            && req.path().ends_with("/media_publish")
+            && std::mem::take(&mut self.lose_next_publish_answer)
+        {
+            self.graph
+                .fault(Some(Method::Post), "/media_publish", Fault::LostAnswer, 1);
+        }
+        let answer = self.graph.handle(req, now);
+        self.media = self.graph.media();
+        answer
     }
 
     fn valid(&self, token: &str, now: Timestamp) -> Option<TokenInfo> {
@@ -552,6 +433,16 @@ impl FakeMeta {
         let expired = info.expires_at.is_some_and(|e| e <= now);
         (!info.revoked && !expired).then(|| info.clone())
     }
+}
+
+/// Meta's answer to a revoked, expired or unknown token (code 190).
+fn invalid_token() -> Response {
+    graph_error(
+        400,
+        190,
+        None,
+        "Error validating access token: The session has been invalidated",
+    )
 }
 
 /// Everything a test needs, sharing one fake clock.
@@ -600,7 +491,10 @@ impl World {
         let transport = Rc::new(ScriptedTransport::new(START));
         let clock = transport.clone();
         let store = MemoryStore::with_clock(move || clock.now());
+        let graph = FakeGraph::new();
+        graph.set_processing(Duration::from_millis(300), Duration::from_secs(3));
         let meta = Rc::new(RefCell::new(FakeMeta {
+            graph,
             account_type: "BUSINESS".into(),
             link_page: true,
             more_linked_pages: Vec::new(),
@@ -743,12 +637,7 @@ pub fn cookie_pair(r: &HttpResponse, name: &str) -> Option<String> {
 }
 
 pub fn meta_error(status: u16, code: i64) -> Result<Response, Error> {
-    Ok(Response::new(
-        status,
-        format!(
-            r#"{{"error":{{"message":"fault","type":"OAuthException","code":{code},"fbtrace_id":"TRACE"}}}}"#
-        ),
-    ))
+    Ok(graph_error(status, code, None, "fault"))
 }
 
 pub fn transport_error() -> Result<Response, Error> {
@@ -824,9 +713,4 @@ pub fn record(w: &World, id: &str) -> instagate::service::accounts::AccountRecor
     block_on(accounts.load(id))
         .expect("load")
         .expect("record exists")
-}
-
-/// Graph's time format: `2026-11-22T10:15:30+0000`.
-pub fn graph_time(t: Timestamp) -> String {
-    format!("{}+0000", &t.to_rfc3339()[..19])
 }

@@ -66,7 +66,7 @@ test('a missing or malformed setting answers a generic 500, its name goes to the
     assert.doesNotMatch(JSON.stringify(body), /REDIRECT_URI/);
     assert.ok(broken.worker.records().some((l) => l.event === 'config_error' && l.error_field === 'REDIRECT_URI' && /not set/.test(l.message)));
     await broken.worker.scheduled();
-    await new Promise((res) => setTimeout(res, 50));
+    await broken.worker.logsSettled();
     const lines = broken.worker.records();
     assert.ok(lines.some((l) => l.event === 'request' && l.error_field === 'REDIRECT_URI' && l.status === 500));
     assert.ok(lines.some((l) => l.event === 'cron' && l.error_kind === 'config'));

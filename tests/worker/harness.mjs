@@ -157,6 +157,22 @@ async function startWorker(standin, persistDir, extra, kvFaults, ratelimits) {
         }
       });
     },
+    /**
+     * Waits until every line the Worker printed so far has arrived: asks for
+     * `/health`, whose request line comes after them, and polls for it. A
+     * test that asserts "nothing was logged" (or reads the last cron line)
+     * calls this instead of sleeping a fixed time.
+     */
+    async logsSettled(timeoutMs = 5000) {
+      const health = () => this.records().filter((l) => l.event === 'request' && l.route === '/health').length;
+      const before = health();
+      await (await fetch(`${url.origin}/health`)).arrayBuffer();
+      const deadline = Date.now() + timeoutMs;
+      while (health() <= before) {
+        if (Date.now() > deadline) throw new Error(`the Worker's /health log line did not arrive within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
     async scheduled() {
       const w = await mf.getWorker();
       return w.scheduled({ cron: '17 * * * *', scheduledTime: new Date() });

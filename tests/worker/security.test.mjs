@@ -345,7 +345,7 @@ describe('Meta callbacks', () => {
       const r = await fetch(`${W()}/webhooks/instagram`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
       assert.equal(r.status, 401, JSON.stringify(headers));
     }
-    await new Promise((res) => setTimeout(res, 50));
+    await env.worker.logsSettled();
     assert.equal(env.worker.records().filter((l) => l.event === 'webhook').length, 0);
   });
 

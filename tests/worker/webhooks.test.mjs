@@ -36,7 +36,7 @@ test('webhook events: valid signature accepted and logged, bad or missing refuse
   let r = await post({ 'x-hub-signature-256': hubSignature(APP_SECRET, body) });
   assert.equal(r.status, 200);
   assert.equal((await r.json()).received, 1);
-  await new Promise((res) => setTimeout(res, 50));
+  await env.worker.logsSettled();
   assert.equal(webhookLines(), 1);
   for (const headers of [{}, { 'x-hub-signature-256': hubSignature('not-the-secret', body) }, { 'x-hub-signature-256': 'sha256=00' }]) {
     r = await post(headers);
@@ -44,7 +44,7 @@ test('webhook events: valid signature accepted and logged, bad or missing refuse
   }
   r = await post({ 'x-hub-signature-256': hubSignature(APP_SECRET, body) }, body.replace('hi', 'ho'));
   assert.equal(r.status, 401, 'the signature covers the raw body');
-  await new Promise((res) => setTimeout(res, 50));
+  await env.worker.logsSettled();
   assert.equal(webhookLines(), 1, 'nothing processed for a bad signature');
 });
 

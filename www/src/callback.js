@@ -12,7 +12,7 @@ const home = new URL('./', location.href);
 
 try {
   const product = sessionStorage.getItem('instagate-demo-product') ?? 'instagram';
-  const { code, state, codeVerifier } = await completeLogin(loginConfig(product), window.instagateCallbackHref ?? location.href);
+  const { code, state, codeVerifier } = completeLogin(loginConfig(product), window.instagateCallbackHref ?? location.href);
   status.textContent = 'Connecting…';
   // Every account the login brought (a Facebook login: one per linked Page granted).
   const { accounts } = await api.exchange({ code, state, codeVerifier });

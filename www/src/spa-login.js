@@ -8,7 +8,7 @@ import { loginConfig } from './settings.js';
 
 export async function startSpaLogin(product) {
   const config = loginConfig(product);
-  const { url, state, codeChallenge } = await startLogin(config);
+  const { url, state, codeChallenge } = startLogin(config);
   sessionStorage.setItem('instagate-demo-product', product);
   await api.registerLogin({ product, state, codeChallenge, redirectUri: config.redirectUri });
   location.assign(url);

@@ -12,7 +12,7 @@
 //! 1. the URL without query and fragment equals the configured
 //!    `redirect_uri` exactly (no prefix, case, port or trailing-slash slack);
 //! 2. no parameter appears twice (parameter pollution: which copy would
-//!    Meta, a proxy or this code read?);
+//!    Meta, a proxy or this code read?), and there are at most 64;
 //! 3. `state` is present and equals the pending one (constant time);
 //! 4. an `error` becomes `oauth_denied` with Meta's reason and description;
 //! 5. `code` is present.
@@ -27,8 +27,6 @@
 //! Entry points: [`validate_callback`] (the full URL the browser landed on),
 //! [`validate_callback_query`] (its query string, for a server that routed
 //! the path itself), [`validate_callback_params`] (already-decoded pairs).
-
-use std::collections::HashSet;
 
 use crate::core::config::Config;
 use crate::core::error::{Error, ErrorKind};
@@ -118,15 +116,7 @@ pub fn validate_callback_params(
     params: &[(String, String)],
     expected_state: &str,
 ) -> Result<ValidatedCallback, Error> {
-    let mut seen = HashSet::new();
-    for (key, _) in params {
-        if !seen.insert(key.as_str()) {
-            return Err(invalid(
-                key,
-                format!("the callback repeats the parameter {key:?}"),
-            ));
-        }
-    }
+    check_unique(params)?;
     let get = |name: &str| {
         params
             .iter()
@@ -186,16 +176,33 @@ fn parse_unique(query: &str) -> Result<Vec<(String, String)>, Error> {
     let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
-    let mut seen = HashSet::new();
-    for (key, _) in &params {
-        if !seen.insert(key.as_str()) {
+    check_unique(&params)?;
+    Ok(params)
+}
+
+/// Meta's callback carries a handful of parameters (`code`, `state`, the
+/// `error*` ones, the redirect URI's own); a query with more is not one.
+pub const MAX_CALLBACK_PARAMS: usize = 64;
+
+/// Refuses a repeated parameter (which copy would count is ambiguous) and a
+/// query with more than [`MAX_CALLBACK_PARAMS`]. A plain scan of at most 64
+/// names: no hash set, which costs the login-only wasm about 1.5 KB gzip.
+fn check_unique(params: &[(String, String)]) -> Result<(), Error> {
+    if params.len() > MAX_CALLBACK_PARAMS {
+        return Err(invalid(
+            "callbackUrl",
+            format!("the callback has more than {MAX_CALLBACK_PARAMS} query parameters"),
+        ));
+    }
+    for (i, (key, _)) in params.iter().enumerate() {
+        if params[..i].iter().any(|(k, _)| k == key) {
             return Err(invalid(
                 key,
                 format!("the callback repeats the parameter {key:?}"),
             ));
         }
     }
-    Ok(params)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -274,6 +281,21 @@ mod tests {
             ))
             .0,
             ErrorKind::InvalidCallback
+        );
+    }
+
+    #[test]
+    fn a_query_with_more_parameters_than_a_callback_has_is_refused() {
+        let r = "https://app.example/cb";
+        let padding: String = (0..MAX_CALLBACK_PARAMS - 2)
+            .map(|i| format!("&p{i}=x"))
+            .collect();
+        let at_limit = format!("https://app.example/cb?code=c&state={STATE}{padding}");
+        assert!(check(r, &at_limit).is_ok());
+        let over = format!("{at_limit}&one=more");
+        assert_eq!(
+            kind(check(r, &over)),
+            (ErrorKind::InvalidCallback, Some("callbackUrl".into()))
         );
     }
 

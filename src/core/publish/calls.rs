@@ -141,22 +141,33 @@ fn video(p: &mut Params, url: &Option<String>, file: bool) {
 /// `product_tags` as the JSON array Meta documents:
 /// `[{"product_id":"…","x":0.5,"y":0.8}]` (coordinates on images only).
 fn products(p: &mut Params, tags: &[ProductTag]) {
-    if tags.is_empty() {
+    let entries = tags.iter().map(|t| (t.product_id.as_str(), t.x, t.y));
+    tag_list(p, "product_tags", "product_id", entries);
+}
+
+/// A tag list as Meta's JSON array: `[{name_key: …, "x": …, "y": …}]`,
+/// coordinates only where both are given; nothing for an empty list.
+fn tag_list<'a>(
+    p: &mut Params,
+    key: &'static str,
+    name_key: &str,
+    entries: impl ExactSizeIterator<Item = (&'a str, Option<f64>, Option<f64>)>,
+) {
+    if entries.len() == 0 {
         return;
     }
-    let list: Vec<serde_json::Value> = tags
-        .iter()
-        .map(|t| {
+    let list: Vec<serde_json::Value> = entries
+        .map(|(name, x, y)| {
             let mut o = serde_json::Map::new();
-            o.insert("product_id".into(), t.product_id.clone().into());
-            if let (Some(x), Some(y)) = (t.x, t.y) {
+            o.insert(name_key.into(), name.into());
+            if let (Some(x), Some(y)) = (x, y) {
                 o.insert("x".into(), x.into());
                 o.insert("y".into(), y.into());
             }
             serde_json::Value::Object(o)
         })
         .collect();
-    p.push(("product_tags", serde_json::Value::Array(list).to_string()));
+    p.push((key, serde_json::Value::Array(list).to_string()));
 }
 
 /// The AI label and the caption add-ons: `is_ai_generated`,
@@ -195,22 +206,8 @@ fn opt(p: &mut Params, key: &'static str, value: &Option<String>) {
 /// `user_tags` as the JSON array Meta documents:
 /// `[{"username":"…","x":0.5,"y":0.8}]` (coordinates only where given).
 fn tags(p: &mut Params, tags: &[UserTag]) {
-    if tags.is_empty() {
-        return;
-    }
-    let list: Vec<serde_json::Value> = tags
-        .iter()
-        .map(|t| {
-            let mut o = serde_json::Map::new();
-            o.insert("username".into(), t.username.clone().into());
-            if let (Some(x), Some(y)) = (t.x, t.y) {
-                o.insert("x".into(), x.into());
-                o.insert("y".into(), y.into());
-            }
-            serde_json::Value::Object(o)
-        })
-        .collect();
-    p.push(("user_tags", serde_json::Value::Array(list).to_string()));
+    let entries = tags.iter().map(|t| (t.username.as_str(), t.x, t.y));
+    tag_list(p, "user_tags", "username", entries);
 }
 
 /// `collaborators` as a JSON array of usernames.

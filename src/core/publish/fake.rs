@@ -1,8 +1,10 @@
 //! An in-memory Instagram for native tests and the polling benchmark: the
 //! publishing endpoints of the Graph API (containers with a processing time,
-//! status codes, `media_publish`, media reads, the quota) answered on the
-//! [`ScriptedTransport`]'s fake clock, with injectable faults including
-//! "the publish happened but its answer was lost".
+//! status codes, `media_publish`, per-user media reads, the quota) answered
+//! on the [`ScriptedTransport`]'s fake clock, with injectable faults
+//! including "the publish happened but its answer was lost". It is the one
+//! fake of these endpoints in the Rust tests: the Worker's tests
+//! (`tests/service_common`) put it behind their fake Meta's token check.
 //!
 //! It behaves like `tests/standin/publish.mjs` where Meta's documentation
 //! is explicit (status codes, 9007 / 2207027 for an unfinished container,
@@ -16,6 +18,7 @@ use std::time::Duration;
 
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Method, Request, Response};
+use crate::core::testing::graph_error;
 use crate::core::testing::ScriptedTransport;
 use crate::core::time::Timestamp;
 
@@ -47,6 +50,8 @@ struct FaultRule {
 #[derive(Clone, Debug)]
 pub struct Container {
     pub id: String,
+    /// The Instagram user whose edge created it (`/{ig-user-id}/media`).
+    pub owner: String,
     pub params: Vec<(String, String)>,
     pub is_item: bool,
     pub is_video: bool,
@@ -60,10 +65,22 @@ pub struct Container {
     pub finished_seen_at: Option<Timestamp>,
 }
 
+impl Container {
+    /// A parameter of the creating request (`media_type`, `caption`, ...).
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// A published media.
 #[derive(Clone, Debug)]
 pub struct Media {
     pub id: String,
+    /// Its Instagram user: `/{ig-user-id}/media` lists only theirs.
+    pub owner: String,
     pub container_id: String,
     pub caption: Option<String>,
     pub media_type: &'static str,
@@ -237,17 +254,9 @@ fn last_segment(path: &str) -> Option<&str> {
     path.rsplit('/').next().filter(|s| !s.is_empty())
 }
 
-fn graph_error(status: u16, code: i64, subcode: Option<i64>, message: &str) -> Response {
-    let sub = subcode
-        .map(|s| format!(r#","error_subcode":{s}"#))
-        .unwrap_or_default();
-    Response::new(
-        status,
-        format!(
-            r#"{{"error":{{"message":"{message}","type":"OAuthException","code":{code}{sub},"fbtrace_id":"FAKE"}}}}"#
-        ),
-    )
-    .with_header("content-type", "application/json")
+/// The segment before the last: the user of `/{ig-user-id}/media`.
+fn owner_segment(path: &str) -> &str {
+    path.rsplit('/').nth(1).unwrap_or("")
 }
 
 fn ok(body: serde_json::Value) -> Response {
@@ -295,8 +304,9 @@ impl State {
             );
         }
         let last = last_segment(request.path()).unwrap_or("");
+        let owner = owner_segment(request.path());
         match (request.method, last) {
-            (Method::Post, "media") => self.create(&params, now),
+            (Method::Post, "media") => self.create(owner, &params, now),
             (Method::Post, "media_publish") => self.publish_call(&params, now),
             (Method::Get, "content_publishing_limit") => {
                 let used = self.used(now);
@@ -310,7 +320,7 @@ impl State {
                     .media
                     .iter()
                     .rev()
-                    .filter(|m| (m.product_type == "STORY") == stories)
+                    .filter(|m| m.owner == owner && (m.product_type == "STORY") == stories)
                     .map(|m| {
                         let mut o = serde_json::json!({
                             "id": m.id, "permalink": m.permalink(), "timestamp": graph_time(m.published_at),
@@ -348,7 +358,7 @@ impl State {
             .count()
     }
 
-    fn create(&mut self, p: &BTreeMap<String, String>, now: Timestamp) -> Response {
+    fn create(&mut self, owner: &str, p: &BTreeMap<String, String>, now: Timestamp) -> Response {
         let media_type = p.get("media_type").map(String::as_str);
         let is_item = p.get("is_carousel_item").map(String::as_str) == Some("true");
         let url = p.get("video_url").or_else(|| p.get("image_url")).cloned();
@@ -407,6 +417,7 @@ impl State {
             id.clone(),
             Container {
                 id: id.clone(),
+                owner: owner.to_owned(),
                 params: p.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 is_item,
                 is_video,
@@ -507,22 +518,18 @@ impl State {
         let media_id = self.new_id();
         let c = self.containers.get_mut(container_id)?;
         c.media_id = Some(media_id.clone());
-        let get = |k: &str| {
-            c.params
-                .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.clone())
-        };
-        let (media_type, product_type) = match get("media_type").as_deref() {
+        let (media_type, product_type) = match c.param("media_type") {
             Some("REELS") => ("VIDEO", "REELS"),
             Some("CAROUSEL") => ("CAROUSEL_ALBUM", "FEED"),
             Some("STORIES") if c.is_video => ("VIDEO", "STORY"),
             Some("STORIES") => ("IMAGE", "STORY"),
             _ => ("IMAGE", "FEED"),
         };
-        let caption = get("caption");
+        let caption = c.param("caption").map(str::to_owned);
+        let owner = c.owner.clone();
         self.media.push(Media {
             id: media_id.clone(),
+            owner,
             container_id: container_id.to_owned(),
             caption,
             media_type,

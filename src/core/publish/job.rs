@@ -995,29 +995,17 @@ impl PublishJob {
             };
             return Ok(self.advance(call, next, Some(wait), vec![processing]));
         }
-        if error.subcode() == Some(2_207_008) {
+        let settle = if error.subcode() == Some(2_207_008) {
             // Certainly not published, and Meta asks to try again in 30 s to
             // 2 min: the status is read first, as after any failed publish;
             // past `max_publish_attempts` a new container is made (once).
-            let wait = error
-                .retry_after
-                .unwrap_or(CONTAINER_RETRY_WAIT)
-                .max(CONTAINER_RETRY_WAIT);
-            let retrying = Progress::Retrying {
-                wait,
-                error: error.clone(),
-            };
-            let next = Phase::Publishing {
-                container_id,
-                last_error: Some(error),
-            };
-            return Ok(self.advance(call, next, Some(wait), vec![processing, retrying]));
-        }
-        if is_refusal(&error) {
+            CONTAINER_RETRY_WAIT
+        } else if is_refusal(&error) {
             return Ok(self.fail(error));
-        }
-        // The outcome is unknown: let Meta settle, then the status decides.
-        let settle = Duration::from_millis(self.options.publish_settle_ms);
+        } else {
+            // The outcome is unknown: let Meta settle, then the status decides.
+            Duration::from_millis(self.options.publish_settle_ms)
+        };
         let wait = error.retry_after.unwrap_or(settle).max(settle);
         let retrying = Progress::Retrying {
             wait,

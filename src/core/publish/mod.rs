@@ -11,13 +11,13 @@
 //! - `poll`: when to read a container's status; `recover`: finding a post
 //!   whose publish answer was lost;
 //! - `driver`: running a job to the end with progress and cancellation;
-//! - `fake` (native only): an in-memory Instagram for tests and the benchmark.
+//! - `fake` (feature `testing`): an in-memory Instagram for tests and benchmarks.
 //!
 //! Guide: <https://developers.facebook.com/documentation/instagram-platform/content-publishing>.
 
 pub mod calls;
 pub mod driver;
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(any(test, feature = "testing"))]
 pub mod fake;
 pub mod input;
 pub mod job;

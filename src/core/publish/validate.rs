@@ -296,34 +296,44 @@ fn check_user_tags(field: &str, tags: &[UserTag], place: TagPlace) -> Result<(),
     }
     for (i, tag) in tags.iter().enumerate() {
         check_username(&format!("{field}[{i}].username"), &tag.username)?;
-        match (place, tag.x, tag.y) {
-            (TagPlace::Video, None, None) => {}
-            (TagPlace::Video, _, _) => {
-                let coord = if tag.x.is_some() { "x" } else { "y" };
-                let f = format!("{field}[{i}].{coord}");
-                return Err(Error::invalid_input(
-                    &f,
-                    format!("{f}: tags on videos and reels take a username only (coordinates apply to images and stories)"),
-                ));
-            }
-            (TagPlace::Story, None, None) => {}
-            (_, Some(x), Some(y)) => {
-                check_coordinate(&format!("{field}[{i}].x"), x)?;
-                check_coordinate(&format!("{field}[{i}].y"), y)?;
-            }
-            (_, x, _) => {
-                let coord = if x.is_none() { "x" } else { "y" };
-                let f = format!("{field}[{i}].{coord}");
-                let why = if place == TagPlace::Image {
-                    "a tag on an image needs both x and y"
-                } else {
-                    "give both x and y, or neither"
-                };
-                return Err(Error::invalid_input(&f, format!("{f}: {why}")));
-            }
-        }
+        check_position(
+            &format!("{field}[{i}]"),
+            place,
+            (tag.x, tag.y),
+            "tags on videos and reels take a username only (coordinates apply to images and stories)",
+        )?;
     }
     Ok(())
+}
+
+/// A tag's `x`/`y` at `field` (`userTags[2]`): both on an image, none on a
+/// video (`on_video` says why), both or neither on a story; each from 0 to 1.
+fn check_position(
+    field: &str,
+    place: TagPlace,
+    (x, y): (Option<f64>, Option<f64>),
+    on_video: &str,
+) -> Result<(), Error> {
+    match (place, x, y) {
+        (TagPlace::Video, None, None) | (TagPlace::Story, None, None) => Ok(()),
+        (TagPlace::Video, _, _) => {
+            let f = format!("{field}.{}", if x.is_some() { "x" } else { "y" });
+            Err(Error::invalid_input(&f, format!("{f}: {on_video}")))
+        }
+        (_, Some(x), Some(y)) => {
+            check_coordinate(&format!("{field}.x"), x)?;
+            check_coordinate(&format!("{field}.y"), y)
+        }
+        (_, x, _) => {
+            let f = format!("{field}.{}", if x.is_none() { "x" } else { "y" });
+            let why = if place == TagPlace::Image {
+                "a tag on an image needs both x and y"
+            } else {
+                "give both x and y, or neither"
+            };
+            Err(Error::invalid_input(&f, format!("{f}: {why}")))
+        }
+    }
 }
 
 fn check_thumb_offset(field: &str, offset: Option<u64>) -> Result<(), Error> {
@@ -362,27 +372,12 @@ fn check_product_tags(field: &str, tags: &[ProductTag], place: TagPlace) -> Resu
                 format!("{id_field}: each product is tagged once"),
             ));
         }
-        match (place, tag.x, tag.y) {
-            (TagPlace::Video, None, None) => {}
-            (TagPlace::Video, _, _) => {
-                let f = format!("{field}[{i}].x");
-                return Err(Error::invalid_input(
-                    &f,
-                    format!("{f}: product tags on videos take a productId only"),
-                ));
-            }
-            (_, Some(x), Some(y)) => {
-                check_coordinate(&format!("{field}[{i}].x"), x)?;
-                check_coordinate(&format!("{field}[{i}].y"), y)?;
-            }
-            (_, x, _) => {
-                let f = format!("{field}[{i}].{}", if x.is_none() { "x" } else { "y" });
-                return Err(Error::invalid_input(
-                    &f,
-                    format!("{f}: a product tag on an image needs both x and y"),
-                ));
-            }
-        }
+        check_position(
+            &format!("{field}[{i}]"),
+            place,
+            (tag.x, tag.y),
+            "product tags on videos take a productId only",
+        )?;
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! advances unfinished jobs.
 //!
 //! Keys: `job:{job_id}` (the job: account, times, lease and the core's
-//! resumable [`PublishJob`]), `jobq:{job_id}` (present while the job is
+//! resumable [`PublishJob`](crate::core::publish::PublishJob)), `jobq:{job_id}` (present while the job is
 //! unfinished: the cron lists only these, so its cost follows unfinished
 //! jobs), `jobacct:{account}:{job_id}` (to forget an account's jobs).
 //! Finished jobs are kept 30 days.
@@ -19,7 +19,7 @@
 //! across locations).
 //!
 //! The HTTP shapes are the Worker's own: the request body is read by
-//! `publish_body.rs`, and [`JobRecord::view`] shows the job in snake_case
+//! `publish_body.rs`, and [`record::JobRecord::view`] shows the job in snake_case
 //! with the phase names the API has always used.
 //!
 //! - [`routes`]: the HTTP handlers (publish, job status, quota);
