@@ -77,10 +77,19 @@ function accountRow(username) {
   return page.locator('#accounts li.account', { hasText: `@${username}` });
 }
 
-test('Connect Instagram: single-page flow through the npm package', async () => {
+test('Connect Instagram: single-page flow through the npm package; no request from the callback page carries the code in a Referer', async () => {
+  // Instagram Login codes are bound to no state or verifier: a leaked unused
+  // code can be redeemed by anyone, so it must not travel in a Referer.
+  const referers = [];
+  const seeRequest = (request) => referers.push({ url: request.url(), referer: request.headers().referer ?? null });
+  page.on('request', seeRequest);
   await page.click('#connect-instagram');
   await consent('allow', 'biz');
   await page.waitForSelector('.notice.ok');
+  page.off('request', seeRequest);
+  const callbackLoads = referers.filter((r) => !r.url.includes('code='));
+  assert.ok(callbackLoads.some((r) => r.url.endsWith('/src/style.css')), JSON.stringify(referers));
+  assert.deepEqual(referers.filter((r) => r.referer?.includes('code=')), []);
   await accountRow('standin_bakery').waitFor();
   const text = await accountRow('standin_bakery').innerText();
   assert.match(text, /Instagram Login/);
