@@ -86,7 +86,10 @@ async function loadAccounts() {
       : [el('li', { className: 'muted' }, 'No account connected in this browser yet.')]),
   );
   const select = $('#account');
+  // A reload (after a refresh, say) keeps the account the person chose.
+  const chosen = select.value;
   select.replaceChildren(...accounts.filter((a) => !a.needs_reauth).map((a) => el('option', { value: a.id }, `@${a.username}`)));
+  if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
   $('#publish-card').hidden = select.options.length === 0;
   if (select.options.length) loadQuota(select.value);
   showScheduled(select.value);
