@@ -3,6 +3,9 @@
 //! `.dev.vars.example` (read from the file itself, so the list cannot
 //! drift). Local runs (http REDIRECT_URI) keep both.
 
+// The core error carries Meta's fields by value, as everywhere in the crate.
+#![allow(clippy::result_large_err)]
+
 mod service_common;
 
 use instagate::service::config::ServiceConfig;

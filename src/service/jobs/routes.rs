@@ -284,7 +284,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         if let Caller::Session(_) = &caller {
             // The session must still be admitted to the job's account.
             let record = self.accounts().load(&job.account_id).await?;
-            if !record.is_some_and(|r| caller.require_current(&r).is_ok()) {
+            if record.is_none_or(|r| caller.require_current(&r).is_err()) {
                 return Err(not_found());
             }
         }
