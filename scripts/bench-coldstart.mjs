@@ -55,6 +55,9 @@ function miniflareOptions(bundle, bindings) {
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2026-04-26',
     kvNamespaces: [bindings.kv],
+    // instagate's per-account Durable Object (wrangler.toml): the Worker
+    // refuses to start work without its binding.
+    ...(bindings.objects ? { durableObjects: bindings.objects } : {}),
     bindings: bindings.vars,
     cf: false,
     host: '127.0.0.1',
@@ -90,7 +93,7 @@ const workers = [
   {
     name: 'instagate',
     bundle: await dryRun('instagate', join(ROOT, 'wrangler.toml')),
-    bindings: { kv: 'INSTAGATE_KV', vars: { ...dev, STANDIN_ORIGIN: standin, REDIRECT_URI: `${origin}/auth/callback`, PRODUCTS: 'instagram', CLIENT_ID: '1000000000000001', APP_RETURN_URLS: 'http://127.0.0.1:5173/' } },
+    bindings: { kv: 'INSTAGATE_KV', objects: { ACCOUNT_OBJECTS: { className: 'AccountObject', useSQLite: true } }, vars: { ...dev, STANDIN_ORIGIN: standin, REDIRECT_URI: `${origin}/auth/callback`, PRODUCTS: 'instagram', CLIENT_ID: '1000000000000001', APP_RETURN_URLS: 'http://127.0.0.1:5173/' } },
   },
   {
     name: 'baseline',
