@@ -155,7 +155,10 @@ fn the_checker_reports_objects_without_their_lock() {
     };
     let f = run(p).expect_err("overlapping calls to Meta must be reported");
     let text = f.to_string();
-    assert!(text.contains("two calls to Meta in flight at once"), "{text}");
+    assert!(
+        text.contains("two calls to Meta in flight at once"),
+        "{text}"
+    );
 }
 
 /// ... and objects that ignore their deletion tombstone let a stale read

@@ -17,7 +17,14 @@
 //! - a fake clock: the cron runs at :17 every hour (a few runs are skipped,
 //!   as a missed trigger would be), owners press "refresh now" at random
 //!   times (often within a minute of a cron run, where stale reads bite),
-//!   a few users remove the app (190) and some log in again.
+//!   a few users remove the app (190) and some log in again;
+//! - the accounts' Durable Objects ([`objects`]): by default the cron and
+//!   the API hand each account's work to its real `AccountObject` (own
+//!   in-memory storage), whose alarms the fake clock fires; "refresh now"
+//!   often comes in bursts racing each other, the account's alarm or a
+//!   cron run, and accounts are deleted while a refresh is in flight (then
+//!   pressed again while reads are stale). `objects: None` is the old
+//!   cron-only path, for comparison.
 //!
 //! Faults are drawn per account and hour from the seed, so "was Instagram
 //! reachable for this account at that cron run" is a fact the checker can
@@ -29,7 +36,10 @@
 //! 3. no cron run exceeds its subrequest or KV budget (counted here, and
 //!    the run's own figures must agree);
 //! 4. a run's KV operations are bounded by the due index entries it could
-//!    see, not by the number of accounts.
+//!    see, not by the number of accounts;
+//! 5. (objects) never two calls to Meta in flight at once for one account;
+//! 6. (objects) a deleted account stays deleted: no record or due entry of
+//!    it is ever stored again.
 //!
 //! Everything follows from the seed: a failure names it, and `SIM_SEED=<n>`
 //! replays it.
@@ -59,11 +69,11 @@ use instagate::service::refresh::KV_OPS_PER_ACCOUNT;
 use instagate::service::store::{KvOps, KvStore, ListPage, MAX_LIST_LIMIT};
 use instagate::service::Service;
 
-use crate::service_common::{config, FakeMeta, World, LONG_LIVED, START};
+use crate::service_common::{config, FakeMeta, World, YieldOnce, LONG_LIVED, START};
 
 pub mod objects;
 
-use objects::{ObjectMode, Objects, SimLine, YieldOnce};
+use objects::{ObjectMode, Objects, SimLine};
 
 const HOUR_MS: u64 = 3_600_000;
 const DAY_MS: u64 = 86_400_000;
@@ -1192,7 +1202,11 @@ impl Sim {
         let id = self.accounts[i].id.clone();
         // With objects, often a burst of presses, racing the alarm when due.
         let burst = self.objects.is_some() && self.rng.chance(self.p.p_burst);
-        let n = if burst { 2 + self.rng.below(3) as usize } else { 1 };
+        let n = if burst {
+            2 + self.rng.below(3) as usize
+        } else {
+            1
+        };
         let alarm_due = burst
             && self
                 .objects
@@ -1208,8 +1222,6 @@ impl Sim {
             }) as LocalBoxFuture<'_, ()>
         });
         let statuses = self.race_refresh_now(&service, i, n, wake);
-        drop(service);
-        drop(line);
         if burst {
             self.report.bursts += 1;
         }
@@ -1246,19 +1258,18 @@ impl Sim {
             }) as LocalBoxFuture<'_, ()>
         });
         let statuses = self.race_refresh_now(&service, i, usize::from(racing), wake);
-        drop(service);
-        drop(line);
         self.report.alarms_fired += 1;
         self.report.alarm_refreshes += self.net.refresh_calls.get() - refreshed_before;
         for status in statuses {
             *self.refresh_now.entry(status).or_default() += 1;
             if status == 500 {
-                return self.fail(format!("refresh now of {id} (racing its alarm) answered 500"));
+                return self.fail(format!(
+                    "refresh now of {id} (racing its alarm) answered 500"
+                ));
             }
         }
         self.after_step(Some(i))
     }
-
 
     /// `DELETE /api/accounts/{id}` racing a "refresh now"; then stale reads
     /// and the cron's stale index entries must not bring the account back.
@@ -1279,8 +1290,6 @@ impl Sim {
             );
         }) as LocalBoxFuture<'_, ()>;
         let statuses = self.race_refresh_now(&service, i, 1, Some(delete));
-        drop(service);
-        drop(line);
         for status in statuses {
             *self.refresh_now.entry(status).or_default() += 1;
         }
@@ -1337,8 +1346,6 @@ impl Sim {
                 stats.into_inner().expect("the cron run finished")
             }
         };
-        drop(service);
-        drop(line);
         if racer.is_some() {
             self.report.bursts += 1;
         }

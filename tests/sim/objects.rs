@@ -12,16 +12,13 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
 
 use futures_util::future::LocalBoxFuture;
-use instagate::service::config::ServiceConfig as Config;
 use instagate::core::http::Transport;
 use instagate::core::time::Timestamp;
 use instagate::service::account_object::{AccountObject, ObjectStorage};
+use instagate::service::config::ServiceConfig as Config;
 use instagate::service::error::ApiError;
 use instagate::service::line::{AccountLine, AccountWork, WorkReply};
 use instagate::service::log::NoLog;
@@ -37,24 +34,6 @@ pub enum ObjectMode {
     NoLock,
     /// Checker test: the work never sees the deletion tombstone.
     NoTombstone,
-}
-
-/// Pending once, then ready: lets every other future run, as a `fetch`
-/// inside a Durable Object lets other requests in.
-#[derive(Default)]
-pub struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
 }
 
 /// One object's storage: memory, and every alarm it sets noted for the clock.
