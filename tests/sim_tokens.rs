@@ -153,6 +153,12 @@ fn the_checker_reports_objects_without_their_lock() {
         days: 10,
         ..SimParams::short(seed)
     };
+    // The same world with working objects passes.
+    let working = SimParams {
+        objects: Some(sim::objects::ObjectMode::Real),
+        ..p.clone()
+    };
+    run(working).unwrap_or_else(|f| panic!("{f}"));
     let f = run(p).expect_err("overlapping calls to Meta must be reported");
     let text = f.to_string();
     assert!(
@@ -173,6 +179,11 @@ fn the_checker_reports_objects_without_their_tombstone() {
         deleted: 40,
         ..SimParams::short(seed)
     };
+    let working = SimParams {
+        objects: Some(sim::objects::ObjectMode::Real),
+        ..p.clone()
+    };
+    run(working).unwrap_or_else(|f| panic!("{f}"));
     let f = run(p).expect_err("a deleted account written back must be reported");
     let text = f.to_string();
     assert!(text.contains("was deleted, but"), "{text}");
