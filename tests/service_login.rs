@@ -26,13 +26,17 @@ fn instagram_redirect_login_stores_an_encrypted_account() {
     );
     assert_eq!(query(&location, "code_challenge"), None);
     assert_eq!(state.len(), 43);
-    // The pending login is in KV with a 10-minute TTL, sealed.
+    // The pending login travels sealed in the login cookie: nothing in KV.
     let key = format!("state:{state}");
-    assert_eq!(
-        w.store.expiry(&key),
-        Some(w.now().plus(std::time::Duration::from_secs(600)))
+    assert!(w.store.dump().is_empty());
+    let payload = cookie.split_once('=').unwrap().1.split('.').next().unwrap();
+    let plain =
+        String::from_utf8(instagate::service::crypto::b64url_decode(payload).unwrap()).unwrap();
+    assert!(plain.contains(r#"\"kid\":\"k1\""#), "{plain}");
+    assert!(
+        !plain.contains("redirect_uri"),
+        "sealed, not readable: {plain}"
     );
-    assert!(w.store.peek(&key).unwrap().contains("\"kid\":\"k1\""));
     for attr in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
         let r = w.call(HttpRequest::new("GET", &format!("{WORKER}/auth/login")));
         assert!(r.header("set-cookie").unwrap().contains(attr));
@@ -53,8 +57,12 @@ fn instagram_redirect_login_stores_an_encrypted_account() {
         .header_all("set-cookie")
         .iter()
         .any(|c| c.starts_with("__Host-instagate_login=;") && c.contains("Max-Age=0")));
-    // State used once.
-    assert_eq!(w.store.peek(&key), None);
+    // State used once: marked for the login's remaining lifetime.
+    assert_eq!(w.store.peek(&key).as_deref(), Some("used"));
+    assert_eq!(
+        w.store.expiry(&key),
+        Some(w.now().plus(std::time::Duration::from_secs(600)))
+    );
 
     // Two round trips to Meta after the code: exchange, then long-lived + profile together.
     let meta = w.meta.borrow();
@@ -176,7 +184,10 @@ fn callback_failures_store_nothing_and_say_why() {
     let r = w.callback(&code, &state, None);
     assert_eq!(r.status, 400);
     assert!(String::from_utf8_lossy(&r.body).contains("state_mismatch"));
-    assert!(w.store.peek(&format!("state:{state}")).is_some());
+    assert!(
+        w.store.keys("state:").is_empty(),
+        "nothing written for a refused callback"
+    );
 
     // A cookie for another state.
     let (other_state, other_cookie, _) = w.start_login("instagram");
@@ -463,6 +474,96 @@ fn spa_exchange_binds_the_code_to_the_registered_verifier() {
     assert_eq!(bad.status, 403, "no Origin");
 }
 
+/// An unused Instagram Login code is bound to no state or verifier by Meta:
+/// every Worker answer (the callback's error page above all) tells the
+/// browser never to send its address on as a Referer.
+#[test]
+fn every_worker_answer_sends_referrer_policy_no_referrer() {
+    let w = World::new();
+    let (state, _cookie, _) = w.start_login("instagram");
+    let answers = [
+        w.call(HttpRequest::new("GET", &format!("{WORKER}/auth/login"))),
+        // No login cookie: the error page, at an address that holds the code.
+        w.callback("unused-code", &state, None),
+        w.call(HttpRequest::new("GET", &format!("{WORKER}/health"))),
+        w.call(w.api("GET", "/api/accounts")),
+        w.call(HttpRequest::new("GET", &format!("{WORKER}/nowhere"))),
+    ];
+    for r in &answers {
+        assert_eq!(
+            r.header("referrer-policy"),
+            Some("no-referrer"),
+            "status {}",
+            r.status
+        );
+    }
+    assert_eq!(answers[1].status, 400);
+}
+
+/// Counts calls per key and allows `limit` of each (the Rate Limiting
+/// binding's part, natively).
+struct CountingLimiter {
+    limit: usize,
+    seen: std::cell::RefCell<Vec<String>>,
+}
+
+impl instagate::service::limits::ClientLimiter for CountingLimiter {
+    async fn allow(&self, key: &str) -> bool {
+        self.seen.borrow_mut().push(key.to_owned());
+        self.seen.borrow().iter().filter(|k| *k == key).count() <= self.limit
+    }
+}
+
+/// `POST /auth/pending` writes to KV for anyone: past its per-client budget
+/// it answers 429 (with CORS, so the front end can read it) and writes nothing.
+#[test]
+fn registering_single_page_logins_is_limited_per_client() {
+    let w = World::new();
+    let limiter = CountingLimiter {
+        limit: 2,
+        seen: Default::default(),
+    };
+    let register = |n: usize, ip: &str| {
+        let req = HttpRequest::new("POST", &format!("{WORKER}/auth/pending"))
+            .with_header("origin", APP)
+            .with_header("cf-connecting-ip", ip)
+            .with_json(&json!({
+                "state": format!("{n:0>43}"),
+                "codeChallenge": instagate::core::oauth::authorize::pkce_challenge(&"v".repeat(43)),
+                "redirectUri": "https://app.example/callback",
+            }));
+        instagate::core::testing::block_on(w.service().handle_limited(req, &limiter))
+    };
+    assert_eq!(register(1, "203.0.113.7").status, 201);
+    assert_eq!(register(2, "203.0.113.7").status, 201);
+    let r = register(3, "203.0.113.7");
+    assert_eq!(r.status, 429, "{:?}", r.json_body());
+    assert_eq!(r.json_body()["error"]["kind"], "rate_limited");
+    assert_eq!(r.header("retry-after"), Some("60"));
+    assert_eq!(r.header("access-control-allow-origin"), Some(APP));
+    assert_eq!(
+        w.store.keys("state:").len(),
+        2,
+        "nothing written past the budget"
+    );
+    // Another client has its own budget; other routes are not counted.
+    assert_eq!(register(4, "198.51.100.1").status, 201);
+    let login = HttpRequest::new("GET", &format!("{WORKER}/auth/login"));
+    assert_eq!(
+        instagate::core::testing::block_on(w.service().handle_limited(login, &limiter)).status,
+        302
+    );
+    assert_eq!(
+        *limiter.seen.borrow(),
+        [
+            "pending:203.0.113.7",
+            "pending:203.0.113.7",
+            "pending:203.0.113.7",
+            "pending:198.51.100.1"
+        ]
+    );
+}
+
 const THREE: [&str; 3] = THREE_FB_ACCOUNTS;
 
 /// A single-page Facebook login through `/auth/pending` + `/auth/exchange`.
@@ -704,20 +805,25 @@ fn the_callback_waits_for_four_kv_round_trips_with_its_writes_together() {
     let r = instagate::core::testing::block_on(service.handle(req));
     assert_eq!(r.status, 302);
     assert!(r.header("location").unwrap().contains("connected="));
-    // The pending login is needed before the exchange; its delete runs
-    // alongside the exchange (with Meta answering at once here, it overlaps
+    // The used-state check is needed before the exchange (the pending login
+    // itself is in the cookie); the state is marked used alongside the exchange (with Meta answering at once here, it overlaps
     // the record read that follows); the alias and the index entry are
     // written together; the record, which points at the index entry, last.
     assert_eq!(
         store.rounds(),
         vec![
             vec!["get state".to_owned()],
-            vec!["delete state".to_owned(), "get token".to_owned()],
+            vec!["get token".to_owned(), "put state".to_owned()],
             vec!["put alias".to_owned(), "put due".to_owned()],
             vec!["put token".to_owned()],
         ]
     );
-    assert!(w.store.keys("state:").is_empty(), "the state is used up");
+    let used = format!("state:{state}");
+    assert_eq!(
+        w.store.peek(&used).as_deref(),
+        Some("used"),
+        "the state is used up"
+    );
     assert_eq!(w.store.keys("due:").len(), 1);
     assert_eq!(w.store.keys("alias:").len(), 1);
 }

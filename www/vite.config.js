@@ -4,12 +4,15 @@ import { defineConfig } from 'vite';
 import { fileURLToPath } from 'node:url';
 
 const pkg = fileURLToPath(new URL('../pkg', import.meta.url));
+// The callback page's address holds the login code: no Referer may carry it
+// (callback.html also says so in a <meta>, for hosts that cannot set headers).
+const headers = { 'Referrer-Policy': 'no-referrer' };
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   resolve: { alias: { instagate: pkg } },
-  server: { host: '127.0.0.1', port: 5173, strictPort: true, fs: { allow: ['..'] } },
-  preview: { host: '127.0.0.1', port: 5173, strictPort: true },
+  server: { host: '127.0.0.1', port: 5173, strictPort: true, fs: { allow: ['..'] }, headers },
+  preview: { host: '127.0.0.1', port: 5173, strictPort: true, headers },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

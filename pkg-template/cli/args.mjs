@@ -1,5 +1,6 @@
 // The command line: every command's options and help text, parsed with
 // node:util parseArgs (strict: an unknown flag is a usage error, exit 2).
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { usage } from './errors.mjs';
 
@@ -50,21 +51,24 @@ const COMMANDS = {
   },
   exchange: {
     summary: 'exchange a code (or the whole redirect URL) from `auth-url` for a stored token',
-    usage: 'instagate exchange --code CODE|URL [--account ID]',
+    usage: 'instagate exchange --code -|CODE|URL | --code-file FILE [--account ID]',
     options: {
-      code: { type: 'string', help: 'the code, or the full URL the browser landed on (`#_` and all)' },
+      code: { type: 'string', help: 'the code, or the full URL the browser landed on (`#_` and all); - reads it from stdin' },
+      'code-file': { type: 'string', help: 'read the code (or URL) from this file instead of the command line' },
       state: { type: 'string', help: 'the state of the `auth-url` run (default: taken from the URL, else the newest)' },
       account: connectAccountFlag,
       json,
     },
     details: 'Needs the app secret. With a URL the state is checked against the one `auth-url` kept.\n'
-      + 'Stores every account the login granted (Facebook Login: one per linked Page) unless --account names one.',
+      + 'Stores every account the login granted (Facebook Login: one per linked Page) unless --account names one.\n'
+      + 'A code on the command line is visible to other local users (ps): prefer --code - or --code-file.',
   },
   import: {
     summary: 'bring in an existing access token (validated against the API)',
-    usage: 'instagate import --token TOKEN|- [--ig-user-id ID] [--expires-at TIME | --expires-in SECONDS]',
+    usage: 'instagate import --token -|TOKEN | --token-file FILE [--ig-user-id ID] [--expires-at TIME | --expires-in SECONDS]',
     options: {
       token: { type: 'string', help: 'the token, or - to read it from stdin (keeps it out of `ps`)' },
+      'token-file': { type: 'string', help: 'read the token from this file (keeps it out of `ps`)' },
       'ig-user-id': { type: 'string', help: 'Facebook Login: the Instagram account (required with a Page token)' },
       'expires-at': { type: 'string', help: 'when the token expires (ISO time), if known' },
       'expires-in': { type: 'string', help: 'seconds until the token expires, if known' },
@@ -72,7 +76,8 @@ const COMMANDS = {
       'no-refresh': { type: 'boolean', help: 'Instagram Login: keep the token even when its expiry is unknown' },
       json,
     },
-    details: 'Instagram Login: with no expiry given, the token is refreshed at once so its expiry is known\n'
+    details: 'A token on the command line is visible to other local users (ps): prefer --token - or --token-file.\n'
+      + 'Instagram Login: with no expiry given, the token is refreshed at once so its expiry is known\n'
       + '(refreshing needs no secret). Facebook Login: a user token is turned into the non-expiring Page\n'
       + 'token (long-lived first when the app secret is set); a Page token needs --ig-user-id.',
   },
@@ -227,4 +232,25 @@ export function intFlag(flags, name, fallback, { min = 0 } = {}) {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min) throw usage(`--${name} must be a whole number ≥ ${min}, got "${value}"`);
   return Number(value);
+}
+
+/**
+ * A secret-bearing value (a token, a code): `--NAME -` reads it from stdin,
+ * `--NAME-file FILE` from a file, `--NAME VALUE` takes it from the command
+ * line, where other local users can see it (`ps`, /proc). Trimmed; undefined
+ * when neither flag is given.
+ */
+export function secretFlag(flags, name) {
+  const value = flags[name];
+  const file = flags[`${name}-file`];
+  if (value !== undefined && file !== undefined) throw usage(`give --${name} or --${name}-file, not both`);
+  if (file !== undefined) {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch (e) {
+      throw usage(`cannot read --${name}-file ${file}: ${e.code ?? e.message}`);
+    }
+  }
+  if (value === '-') return readFileSync(0, 'utf8').trim();
+  return value?.trim();
 }

@@ -2,19 +2,27 @@
 // the one callback request the browser brings back, and the browser opener.
 import { createServer } from 'node:http';
 import { spawn } from 'node:child_process';
+import { createHash, timingSafeEqual } from 'node:crypto';
 
 const page = (title, text) => `<!doctype html><meta charset="utf-8"><title>${title}</title>
 <body style="font-family:system-ui;max-width:36em;margin:4em auto"><h1>${title}</h1><p>${text}</p></body>\n`;
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+// Compared as digests, in constant time, so neither length nor content leaks.
+const digest = (s) => createHash('sha256').update(String(s)).digest();
+const sameState = (a, b) => a !== null && b !== null && timingSafeEqual(digest(a), digest(b));
+
 /**
  * Listens on 127.0.0.1:port (0 = any free port) for the first request to
- * `path` that carries a login answer (`code`, `error` or `state`): `callback`
- * resolves with its path and query, and `answer` replies to that tab once the
- * exchange is done. Other requests (a favicon, a probe) are answered and
- * otherwise ignored.
+ * `path` whose `state` is this login's (set by `expect`, once the login URL
+is made: its redirect URI needs the port): `callback` resolves
+ * with its path and query, and `answer` replies to that tab once the exchange
+ * is done. Every other request (a favicon, a probe, or any local page sending
+ * a made-up `code` or `error` with another state or none) is answered and
+ * otherwise ignored, so it cannot take the login's one slot.
  */
 export async function startLoopback({ port, path }) {
+  let expectedState = null;
   let deliver;
   const callback = new Promise((resolve) => { deliver = resolve; });
   let handled = false;
@@ -28,6 +36,10 @@ export async function startLoopback({ port, path }) {
     if (!['code', 'error', 'state'].some((k) => url.searchParams.has(k))) {
       // Not a login answer (a prefetch, someone typing the address): keep waiting.
       res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' }).end(page('Waiting', 'This address receives the login answer from Instagram or Facebook.'));
+      return;
+    }
+    if (!sameState(url.searchParams.get('state'), expectedState)) {
+      res.writeHead(400, { 'content-type': 'text/html; charset=utf-8' }).end(page('Not this login', 'This answer does not belong to the login in progress; it was ignored.'));
       return;
     }
     if (handled) {
@@ -51,6 +63,8 @@ export async function startLoopback({ port, path }) {
   });
   return {
     port: server.address().port,
+    /** Accepts answers carrying this state (and no other). */
+    expect: (state) => { expectedState = state; },
     /** Resolves with the callback's path and query (the fragment never reaches a server). */
     callback,
     /** Answers the browser's tab. */

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open as openFile, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
-import { seal, open, newKey, SealError } from './seal.mjs';
+import { seal, openKeepingKey, deriveKey, newKey, SealError } from './seal.mjs';
 import { storeError, usage } from './errors.mjs';
 
 const EMPTY = () => ({ version: 1, accounts: [], pending: [] });
@@ -66,9 +66,15 @@ function sealErrorToCli(e, where, keySource) {
 }
 
 class Store {
-  constructor({ mode, data, path = null, key = null, keySource = '', original = null, keyFile = null, createKeyFile = false }) {
-    Object.assign(this, { mode, data, path, key, keySource, original, keyFile, createKeyFile });
+  constructor({ mode, data, path = null, key = null, derived = null, keySource = '', original = null, keyFile = null, createKeyFile = false }) {
+    Object.assign(this, { mode, data, path, key, derived, keySource, original, keyFile, createKeyFile });
     this.changed = false;
+  }
+
+  /** The derived key to seal with: the one the store opened with, else one new derivation per run. */
+  sealingKey() {
+    this.derived ??= deriveKey(this.key);
+    return this.derived;
   }
 
   get accounts() { return this.data.accounts; }
@@ -136,7 +142,7 @@ class Store {
     if (current !== this.original) {
       throw storeError(`${this.path} changed while this command ran`, 'run the command again');
     }
-    const text = seal(this.data, this.key);
+    const text = seal(this.data, this.key, this.sealingKey());
     await writeAtomic(this.path, text);
     this.original = text;
     this.changed = false;
@@ -145,7 +151,7 @@ class Store {
   /** The store sealed under its key, base64url: INSTAGATE_STORE_DATA for headless runs. */
   sealedForEnv() {
     if (!this.key) throw usage('no store key to seal with', 'set INSTAGATE_KEY');
-    return Buffer.from(seal(this.data, this.key)).toString('base64url');
+    return Buffer.from(seal(this.data, this.key, this.sealingKey())).toString('base64url');
   }
 }
 
@@ -202,13 +208,13 @@ export async function openStore(settings, env) {
   if (env.INSTAGATE_STORE_DATA) {
     if (!settings.key) throw storeError('INSTAGATE_STORE_DATA is set but INSTAGATE_KEY is not', 'set INSTAGATE_KEY to the key the data was sealed with');
     const key = checkKeyMaterial(settings.key, 'INSTAGATE_KEY');
-    let data;
+    let opened;
     try {
-      data = open(Buffer.from(env.INSTAGATE_STORE_DATA.trim(), 'base64url').toString('utf8'), key);
+      opened = openKeepingKey(Buffer.from(env.INSTAGATE_STORE_DATA.trim(), 'base64url').toString('utf8'), key);
     } catch (e) {
       throw sealErrorToCli(e, 'INSTAGATE_STORE_DATA', 'INSTAGATE_KEY');
     }
-    return new Store({ mode: 'env', data: checkShape(data, 'INSTAGATE_STORE_DATA'), key, keySource: 'INSTAGATE_KEY' });
+    return new Store({ mode: 'env', data: checkShape(opened.value, 'INSTAGATE_STORE_DATA'), key, derived: opened.derived, keySource: 'INSTAGATE_KEY' });
   }
   const path = settings.storePath;
   const text = await readIfExists(path);
@@ -231,13 +237,15 @@ export async function openStore(settings, env) {
     throw storeError(`${path} is encrypted and no key was found (no INSTAGATE_KEY, no key file ${settings.keyFile})`,
       'set INSTAGATE_KEY or INSTAGATE_KEY_FILE / --key-file to the key it was written with');
   }
-  let data;
+  let opened;
   try {
-    data = open(text, key);
+    opened = openKeepingKey(text, key);
   } catch (e) {
     throw sealErrorToCli(e, path, keySource);
   }
   // Keep the file private even if someone loosened it.
   await chmod(path, 0o600).catch(() => {});
-  return new Store({ mode: 'file', data: checkShape(data, path), path, key, keySource, original: text, keyFile: settings.keyFile });
+  return new Store({
+    mode: 'file', data: checkShape(opened.value, path), path, key, derived: opened.derived, keySource, original: text, keyFile: settings.keyFile,
+  });
 }

@@ -4,7 +4,7 @@
 //! every network binding makes.
 
 use js_sys::Reflect;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::config::config_field;
 use super::fetch::FetchTransport;
@@ -52,20 +52,20 @@ pub fn access_token_of(input: &Obj) -> Result<AccessToken, Error> {
     Ok(AccessToken::new(token))
 }
 
-/// `clientSecret` from `input`. In a web page (`globalThis.document`
-/// exists) it is refused unless `dangerouslyAllowBrowser: true`: anything a
-/// page holds, its visitors can read, and the app secret lets anyone mint
-/// tokens for the app. Deno, Node, Bun and Workers have no `document`.
+/// `clientSecret` from `input`. In a browser (a page, or a dedicated,
+/// shared or service worker: see `in_browser`) it is refused unless
+/// `dangerouslyAllowBrowser: true`: anything a browser holds, its visitors
+/// can read, and the app secret lets anyone mint tokens for the app.
 pub fn client_secret(input: &Obj) -> Result<ClientSecret, Error> {
     let secret = input.string("clientSecret")?;
     if secret.is_empty() {
         return Err(input.error("clientSecret", "must not be empty"));
     }
-    if in_web_page() && input.opt_bool("dangerouslyAllowBrowser")? != Some(true) {
+    if in_browser() && input.opt_bool("dangerouslyAllowBrowser")? != Some(true) {
         return Err(input.error(
             "clientSecret",
-            "must not be used in a web page: do the code exchange on a server or in the Worker \
-             (pass dangerouslyAllowBrowser: true only for a local test page)",
+            "must not be used in a browser (a web page or a web worker): do the code exchange on a \
+             server or in the Worker (pass dangerouslyAllowBrowser: true only for a local test page)",
         ));
     }
     Ok(ClientSecret::new(secret))
@@ -97,8 +97,36 @@ pub fn signed(
     }
 }
 
-fn in_web_page() -> bool {
-    let document = Reflect::get(&js_sys::global(), &JsValue::from_str("document"))
-        .unwrap_or(JsValue::UNDEFINED);
-    !(document.is_undefined() || document.is_null())
+/// A web page (`document` exists) or a browser's dedicated, shared or
+/// service worker: the global is a `WorkerGlobalScope` and the user agent a
+/// browser's (`Mozilla/5.0 ...`). Server runtimes that also implement web
+/// workers name themselves instead (`Deno/2`, `Bun/1`, `Node.js/22`,
+/// `Cloudflare-Workers`), so a Deno worker or a Cloudflare Worker passes.
+fn in_browser() -> bool {
+    let global = js_sys::global();
+    let document = global_property(&global, "document");
+    if !(document.is_undefined() || document.is_null()) {
+        return true;
+    }
+    let scope = global_property(&global, "WorkerGlobalScope");
+    let is_worker_scope = !(scope.is_undefined() || scope.is_null())
+        && global_property(&scope.unchecked_into(), "prototype")
+            .dyn_into::<js_sys::Object>()
+            .is_ok_and(|prototype| prototype.is_prototype_of(&global));
+    is_worker_scope && browser_user_agent(&global)
+}
+
+fn browser_user_agent(global: &js_sys::Object) -> bool {
+    let navigator = global_property(global, "navigator");
+    if navigator.is_undefined() || navigator.is_null() {
+        return false;
+    }
+    Reflect::get(&navigator, &JsValue::from_str("userAgent"))
+        .ok()
+        .and_then(|agent| agent.as_string())
+        .is_some_and(|agent| agent.starts_with("Mozilla/"))
+}
+
+fn global_property(global: &js_sys::Object, name: &str) -> JsValue {
+    Reflect::get(global, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
 }

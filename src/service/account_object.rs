@@ -171,7 +171,7 @@ impl<St: ObjectStorage> AccountObject<St> {
         }
         let deleted_at = self.deleted_at().await?;
         match work {
-            AccountWork::Delete => self.delete(now, &perform).await,
+            AccountWork::Delete { keep_alias } => self.delete(now, keep_alias, &perform).await,
             AccountWork::Deliver {
                 events,
                 retry_base_ms,
@@ -253,7 +253,12 @@ impl<St: ObjectStorage> AccountObject<St> {
 
     /// The tombstone goes first: whatever happens to the KV deletes, no
     /// later work writes the account back. Idempotency keys go too.
-    async fn delete<F, Fut>(&self, now: Timestamp, perform: &F) -> Result<WorkReply, ApiError>
+    async fn delete<F, Fut>(
+        &self,
+        now: Timestamp,
+        keep_alias: Option<String>,
+        perform: &F,
+    ) -> Result<WorkReply, ApiError>
     where
         F: Fn(AccountWork, Option<Timestamp>) -> Fut,
         Fut: Future<Output = Result<WorkReply, ApiError>>,
@@ -267,7 +272,7 @@ impl<St: ObjectStorage> AccountObject<St> {
             }
         }
         *self.last_refresh.borrow_mut() = None;
-        perform(AccountWork::Delete, Some(now)).await
+        perform(AccountWork::Delete { keep_alias }, Some(now)).await
     }
 
     /// The job an earlier request with the same key made, as a status read.

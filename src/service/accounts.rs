@@ -30,6 +30,7 @@ use crate::core::http::Transport;
 use crate::core::time::Timestamp;
 use crate::core::token::{RefreshPolicy, TokenRecord};
 use crate::service::config::ServiceConfig;
+use crate::service::cookies::Session;
 use crate::service::error::ApiError;
 use crate::service::store::{KvStore, ListPage};
 
@@ -93,6 +94,17 @@ pub struct AccountRecord {
     /// The index entry that currently points at this record.
     #[serde(default)]
     pub due_key: Option<String>,
+    /// The Meta user who connected the account: Facebook Login's Facebook
+    /// user (several may manage one Page); for Instagram Login the account
+    /// is its own user. Browser sessions name it (`cookies::Session`).
+    #[serde(default)]
+    pub meta_user: Option<String>,
+    /// Session cookies that let a browser in before this are refused: set
+    /// when the record is created (a deleted account's old cookies stay
+    /// dead), when another Meta user reconnects it, and by "log out
+    /// everywhere".
+    #[serde(default)]
+    pub sessions_valid_after: Option<Timestamp>,
 }
 
 impl AccountRecord {
@@ -120,6 +132,17 @@ impl AccountRecord {
     /// Whether the token should be refreshed (or checked) at `now`.
     pub fn is_due(&self, config: &ServiceConfig, now: Timestamp) -> bool {
         self.due_at(config).is_some_and(|d| d <= now)
+    }
+
+    /// Whether `session` still gives access to this account: the same Meta
+    /// user connected it, and the browser was let in no earlier than
+    /// `sessions_valid_after`.
+    pub fn admits(&self, session: &Session) -> bool {
+        session.admits(
+            &self.id,
+            self.meta_user.as_deref(),
+            self.sessions_valid_after,
+        )
     }
 
     pub fn push_history(&mut self, event: RefreshEvent) {
@@ -279,35 +302,56 @@ impl<S: KvStore, T: Transport> Accounts<'_, S, T> {
         Ok(())
     }
 
-    /// The accounts Meta's `user_id` refers to: the account itself and any
-    /// account that has it as an alias.
-    pub async fn resolve(&self, meta_user_id: &str) -> Result<Vec<String>, ApiError> {
+    /// Every `alias:{meta_user_id}:` key: the accounts that were connected
+    /// under this Meta user (some maybe since reconnected by someone else).
+    pub async fn alias_keys(&self, meta_user_id: &str) -> Result<Vec<String>, ApiError> {
         if !valid_id(meta_user_id) {
             return Ok(Vec::new());
         }
-        let mut ids = vec![meta_user_id.to_owned()];
         let prefix = alias_prefix(meta_user_id);
+        let mut keys = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
             let page = self.store.list(&prefix, cursor.as_deref(), 1000).await?;
-            for key in page.keys {
-                if let Some(id) = key.strip_prefix(&prefix) {
-                    if !ids.iter().any(|i| i == id) {
-                        ids.push(id.to_owned());
-                    }
-                }
-            }
+            keys.extend(page.keys);
             match page.cursor {
                 Some(c) => cursor = Some(c),
-                None => break,
+                None => return Ok(keys),
             }
         }
-        Ok(ids)
+    }
+
+    /// Removes the alias entries `previous` had and `current` no longer
+    /// has (a reconnection, maybe by another Meta user). Best effort: a
+    /// stale entry left behind deletes nothing (see `service::deletion`).
+    pub async fn drop_stale_aliases(&self, previous: &AccountRecord, current: &AccountRecord) {
+        for alias in previous
+            .aliases
+            .iter()
+            .filter(|a| valid_id(a) && !current.aliases.contains(a))
+        {
+            let _ = self
+                .store
+                .delete(&format!("{}{}", alias_prefix(alias), current.id))
+                .await;
+        }
     }
 
     /// Removes the account: record, index entry and aliases. Returns
     /// whether there was a record. Publish jobs are removed by the caller.
     pub async fn delete(&self, id: &str) -> Result<bool, ApiError> {
+        self.delete_keeping_alias(id, None).await
+    }
+
+    /// [`Accounts::delete`], leaving the alias entry of `kept` (the Meta
+    /// user a deletion request names): the request finds the account
+    /// through it, so it goes only after the record (`service::deletion`),
+    /// and a retry after a failure part-way still finds everything.
+    pub async fn delete_keeping_alias(
+        &self,
+        id: &str,
+        kept: Option<&str>,
+    ) -> Result<bool, ApiError> {
         // A record that no longer decrypts (lost key) can still be deleted.
         let record = match self.load(id).await {
             Ok(r) => r,
@@ -322,7 +366,11 @@ impl<S: KvStore, T: Transport> Accounts<'_, S, T> {
             if let Some(k) = &record.due_key {
                 self.store.delete(k).await?;
             }
-            for alias in record.aliases.iter().filter(|a| valid_id(a)) {
+            for alias in record
+                .aliases
+                .iter()
+                .filter(|a| valid_id(a) && Some(a.as_str()) != kept)
+            {
                 self.store
                     .delete(&format!("{}{}", alias_prefix(alias), id))
                     .await?;

@@ -5,12 +5,14 @@
 //!   does not leak either). A wrong bearer is refused outright, never
 //!   retried as a cookie.
 //! - The browser session cookie set by a login: only the accounts that
-//!   browser connected. Another account's ID answers 404, exactly like an
+//!   browser connected, while their records still admit it (same Meta
+//!   user, let in after the record's `sessions_valid_after`). Another account's ID answers 404, exactly like an
 //!   unknown one, so a session cannot probe which accounts exist. Unsafe
 //!   methods with a cookie must come from the Worker's own origin or an
 //!   allowed one (`Origin`), on top of SameSite=Lax.
 
 use crate::core::time::Timestamp;
+use crate::service::accounts::AccountRecord;
 use crate::service::config::ServiceConfig;
 use crate::service::cookies::{CookieSigner, Session, SESSION_COOKIE, SESSION_PURPOSE};
 use crate::service::crypto::secret_eq;
@@ -35,6 +37,20 @@ impl Caller {
             Caller::Session(s) if s.allows(account_id) => Ok(()),
             Caller::Session(_) => Err(ApiError::not_found(format!(
                 "no account {account_id} in this session"
+            ))),
+        }
+    }
+
+    /// Ok when the caller may still act on the account `record` holds: a
+    /// session must have been let in by the Meta user who connected it, no
+    /// earlier than its `sessions_valid_after`. Otherwise the same 404.
+    pub fn require_current(&self, record: &AccountRecord) -> Result<(), ApiError> {
+        match self {
+            Caller::ApiKey => Ok(()),
+            Caller::Session(s) if record.admits(s) => Ok(()),
+            Caller::Session(_) => Err(ApiError::not_found(format!(
+                "no account {} in this session",
+                record.id
             ))),
         }
     }

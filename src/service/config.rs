@@ -14,7 +14,7 @@
 //! | `INSTAGRAM_SCOPES` / `FACEBOOK_SCOPES` | var | comma-separated scopes (default: the product's) |
 //! | `GRAPH_VERSION` | var | e.g. `v27.0` |
 //! | `FACEBOOK_CONFIG_ID` | var | Facebook Login for Business configuration ID: the dialog gets it instead of `scope` |
-//! | `STANDIN_ORIGIN` | var | send every Meta call to the local stand-in at this origin |
+//! | `STANDIN_ORIGIN` | var | send every Meta call to the local stand-in at this origin (development: `.dev.vars`; refused unless loopback when `REDIRECT_URI` is https, see `config_guard`) |
 //! | `APP_RETURN_URLS` | var | allowed places to send the browser after login; the first is the default |
 //! | `ALLOWED_ORIGINS` | var | front-end origins allowed by CORS (SPA exchange and API) |
 //! | `SPA_REDIRECT_URIS` | var | redirect URIs single-page front ends may use with `/auth/exchange` |
@@ -135,6 +135,7 @@ impl ServiceConfig {
 
         let product_names = var("PRODUCTS").unwrap_or_else(|| "instagram".to_owned());
         let redirect_uri = required("REDIRECT_URI")?;
+        crate::service::config_guard::refuse_development_settings(&redirect_uri, var)?;
         let standin = var("STANDIN_ORIGIN");
         if let Some(origin) = &standin {
             check_origin("STANDIN_ORIGIN", origin)?;
@@ -401,10 +402,10 @@ mod tests {
                 "APP_RETURN_URLS",
                 "https://app.example/connected,https://app.example/settings/",
             ),
-            ("APP_SECRET", "standin-app-secret"),
+            ("APP_SECRET", "unit-test-app-secret"),
             (
                 "TOKEN_KEYS",
-                "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+                "k1:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=",
             ),
             ("SESSION_KEY", "0123456789abcdef0123456789abcdef"),
         ]

@@ -7,6 +7,12 @@
 //! Domain: a sibling subdomain cannot plant one), HttpOnly (page scripts
 //! cannot read them) and SameSite=Lax (sent on the top-level redirect back
 //! from Meta, not on cross-site POSTs).
+//!
+//! A session names, per account, the Meta user who connected it and when
+//! this browser was let in; the account's record says since when sessions
+//! are valid (`AccountRecord::sessions_valid_after`), so deleting an
+//! account, its reconnection by another Meta user, or "log out everywhere"
+//! revoke every older cookie (see `AccountRecord::admits`).
 //! <https://developer.mozilla.org/en-US/docs/Web/HTTP/Cookies#cookie_prefixes>
 
 use serde::de::DeserializeOwned;
@@ -29,35 +35,114 @@ pub const SESSION_PURPOSE: &str = "session";
 /// cookie stays under 2 KB.
 pub const MAX_SESSION_ACCOUNTS: usize = 50;
 
-/// What the login cookie holds.
+/// What the login cookie holds: the state, and (logins started since
+/// pending logins moved out of KV) the pending login itself, sealed with
+/// the token keyring (the PKCE verifier is in it).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginBinding {
     pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<String>,
 }
 
-/// What the session cookie holds: the Instagram account IDs this browser
-/// logged in (most recent first).
+/// One account of a browser session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionAccount {
+    /// The Instagram account ID.
+    pub id: String,
+    /// The Meta user who had connected it when this browser was let in.
+    pub user: Option<String>,
+    /// When this browser was let in to the account (ms since the epoch).
+    pub iat: u64,
+}
+
+/// What the session cookie holds: the accounts this browser logged in
+/// (most recent first).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "WireSession", from = "WireSession")]
 pub struct Session {
-    pub accounts: Vec<String>,
+    pub accounts: Vec<SessionAccount>,
+}
+
+/// The cookie's shape: accounts let in together (one login: same Meta user,
+/// same time) are one group `[user, iat, [ids]]`, so the 50 accounts of one
+/// Facebook login fit a cookie's 4 KB.
+#[derive(Serialize, Deserialize)]
+struct WireSession {
+    g: Vec<(Option<String>, u64, Vec<String>)>,
+}
+
+impl From<Session> for WireSession {
+    fn from(session: Session) -> WireSession {
+        let mut g: Vec<(Option<String>, u64, Vec<String>)> = Vec::new();
+        for a in session.accounts {
+            match g.last_mut() {
+                Some((user, iat, ids)) if *user == a.user && *iat == a.iat => ids.push(a.id),
+                _ => g.push((a.user, a.iat, vec![a.id])),
+            }
+        }
+        WireSession { g }
+    }
+}
+
+impl From<WireSession> for Session {
+    fn from(wire: WireSession) -> Session {
+        let accounts = wire
+            .g
+            .into_iter()
+            .flat_map(|(user, iat, ids)| {
+                ids.into_iter().map(move |id| SessionAccount {
+                    id,
+                    user: user.clone(),
+                    iat,
+                })
+            })
+            .collect();
+        Session { accounts }
+    }
 }
 
 impl Session {
+    /// Whether the session names `account_id` (not yet whether it is still
+    /// valid: that needs the record, see `AccountRecord::admits`).
     pub fn allows(&self, account_id: &str) -> bool {
-        self.accounts.iter().any(|a| a == account_id)
+        self.accounts.iter().any(|a| a.id == account_id)
     }
 
-    /// The session with `account_id` added in front (kept once, capped).
-    pub fn with_account(mut self, account_id: &str) -> Session {
-        self.accounts.retain(|a| a != account_id);
-        self.accounts.insert(0, account_id.to_owned());
+    /// Whether this browser was let in to account `id` by Meta user `user`
+    /// no earlier than `valid_after`.
+    pub fn admits(&self, id: &str, user: Option<&str>, valid_after: Option<Timestamp>) -> bool {
+        self.accounts.iter().any(|a| {
+            a.id == id
+                && a.user.as_deref() == user
+                && a.iat >= valid_after.map_or(0, |t| t.as_millis())
+        })
+    }
+
+    /// The session with the account `id` (connected by Meta user `user`)
+    /// added in front, let in at `now` (kept once, capped).
+    pub fn with_account(mut self, id: &str, user: Option<&str>, now: Timestamp) -> Session {
+        self.accounts.retain(|a| a.id != id);
+        self.accounts.insert(
+            0,
+            SessionAccount {
+                id: id.to_owned(),
+                user: user.map(str::to_owned),
+                iat: now.as_millis(),
+            },
+        );
         self.accounts.truncate(MAX_SESSION_ACCOUNTS);
         self
     }
 
     pub fn without_account(mut self, account_id: &str) -> Session {
-        self.accounts.retain(|a| a != account_id);
+        self.accounts.retain(|a| a.id != account_id);
         self
+    }
+
+    /// The account IDs, most recent first.
+    pub fn account_ids(&self) -> impl Iterator<Item = &str> {
+        self.accounts.iter().map(|a| a.id.as_str())
     }
 }
 
@@ -129,7 +214,7 @@ mod tests {
     fn signed_values_round_trip_and_resist_tampering() {
         let signer = CookieSigner::new(b"0123456789abcdef0123456789abcdef");
         let now = Timestamp::from_secs(1_000);
-        let s = Session::default().with_account("17841400000000001");
+        let s = Session::default().with_account("17841400000000001", None, now);
         let v = signer.sign(
             SESSION_PURPOSE,
             &s,
@@ -151,7 +236,7 @@ mod tests {
         assert_eq!(other.verify::<Session>(SESSION_PURPOSE, &v, now), None);
         // A forged payload with the old signature.
         let (_, tag) = v.split_once('.').unwrap();
-        let forged_data = Session::default().with_account("17841400000000002");
+        let forged_data = Session::default().with_account("17841400000000002", None, now);
         let forged = signer.sign(
             SESSION_PURPOSE,
             &forged_data,
@@ -169,12 +254,37 @@ mod tests {
     }
 
     #[test]
+    fn fifty_accounts_of_one_login_fit_a_cookie() {
+        let signer = CookieSigner::new(b"0123456789abcdef0123456789abcdef");
+        let now = Timestamp::from_secs(1_795_000_000);
+        let session = (0..MAX_SESSION_ACCOUNTS).fold(Session::default(), |s, n| {
+            s.with_account(
+                &format!("178414000000{n:05}"),
+                Some("10000000000000001"),
+                now,
+            )
+        });
+        let value = signer.sign(
+            SESSION_PURPOSE,
+            &session,
+            now.plus(std::time::Duration::from_secs(60)),
+        );
+        let cookie = set_cookie(SESSION_COOKIE, &value, 2_592_000);
+        assert!(cookie.len() < 4096, "{} bytes", cookie.len());
+        assert_eq!(
+            signer.verify::<Session>(SESSION_PURPOSE, &value, now),
+            Some(session)
+        );
+    }
+
+    #[test]
     fn sessions_keep_each_account_once() {
+        let now = Timestamp::from_secs(1_000);
         let s = Session::default()
-            .with_account("1")
-            .with_account("2")
-            .with_account("1");
-        assert_eq!(s.accounts, ["1", "2"]);
+            .with_account("1", None, now)
+            .with_account("2", Some("9"), now)
+            .with_account("1", None, now);
+        assert_eq!(s.account_ids().collect::<Vec<_>>(), ["1", "2"]);
         assert!(s.allows("2"));
         assert!(!s.clone().without_account("2").allows("2"));
         let c = set_cookie(SESSION_COOKIE, "v", 60);

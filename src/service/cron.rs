@@ -1,9 +1,11 @@
-//! The scheduled handler: advance unfinished publish jobs, then refresh
-//! the tokens that are due, within one run's budget; one log line per run.
+//! The scheduled handler: finish removing deleted accounts' jobs, advance
+//! unfinished publish jobs, then refresh the tokens that are due, within
+//! one run's budget; one log line per run.
 
 use serde::Serialize;
 
 use crate::core::http::Transport;
+use crate::service::deletion::{PurgeStats, JOBS_PER_CRON};
 use crate::service::invocation::Service;
 use crate::service::jobs::JobStats;
 use crate::service::log::emit;
@@ -17,6 +19,8 @@ pub struct CronStats {
     pub duration_ms: u64,
     pub jobs: JobStats,
     pub refresh: RefreshStats,
+    /// Publish jobs of deleted accounts removed (`service::deletion`).
+    pub purge: PurgeStats,
     /// Calls to Meta, both phases.
     pub subrequests: u32,
     /// KV operations, both phases.
@@ -24,21 +28,25 @@ pub struct CronStats {
 }
 
 impl<S: KvStore, T: Transport> Service<'_, S, T> {
-    /// The scheduled handler: advance unfinished publish jobs with up to
-    /// half the budget, then refresh what is due with the rest. Logs one line.
+    /// The scheduled handler: finish removing deleted accounts' jobs,
+    /// advance unfinished publish jobs with up to half the budget, then
+    /// refresh what is due with the rest. Logs one line.
     pub async fn run_cron(&self) -> CronStats {
         let started = self.transport.now();
+        let purge = self.finish_purges(JOBS_PER_CRON).await;
+        let kv_budget = self
+            .config
+            .cron_max_kv_ops
+            .saturating_sub(purge.kv_ops.total() as u32);
         let job_subrequests = self.config.cron_max_subrequests / 2;
-        let job_kv = self.config.cron_max_kv_ops / 2;
+        let job_kv = kv_budget / 2;
         let jobs = self.advance_active_jobs(job_subrequests, job_kv).await;
         let refresh = self
             .refresh_due(
                 self.config
                     .cron_max_subrequests
                     .saturating_sub(jobs.subrequests),
-                self.config
-                    .cron_max_kv_ops
-                    .saturating_sub(jobs.kv_ops.total() as u32),
+                kv_budget.saturating_sub(jobs.kv_ops.total() as u32),
             )
             .await;
         let finished = self.transport.now();
@@ -46,9 +54,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             event: "cron",
             duration_ms: finished.since(started).as_millis() as u64,
             subrequests: jobs.subrequests + refresh.subrequests,
-            kv_ops: jobs.kv_ops.total() + refresh.kv_ops.total(),
+            kv_ops: purge.kv_ops.total() + jobs.kv_ops.total() + refresh.kv_ops.total(),
             jobs,
             refresh,
+            purge,
         };
         emit(self.log, finished.as_millis(), &stats);
         stats

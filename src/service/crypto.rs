@@ -72,8 +72,11 @@ impl Keyring {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if !id_ok {
+                // Not quoted: a key pasted the wrong way round (`key:id`) would
+                // put key material in the message, and messages are logged.
                 return Err(bad(format!(
-                    "key id {id:?} must be 1-32 letters, digits, - or _"
+                    "entry {} has a key id that is not 1-32 letters, digits, - or _ (format id:base64key)",
+                    keys.len() + 1
                 )));
             }
             if keys.iter().any(|(k, _)| k == id) {

@@ -128,9 +128,14 @@ impl ApiError {
         )
     }
 
-    /// 500: a configuration problem.
-    pub fn config(error: &Error) -> ApiError {
-        ApiError::from(error.clone())
+    /// 500: a configuration problem, said generically: which setting is
+    /// wrong and why is for the operator's log, not for anonymous callers.
+    pub fn config() -> ApiError {
+        ApiError::new(
+            500,
+            "config",
+            "this Worker is misconfigured; its operator's log names the setting",
+        )
     }
 
     /// The JSON body `{"error":{...}}`.

@@ -68,7 +68,13 @@ pub enum AccountWork {
     /// Send one event to the operator's endpoint (the outbox's attempt).
     SendEvent { event: OutboxEvent },
     /// Forget the account: record, index entry, aliases, jobs.
-    Delete,
+    Delete {
+        /// A deletion asked for by this Meta user (deauthorize, data
+        /// deletion): their alias of the account is left for the caller to
+        /// remove last, so Meta's retry after a failure still finds it.
+        #[serde(default)]
+        keep_alias: Option<String>,
+    },
 }
 
 impl AccountWork {
@@ -281,10 +287,16 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             }
             _ => {}
         }
-        if let AccountWork::Delete = work {
-            let existed = self.delete_account_data(account).await?;
-            return Ok(if existed {
-                WorkReply::new("deleted", 200, json!({ "deleted": account }))
+        if let AccountWork::Delete { keep_alias } = &work {
+            let deletion = self
+                .delete_account_data_for(account, keep_alias.as_deref())
+                .await?;
+            return Ok(if deletion.existed {
+                WorkReply::new(
+                    "deleted",
+                    200,
+                    json!({ "deleted": account, "complete": deletion.complete }),
+                )
             } else {
                 WorkReply::error(
                     "missing",
@@ -322,7 +334,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 Err(e) => WorkReply::error("failed", &e),
             },
             AccountWork::Wake => self.perform_wake(account, record.as_ref()).await?,
-            AccountWork::Delete | AccountWork::SendEvent { .. } | AccountWork::Deliver { .. } => {
+            AccountWork::Delete { .. }
+            | AccountWork::SendEvent { .. }
+            | AccountWork::Deliver { .. } => {
                 unreachable!("handled above")
             }
         };

@@ -4,13 +4,16 @@
 //!
 //! Redirect flow. `/auth/login` has the core make the `state` and PKCE pair
 //! (`core::oauth::authorize::start_login`; Meta checks PKCE for Facebook
-//! Login); keeps them with the return URL as
-//! `state:{state}` (sealed, TTL 10 minutes); binds them to the browser
-//! with a signed `__Host-` cookie (HttpOnly, Secure, SameSite=Lax); and
-//! redirects to the consent page. `/auth/callback` needs that cookie and
-//! the same state (login CSRF: a callback from another browser is refused
-//! without touching its pending login), deletes the pending login while
-//! using it (alongside the code exchange; no replay), runs the core's callback checks
+//! Login) and keeps them with the return URL in the browser's signed
+//! `__Host-` cookie (HttpOnly, Secure, SameSite=Lax, 10 minutes), sealed
+//! with the token keyring: anyone may call `/auth/login`, so it writes
+//! nothing to KV (a KV write per call would let anyone spend the daily
+//! write allowance). `/auth/callback` needs that cookie and the same state
+//! (login CSRF: a callback from another browser is refused), refuses a
+//! state already used (`state:{state}` is marked used alongside the code
+//! exchange, TTL 10 minutes, so a replay never reaches Meta; logins started before
+//! this change still find their pending login there and delete it before
+//! using it), runs the core's callback checks
 //! (`validate_callback_params`), exchanges the code, and stores the account only
 //! once every step succeeded. Failures after the state check redirect to the
 //! app with `?error=<kind>`; earlier ones show an error page, since nothing
@@ -175,6 +178,24 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         self.store.put(&key, &sealed, Some(PENDING_TTL)).await
     }
 
+    /// The pending login a login cookie carries, sealed under the state.
+    fn seal_pending(&self, state: &str, pending: &PendingLogin) -> String {
+        let plain = serde_json::to_vec(pending).unwrap_or_default();
+        self.config
+            .keyring
+            .seal_with(self.transport, &plain, &state_key(state))
+    }
+
+    /// Opens the pending login of a login cookie; refused when a login with
+    /// this state already succeeded (see the module docs).
+    async fn cookie_pending(&self, state: &str, sealed: &str) -> Result<PendingLogin, ApiError> {
+        if self.store.get(&state_key(state)).await?.is_some() {
+            return Err(state_error("this login was already used; start again"));
+        }
+        let plain = self.config.keyring.open(sealed, &state_key(state))?;
+        serde_json::from_slice(&plain).map_err(|_| ApiError::decrypt_failed("the pending login"))
+    }
+
     /// The sealed pending login under `key`; a clear error when there is none.
     async fn sealed_pending(&self, key: &str) -> Result<String, ApiError> {
         self.store
@@ -236,24 +257,21 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let started = start_login(self.transport, &settings.config, &options)?;
         let state = started.state.clone();
         let now = self.transport.now();
-        self.put_pending(
-            &state,
-            &PendingLogin {
-                flow: Flow::Redirect,
-                product: settings.config.product,
-                redirect_uri: started.redirect_uri.clone(),
-                verifier: Some(started.code_verifier.clone()),
-                code_challenge: None,
-                return_to,
-                origin: None,
-                created_at: now,
-            },
-        )
-        .await?;
+        let pending = PendingLogin {
+            flow: Flow::Redirect,
+            product: settings.config.product,
+            redirect_uri: started.redirect_uri.clone(),
+            verifier: Some(started.code_verifier.clone()),
+            code_challenge: None,
+            return_to,
+            origin: None,
+            created_at: now,
+        };
         let binding = CookieSigner::new(&self.config.session_key).sign(
             LOGIN_PURPOSE,
             &LoginBinding {
                 state: state.clone(),
+                pending: Some(self.seal_pending(&state, &pending)),
             },
             now.plus(PENDING_TTL),
         );
@@ -281,16 +299,19 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 self.transport.now(),
             )
         });
-        match binding {
-            Some(b) if secret_eq(&b.state, &state) => {}
+        let binding = match binding {
+            Some(b) if secret_eq(&b.state, &state) => b,
             _ => {
                 // Not this browser's login: leave its pending login alone.
                 return Err(state_error(
                     "this login was not started in this browser (or took longer than 10 minutes); start again",
                 ));
             }
-        }
-        let pending = self.load_pending(&state).await?;
+        };
+        let pending = match &binding.pending {
+            Some(sealed) => self.cookie_pending(&state, sealed).await?,
+            None => self.load_pending(&state).await?,
+        };
         if pending.flow != Flow::Redirect {
             self.store.delete(&state_key(&state)).await?;
             return Err(state_error("this state belongs to a single-page login"));
@@ -306,11 +327,19 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         // binding was checked above, and the code is single-use at Meta, so
         // a delete that fails leaves nothing redeemable: the pending login
         // expires within 10 minutes.
-        let (_, outcome) = join(
-            self.store.delete(&state_key(&state)),
-            self.finish_redirect_login(req, &pending),
-        )
-        .await;
+        // A cookie-held login has nothing in KV to delete: it marks the state
+        // used instead (10 minutes), so a replay never reaches Meta.
+        let use_state = async {
+            match binding.pending {
+                Some(_) => {
+                    self.store
+                        .put(&state_key(&state), "used", Some(PENDING_TTL))
+                        .await
+                }
+                None => self.store.delete(&state_key(&state)).await,
+            }
+        };
+        let (_, outcome) = join(use_state, self.finish_redirect_login(req, &pending)).await;
         match outcome {
             Ok(stored) => {
                 let ids = stored.ids();
@@ -487,12 +516,13 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     /// The browser's session with every account of `stored` added (the
     /// first of them in front).
     fn session_with(&self, req: &HttpRequest, stored: &StoredLogin) -> Session {
+        let now = self.transport.now();
         stored
             .records
             .iter()
             .rev()
             .fold(self.current_session(req), |session, r| {
-                session.with_account(&r.id)
+                session.with_account(&r.id, r.meta_user.as_deref(), now)
             })
     }
 
@@ -591,6 +621,13 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             Some(page) => (Some(page.page_id), page.page_name),
             None => (None, None),
         };
+        let meta_user = connecting_user(product, &c.ig_user_id, facebook_user_id);
+        // Old sessions stay valid only across a reconnection by the same
+        // Meta user (see `AccountRecord::sessions_valid_after`).
+        let sessions_valid_after = match &existing {
+            Some(e) if e.meta_user == meta_user => e.sessions_valid_after,
+            _ => Some(now),
+        };
         let mut record = AccountRecord {
             id: c.ig_user_id.clone(),
             product,
@@ -614,7 +651,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             last_checked_at: Some(now),
             consecutive_failures: 0,
             history,
-            due_key: existing.and_then(|e| e.due_key),
+            due_key: existing.as_ref().and_then(|e| e.due_key.clone()),
+            meta_user,
+            sessions_valid_after,
         };
         record.push_history(RefreshEvent {
             at: now,
@@ -622,7 +661,23 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             error_kind: None,
         });
         let stale_index = self.accounts().save_connected(&mut record).await?;
+        if let Some(previous) = &existing {
+            self.accounts().drop_stale_aliases(previous, &record).await;
+        }
         Ok((record, stale_index))
+    }
+}
+
+/// The Meta user a login was made by: Facebook Login's app-scoped Facebook
+/// user; an Instagram Login account is its own user.
+fn connecting_user(
+    product: Product,
+    ig_user_id: &str,
+    facebook_user_id: Option<&str>,
+) -> Option<String> {
+    match product {
+        Product::Facebook => facebook_user_id.map(str::to_owned),
+        Product::Instagram => Some(ig_user_id.to_owned()),
     }
 }
 

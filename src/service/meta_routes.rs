@@ -4,33 +4,33 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::core::http::Transport;
 use crate::core::secret::ClientSecret;
 use crate::service::accounts::valid_id;
-use crate::service::crypto::{random_id, secret_eq};
+use crate::service::crypto::{b64url, random_id, secret_eq, sha256};
+use crate::service::deletion::{deletion_key, DeletionRecord};
 use crate::service::delivery::{events_of, OutboxEvent};
 use crate::service::error::ApiError;
 use crate::service::http::{Background, HttpRequest, HttpResponse};
-use crate::service::line::AccountWork;
 use crate::service::log::emit;
 use crate::service::router::LogFields;
 use crate::service::store::KvStore;
 use crate::service::webhooks::{parse_signed_request, summarize_events, verify_hub_signature};
 use crate::service::Service;
 
-/// How long a data-deletion confirmation stays answerable.
-pub const DELETION_RECORD_TTL: Duration = Duration::from_secs(365 * 86_400);
+/// How old a `signed_request` may be (its `issued_at`): Meta calls as the
+/// person acts, so an older one is a replay.
+pub const SIGNED_REQUEST_MAX_AGE: Duration = Duration::from_secs(3600);
+/// How far ahead of this clock `issued_at` may be (clock skew).
+pub const SIGNED_REQUEST_MAX_SKEW: Duration = Duration::from_secs(300);
 
-/// What `GET /auth/data-deletion/status` reports.
-#[derive(Serialize, Deserialize)]
-struct DeletionRecord {
-    status: String,
-    requested_at: String,
-    completed_at: String,
-    accounts_deleted: usize,
+/// A `signed_request` already acted on, for as long as it is fresh enough to
+/// be accepted: a replay gets the first answer and deletes nothing again (a
+/// reconnection made since stays).
+fn handled_key(signed: &str) -> String {
+    format!("signedreq:{}", b64url(&sha256(signed.as_bytes())))
 }
 
 impl<S: KvStore, T: Transport> Service<'_, S, T> {
@@ -107,23 +107,37 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         Ok(response)
     }
 
-    /// Reads and verifies the `signed_request` form field.
-    fn signed_request(&self, req: &HttpRequest) -> Result<String, ApiError> {
+    /// Reads and verifies the `signed_request` form field: the signature,
+    /// then its age (`issued_at` within [`SIGNED_REQUEST_MAX_AGE`]). Returns
+    /// the Meta user and the field as sent.
+    fn signed_request(&self, req: &HttpRequest) -> Result<(String, String), ApiError> {
         let signed = req
             .form_field("signed_request")
             .ok_or_else(|| ApiError::unauthorized("signed_request is missing"))?;
-        Ok(parse_signed_request(&signed, &self.app_secrets())?.user_id)
+        let parsed = parse_signed_request(&signed, &self.app_secrets())?;
+        let now_secs = self.transport.now().as_millis() / 1000;
+        let fresh = parsed.issued_at.is_some_and(|at| {
+            at <= now_secs + SIGNED_REQUEST_MAX_SKEW.as_secs()
+                && now_secs.saturating_sub(at) <= SIGNED_REQUEST_MAX_AGE.as_secs()
+        });
+        if !fresh {
+            return Err(ApiError::unauthorized(
+                "signed_request rejected: issued_at is missing or more than an hour old (a replay)",
+            ));
+        }
+        Ok((parsed.user_id, signed))
     }
 
-    /// Deletes every account Meta's `user_id` refers to.
-    async fn delete_for_meta_user(&self, user_id: &str) -> Result<usize, ApiError> {
-        let mut deleted = 0;
-        for id in self.accounts().resolve(user_id).await? {
-            if self.hand_off(&id, AccountWork::Delete).await?.outcome == "deleted" {
-                deleted += 1;
-            }
-        }
-        Ok(deleted)
+    /// What this `signed_request` was answered with, if it was handled before.
+    async fn handled_before(&self, signed: &str) -> Result<Option<String>, ApiError> {
+        self.store.get(&handled_key(signed)).await
+    }
+
+    async fn remember_handled(&self, signed: &str, answer: &str) -> Result<(), ApiError> {
+        let ttl = SIGNED_REQUEST_MAX_AGE + SIGNED_REQUEST_MAX_SKEW;
+        self.store
+            .put(&handled_key(signed), answer, Some(ttl))
+            .await
     }
 
     /// `POST /auth/deauthorize`: the user removed the app; forget them.
@@ -132,40 +146,40 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         req: &HttpRequest,
         fields: &mut LogFields,
     ) -> Result<HttpResponse, ApiError> {
-        let user_id = self.signed_request(req)?;
+        let (user_id, signed) = self.signed_request(req)?;
         fields.account_id = Some(user_id.clone());
-        let deleted = self.delete_for_meta_user(&user_id).await?;
+        if self.handled_before(&signed).await?.is_some() {
+            return Ok(HttpResponse::json(200, &json!({ "deleted_accounts": 0 })));
+        }
+        let outcome = self.delete_for_meta_user(&user_id).await?;
+        self.remember_handled(&signed, "deauthorized").await?;
         Ok(HttpResponse::json(
             200,
-            &json!({ "deleted_accounts": deleted }),
+            &json!({ "deleted_accounts": outcome.accounts_deleted }),
         ))
     }
 
-    /// `POST /auth/data-deletion`: delete the user's data now and answer
-    /// with the status URL and confirmation code Meta shows the user.
+    /// `POST /auth/data-deletion`: delete the user's data now (what one
+    /// invocation cannot finish, the cron does) and answer with the status
+    /// URL and confirmation code Meta shows the user.
     pub(crate) async fn data_deletion(
         &self,
         req: &HttpRequest,
         fields: &mut LogFields,
     ) -> Result<HttpResponse, ApiError> {
-        let user_id = self.signed_request(req)?;
+        let (user_id, signed) = self.signed_request(req)?;
         fields.account_id = Some(user_id.clone());
-        let requested_at = self.transport.now();
-        let deleted = self.delete_for_meta_user(&user_id).await?;
-        let code = random_id(self.transport, 12);
-        let record = DeletionRecord {
-            status: "completed".into(),
-            requested_at: requested_at.to_rfc3339(),
-            completed_at: self.transport.now().to_rfc3339(),
-            accounts_deleted: deleted,
+        let code = match self.handled_before(&signed).await? {
+            Some(code) => code,
+            None => {
+                let requested_at = self.transport.now();
+                let outcome = self.delete_for_meta_user(&user_id).await?;
+                let code = random_id(self.transport, 12);
+                self.record_deletion(&code, requested_at, &outcome).await?;
+                self.remember_handled(&signed, &code).await?;
+                code
+            }
         };
-        self.store
-            .put(
-                &format!("deletion:{code}"),
-                &serde_json::to_string(&record).unwrap_or_default(),
-                Some(DELETION_RECORD_TTL),
-            )
-            .await?;
         let url = format!("{}/auth/data-deletion/status?code={code}", req.origin);
         Ok(HttpResponse::json(
             200,
@@ -189,7 +203,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             .ok_or_else(|| ApiError::invalid_input("code", "code must be a confirmation code"))?;
         let record: DeletionRecord = self
             .store
-            .get(&format!("deletion:{code}"))
+            .get(&deletion_key(&code))
             .await?
             .and_then(|v| serde_json::from_str(&v).ok())
             .ok_or_else(|| {
@@ -199,13 +213,13 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             .header("accept")
             .is_some_and(|a| a.contains("text/html"));
         if wants_html {
+            let finished = match &record.completed_at {
+                None => "not completed yet: the rest is removed within hours".to_owned(),
+                Some(at) => format!("completed {at}"),
+            };
             let message = format!(
-                "Request {}: {}. Received {}, completed {}. Accounts deleted: {}.",
-                code,
-                record.status,
-                record.requested_at,
-                record.completed_at,
-                record.accounts_deleted
+                "Request {}: {}. Received {}, {}. Accounts deleted: {}.",
+                code, record.status, record.requested_at, finished, record.accounts_deleted
             );
             return Ok(HttpResponse::html_page(
                 200,

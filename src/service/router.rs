@@ -9,6 +9,7 @@ use crate::core::time::Timestamp;
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
 use crate::service::invocation::Service;
+use crate::service::limits::{over_budget, ClientLimiter, NoLimit};
 use crate::service::log::{emit, LogSink, RequestLog};
 use crate::service::store::KvStore;
 
@@ -18,6 +19,28 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 /// Webhook deliveries batch many events; they get more room.
 pub const MAX_WEBHOOK_BODY_BYTES: usize = 1024 * 1024;
+
+/// The largest body `route` takes (the Worker stops reading past it).
+pub fn body_limit(route: &Route) -> usize {
+    if *route == Route::Webhook {
+        MAX_WEBHOOK_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
+}
+
+/// The budget key of a request that writes to KV for anyone, if it is one.
+pub fn client_budget_key(route: &Route, req: &HttpRequest) -> Option<String> {
+    if !(req.method == "POST" && *route == Route::Pending) {
+        return None;
+    }
+    let client = req
+        .header("cf-connecting-ip")
+        .map(str::trim)
+        .filter(|ip| !ip.is_empty())
+        .unwrap_or("unknown");
+    Some(format!("pending:{client}"))
+}
 
 /// What a handler learned, for the log line.
 #[derive(Default)]
@@ -44,6 +67,7 @@ pub enum Route {
     AccountPublish(String),
     AccountQuota(String),
     AccountJobs(String),
+    AccountSessions(String),
     Job(String),
     Webhook,
     Deauthorize,
@@ -71,6 +95,7 @@ impl Route {
             ["api", "accounts", id, "publish"] => Route::AccountPublish((*id).to_owned()),
             ["api", "accounts", id, "quota"] => Route::AccountQuota((*id).to_owned()),
             ["api", "accounts", id, "jobs"] => Route::AccountJobs((*id).to_owned()),
+            ["api", "accounts", id, "sessions"] => Route::AccountSessions((*id).to_owned()),
             ["api", "jobs", id] => Route::Job((*id).to_owned()),
             ["webhooks", "instagram"] => Route::Webhook,
             _ => Route::NotFound,
@@ -92,6 +117,7 @@ impl Route {
             Route::AccountPublish(_) => "/api/accounts/{id}/publish",
             Route::AccountQuota(_) => "/api/accounts/{id}/quota",
             Route::AccountJobs(_) => "/api/accounts/{id}/jobs",
+            Route::AccountSessions(_) => "/api/accounts/{id}/sessions",
             Route::Job(_) => "/api/jobs/{id}",
             Route::Webhook => "/webhooks/instagram",
             Route::Deauthorize => "/auth/deauthorize",
@@ -114,6 +140,7 @@ impl Route {
                 | Route::AccountPublish(_)
                 | Route::AccountQuota(_)
                 | Route::AccountJobs(_)
+                | Route::AccountSessions(_)
                 | Route::Job(_)
         )
     }
@@ -122,13 +149,26 @@ impl Route {
 impl<S: KvStore, T: Transport> Service<'_, S, T> {
     /// Answers one request and logs one line about it.
     pub async fn handle(&self, req: HttpRequest) -> HttpResponse {
+        self.handle_limited(req, &NoLimit).await
+    }
+
+    /// [`Service::handle`], with the per-client budget of the routes that
+    /// write to KV for anyone (`service::limits`).
+    pub async fn handle_limited<L: ClientLimiter>(
+        &self,
+        req: HttpRequest,
+        limiter: &L,
+    ) -> HttpResponse {
         let started = self.transport.now();
         let route = Route::parse(&req.path);
         let mut fields = LogFields {
             route: route.pattern(),
             ..LogFields::default()
         };
-        let result = self.dispatch(&route, &req, &mut fields).await;
+        let result = match client_budget_key(&route, &req) {
+            Some(key) if !limiter.allow(&key).await => Err(over_budget()),
+            _ => self.dispatch(&route, &req, &mut fields).await,
+        };
         let (mut response, error) = match result {
             Ok(r) => (r, None),
             // The browser-facing login routes show a page, not JSON.
@@ -148,6 +188,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         if route.cross_origin() {
             response = self.with_cors(&req, response);
         }
+        // The callback's address holds an Instagram Login code, which Meta
+        // binds to no state or verifier: no page or redirect of the Worker
+        // lets the browser send its address on as a Referer.
+        response = response.with_header("referrer-policy", "no-referrer");
         let finished = self.transport.now();
         emit(
             self.log,
@@ -175,11 +219,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         req: &HttpRequest,
         fields: &mut LogFields,
     ) -> Result<HttpResponse, ApiError> {
-        let limit = if *route == Route::Webhook {
-            MAX_WEBHOOK_BODY_BYTES
-        } else {
-            MAX_BODY_BYTES
-        };
+        let limit = body_limit(route);
         if req.body.len() > limit {
             return Err(ApiError::payload_too_large(limit));
         }
@@ -229,6 +269,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             ("GET", Route::AccountJobs(id)) => {
                 fields.account_id = Some(id.clone());
                 self.list_jobs(req, id).await
+            }
+            ("DELETE", Route::AccountSessions(id)) => {
+                fields.account_id = Some(id.clone());
+                self.revoke_sessions(req, id).await
             }
             ("GET", Route::Job(id)) => {
                 fields.job_id = Some(id.clone());
@@ -281,17 +325,28 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     }
 }
 
-/// The answer when the Worker's settings are missing or malformed: a 500
-/// naming the setting, and a log line. Used instead of a [`Service`], which
-/// needs a valid configuration.
+/// The answer when the Worker's settings are missing or malformed: a
+/// generic 500 (callers are anonymous), and log lines naming the setting and
+/// what is wrong with it (config messages never quote a secret's value).
+/// Used instead of a [`Service`](crate::service::Service), which needs a
+/// valid configuration.
 pub fn misconfigured(
     error: &Error,
     req: &HttpRequest,
     log: &dyn LogSink,
     now: Timestamp,
 ) -> HttpResponse {
-    let api = ApiError::config(error);
+    let api = ApiError::config();
     let route = Route::parse(&req.path);
+    emit(
+        log,
+        now.as_millis(),
+        &serde_json::json!({
+            "event": "config_error",
+            "error_field": error.field,
+            "message": error.message,
+        }),
+    );
     emit(
         log,
         now.as_millis(),
@@ -304,12 +359,12 @@ pub fn misconfigured(
             account_id: None,
             job_id: None,
             error_kind: Some(api.kind),
-            error_field: api.field.as_deref(),
+            error_field: error.field.as_deref(),
             meta_code: None,
             fbtrace_id: None,
         },
     );
-    HttpResponse::error(&api)
+    HttpResponse::error(&api).with_header("referrer-policy", "no-referrer")
 }
 
 #[cfg(test)]

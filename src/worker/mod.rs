@@ -20,15 +20,37 @@ mod transport;
 use worker::{event, Context, Env, Headers, Request, Response, ScheduleContext, ScheduledEvent};
 
 use crate::core::http::Transport;
+use crate::service::body::read_capped;
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
+use crate::service::limits::ClientLimiter;
 use crate::service::log::emit;
-use crate::service::router::MAX_WEBHOOK_BODY_BYTES;
+use crate::service::router::{body_limit, Route};
 use crate::service::{misconfigured, Service};
 
 use objects::DurableLine;
 use settings::{kv_binding, ConsoleLog};
 use transport::FetchTransport;
+
+/// The Rate Limiting binding for `POST /auth/pending` (`service::limits`).
+pub const PENDING_LIMITER_BINDING: &str = "PENDING_RATE_LIMITER";
+
+/// Cloudflare's Rate Limiting binding as the service's per-client budget.
+/// Without the binding (or when it fails) calls are allowed: the budget
+/// protects the KV write allowance, it is not an access control.
+struct BindingLimiter(Option<worker::RateLimiter>);
+
+impl ClientLimiter for BindingLimiter {
+    async fn allow(&self, key: &str) -> bool {
+        match &self.0 {
+            None => true,
+            Some(limiter) => limiter
+                .limit(key.to_owned())
+                .await
+                .map_or(true, |outcome| outcome.success),
+        }
+    }
+}
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
@@ -47,7 +69,10 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
     };
     let mut response = Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog)
         .with_line(&line)
-        .handle(request)
+        .handle_limited(
+            request,
+            &BindingLimiter(env.rate_limiter(PENDING_LIMITER_BINDING).ok()),
+        )
         .await;
     for task in std::mem::take(&mut response.background) {
         let (prepared, store, line) = (prepared.clone(), store.clone(), line.clone());
@@ -93,30 +118,34 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         .await;
 }
 
-/// Converts the incoming request, refusing oversized bodies before reading them.
+/// Converts the incoming request. The body is read as a stream with a
+/// running cap (the route's limit): a declared `Content-Length` over it is
+/// refused before reading, and a body without one stops at the limit.
 async fn read_request(mut req: Request) -> Result<HttpRequest, ApiError> {
     let url = req
         .url()
         .map_err(|_| ApiError::invalid_input("url", "the request URL is not valid"))?;
+    let limit = body_limit(&Route::parse(url.path()));
     let declared = req
         .headers()
         .get("content-length")
         .ok()
         .flatten()
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_WEBHOOK_BODY_BYTES) {
-        return Err(ApiError::payload_too_large(MAX_WEBHOOK_BODY_BYTES));
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::payload_too_large(limit));
     }
     let method = req.method().to_string().to_ascii_uppercase();
     let headers: Vec<(String, String)> = req.headers().entries().collect();
-    let body = if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") {
+    let has_body = req.inner().body().is_some();
+    let body = if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") || !has_body {
         Vec::new()
     } else {
-        req.bytes().await.unwrap_or_default()
+        let stream = req
+            .stream()
+            .map_err(|_| ApiError::invalid_input("body", "the request body could not be read"))?;
+        read_capped(stream, limit).await?
     };
-    if body.len() > MAX_WEBHOOK_BODY_BYTES {
-        return Err(ApiError::payload_too_large(MAX_WEBHOOK_BODY_BYTES));
-    }
     let origin = url.origin().ascii_serialization();
     Ok(HttpRequest {
         method,

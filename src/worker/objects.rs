@@ -136,8 +136,8 @@ impl AccountObject {
     /// Runs one piece of work in its turn; every failure is a [`WorkReply`].
     async fn work(&self, account: &str, work: AccountWork) -> WorkReply {
         let result = async {
-            let prepared = isolate::prepared(&self.env).map_err(|e| ApiError::config(&e))?;
-            let kv = kv_binding(&self.env).map_err(|e| ApiError::config(&e))?;
+            let prepared = isolate::prepared(&self.env).map_err(|e| misconfigured(&e))?;
+            let kv = kv_binding(&self.env).map_err(|e| misconfigured(&e))?;
             let transport = &prepared.transport;
             let service = Service::new(&prepared.config, &kv, transport, &ConsoleLog);
             let storage = self.machine.storage();
@@ -210,4 +210,15 @@ impl AccountLine for DurableLine {
     ) -> LocalBoxFuture<'a, Result<WorkReply, ApiError>> {
         Box::pin(self.send(account, work))
     }
+}
+
+/// A settings error inside the object: the operator's log names the setting
+/// (config messages never quote a secret's value); the caller gets the
+/// generic [`ApiError::config`].
+fn misconfigured(error: &crate::core::error::Error) -> ApiError {
+    worker::console_error!(
+        "{}",
+        serde_json::json!({"event": "config_error", "error_field": error.field, "message": error.message})
+    );
+    ApiError::config()
 }

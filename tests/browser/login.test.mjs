@@ -154,6 +154,43 @@ for (const [name, pagePath] of Object.entries(pages)) {
   });
 }
 
+// A worker in a browser is as readable as a page: the app secret is refused
+// in each kind (not only where `document` exists), and allowed on request.
+test('the app secret is refused in a dedicated, a shared and a service worker; dangerouslyAllowBrowser lets it through', async () => {
+  const { page, errors } = await open(pages['plain module page']);
+  const seen = await page.evaluate(async () => {
+    const script = '/tests/browser/secret-worker.js';
+    const ask = (target, allow, start = (port) => target.postMessage({ allow }, [port])) => new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = ({ data }) => resolve(data);
+      start(channel.port2);
+    });
+    const dedicated = new Worker(script, { type: 'module' });
+    const shared = new SharedWorker(script, { type: 'module' });
+    const askShared = (allow) => ask(null, allow, (port) => shared.port.postMessage({ allow }, [port]));
+    const registration = await navigator.serviceWorker.register(script, { type: 'module', scope: '/tests/browser/' });
+    const service = registration.installing ?? registration.waiting ?? registration.active;
+    await new Promise((resolve) => {
+      if (service.state === 'activated') resolve();
+      else service.addEventListener('statechange', () => service.state === 'activated' && resolve());
+    });
+    const result = {};
+    for (const [name, askIt] of [['dedicated', (a) => ask(dedicated, a)], ['shared', askShared], ['service', (a) => ask(service, a)]]) {
+      result[name] = { refused: await askIt(false), allowed: await askIt(true) };
+    }
+    await registration.unregister();
+    dedicated.terminate();
+    return result;
+  });
+  for (const kind of ['dedicated', 'shared', 'service']) {
+    assert.deepEqual(seen[kind].refused, { kind: 'invalid_input', field: 'clientSecret' }, kind);
+    // Allowed: the exchange is attempted and fails on the closed port instead.
+    assert.equal(seen[kind].allowed.kind, 'transport', `${kind}: ${JSON.stringify(seen[kind].allowed)}`);
+  }
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('login entry: exactly the login helpers and the error class, from its own small wasm', async () => {
   const { page, errors } = await open(pages['login entry page']);
   const seen = await page.evaluate(() => ({

@@ -16,6 +16,13 @@ async function loginThroughLoopback(s, { product = 'instagram', decision = 'allo
   const loopback = new URL(new URL(url).searchParams.get('redirect_uri'));
   assert.equal((await fetch(new URL('/favicon.ico', loopback))).status, 404);
   assert.equal((await fetch(loopback)).status, 400);
+  // Any local page can send the loopback a made-up answer: without this
+  // login's state it is ignored and cannot take the login's one slot.
+  for (const forged of ['?code=forged&state=not-this-login', '?error=access_denied&error_reason=user_denied', '?code=forged']) {
+    const ignored = await fetch(new URL(forged, loopback));
+    assert.equal(ignored.status, 400, forged);
+    assert.match(await ignored.text(), /Not this login/, forged);
+  }
   const page = await browse(s.standin, url, { decision, account, via });
   return { url, page, result: await proc.done };
 }
@@ -181,7 +188,7 @@ test('login: without the app secret → exit 2 naming INSTAGATE_CLIENT_SECRET', 
   assert.match(result.stderr, /INSTAGATE_CLIENT_SECRET/);
 });
 
-test('auth-url + exchange: the full redirect URL (with #_), then a bare CODE#_', async (t) => {
+test('auth-url + exchange: the full redirect URL (with #_) on stdin (--code -), then a bare CODE#_ from --code-file', async (t) => {
   const s = await setup(t);
   const env = { INSTAGATE_REDIRECT_URI: REDIRECT_URI };
   const first = await s.run(['auth-url'], { env });
@@ -190,7 +197,8 @@ test('auth-url + exchange: the full redirect URL (with #_), then a bare CODE#_',
   const state = new URL(url).searchParams.get('state');
   const redirect = await consentRedirect(s.standin, url);
   assert.ok(redirect.endsWith('#_'), redirect);
-  const ex = await s.run(['exchange', '--code', redirect], { env });
+  // From stdin: a code on the command line is visible to other local users (ps).
+  const ex = await s.run(['exchange', '--code', '-'], { env, input: `${redirect}\n` });
   assert.equal(ex.code, 0, fail(ex));
   assert.match(ex.stdout, /connected standin_bakery \(instagram:17841400000000001\)/);
   // The pending login was used up: the same URL again is refused.
@@ -202,7 +210,12 @@ test('auth-url + exchange: the full redirect URL (with #_), then a bare CODE#_',
   const second = await s.run(['auth-url'], { env });
   const redirect2 = await consentRedirect(s.standin, second.stdout.trim(), { account: 'creator' });
   const code = `${new URL(redirect2).searchParams.get('code')}#_`;
-  const bare = await s.run(['exchange', '--code', code], { env });
+  const codeFile = `${s.dir}/code.txt`;
+  await writeFile(codeFile, `${code}\n`, { mode: 0o600 });
+  const both = await s.run(['exchange', '--code', code, '--code-file', codeFile], { env });
+  assert.equal(both.code, 2, fail(both));
+  assert.match(both.stderr, /give --code or --code-file, not both/);
+  const bare = await s.run(['exchange', '--code-file', codeFile], { env });
   assert.equal(bare.code, 0, fail(bare));
   assert.match(bare.stdout, /connected standin_creator/);
   const status = JSON.parse((await s.run(['status', '--json'])).stdout);

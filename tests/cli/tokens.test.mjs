@@ -5,7 +5,8 @@
 // overwritten.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { setup, fail, DAY_S } from './helpers.mjs';
 
 const mint = (s, opts) => s.standin.control.mintToken({ product: 'instagram', account: 'biz', kind: 'long', ...opts });
@@ -217,10 +218,47 @@ test('store: a header with out-of-range scrypt costs is refused as damaged befor
   const { seal, open, SealError } = await import('../../pkg/cli/seal.mjs');
   const text = seal({ accounts: [] }, 'the-key');
   assert.deepEqual(open(text, 'the-key'), { accounts: [] });
-  for (const [field, value] of [['N', 2 ** 30], ['r', 1e6], ['p', 1e9], ['p', 0], ['r', 1.5]]) {
+  for (const [field, value] of [['N', 2 ** 30], ['N', 3 * 2 ** 10], ['N', 2 ** 20], ['r', 1e6], ['p', 1e9], ['p', 0], ['r', 1.5]]) {
     const envelope = JSON.parse(text);
     envelope.kdf[field] = value;
     assert.throws(() => open(JSON.stringify(envelope), 'the-key'),
       (e) => e instanceof SealError && e.reason === 'format', `${field}=${value}`);
   }
+});
+
+test('import --token-file reads the token from a file; a missing file is a usage error naming it', async (t) => {
+  const s = await setup(t);
+  const minted = mint(s, { ageSeconds: 2 * DAY_S });
+  const tokenFile = `${s.dir}/token.txt`;
+  await writeFile(tokenFile, `${minted.access_token}\n`, { mode: 0o600 });
+  const r = await s.run(['import', '--token-file', tokenFile]);
+  assert.equal(r.code, 0, fail(r));
+  assert.match(r.stdout, /imported standin_bakery/);
+  const missing = await s.run(['import', '--token-file', `${s.dir}/none.txt`]);
+  assert.equal(missing.code, 2, fail(missing));
+  assert.match(missing.stderr, /cannot read --token-file .*none\.txt: ENOENT/);
+});
+
+// OWASP Password Storage Cheat Sheet: scrypt N=2^17, r=8, p=1.
+test('store: new stores are sealed with scrypt N=2^17; a store sealed at the former N=2^14 opens and is rewritten at 2^17', async (t) => {
+  const { seal, deriveKey } = await import('../../pkg/cli/seal.mjs');
+  const kdfOf = async (path) => JSON.parse(await readFile(path, 'utf8')).kdf;
+  const fresh = await setup(t);
+  const imported = await fresh.run(['import', '--token', '-'], { input: mint(fresh, { ageSeconds: 2 * DAY_S }).access_token });
+  assert.equal(imported.code, 0, fail(imported));
+  assert.deepEqual({ ...(await kdfOf(fresh.storePath)), salt: undefined }, { name: 'scrypt', N: 2 ** 17, r: 8, p: 1, salt: undefined });
+
+  const s = await setup(t);
+  const key = 'a passphrase of some length';
+  await mkdir(dirname(s.storePath), { recursive: true });
+  await writeFile(s.storePath, seal({ version: 1, accounts: [], pending: [] }, key, deriveKey(key, { name: 'scrypt', N: 2 ** 14, r: 8, p: 1 })));
+  const env = { INSTAGATE_KEY: key };
+  const status = await s.run(['status'], { env });
+  assert.equal(status.code, 3, fail(status));
+  assert.match(status.stdout, /No account is stored/);
+  assert.equal((await kdfOf(s.storePath)).N, 2 ** 14, 'reading does not rewrite');
+  const r = await s.run(['import', '--token', '-'], { env, input: mint(s, { ageSeconds: 2 * DAY_S }).access_token });
+  assert.equal(r.code, 0, fail(r));
+  assert.equal((await kdfOf(s.storePath)).N, 2 ** 17, 'the next write uses the current costs');
+  assert.equal((await s.run(['status'], { env })).code, 0);
 });

@@ -2,7 +2,9 @@
 // playwright-core): connect through the stand-in's consent pages with both
 // login products, see the accounts, refresh, publish an image and a
 // carousel and find them on the stand-in's feed, deny consent and see the
-// error, and connect every account of an agency's Facebook login at once. Screenshots are kept in tests/artifacts/demo/.
+// error, connect every account of an agency's Facebook login at once, and
+// schedule posts (one publishes on time, one is cancelled and never posts).
+// Screenshots are kept in tests/artifacts/demo/.
 import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -30,7 +32,9 @@ before(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--no-first-run', '--disable-sync'],
   });
-  page = await browser.newPage({ viewport: { width: 900, height: 1200 } });
+  // Not UTC, so a "publish at" sent as local wall time instead of UTC shows
+  // as a 5 h 30 min error.
+  page = await browser.newPage({ viewport: { width: 900, height: 1200 }, timezoneId: 'Asia/Kolkata' });
   page.on('pageerror', (e) => pageErrors.push(e.stack ?? String(e)));
   // The page learns where the Worker and the stand-in are from the query string.
   const first = new URL(demo.pageUrl);
@@ -63,14 +67,29 @@ async function consent(decision, account) {
   await Promise.all([page.waitForURL(`${demo.pageUrl}**`), page.click(decision === 'allow' ? '#allow' : '#deny')]);
 }
 
+// Waits for the notice to say `text`: a notice left by an earlier step must
+// not count (its class alone would match at once).
+async function noticeSays(text) {
+  await page.waitForFunction((t) => document.querySelector('#notice')?.textContent.includes(t), text);
+}
+
 function accountRow(username) {
   return page.locator('#accounts li.account', { hasText: `@${username}` });
 }
 
-test('Connect Instagram: single-page flow through the npm package', async () => {
+test('Connect Instagram: single-page flow through the npm package; no request from the callback page carries the code in a Referer', async () => {
+  // Instagram Login codes are bound to no state or verifier: a leaked unused
+  // code can be redeemed by anyone, so it must not travel in a Referer.
+  const referers = [];
+  const seeRequest = (request) => referers.push({ url: request.url(), referer: request.headers().referer ?? null });
+  page.on('request', seeRequest);
   await page.click('#connect-instagram');
   await consent('allow', 'biz');
   await page.waitForSelector('.notice.ok');
+  page.off('request', seeRequest);
+  const callbackLoads = referers.filter((r) => !r.url.includes('code='));
+  assert.ok(callbackLoads.some((r) => r.url.endsWith('/src/style.css')), JSON.stringify(referers));
+  assert.deepEqual(referers.filter((r) => r.referer?.includes('code=')), []);
   await accountRow('standin_bakery').waitFor();
   const text = await accountRow('standin_bakery').innerText();
   assert.match(text, /Instagram Login/);
@@ -96,7 +115,9 @@ test('Connect with Facebook: the Worker redirect flow and a Page-linked account'
 test('refresh: a Page token is checked; a fresh Instagram token is too young and says so', async () => {
   const fbRow = page.locator('#accounts li.account', { hasText: 'Facebook Login' });
   await fbRow.getByRole('button', { name: 'Refresh now' }).click();
-  await page.waitForSelector('.notice.ok');
+  // The login's notice is still up: wait for this refresh's own, else the
+  // next refresh's error can be overwritten by this one's late success.
+  await noticeSays('Token refreshed.');
   await accountRow('standin_bakery').getByRole('button', { name: 'Refresh now' }).click();
   await page.waitForSelector('.notice.error');
   assert.match(await page.locator('#notice').innerText(), /refresh_too_early/);
@@ -171,4 +192,102 @@ test('Connect with Facebook as an agency: every account that came in is shown an
   }
   assert.doesNotMatch(await accountRow('standin_bakery').innerText(), /just connected/, 'only the new ones are marked');
   await shot('connected-facebook-agency');
+});
+
+// ---- scheduled posts (docs/worker-api.md, "Scheduled posts: publish_at") ----
+
+// The `datetime-local` value (the page's local wall time, to the second) for
+// the instant `ms`, computed in the page so its time zone applies.
+function localInput(ms) {
+  return page.evaluate((at) => {
+    const d = new Date(at);
+    const p = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  }, ms);
+}
+
+async function schedule(caption, atMs) {
+  await page.selectOption('#account', { label: '@standin_bakery' });
+  await page.check('input[name=kind][value=image]');
+  await page.fill('input[name=image_url]', `https://cdn.example/demo/${caption.replace(/\W+/g, '-')}.jpg`);
+  await page.fill('textarea[name=caption]', caption);
+  await page.fill('#publish-at', await localInput(atMs));
+  assert.equal(await page.locator('#publish-submit').innerText(), 'Schedule');
+  await page.click('#publish [type=submit]');
+  const done = page.locator('#progress li').last();
+  await done.waitFor();
+  await page.waitForFunction(() => !document.querySelector('#publish [type=submit]').disabled);
+  return done.innerText();
+}
+
+async function feedHtml() {
+  const feed = await browser.newPage();
+  await feed.goto(`${demo.standin.url}/www.instagram.com/standin_bakery/`);
+  const html = await feed.content();
+  await feed.close();
+  return html;
+}
+
+test('scheduling a past time or more than 30 days ahead is refused clearly and publishes nothing', async () => {
+  const before = await feedHtml();
+  const pastText = await schedule('Yesterday\'s bread', Date.now() - 3_600_000);
+  assert.match(pastText, /publish_at .* is not in the future/);
+  assert.match(pastText, /invalid_input/);
+  assert.equal(await page.getAttribute('#publish-at', 'aria-invalid'), 'true', 'the time input is marked');
+  await shot('schedule-past');
+  const farText = await schedule('Next season\'s bread', Date.now() + 31 * 86_400_000);
+  assert.match(farText, /at most 30 days ahead/);
+  assert.equal(await page.getAttribute('#publish-at', 'aria-invalid'), 'true');
+  const after = await feedHtml();
+  assert.doesNotMatch(after, /Yesterday|Next season/);
+  assert.equal((after.match(/<article class="media"/g) ?? []).length, (before.match(/<article class="media"/g) ?? []).length);
+  // A good time clears the mark (checked in the next test's first schedule).
+});
+
+test('schedule two posts: both pending, one cancelled never posts, the other publishes on time', async () => {
+  // 25 s ahead: time to see both pending and cancel one first on a busy
+  // machine (an image job starts 20 s ahead, then waits for its time).
+  const atMs = Math.ceil((Date.now() + 25_000) / 1000) * 1000;
+  const keptText = await schedule('Scheduled sourdough', atMs);
+  assert.match(keptText, /scheduled for/);
+  assert.equal(await page.getAttribute('#publish-at', 'aria-invalid'), null, 'the mark is cleared');
+  assert.equal(await page.inputValue('#publish-at'), '', 'the form is ready for the next post');
+  const ryeText = await schedule('Cancelled rye', atMs);
+  const ryeId = ryeText.match(/\(job ([\w-]+)\)/)?.[1];
+  assert.ok(ryeId, ryeText);
+  const rows = page.locator('#scheduled li[data-status=scheduled]');
+  await page.waitForFunction(() => document.querySelectorAll('#scheduled li[data-status=scheduled]').length === 2);
+  // The local time typed in Asia/Kolkata reached the Worker as the same instant in UTC.
+  for (const at of await rows.evaluateAll((lis) => lis.map((li) => li.dataset.publishAt))) {
+    assert.equal(Date.parse(at), atMs, `publish_at ${at}`);
+  }
+  assert.match(await rows.first().innerText(), /pending/);
+  assert.match(await page.locator(`#scheduled li[data-id="${ryeId}"]`).innerText(), /Cancelled rye/, 'each row shows its caption');
+  await shot('scheduled-pending');
+
+  const rye = page.locator(`#scheduled li[data-id="${ryeId}"]`);
+  await rye.getByRole('button', { name: 'Cancel' }).click();
+  await noticeSays('Scheduled post cancelled');
+  assert.match(await page.getAttribute('#notice', 'class'), /\bok\b/);
+  await page.waitForFunction((id) => document.querySelector(`#scheduled li[data-id="${id}"]`)?.dataset.status === 'failed', ryeId);
+  assert.match(await rye.innerText(), /cancelled/);
+  assert.ok(Date.now() < atMs, 'cancelled before its time');
+
+  // The list polls on its own: the sourdough turns published after its time.
+  await page.waitForSelector('#scheduled li[data-status=published]', { timeout: 45_000 });
+  const published = page.locator('#scheduled li[data-status=published]');
+  const permalink = await published.locator('a').getAttribute('href');
+  assert.ok(permalink.startsWith(demo.standin.url), permalink);
+  // The rye's time has passed too: give a wrongly kept alarm time to fire.
+  await new Promise((r) => setTimeout(r, 3000));
+  const html = await feedHtml();
+  const post = html.split('<article').find((a) => a.includes('Scheduled sourdough'));
+  assert.ok(post, 'the scheduled post is on the feed');
+  // The stand-in stamps the media when media_publish reaches it.
+  const postedAt = Date.parse(post.match(/<time datetime="([^"]+)"/)[1].replace(/\+0000$/, 'Z'));
+  assert.ok(postedAt >= atMs && postedAt < atMs + 15_000, `posted at ${new Date(postedAt).toISOString()}, scheduled for ${new Date(atMs).toISOString()}`);
+  assert.doesNotMatch(html, /Cancelled rye/, 'the cancelled post never posts');
+  assert.match(await rye.innerText(), /cancelled/);
+  assert.match(await published.innerText(), /Scheduled sourdough/);
+  await shot('scheduled-published');
 });

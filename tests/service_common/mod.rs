@@ -26,8 +26,9 @@ pub const DAY: Duration = Duration::from_secs(86_400);
 pub const WORKER: &str = "https://worker.example";
 pub const APP: &str = "https://app.example";
 pub const API_KEY: &str = "test-api-key-0123456789";
-pub const SECRET: &str = "standin-app-secret";
-pub const K1: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+// Not the sample secrets of .dev.vars.example, which an https Worker refuses.
+pub const SECRET: &str = "test-app-secret-0123456789";
+pub const K1: &str = "k1:ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
 pub const K2: &str = "k2:__79_Pv6-fj39vX08_Lx8O_u7ezr6uno5-bl5OPi4eA";
 
 /// The Instagram Login test account.
@@ -81,6 +82,9 @@ pub struct FakeMeta {
     pub calls: Vec<String>,
     pub account_type: String,
     pub link_page: bool,
+    /// The Facebook user a Facebook Login code is issued to (default
+    /// `FB_USER`): another Page admin connecting the same account.
+    pub facebook_user: Option<String>,
     /// More Pages the Facebook user granted, each linked to an Instagram
     /// account: (Page ID, IG user ID, username).
     pub more_linked_pages: Vec<(String, String, String)>,
@@ -328,10 +332,14 @@ impl FakeMeta {
             }
             code.used = true;
             let scopes = code.scopes.clone();
+            let user = self
+                .facebook_user
+                .clone()
+                .unwrap_or_else(|| FB_USER.to_owned());
             let t = self.issue_token(
                 "facebook",
                 "short",
-                FB_USER,
+                &user,
                 now,
                 Some(Duration::from_secs(3600)),
                 scopes,
@@ -683,6 +691,8 @@ pub fn seed_instagram_account(w: &World, id: &str, issued_at: Timestamp) -> Stri
         consecutive_failures: 0,
         history: vec![],
         due_key: None,
+        meta_user: Some(id.to_owned()),
+        sessions_valid_after: None,
     };
     let accounts = Accounts {
         store: &w.store,
@@ -712,7 +722,18 @@ pub fn graph_time(t: Timestamp) -> String {
 
 /// A Meta `signed_request` for `user_id` (deauthorize, data deletion).
 pub fn signed_request(secret: &str, user_id: &str, algorithm: &str) -> String {
-    let payload = instagate::service::crypto::b64url(format!(r#"{{"algorithm":"{algorithm}","expires":0,"issued_at":1795000000,"user_id":"{user_id}"}}"#).as_bytes());
+    signed_request_issued(secret, user_id, algorithm, 1_795_000_000)
+}
+
+/// A `signed_request` issued at `issued_at_secs` (Meta refuses nothing by
+/// age, the Worker does: more than an hour old is a replay).
+pub fn signed_request_issued(
+    secret: &str,
+    user_id: &str,
+    algorithm: &str,
+    issued_at_secs: u64,
+) -> String {
+    let payload = instagate::service::crypto::b64url(format!(r#"{{"algorithm":"{algorithm}","expires":0,"issued_at":{issued_at_secs},"user_id":"{user_id}"}}"#).as_bytes());
     let sig = instagate::service::crypto::b64url(&instagate::service::crypto::hmac_sha256(
         secret.as_bytes(),
         payload.as_bytes(),

@@ -1131,6 +1131,8 @@ impl Sim {
             consecutive_failures: 0,
             history,
             due_key: existing.and_then(|e| e.due_key),
+            meta_user: Some(id.clone()),
+            sessions_valid_after: None,
         };
         // The same "connected" entry a real login adds.
         record.push_history(RefreshEvent {

@@ -55,14 +55,16 @@ test('health, unknown routes, methods and body limits', async () => {
   assert.equal(r.status, 413);
 });
 
-test('a missing or malformed setting answers 500 naming it, and the cron logs it', async () => {
+test('a missing or malformed setting answers a generic 500, its name goes to the log, and the cron logs it', async () => {
   const broken = await start({ standin: env.standin, extra: { TOKEN_KEYS: 'k1:not-32-bytes', REDIRECT_URI: '' } });
   try {
     const r = await fetch(`${broken.worker.origin}/api/accounts`);
     assert.equal(r.status, 500);
     const body = await r.json();
     assert.equal(body.error.kind, 'config');
-    assert.equal(body.error.field, 'REDIRECT_URI');
+    assert.equal(body.error.field, undefined, 'anonymous callers are not told which setting');
+    assert.doesNotMatch(JSON.stringify(body), /REDIRECT_URI/);
+    assert.ok(broken.worker.records().some((l) => l.event === 'config_error' && l.error_field === 'REDIRECT_URI' && /not set/.test(l.message)));
     await broken.worker.scheduled();
     await broken.worker.logsSettled();
     const lines = broken.worker.records();

@@ -53,10 +53,10 @@ export function settings(standinUrl, workerOrigin, extra = {}) {
  * faulty-kv-entry.mjs in front of the Worker: `worker.kvFaults(rules)` then
  * makes chosen KV operations fail. Returns {worker, standin, close}.
  */
-export async function start({ extra = {}, persistDir, standin: existingStandin, kvFaults = false } = {}) {
+export async function start({ extra = {}, persistDir, standin: existingStandin, kvFaults = false, ratelimits } = {}) {
   const standin = existingStandin ?? (await startStandin({ port: 0 }));
   const dir = persistDir ?? mkdtempSync(join(tmpdir(), 'instagate-kv-'));
-  const worker = await startWorker(standin, dir, extra, kvFaults);
+  const worker = await startWorker(standin, dir, extra, kvFaults, ratelimits);
   return {
     standin,
     worker,
@@ -101,7 +101,7 @@ function workerModules(kvFaults) {
   return [{ type: 'ESModule', path: join(ROOT, 'build/faulty-kv-entry.mjs'), contents: entry }, ...modules];
 }
 
-async function startWorker(standin, persistDir, extra, kvFaults) {
+async function startWorker(standin, persistDir, extra, kvFaults, ratelimits) {
   const logs = [];
   // Miniflare needs the port before the settings name it: take a free one.
   const port = await freePort();
@@ -116,6 +116,8 @@ async function startWorker(standin, persistDir, extra, kvFaults) {
     // wrangler.toml's account objects (src/worker/objects.rs), kept with KV.
     durableObjects: { ACCOUNT_OBJECTS: { className: 'AccountObject', useSQLite: true } },
     durableObjectsPersist: persistDir,
+    // Rate Limiting bindings (as wrangler.toml's [[ratelimits]]), when a test asks.
+    ...(ratelimits ? { ratelimits } : {}),
     bindings: vars,
     cf: false,
     host: '127.0.0.1',

@@ -71,19 +71,19 @@ test('deauthorize for a Facebook user removes every account their login connecte
   assert.equal(other.params.get('connected'), '17841400000000002');
   const { params } = await login(env, { product: 'facebook', account: 'fb_agency' });
   assert.equal(params.get('connected').split(',').length, 3);
-  const r = await form('/auth/deauthorize', signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: 1795000000, user_id: '10200000000000004' }));
+  const r = await form('/auth/deauthorize', signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: Math.floor(Date.now() / 1000), user_id: '10200000000000004' }));
   assert.equal(r.status, 200);
   assert.equal((await r.json()).deleted_accounts, 3);
   assert.deepEqual(await keys('token:'), ['token:17841400000000002']);
   assert.deepEqual(await keys('alias:10200000000000004:'), []);
-  await form('/auth/deauthorize', signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: 1795000000, user_id: '27400000000000002' }));
+  await form('/auth/deauthorize', signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: Math.floor(Date.now() / 1000), user_id: '27400000000000002' }));
   assert.deepEqual(await keys('token:'), []);
 });
 
 test('data deletion: deletes, answers {url, confirmation_code}, and the status URL answers', async () => {
   const { params } = await login(env, { product: 'facebook', account: 'fb_linked' });
   assert.equal(params.get('connected'), IG_BIZ);
-  const r = await form('/auth/data-deletion', signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: 1795000000, user_id: '10200000000000001' }));
+  const r = await form('/auth/data-deletion', signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: Math.floor(Date.now() / 1000), user_id: '10200000000000001' }));
   assert.equal(r.status, 200);
   const { url, confirmation_code: code } = await r.json();
   assert.match(code, /^[\w-]{16}$/);

@@ -1,17 +1,11 @@
 // The demo page: connect accounts (single-page flow through the npm package,
 // or the Worker's redirect flow), list them with their token status, refresh
-// or forget them, and publish with a live view of the publish job.
+// or forget them, publish now with a live view of the publish job, or
+// schedule a post (schedule.js lists and cancels scheduled posts).
 import { api, WORKER, WorkerError } from './worker-api.js';
 import { startSpaLogin } from './spa-login.js';
-
-const $ = (sel) => document.querySelector(sel);
-const el = (tag, { dataset, ...props } = {}, ...children) => {
-  // `dataset` is a read-only property: its entries are copied one by one.
-  const node = Object.assign(document.createElement(tag), props);
-  Object.assign(node.dataset, dataset);
-  node.append(...children.filter((c) => c !== null && c !== undefined));
-  return node;
-};
+import { $, el } from './dom.js';
+import { loadScheduled, publishAtFromInput, rememberCaption } from './schedule.js';
 
 // Errors say what to do, keyed by the Worker's error kinds.
 const ADVICE = {
@@ -92,9 +86,17 @@ async function loadAccounts() {
       : [el('li', { className: 'muted' }, 'No account connected in this browser yet.')]),
   );
   const select = $('#account');
+  // A reload (after a refresh, say) keeps the account the person chose.
+  const chosen = select.value;
   select.replaceChildren(...accounts.filter((a) => !a.needs_reauth).map((a) => el('option', { value: a.id }, `@${a.username}`)));
+  if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
   $('#publish-card').hidden = select.options.length === 0;
   if (select.options.length) loadQuota(select.value);
+  showScheduled(select.value);
+}
+
+function showScheduled(accountId) {
+  return loadScheduled(accountId, { describe, report: notice });
 }
 
 function accountItem(account) {
@@ -210,15 +212,32 @@ function progress(text, cls = '') {
   list.append(el('li', { className: cls }, text));
 }
 
+// Marks the input the Worker named as wrong (`field`), clearing the others.
+function markInvalid(form, field) {
+  for (const input of form.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
+  if (field && form.elements[field]) form.elements[field].setAttribute('aria-invalid', 'true');
+}
+
 async function publish(event) {
   event.preventDefault();
   const form = event.target;
   const submit = form.querySelector('[type=submit]');
   submit.disabled = true;
   $('#progress').replaceChildren();
+  markInvalid(form, null);
   const started = Date.now();
   try {
-    let { job } = await api.publish(form.account.value, mediaFromForm(form));
+    const publishAt = publishAtFromInput(form.publish_at.value);
+    const media = mediaFromForm(form);
+    let { job } = await api.publish(form.account.value, { ...media, publish_at: publishAt });
+    if (job.status === 'scheduled') {
+      rememberCaption(job.id, media.caption);
+      progress(`scheduled for ${new Date(job.publish_at).toLocaleString()} (job ${job.id}): see Scheduled posts`, 'ok');
+      form.publish_at.value = '';
+      showPublishAt();
+      await showScheduled(form.account.value);
+      return;
+    }
     progress(`created (job ${job.id})`);
     while (job.status === 'processing') {
       const elapsed = `${Math.round((Date.now() - started) / 1000)} s`;
@@ -236,10 +255,16 @@ async function publish(event) {
     $('#progress').append(done);
   } catch (e) {
     progress(describe(e), 'error');
+    markInvalid(form, e.field);
   } finally {
     submit.disabled = false;
     loadQuota(form.account.value);
   }
+}
+
+// The submit button says whether it publishes now or schedules.
+function showPublishAt() {
+  $('#publish-submit').textContent = $('#publish').publish_at.value ? 'Schedule' : 'Publish now';
 }
 
 // ---- wiring ------------------------------------------------------------------
@@ -251,8 +276,13 @@ $('#connect-facebook').addEventListener('click', () => location.assign(api.login
 $('#reload').addEventListener('click', loadAccounts);
 $('#publish').addEventListener('change', (e) => {
   if (e.target.name === 'kind') showKindFields();
-  if (e.target.name === 'account') loadQuota(e.target.value);
+  if (e.target.name === 'account') {
+    loadQuota(e.target.value);
+    showScheduled(e.target.value);
+  }
 });
+$('#publish').publish_at.addEventListener('input', showPublishAt);
+$('#reload-scheduled').addEventListener('click', () => showScheduled($('#account').value));
 $('#publish').caption.addEventListener('input', countCaption);
 $('#add-image').addEventListener('click', () => addItem('image'));
 $('#add-video').addEventListener('click', () => addItem('video'));

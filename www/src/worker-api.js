@@ -14,6 +14,8 @@ export class WorkerError extends Error {
     this.status = status;
     this.kind = e.kind ?? 'unknown';
     this.retryAfter = e.retry_after ?? null;
+    // The input at fault for `invalid_input` (e.g. `publish_at`), or null.
+    this.field = e.field ?? null;
   }
 }
 
@@ -43,6 +45,8 @@ export const api = {
   quota: (id) => call('GET', `/api/accounts/${id}/quota`).then((r) => r.body),
   publish: (id, media) => call('POST', `/api/accounts/${id}/publish`, media).then((r) => r.body),
   job: (id) => call('GET', `/api/jobs/${id}`).then((r) => r.body),
+  jobs: (id) => call('GET', `/api/accounts/${id}/jobs`).then((r) => r.body.jobs),
+  cancel: (jobId) => call('DELETE', `/api/jobs/${jobId}`).then((r) => r.body),
   registerLogin: (pending) => call('POST', '/auth/pending', pending).then((r) => r.body),
   exchange: (input) => call('POST', '/auth/exchange', input).then((r) => r.body),
   loginUrl: (product) =>

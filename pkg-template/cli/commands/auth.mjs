@@ -2,7 +2,6 @@
 // loopback flow), import (an existing token). Each ends with account records
 // written to the store: one, or for a Facebook login every account the person
 // granted (or the one --account names).
-import { readFileSync } from 'node:fs';
 import {
   createLogin, connectAccount, getProfile, refreshToken, resolveInstagramAccount, getLongLivedToken, InstagateError,
 } from '../../node.js';
@@ -11,7 +10,7 @@ import { DEFAULT_REDIRECT_URI, libraryConfig, requireSecret } from '../settings.
 import { startLoopback, openBrowser } from '../loopback.mjs';
 import { now, nowIso } from '../clock.mjs';
 import { out, err, when } from '../output.mjs';
-import { intFlag } from '../args.mjs';
+import { intFlag, secretFlag } from '../args.mjs';
 import { label } from '../store.mjs';
 
 const DAY_MS = 86_400_000;
@@ -110,7 +109,7 @@ export async function authUrl(ctx) {
   }, now());
   await store.save();
   out(login.url);
-  err('Open the URL, allow access, then run: instagate exchange --code \'<the URL the browser lands on>\'');
+  err('Open the URL, allow access, then run `instagate exchange --code -` and paste the URL the browser lands on (Ctrl-D to end)');
   return EXIT.OK;
 }
 
@@ -118,8 +117,8 @@ export async function authUrl(ctx) {
 const stripFragment = (s) => s.replace(/#.*$/, '');
 
 export async function exchange(ctx) {
-  const input = ctx.flags.code?.trim();
-  if (!input) throw usage('exchange needs --code CODE (or the whole redirect URL)', 'run `instagate auth-url` first, open its URL, and pass what the browser lands on');
+  const input = secretFlag(ctx.flags, 'code');
+  if (!input) throw usage('exchange needs --code - (the code or the whole redirect URL on stdin), --code-file FILE or --code CODE', 'run `instagate auth-url` first, open its URL, and pass what the browser lands on');
   const store = await ctx.openStore();
   needFileStore(store, 'exchange');
   const isUrl = /^https?:\/\//i.test(input);
@@ -194,6 +193,7 @@ export async function login(ctx) {
     const redirectUri = `http://${target.host}:${server.port}${target.path}`;
     const config = libraryConfig(settings, { forLogin: true, redirectUri });
     const created = createLogin(config, loginOptions(flags, config.product));
+    server.expect(created.state);
     err(`Waiting for the login on ${redirectUri} (up to ${timeoutS} s; this redirect URI must be registered with the app).`);
     const opened = !flags['no-browser'] && openBrowser(created.url);
     err(opened ? 'A browser window opened; if it did not, open this URL:' : 'Open this URL in a browser to log in:');
@@ -226,9 +226,9 @@ export async function login(ctx) {
   }
 }
 
-function readTokenFlag(value) {
-  if (value === undefined) throw usage('import needs --token TOKEN (or --token - to read it from stdin)');
-  const token = (value === '-' ? readFileSync(0, 'utf8') : value).trim();
+function readToken(flags) {
+  const token = secretFlag(flags, 'token');
+  if (token === undefined) throw usage('import needs --token - (the token on stdin), --token-file FILE or --token TOKEN');
   if (!token || /\s/.test(token)) throw usage('the token is empty or contains spaces');
   return token;
 }
@@ -243,7 +243,7 @@ function timeFlag(flags, name) {
 
 export async function importToken(ctx) {
   const { flags, settings } = ctx;
-  const accessToken = readTokenFlag(flags.token);
+  const accessToken = readToken(flags);
   const store = await ctx.openStore();
   if (store.mode !== 'file') throw usage('`import` writes the token store file, and this run is headless', 'unset INSTAGATE_TOKEN / INSTAGATE_STORE_DATA');
   let expiresAt = timeFlag(flags, 'expires-at');

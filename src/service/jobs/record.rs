@@ -174,6 +174,10 @@ pub fn job_account_prefix(account: &str) -> String {
     format!("jobacct:{account}:")
 }
 
+pub fn job_account_key(account: &str, job_id: &str) -> String {
+    format!("{}{job_id}", job_account_prefix(account))
+}
+
 pub(crate) fn valid_job_id(id: &str) -> bool {
     (8..=64).contains(&id.len())
         && id
@@ -194,7 +198,14 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let value = serde_json::to_string(job)
             .map_err(|e| ApiError::storage(format!("could not encode job: {e}")))?;
         let ttl = job.job.is_finished().then_some(FINISHED_JOB_TTL);
-        store.put(&job_key(&job.id), &value, ttl).await
+        store.put(&job_key(&job.id), &value, ttl).await?;
+        if ttl.is_some() {
+            // The account's index of its jobs lives exactly as long as the job.
+            store
+                .put(&job_account_key(&job.account_id, &job.id), "1", ttl)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Until when this runner holds `job`: its next step (if it will wait
@@ -222,20 +233,35 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         store.delete(&job_queue_key(&job.id)).await
     }
 
-    /// Removes every job of `account`.
-    pub(crate) async fn delete_jobs_of(&self, account: &str) -> Result<(), ApiError> {
+    /// Removes up to `max_jobs` jobs of `account`, walking the
+    /// `jobacct:` listing once along its cursor (never from the start
+    /// again: KV lists deleted keys for a while). Returns whether the walk
+    /// reached the end, and how many jobs it removed.
+    pub(crate) async fn delete_jobs_of<K: KvStore>(
+        &self,
+        store: &K,
+        account: &str,
+        max_jobs: u32,
+    ) -> Result<(bool, u32), ApiError> {
         let prefix = job_account_prefix(account);
+        let mut cursor: Option<String> = None;
+        let mut deleted = 0;
         loop {
-            let page = self.store.list(&prefix, None, 1000).await?;
-            if page.keys.is_empty() {
-                return Ok(());
-            }
+            let page = store.list(&prefix, cursor.as_deref(), 100).await?;
             for key in &page.keys {
-                if let Some(job) = key.strip_prefix(&prefix) {
-                    self.store.delete(&job_queue_key(job)).await?;
-                    self.store.delete(&job_key(job)).await?;
+                if deleted == max_jobs {
+                    return Ok((false, deleted));
                 }
-                self.store.delete(key).await?;
+                if let Some(job) = key.strip_prefix(&prefix) {
+                    store.delete(&job_queue_key(job)).await?;
+                    store.delete(&job_key(job)).await?;
+                }
+                store.delete(key).await?;
+                deleted += 1;
+            }
+            match page.cursor {
+                Some(c) => cursor = Some(c),
+                None => return Ok((true, deleted)),
             }
         }
     }

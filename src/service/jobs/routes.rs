@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::record::{job_account_prefix, job_queue_key, valid_job_id, JobRecord, FINISHED_JOB_TTL};
+use super::record::{job_account_key, job_account_prefix, job_queue_key, valid_job_id, JobRecord};
 use super::runner::READ_ADVANCE;
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::Transport;
@@ -19,7 +19,7 @@ use crate::core::publish::{
 use crate::core::retry::RetryPolicy;
 use crate::core::time::Timestamp;
 use crate::service::accounts::AccountRecord;
-use crate::service::auth::authenticate;
+use crate::service::auth::{authenticate, Caller};
 use crate::service::crypto::random_id;
 use crate::service::error::{status_for, ApiError};
 use crate::service::http::{Background, HttpRequest, HttpResponse};
@@ -59,7 +59,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         id: &str,
         fields: &mut LogFields,
     ) -> Result<HttpResponse, ApiError> {
-        self.authorized_id(req, id)?;
+        self.admitted_id(req, id).await?;
         let idempotency = idempotency_of(req)?;
         let now = self.transport.now();
         let mut body: Value = req.json()?;
@@ -132,14 +132,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             self.check_quota(record).await?;
         }
         let job_id = job.id.clone();
-        // The account's list of jobs outlives a scheduled job's wait.
-        let wait = job.publish_at.map_or(Duration::ZERO, |at| at.since(now));
+        // No TTL while the job is unfinished (a scheduled one waits too):
+        // it gets the finished job's TTL with it (`save_job`).
         self.store
-            .put(
-                &format!("{}{job_id}", job_account_prefix(id)),
-                "1",
-                Some(FINISHED_JOB_TTL + wait),
-            )
+            .put(&job_account_key(id, &job_id), "1", None)
             .await?;
         self.store.put(&job_queue_key(&job_id), "1", None).await?;
         self.save_job(self.store, &job).await?;
@@ -201,7 +197,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         req: &HttpRequest,
         id: &str,
     ) -> Result<HttpResponse, ApiError> {
-        self.authorized_id(req, id)?;
+        self.admitted_id(req, id).await?;
         let status = req.query_param("status")?;
         let prefix = job_account_prefix(id);
         let page = self.store.list(&prefix, None, 100).await?;
@@ -285,6 +281,13 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         caller
             .require_account(&job.account_id)
             .map_err(|_| not_found())?;
+        if let Caller::Session(_) = &caller {
+            // The session must still be admitted to the job's account.
+            let record = self.accounts().load(&job.account_id).await?;
+            if record.is_none_or(|r| caller.require_current(&r).is_err()) {
+                return Err(not_found());
+            }
+        }
         fields.account_id = Some(job.account_id.clone());
         Ok(job)
     }
