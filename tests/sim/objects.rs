@@ -142,7 +142,7 @@ impl<S: KvStore, T: Transport> AccountLine for SimLine<'_, S, T> {
                     object
                         .run(work, now, |work, deleted_at| {
                             let inside = &inside;
-                            let seen = if hide && !matches!(work, AccountWork::Delete) {
+                            let seen = if hide && !matches!(work, AccountWork::Delete { .. }) {
                                 None
                             } else {
                                 deleted_at
