@@ -7,7 +7,9 @@
 //! `cargo bench --bench sim_tokens` (seed from `SIM_SEED`, `random` for a
 //! fresh one, else the first fixed seed;
 //! `SIM_ACCOUNTS` and `SIM_DAYS` change the size, `SIM_SETTINGS` the
-//! Worker's settings, e.g. `REFRESH_WINDOW_DAYS=2`).
+//! Worker's settings, e.g. `REFRESH_WINDOW_DAYS=2`; `SIM_OBJECTS=0` runs the
+//! old cron-only path, without account objects and their alarms, for
+//! comparison).
 //! Under `cargo test --all-targets` (no `--bench` argument) it runs a small
 //! case only, so the benchmark cannot rot.
 
@@ -45,10 +47,17 @@ fn main() {
                 (k.trim().to_owned(), v.trim().to_owned())
             })
             .collect();
+        let objects = match std::env::var("SIM_OBJECTS").as_deref() {
+            Ok("0") => None,
+            _ => long.objects,
+        };
         SimParams {
             accounts: env("SIM_ACCOUNTS", long.accounts),
             days: env("SIM_DAYS", long.days),
             settings,
+            objects,
+            // The old path has no objects: no tombstone to race.
+            deleted: if objects.is_some() { long.deleted } else { 0 },
             ..long
         }
     } else {
@@ -62,6 +71,24 @@ fn main() {
     match run(params) {
         Ok(report) => {
             report.print();
+            // The figure the capacity question asks about.
+            if let Some(h) = report.min_hours_left_at_refresh {
+                let days = h as f64 / 24.0;
+                println!(
+                    "{} ({} accounts): least margin at refresh {days:.1} days: {}",
+                    if report.handoffs + report.alarms_fired > 0 {
+                        "account objects + alarms"
+                    } else {
+                        "cron only"
+                    },
+                    report.accounts,
+                    if days >= 25.0 {
+                        "keeps 25 days"
+                    } else {
+                        "BELOW 25 days"
+                    }
+                );
+            }
             println!(
                 "wall time {:.1} s ({} mode)",
                 started.elapsed().as_secs_f64(),

@@ -11,10 +11,7 @@ mod service_common;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_util::future::{join_all, LocalBoxFuture};
@@ -30,23 +27,6 @@ use instagate::service::memory_store::MemoryStore;
 use instagate::service::Service;
 use serde_json::{json, Value};
 use service_common::*;
-
-/// Pending once, then ready: lets every other future run.
-#[derive(Default)]
-struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.0 {
-            Poll::Ready(())
-        } else {
-            self.0 = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
 
 /// The world's transport, but every request waits a turn before it is answered.
 struct Yielding<'a>(&'a ScriptedTransport);

@@ -46,6 +46,13 @@ fn tokens_survive_thirty_days_of_faults_for_a_thousand_accounts() {
         );
         assert!(report.checked > 50, "{replay}: checked {}", report.checked);
         assert!(report.failed > 0, "{replay}: no failed attempt");
+        // The objects ran: alarms, concurrent triggers, deletes racing refreshes.
+        assert!(
+            report.alarms_fired > 100 && report.alarm_refreshes > 0,
+            "{replay}: {report:?}"
+        );
+        assert!(report.bursts > 20, "{replay}: bursts {}", report.bursts);
+        assert!(report.deleted > 0, "{replay}: nothing deleted");
         for (kind, n) in &report.injected {
             *injected.entry(kind.clone()).or_default() += n;
         }
@@ -74,6 +81,8 @@ fn the_checker_reports_a_token_left_to_expire() {
         connect_days: 1,
         revoked: 0,
         outage_accounts: 0,
+        // (Its dropped writes leave index entries a delete cannot know of.)
+        deleted: 0,
         sabotage_account: Some(7),
         ..SimParams::short(seed)
     };
@@ -128,4 +137,54 @@ fn the_simulated_kv_serves_reads_up_to_a_minute_stale() {
         );
     }
     assert_eq!(kv.due_entries_upto("20261202"), 1);
+}
+
+/// The simulation's object checks can fail: objects without their turn
+/// (work beside the object) let concurrent triggers call Meta twice at once
+/// for one account.
+#[test]
+fn the_checker_reports_objects_without_their_lock() {
+    let seed = seed_from_env();
+    let p = SimParams {
+        objects: Some(sim::objects::ObjectMode::NoLock),
+        p_burst: 0.9,
+        p_refresh_now: 0.2,
+        accounts: 100,
+        days: 10,
+        ..SimParams::short(seed)
+    };
+    // The same world with working objects passes.
+    let working = SimParams {
+        objects: Some(sim::objects::ObjectMode::Real),
+        ..p.clone()
+    };
+    run(working).unwrap_or_else(|f| panic!("{f}"));
+    let f = run(p).expect_err("overlapping calls to Meta must be reported");
+    let text = f.to_string();
+    assert!(
+        text.contains("two calls to Meta in flight at once"),
+        "{text}"
+    );
+}
+
+/// ... and objects that ignore their deletion tombstone let a stale read
+/// write a deleted account back.
+#[test]
+fn the_checker_reports_objects_without_their_tombstone() {
+    let seed = seed_from_env();
+    let p = SimParams {
+        objects: Some(sim::objects::ObjectMode::NoTombstone),
+        accounts: 100,
+        days: 10,
+        deleted: 40,
+        ..SimParams::short(seed)
+    };
+    let working = SimParams {
+        objects: Some(sim::objects::ObjectMode::Real),
+        ..p.clone()
+    };
+    run(working).unwrap_or_else(|f| panic!("{f}"));
+    let f = run(p).expect_err("a deleted account written back must be reported");
+    let text = f.to_string();
+    assert!(text.contains("was deleted, but"), "{text}");
 }

@@ -747,3 +747,24 @@ pub fn form_post(path: &str, signed: &str) -> HttpRequest {
         .with_header("content-type", "application/x-www-form-urlencoded")
         .with_body(format!("signed_request={signed}"))
 }
+
+/// Pending once, then ready: lets every other future run, as a `fetch`
+/// inside a Durable Object lets other requests in.
+#[derive(Default)]
+pub struct YieldOnce(bool);
+
+impl std::future::Future for YieldOnce {
+    type Output = ();
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if self.0 {
+            std::task::Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    }
+}

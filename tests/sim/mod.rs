@@ -17,7 +17,14 @@
 //! - a fake clock: the cron runs at :17 every hour (a few runs are skipped,
 //!   as a missed trigger would be), owners press "refresh now" at random
 //!   times (often within a minute of a cron run, where stale reads bite),
-//!   a few users remove the app (190) and some log in again.
+//!   a few users remove the app (190) and some log in again;
+//! - the accounts' Durable Objects ([`objects`]): by default the cron and
+//!   the API hand each account's work to its real `AccountObject` (own
+//!   in-memory storage), whose alarms the fake clock fires; "refresh now"
+//!   often comes in bursts racing each other, the account's alarm or a
+//!   cron run, and accounts are deleted while a refresh is in flight (then
+//!   pressed again while reads are stale). `objects: None` is the old
+//!   cron-only path, for comparison.
 //!
 //! Faults are drawn per account and hour from the seed, so "was Instagram
 //! reachable for this account at that cron run" is a fact the checker can
@@ -29,7 +36,10 @@
 //! 3. no cron run exceeds its subrequest or KV budget (counted here, and
 //!    the run's own figures must agree);
 //! 4. a run's KV operations are bounded by the due index entries it could
-//!    see, not by the number of accounts.
+//!    see, not by the number of accounts;
+//! 5. (objects) never two calls to Meta in flight at once for one account;
+//! 6. (objects) a deleted account stays deleted: no record or due entry of
+//!    it is ever stored again.
 //!
 //! Everything follows from the seed: a failure names it, and `SIM_SEED=<n>`
 //! replays it.
@@ -42,6 +52,7 @@ use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
 
+use futures_util::future::{join_all, LocalBoxFuture};
 use instagate::core::config::Product;
 use instagate::core::error::{Error, ErrorKind};
 use instagate::core::http::{Request, Response, Transport};
@@ -51,13 +62,18 @@ use instagate::core::time::Timestamp;
 use instagate::core::token::{TokenKind, TokenRecord};
 use instagate::service::accounts::{AccountRecord, Accounts, RefreshEvent};
 use instagate::service::error::ApiError;
+use instagate::service::line::{AccountLine, AccountWork};
 use instagate::service::log::NoLog;
 use instagate::service::memory_store::MemoryStore;
 use instagate::service::refresh::KV_OPS_PER_ACCOUNT;
 use instagate::service::store::{KvOps, KvStore, ListPage, MAX_LIST_LIMIT};
 use instagate::service::Service;
 
-use crate::service_common::{config, FakeMeta, World, LONG_LIVED, START};
+use crate::service_common::{config, FakeMeta, World, YieldOnce, LONG_LIVED, START};
+
+pub mod objects;
+
+use objects::{ObjectMode, Objects, SimLine};
 
 const HOUR_MS: u64 = 3_600_000;
 const DAY_MS: u64 = 86_400_000;
@@ -162,6 +178,15 @@ pub struct SimParams {
     /// Test of the checker: this account's record writes are silently lost
     /// after its first one, so its token must be reported as expiring.
     pub sabotage_account: Option<u32>,
+    /// Run refreshes and deletes through the accounts' objects (with
+    /// their alarms) as the Worker does; `None`: the old cron-only path.
+    pub objects: Option<ObjectMode>,
+    /// Accounts deleted (through the API) at a random time, each racing a
+    /// "refresh now" and followed by stale reads.
+    pub deleted: u32,
+    /// Per "refresh now": the chance it comes as a burst of concurrent
+    /// presses (racing each other, and the alarm or cron when due).
+    pub p_burst: f64,
     /// Worker settings over the test defaults (e.g. `REFRESH_WINDOW_DAYS`,
     /// `CRON_MAX_SUBREQUESTS`).
     pub settings: Vec<(String, String)>,
@@ -187,6 +212,9 @@ impl SimParams {
             p_skip_cron: 0.01,
             max_lag: Duration::from_secs(60),
             sabotage_account: None,
+            objects: Some(ObjectMode::Real),
+            deleted: 8,
+            p_burst: 0.3,
             settings: Vec::new(),
         }
     }
@@ -199,6 +227,7 @@ impl SimParams {
             connect_days: 60,
             revoked: 30,
             outage_accounts: 20,
+            deleted: 30,
             ..SimParams::short(seed)
         }
     }
@@ -269,6 +298,15 @@ pub struct SimNet {
     pub injected: RefCell<HashMap<Fault, u64>>,
     /// Tokens for which a 190 answer reached the service.
     pub delivered_190: RefCell<Vec<String>>,
+    /// Every call waits a turn before it is answered (so concurrent
+    /// triggers really interleave, as `fetch` does in a Durable Object).
+    pub yielding: bool,
+    /// Calls to Meta in flight, by account.
+    in_flight: RefCell<HashMap<String, u32>>,
+    /// Accounts that had two calls to Meta in flight at once.
+    pub overlaps: RefCell<Vec<String>>,
+    /// `refresh_access_token` calls sent.
+    pub refresh_calls: Cell<u64>,
 }
 
 impl SimNet {
@@ -298,10 +336,53 @@ fn token_param(request: &Request) -> String {
 impl Transport for SimNet {
     async fn send(&self, request: Request) -> Result<Response, Error> {
         self.sends.set(self.sends.get() + 1);
+        if request.path().ends_with("refresh_access_token") {
+            self.refresh_calls.set(self.refresh_calls.get() + 1);
+        }
         let now = self.inner.now().as_millis();
-        let fault = self
-            .subject_of(&request)
-            .map_or(Fault::None, |s| self.faults.at(&s, now));
+        let subject = self.subject_of(&request);
+        let fault = subject
+            .as_deref()
+            .map_or(Fault::None, |s| self.faults.at(s, now));
+        let Some(subject) = subject.filter(|_| self.yielding) else {
+            return self.answer(request, fault).await;
+        };
+        // "At most one call to Meta per account at a time": counted
+        // across the yield, where the other triggers run.
+        let running = {
+            let mut in_flight = self.in_flight.borrow_mut();
+            let n = in_flight.entry(subject.clone()).or_default();
+            *n += 1;
+            *n
+        };
+        if running > 1 {
+            self.overlaps.borrow_mut().push(subject.clone());
+        }
+        YieldOnce::default().await;
+        let answer = self.answer(request, fault).await;
+        YieldOnce::default().await;
+        if let Some(n) = self.in_flight.borrow_mut().get_mut(&subject) {
+            *n -= 1;
+        }
+        answer
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        self.inner.sleep(duration).await
+    }
+
+    fn now(&self) -> Timestamp {
+        self.inner.now()
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) {
+        self.inner.fill_random(buf)
+    }
+}
+
+impl SimNet {
+    /// Meta's answer, or the fault in its place.
+    async fn answer(&self, request: Request, fault: Fault) -> Result<Response, Error> {
         let latency = 50 + self.rng.borrow_mut().below(750);
         self.inner.advance(Duration::from_millis(latency));
         if fault != Fault::None {
@@ -345,18 +426,6 @@ impl Transport for SimNet {
             }
         }
     }
-
-    async fn sleep(&self, duration: Duration) {
-        self.inner.sleep(duration).await
-    }
-
-    fn now(&self) -> Timestamp {
-        self.inner.now()
-    }
-
-    fn fill_random(&self, buf: &mut [u8]) {
-        self.inner.fill_random(buf)
-    }
 }
 
 /// Workers KV's consistency, around the in-memory store: writes land at
@@ -373,6 +442,8 @@ pub struct EcStore {
     recent: RefCell<VecDeque<(u64, String, Option<String>)>>,
     ops: Cell<KvOps>,
     due_index: RefCell<BTreeSet<String>>,
+    /// The live due entries, by account.
+    due_of: RefCell<HashMap<String, BTreeSet<String>>>,
     written_records: RefCell<Vec<(String, String)>>,
     /// Reads that returned something other than the current value.
     pub stale_reads: Cell<u64>,
@@ -391,6 +462,7 @@ impl EcStore {
             recent: RefCell::new(VecDeque::new()),
             ops: Cell::new(KvOps::default()),
             due_index: RefCell::new(BTreeSet::new()),
+            due_of: RefCell::new(HashMap::new()),
             written_records: RefCell::new(Vec::new()),
             stale_reads: Cell::new(0),
             sabotaged: RefCell::new(None),
@@ -441,9 +513,18 @@ impl EcStore {
             .push_back((self.now(), key.to_owned(), before));
         if key.starts_with("due:") {
             let mut index = self.due_index.borrow_mut();
+            let account = key.rsplit(':').next().unwrap_or_default().to_owned();
+            let mut due_of = self.due_of.borrow_mut();
+            let of = due_of.entry(account).or_default();
             match value {
-                Some(_) => index.insert(key.to_owned()),
-                None => index.remove(key),
+                Some(_) => {
+                    of.insert(key.to_owned());
+                    index.insert(key.to_owned())
+                }
+                None => {
+                    of.remove(key);
+                    index.remove(key)
+                }
             };
         }
         if let (Some(id), Some(v)) = (key.strip_prefix("token:"), value) {
@@ -467,6 +548,29 @@ impl EcStore {
             .map(|(_, k, _)| k.clone())
             .collect();
         live + gone.len()
+    }
+
+    /// The keys of account `id` that are stored now (its record and due
+    /// entries), uncounted.
+    pub fn account_keys(&self, id: &str) -> Vec<String> {
+        let mut keys: Vec<String> = self
+            .due_of
+            .borrow()
+            .get(id)
+            .map(|k| k.iter().cloned().collect())
+            .unwrap_or_default();
+        let record = format!("token:{id}");
+        if self.inner.peek(&record).is_some() {
+            keys.push(record);
+        }
+        keys
+    }
+
+    /// The account of the first due entry (the one a cron run takes first).
+    pub fn first_due_account(&self) -> Option<String> {
+        let index = self.due_index.borrow();
+        let key = index.iter().next()?;
+        key.rsplit(':').next().map(str::to_owned)
     }
 
     pub fn due_entries(&self) -> usize {
@@ -593,6 +697,8 @@ struct Account {
     shadow: Option<Shadow>,
     /// When its owner removed the app (Meta revoked its tokens).
     revoked_at: Option<u64>,
+    /// Deleted through the API: none of its keys may come back.
+    deleted: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -602,6 +708,9 @@ enum Event {
     RefreshNow(usize),
     Revoke(usize),
     Reconnect(usize),
+    /// An object's alarm set for this time goes off.
+    Alarm(usize, u64),
+    Delete(usize),
 }
 
 /// Figures of one simulation.
@@ -649,6 +758,14 @@ pub struct Report {
     /// that need a new login without a cause.
     pub tokens_lost: u64,
     pub kv_ops_total: u64,
+    /// Object mode: alarms that went off, work handed to objects, bursts
+    /// of concurrent triggers, accounts deleted (each racing a refresh).
+    pub alarms_fired: u64,
+    pub handoffs: u64,
+    pub bursts: u64,
+    pub deleted: u64,
+    /// Refreshes the alarms did (the cron's share is `refreshed`).
+    pub alarm_refreshes: u64,
 }
 
 /// An invariant broke.
@@ -691,6 +808,8 @@ pub struct Sim {
     refresh_now: HashMap<u16, u64>,
     kv_buckets: [(u64, u64, u64); 4],
     max_run_ms: u64,
+    objects: Option<Objects>,
+    deleted: Vec<usize>,
 }
 
 fn fail<T>(seed: u64, at: u64, message: String) -> Result<T, Failure> {
@@ -741,6 +860,7 @@ impl Sim {
                 connected: false,
                 shadow: None,
                 revoked_at: None,
+                deleted: false,
             });
         }
         if let Some(i) = p.sabotage_account {
@@ -779,6 +899,10 @@ impl Sim {
             sends: Cell::new(0),
             injected: RefCell::new(HashMap::new()),
             delivered_190: RefCell::new(Vec::new()),
+            yielding: p.objects.is_some(),
+            in_flight: RefCell::new(HashMap::new()),
+            overlaps: RefCell::new(Vec::new()),
+            refresh_calls: Cell::new(0),
         };
         let store = EcStore::new(world.transport.clone(), p.seed ^ 2, p.max_lag);
         let mut sim = Sim {
@@ -789,7 +913,6 @@ impl Sim {
                 window_days: world.config.refresh_window.as_secs() / 86_400,
                 ..Report::default()
             },
-            p,
             world,
             net,
             store,
@@ -805,6 +928,9 @@ impl Sim {
             refresh_now: HashMap::new(),
             kv_buckets: [(0, 0, 0); 4],
             max_run_ms: 0,
+            objects: p.objects.map(Objects::new),
+            deleted: Vec::new(),
+            p,
         };
         for i in 0..sim.accounts.len() {
             let at = sim.accounts[i].connect_at.max(start);
@@ -814,6 +940,11 @@ impl Sim {
             let i = sim.rng.below(u64::from(sim.p.accounts)) as usize;
             let at = start + sim.rng.below(end - start);
             sim.schedule(at, Event::Revoke(i));
+        }
+        for _ in 0..sim.p.deleted {
+            let i = sim.rng.below(u64::from(sim.p.accounts)) as usize;
+            let at = start + sim.rng.below(end - start);
+            sim.schedule(at, Event::Delete(i));
         }
         sim.schedule(start + CRON_MINUTE_MS, Event::Cron);
         sim
@@ -856,9 +987,62 @@ impl Sim {
                 Event::Revoke(i) => self.revoke(i),
                 Event::RefreshNow(i) => self.refresh_now(i)?,
                 Event::Cron => self.cron(at)?,
+                Event::Alarm(i, at) => self.alarm(i, at)?,
+                Event::Delete(i) => self.delete(i)?,
             }
         }
         self.finish()
+    }
+
+    /// The line to the accounts' objects (object mode).
+    fn line(&self) -> Option<SimLine<'_, EcStore, SimNet>> {
+        self.objects.as_ref().map(|objects| SimLine {
+            objects,
+            config: &self.world.config,
+            store: &self.store,
+            transport: &self.net,
+        })
+    }
+
+    /// One Worker invocation's service, with the line when objects run.
+    fn service<'s>(
+        &'s self,
+        line: &'s Option<SimLine<'s, EcStore, SimNet>>,
+    ) -> Service<'s, EcStore, SimNet> {
+        let service = Service::new(&self.world.config, &self.store, &self.net, &NoLog);
+        match line {
+            Some(l) => service.with_line(l),
+            None => service,
+        }
+    }
+
+    /// `n` concurrent "refresh now" calls for account `i`, racing `also`
+    /// (an alarm's wake or a cron run); their statuses.
+    fn race_refresh_now<'s>(
+        &'s self,
+        service: &'s Service<'s, EcStore, SimNet>,
+        i: usize,
+        n: usize,
+        also: Option<LocalBoxFuture<'s, ()>>,
+    ) -> Vec<u16> {
+        let path = format!("/api/accounts/{}/refresh", self.accounts[i].id);
+        let mut calls: Vec<LocalBoxFuture<'s, Option<u16>>> = (0..n)
+            .map(|_| {
+                let req = self.world.api("POST", &path);
+                Box::pin(async move { Some(service.handle(req).await.status) })
+                    as LocalBoxFuture<'s, Option<u16>>
+            })
+            .collect();
+        if let Some(other) = also {
+            calls.insert(
+                (n / 2).min(calls.len()),
+                Box::pin(async move {
+                    other.await;
+                    None
+                }),
+            );
+        }
+        block_on(join_all(calls)).into_iter().flatten().collect()
     }
 
     fn accounts_api(&self) -> Accounts<'_, EcStore, SimNet> {
@@ -964,6 +1148,12 @@ impl Sim {
             self.accounts[i].revoked_at = None;
         }
         self.accounts[i].connected = true;
+        // A login wakes the account's object, which sets its alarm.
+        if let Some(line) = self.line() {
+            if let Err(e) = block_on(line.run(&id, AccountWork::Wake)) {
+                return self.fail(format!("waking the object of {id} after its login: {e:?}"));
+            }
+        }
         if self.p.sabotage_account == Some(i as u32) {
             self.store.sabotage(Some(format!("token:{id}")));
         }
@@ -1008,21 +1198,115 @@ impl Sim {
     }
 
     fn refresh_now(&mut self, i: usize) -> Result<(), Failure> {
-        if !self.accounts[i].connected {
+        if !self.accounts[i].connected && !self.accounts[i].deleted {
             return Ok(());
         }
         let id = self.accounts[i].id.clone();
-        let service = Service::new(&self.world.config, &self.store, &self.net, &NoLog);
-        let req = self
-            .world
-            .api("POST", &format!("/api/accounts/{id}/refresh"));
-        let r = block_on(service.handle(req));
-        *self.refresh_now.entry(r.status).or_default() += 1;
-        if r.status == 500 {
-            return self.fail(format!(
-                "refresh now of {id} answered 500: {}",
-                String::from_utf8_lossy(&r.body)
-            ));
+        // With objects, often a burst of presses, racing the alarm when due.
+        let burst = self.objects.is_some() && self.rng.chance(self.p.p_burst);
+        let n = if burst {
+            2 + self.rng.below(3) as usize
+        } else {
+            1
+        };
+        let alarm_due = burst
+            && self
+                .objects
+                .as_ref()
+                .and_then(|o| o.alarm_of(&id))
+                .is_some_and(|at| at <= self.now());
+        let line = self.line();
+        let service = self.service(&line);
+        let wake = line.as_ref().filter(|_| alarm_due).map(|l| {
+            let id = id.clone();
+            Box::pin(async move {
+                let _ = l.run(&id, AccountWork::Wake).await;
+            }) as LocalBoxFuture<'_, ()>
+        });
+        let statuses = self.race_refresh_now(&service, i, n, wake);
+        if burst {
+            self.report.bursts += 1;
+        }
+        if alarm_due {
+            self.report.alarms_fired += 1;
+        }
+        for status in statuses {
+            *self.refresh_now.entry(status).or_default() += 1;
+            if status == 500 {
+                return self.fail(format!("refresh now of {id} answered 500"));
+            }
+        }
+        self.after_step(Some(i))
+    }
+
+    /// An object's alarm goes off: its `Wake`, sometimes racing a "refresh now".
+    fn alarm(&mut self, i: usize, at: u64) -> Result<(), Failure> {
+        let id = self.accounts[i].id.clone();
+        let Some(objects) = &self.objects else {
+            return Ok(());
+        };
+        // Replaced by a later alarm (that one has its own event).
+        if objects.alarm_of(&id) != Some(at) {
+            return Ok(());
+        }
+        let racing = self.rng.chance(self.p.p_burst);
+        let refreshed_before = self.net.refresh_calls.get();
+        let line = self.line();
+        let service = self.service(&line);
+        let wake = line.as_ref().map(|l| {
+            let id = id.clone();
+            Box::pin(async move {
+                let _ = l.run(&id, AccountWork::Wake).await;
+            }) as LocalBoxFuture<'_, ()>
+        });
+        let statuses = self.race_refresh_now(&service, i, usize::from(racing), wake);
+        self.report.alarms_fired += 1;
+        self.report.alarm_refreshes += self.net.refresh_calls.get() - refreshed_before;
+        for status in statuses {
+            *self.refresh_now.entry(status).or_default() += 1;
+            if status == 500 {
+                return self.fail(format!(
+                    "refresh now of {id} (racing its alarm) answered 500"
+                ));
+            }
+        }
+        self.after_step(Some(i))
+    }
+
+    /// `DELETE /api/accounts/{id}` racing a "refresh now"; then stale reads
+    /// and the cron's stale index entries must not bring the account back.
+    fn delete(&mut self, i: usize) -> Result<(), Failure> {
+        if !self.accounts[i].connected || self.accounts[i].deleted {
+            return Ok(());
+        }
+        let id = self.accounts[i].id.clone();
+        let line = self.line();
+        let service = self.service(&line);
+        let request = self.world.api("DELETE", &format!("/api/accounts/{id}"));
+        let delete = Box::pin(async {
+            let r = service.handle(request).await;
+            assert!(
+                r.status == 200 || r.status == 404,
+                "DELETE answered {}",
+                r.status
+            );
+        }) as LocalBoxFuture<'_, ()>;
+        let statuses = self.race_refresh_now(&service, i, 1, Some(delete));
+        for status in statuses {
+            *self.refresh_now.entry(status).or_default() += 1;
+        }
+        // Writes of the refresh that ran before the delete are the live account's.
+        self.after_step(Some(i))?;
+        let a = &mut self.accounts[i];
+        a.deleted = true;
+        a.connected = false;
+        a.shadow = None;
+        self.deleted.push(i);
+        self.report.deleted += 1;
+        // Presses within the next minute read the deleted record (stale).
+        for _ in 0..2 {
+            let at = self.now() + 1_000 + self.rng.below(self.p.max_lag.as_millis() as u64);
+            self.schedule(at, Event::RefreshNow(i));
         }
         self.after_step(Some(i))
     }
@@ -1039,10 +1323,45 @@ impl Sim {
         let today = Timestamp::from_millis(now).yyyymmdd();
         let visible_due = self.store.due_entries_upto(&today);
         let (ops0, sends0) = (self.store.ops(), self.net.sends.get());
-        let service = Service::new(&self.world.config, &self.store, &self.net, &NoLog);
-        let stats = block_on(service.run_cron());
+        let handoffs0 = self.objects.as_ref().map_or(0, |o| o.handoffs.get());
+        // With objects, a "refresh now" of the first due account sometimes
+        // races the run (which hands that account to its object too).
+        let racer = self
+            .store
+            .first_due_account()
+            .and_then(|id| self.by_id.get(&id).copied())
+            .filter(|&i| self.accounts[i].connected)
+            .filter(|_| self.objects.is_some() && self.rng.chance(self.p.p_burst));
+        let line = self.line();
+        let service = self.service(&line);
+        let stats = match racer {
+            None => block_on(service.run_cron()),
+            Some(i) => {
+                let stats = RefCell::new(None);
+                let run = Box::pin(async {
+                    *stats.borrow_mut() = Some(service.run_cron().await);
+                }) as LocalBoxFuture<'_, ()>;
+                let statuses = self.race_refresh_now(&service, i, 1, Some(run));
+                if statuses.contains(&500) {
+                    return self.fail("refresh now racing the cron answered 500".into());
+                }
+                stats.into_inner().expect("the cron run finished")
+            }
+        };
+        if racer.is_some() {
+            self.report.bursts += 1;
+        }
+        let handoffs = self.objects.as_ref().map_or(0, |o| o.handoffs.get()) - handoffs0;
+        self.report.handoffs += handoffs;
         let ops = self.store.ops().since(&ops0).total();
-        let sends = self.net.sends.get() - sends0;
+        // With objects, the run itself calls objects (its subrequests) and
+        // lists the index; the objects' own KV work is their budget.
+        let (sends, ops) = match (&self.objects, racer) {
+            (None, _) => (self.net.sends.get() - sends0, ops),
+            (Some(_), None) => (handoffs, ops - stats.refresh.object_kv_ops),
+            // The racer's calls are in both counts: the run's own figures.
+            (Some(_), Some(_)) => (u64::from(stats.subrequests), stats.kv_ops),
+        };
         self.max_run_ms = self.max_run_ms.max(self.now() - now);
         let c = &self.world.config;
 
@@ -1064,7 +1383,12 @@ impl Sim {
         // worked on (get, put entry, put record, delete entry).
         let worked = visible_due.min(c.cron_max_subrequests as usize) as u64;
         let pages = 1 + visible_due as u64 / u64::from(MAX_LIST_LIMIT) + 1;
-        let bound = 1 + pages + u64::from(KV_OPS_PER_ACCOUNT) * worked;
+        let per_account = if self.objects.is_some() {
+            0
+        } else {
+            u64::from(KV_OPS_PER_ACCOUNT)
+        };
+        let bound = 1 + pages + per_account * worked;
         if ops > bound {
             return self.fail(format!(
                 "cron run used {ops} KV ops with {visible_due} due index entries visible (bound {bound}); {} accounts in all",
@@ -1105,6 +1429,35 @@ impl Sim {
         let now = self.now();
         for (id, sealed) in self.store.take_written_records() {
             self.observe_write(&id, &sealed, now)?;
+        }
+        // 5. One call to Meta per account at a time (the object's turn).
+        let overlaps = std::mem::take(&mut *self.net.overlaps.borrow_mut());
+        if let Some(id) = overlaps.first() {
+            return self.fail(format!(
+                "account {id} had two calls to Meta in flight at once ({} such calls)",
+                overlaps.len()
+            ));
+        }
+        // 6. A deleted account stays deleted: none of its keys is back.
+        for &i in &self.deleted {
+            let keys = self.store.account_keys(&self.accounts[i].id);
+            if !keys.is_empty() {
+                return self.fail(format!(
+                    "account {} was deleted, but {keys:?} is stored again",
+                    self.accounts[i].id
+                ));
+            }
+        }
+        // The alarms objects set go off on the clock.
+        let alarms = self
+            .objects
+            .as_ref()
+            .map(Objects::take_alarms_set)
+            .unwrap_or_default();
+        for (id, at) in alarms {
+            if let Some(&i) = self.by_id.get(&id) {
+                self.schedule(at.max(now), Event::Alarm(i, at));
+            }
         }
         // 2. A delivered 190 marks needs_reauth (on the record that holds
         // that token).
@@ -1153,6 +1506,11 @@ impl Sim {
         let Some(&i) = self.by_id.get(id) else {
             return self.fail(format!("a record for an unknown account {id}"));
         };
+        if self.accounts[i].deleted {
+            return self.fail(format!(
+                "account {id} was deleted, but a record of it was written again"
+            ));
+        }
         let token = record.token.access_token.expose_secret().to_owned();
         let info = self.world.meta.borrow().tokens.get(&token).cloned();
         let Some(info) = info else {
@@ -1361,6 +1719,12 @@ impl Report {
                     *total as f64 / *runs as f64
                 );
             }
+        }
+        if self.handoffs + self.alarms_fired > 0 {
+            println!(
+                "objects: {} alarms went off ({} refresh calls from them) | {} pieces of cron work handed over | {} bursts of concurrent triggers | {} accounts deleted while refreshing",
+                self.alarms_fired, self.alarm_refreshes, self.handoffs, self.bursts, self.deleted
+            );
         }
         println!(
             "stale reads {} | token regressions (stale read raced a newer write) {} | tokens lost {}",
