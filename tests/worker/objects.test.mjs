@@ -55,7 +55,7 @@ for (const how of ['api', 'deauthorize', 'data-deletion']) {
     env.standin.control.faults([{ path: '/refresh_access_token', fault: { type: 'delay', ms: 400 } }]);
     const refresh = refreshNow(seeded.id);
     await new Promise((r) => setTimeout(r, 150));
-    const signed = signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: 1795000000, user_id: seeded.id });
+    const signed = signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: Math.floor(Date.now() / 1000), user_id: seeded.id });
     const form = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `signed_request=${signed}` };
     const deletion = how === 'api'
       ? api(`/api/accounts/${seeded.id}`, { method: 'DELETE' })
