@@ -876,19 +876,27 @@ fn a_throttled_single_page_exchange_can_be_retried_with_the_same_code() {
     use instagate::core::http::Response;
     let w = World::new();
     let verifier = "v".repeat(43) + "-verifier";
+    // Registers a login with `state`, waits `wait`, then exchanges its code
+    // with Meta throttling the call to `throttled`: (answer, code).
+    let throttled_exchange = |state: &str, wait: u64, throttled: &str| {
+        assert_eq!(spa_register(&w, state, &verifier, "instagram").status, 201);
+        let code =
+            w.meta
+                .borrow_mut()
+                .issue_code("instagram", "https://app.example/callback", None);
+        w.advance(std::time::Duration::from_secs(wait));
+        w.meta.borrow_mut().fail_next(
+            throttled,
+            Ok(Response::new(429, "").with_header("Retry-After", "30")),
+        );
+        let r = spa_exchange(&w, APP, &code, state, &verifier);
+        assert_eq!(r.status, 429, "{:?}", r.json_body());
+        (r.json_body()["error"].clone(), code)
+    };
+
     let state = "r".repeat(43);
-    assert_eq!(spa_register(&w, &state, &verifier, "instagram").status, 201);
-    let code = w
-        .meta
-        .borrow_mut()
-        .issue_code("instagram", "https://app.example/callback", None);
-    w.meta.borrow_mut().fail_next(
-        "api.instagram.com/oauth/access_token",
-        Ok(Response::new(429, "").with_header("Retry-After", "30")),
-    );
-    let r = spa_exchange(&w, APP, &code, &state, &verifier);
-    assert_eq!(r.status, 429, "{:?}", r.json_body());
-    assert_eq!(r.json_body()["error"]["retryable"], true);
+    let (error, code) = throttled_exchange(&state, 0, "api.instagram.com/oauth/access_token");
+    assert_eq!(error["retryable"], true);
     let r = spa_exchange(&w, APP, &code, &state, &verifier);
     assert_eq!(r.status, 200, "the retry works: {:?}", r.json_body());
     assert_eq!(r.json_body()["account"]["id"], IG_USER);
@@ -899,24 +907,8 @@ fn a_throttled_single_page_exchange_can_be_retried_with_the_same_code() {
     );
 
     // After the code was exchanged: not retryable, the state is gone.
-    let state = "q".repeat(43);
-    assert_eq!(spa_register(&w, &state, &verifier, "instagram").status, 201);
-    let code = w
-        .meta
-        .borrow_mut()
-        .issue_code("instagram", "https://app.example/callback", None);
-    w.meta.borrow_mut().fail_next(
-        "graph.instagram.com/access_token",
-        Ok(Response::new(429, "").with_header("Retry-After", "30")),
-    );
-    let r = spa_exchange(&w, APP, &code, &state, &verifier);
-    assert_eq!(r.status, 429);
-    assert_eq!(
-        r.json_body()["error"]["retryable"],
-        false,
-        "{:?}",
-        r.json_body()
-    );
+    let (error, _) = throttled_exchange(&"q".repeat(43), 0, "graph.instagram.com/access_token");
+    assert_eq!(error["retryable"], false, "{error:?}");
     assert!(
         w.store.keys("state:").is_empty(),
         "nothing kept for a retry that cannot work"
@@ -924,22 +916,8 @@ fn a_throttled_single_page_exchange_can_be_retried_with_the_same_code() {
 
     // Throttled with under a minute of the login left: KV cannot keep it
     // that briefly, so the answer says to start again.
-    let state = "p".repeat(43);
-    assert_eq!(spa_register(&w, &state, &verifier, "instagram").status, 201);
-    let code = w
-        .meta
-        .borrow_mut()
-        .issue_code("instagram", "https://app.example/callback", None);
-    w.advance(std::time::Duration::from_secs(570));
-    w.meta.borrow_mut().fail_next(
-        "api.instagram.com/oauth/access_token",
-        Ok(Response::new(429, "").with_header("Retry-After", "30")),
-    );
-    let r = spa_exchange(&w, APP, &code, &state, &verifier);
-    assert_eq!(r.status, 429);
-    assert_eq!(r.json_body()["error"]["retryable"], false);
-    assert!(r.json_body()["error"]["message"]
-        .as_str()
-        .unwrap()
-        .contains("start again"));
+    let (error, _) =
+        throttled_exchange(&"p".repeat(43), 570, "api.instagram.com/oauth/access_token");
+    assert_eq!(error["retryable"], false);
+    assert!(error["message"].as_str().unwrap().contains("start again"));
 }
