@@ -921,3 +921,33 @@ fn a_throttled_single_page_exchange_can_be_retried_with_the_same_code() {
     assert_eq!(error["retryable"], false);
     assert!(error["message"].as_str().unwrap().contains("start again"));
 }
+
+/// The account cannot be stored after Meta exchanged the code: the code is
+/// spent, so the 503 does not invite a retry with it, and the login state
+/// is not kept for one.
+#[test]
+fn a_storage_failure_after_the_exchange_says_to_start_again() {
+    use instagate::service::store::KvOp;
+    let w = World::new();
+    let verifier = "v".repeat(43) + "-verifier";
+    let state = "w".repeat(43);
+    assert_eq!(spa_register(&w, &state, &verifier, "instagram").status, 201);
+    let code = w
+        .meta
+        .borrow_mut()
+        .issue_code("instagram", "https://app.example/callback", None);
+    w.store.fail_when(Some(Box::new(|op, key| {
+        op == KvOp::Put && key.starts_with("token:")
+    })));
+    let r = spa_exchange(&w, APP, &code, &state, &verifier);
+    assert_eq!(r.status, 503);
+    let error = &r.json_body()["error"];
+    assert_eq!(error["kind"], "storage");
+    assert_eq!(error["retryable"], false, "{error:?}");
+    assert_eq!(r.header("retry-after"), None);
+    assert!(error["message"]
+        .as_str()
+        .unwrap()
+        .contains("start the login again"));
+    assert!(w.store.keys("state:").is_empty());
+}

@@ -113,6 +113,20 @@ pub fn valid_state(state: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+/// A failure after Meta exchanged the code: retrying with the same code
+/// cannot work (single-use), so the answer says to start again instead.
+fn code_spent(mut error: ApiError) -> ApiError {
+    if error.retryable {
+        error.retryable = false;
+        error.retry_after = None;
+        error.message = format!(
+            "{}; the code was already exchanged, so start the login again",
+            error.message
+        );
+    }
+    error
+}
+
 fn state_error(message: &str) -> ApiError {
     ApiError::from(Error::new(ErrorKind::StateMismatch, message))
 }
@@ -608,7 +622,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             &choice,
         )
         .await?;
-        self.store_login(completed).await
+        // The code is spent from here on: a failure to store is not fixed by
+        // sending the same code again (the core says the same of its own
+        // failures after the exchange).
+        self.store_login(completed).await.map_err(code_spent)
     }
 
     /// Stores every account of a completed login, in Meta's order. Each is

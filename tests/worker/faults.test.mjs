@@ -87,7 +87,7 @@ const exchange = (body) =>
 
 describe('single-page exchange (POST /auth/exchange)', () => {
   for (const [name, c] of Object.entries(FAULTS)) {
-    test(`${name} on the code exchange: ${c.status} ${c.kinds.join('|')} with CORS, nothing stored, state used up`, async () => {
+    test(`${name} on the code exchange: ${c.status} ${c.kinds.join('|')} with CORS, nothing stored, state kept only for a retry that can work`, async () => {
       const { code, state, verifier } = await spaCode();
       env.standin.control.faults([{ host: 'api.instagram.com', path: '/oauth/access_token', fault: c.fault }]);
       const [r, ms] = await timed(() => exchange({ code, state, codeVerifier: verifier }));
@@ -114,10 +114,22 @@ describe('single-page exchange (POST /auth/exchange)', () => {
       assert.deepEqual(await keys('token:'), []);
       assert.deepEqual(await keys('due:'), []);
       assert.deepEqual(await keys('alias:'), []);
-      assert.deepEqual(await keys('state:'), [], 'a state is used once, even when the exchange fails');
+      // The state is used once, even when the exchange fails; a throttled
+      // exchange (code unused) keeps it so that the retry it invites works.
+      assert.deepEqual(await keys('state:'), throttled ? [`state:${state}`] : []);
       assert.equal(r.headers.getSetCookie().length, 0, 'no session for a failed login');
       const line = env.worker.records().findLast((l) => l.route === '/auth/exchange');
       assert.equal(line.status, c.status);
+      if (throttled) {
+        env.standin.control.clearFaults();
+        const again = await exchange({ code, state, codeVerifier: verifier });
+        assert.equal(again.status, 200, await again.clone().text());
+        const { account } = await again.json();
+        assert.equal(account.username, 'standin_creator');
+        // Leave KV as the next case expects it.
+        assert.equal((await api(`/api/accounts/${account.id}`, { method: 'DELETE' })).status, 200);
+        assert.deepEqual(await keys('token:'), []);
+      }
       assert.ok(c.kinds.includes(line.error_kind));
     });
   }
@@ -436,9 +448,17 @@ describe('KV errors', () => {
     await env.worker.kvFaults([{ op: 'put', prefix: 'token:' }]);
     const r = await exchange({ code, state, codeVerifier: verifier });
     assert.equal(r.headers.get('access-control-allow-origin'), APP);
-    const text = await expectStorage(r);
-    assert.equal(JSON.parse(text).error.kind, 'storage');
+    const text = await r.text();
+    assert.equal(r.status, 503, text);
+    assertClean(text);
+    const { error } = JSON.parse(text);
+    assert.equal(error.kind, 'storage');
+    // Meta already exchanged the single-use code: no retry with it.
+    assert.equal(error.retryable, false);
+    assert.equal(r.headers.get('retry-after'), null);
+    assert.match(error.message, /start the login again/);
     await onlyPointersLeft('17841400000000002');
+    assert.deepEqual(await keys('state:'), [], 'no login state kept for a retry that cannot work');
   });
 
   test('POST /auth/pending: the pending login cannot be written → 503 JSON with CORS, nothing stored', async () => {
