@@ -564,3 +564,110 @@ fn webhook_events_go_to_a_durable_outbox_and_reach_a_receiver_that_fails_then_re
     objects.fire_alarms();
     assert_eq!(received.borrow().len(), 3);
 }
+
+/// Logs in and lets the object set its first alarm (the token's due time).
+fn connect_with_alarm(w: &World, objects: &LocalObjects) -> String {
+    let (id, _) = w.connect("instagram");
+    let wake = instagate::service::http::Background::Wake {
+        account: id.clone(),
+    };
+    block_on(objects.service().run_background(wake));
+    assert!(objects.alarm_of(&id).is_some());
+    id
+}
+
+/// Advances the fake clock to `account`'s alarm and fires it.
+fn go_to_alarm(w: &World, objects: &LocalObjects, account: &str) {
+    let alarm = objects.alarm_of(account).expect("an alarm is set");
+    w.advance(alarm.since(w.now()));
+    assert_eq!(objects.fire_alarms(), 1);
+}
+
+#[test]
+fn a_refresh_that_fails_at_its_alarm_sets_a_retry_alarm_with_backoff_and_the_retry_succeeds() {
+    let w = World::new();
+    let objects = LocalObjects::new(&w);
+    let id = connect_with_alarm(&w, &objects);
+    // Meta fails twice (5xx, then a timeout), then answers.
+    w.meta
+        .borrow_mut()
+        .fail_next("refresh_access_token", meta_error(500, 2));
+    w.meta
+        .borrow_mut()
+        .fail_next("refresh_access_token", transport_error());
+    let expiry_before = record(&w, &id).token.expires_at.unwrap();
+    for (failures, backoff_hours) in [(1u32, 1u64), (2, 2)] {
+        go_to_alarm(&w, &objects, &id);
+        assert_eq!(refresh_calls(&w), failures as usize);
+        assert_eq!(record(&w, &id).consecutive_failures, failures);
+        // Equal jitter: between half the backoff and all of it, never now.
+        let wait = objects.alarm_of(&id).expect("a retry alarm").since(w.now());
+        let full = Duration::from_secs(backoff_hours * 3600);
+        assert!(
+            wait >= full / 2 && wait <= full,
+            "retry {failures}: {wait:?}"
+        );
+    }
+    go_to_alarm(&w, &objects, &id);
+    assert_eq!(refresh_calls(&w), 3);
+    let after = record(&w, &id);
+    assert_eq!(after.consecutive_failures, 0);
+    assert!(after.token.expires_at.unwrap() > expiry_before, "refreshed");
+    assert_eq!(
+        objects.alarm_of(&id),
+        after.due_at(&w.config),
+        "back to the token's next due time"
+    );
+    let crons = w.log.records().into_iter().filter(|l| l["event"] == "cron");
+    assert_eq!(crons.count(), 0, "no cron run was needed");
+}
+
+#[test]
+fn a_rate_limited_refresh_retries_when_meta_says() {
+    let w = World::new();
+    let objects = LocalObjects::new(&w);
+    let id = connect_with_alarm(&w, &objects);
+    let limited = Response::new(429, "").with_header("Retry-After", "600");
+    w.meta
+        .borrow_mut()
+        .fail_next("refresh_access_token", Ok(limited));
+    go_to_alarm(&w, &objects, &id);
+    assert_eq!(
+        objects.alarm_of(&id).unwrap().since(w.now()),
+        Duration::from_secs(600),
+        "Meta's Retry-After, not the hour"
+    );
+    // A hint of a second is no reason to call again at once.
+    let hurried = Response::new(429, "").with_header("Retry-After", "1");
+    w.meta
+        .borrow_mut()
+        .fail_next("refresh_access_token", Ok(hurried));
+    go_to_alarm(&w, &objects, &id);
+    assert_eq!(
+        objects.alarm_of(&id).unwrap().since(w.now()),
+        instagate::service::refresh::REFRESH_RETRY_HINT_MIN
+    );
+    go_to_alarm(&w, &objects, &id);
+    assert_eq!(refresh_calls(&w), 3);
+    assert_eq!(record(&w, &id).consecutive_failures, 0);
+}
+
+#[test]
+fn a_refresh_refused_for_an_invalid_token_is_not_retried() {
+    let w = World::new();
+    let objects = LocalObjects::new(&w);
+    let id = connect_with_alarm(&w, &objects);
+    w.meta
+        .borrow_mut()
+        .fail_next("refresh_access_token", meta_error(400, 190));
+    go_to_alarm(&w, &objects, &id);
+    assert_eq!(refresh_calls(&w), 1);
+    assert!(record(&w, &id).needs_reauth);
+    let alarm = objects.alarm_of(&id).unwrap();
+    assert!(alarm <= w.now(), "no new alarm after the one that fired");
+    // Nothing wakes it again: a week on, still one call.
+    w.advance(DAY * 7);
+    objects.fire_alarms();
+    block_on(objects.service().run_cron());
+    assert_eq!(refresh_calls(&w), 1);
+}

@@ -24,6 +24,7 @@ use crate::service::delivery::{self, OutboxEvent};
 use crate::service::error::ApiError;
 use crate::service::http::{Background, HttpResponse};
 use crate::service::idempotency::Idempotency;
+use crate::service::refresh::refresh_retry_at;
 use crate::service::jobs::record::JobRecord;
 use crate::service::store::{CountingStore, KvStore};
 use crate::service::Service;
@@ -368,6 +369,15 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             Err(e) => {
                 let mut reply = WorkReply::error("failed", &e);
                 reply.subrequests = 1;
+                // KV trouble passes: retried on the backoff (not on the
+                // store's seconds-long hint: a KV outage must not turn every
+                // account into a call to Meta a minute). A configuration
+                // error (PRODUCTS no longer lists the account's product)
+                // waits for the operator and the cron.
+                if e.retryable {
+                    let failures = record.consecutive_failures + 1;
+                    reply.wake_at = Some(refresh_retry_at(self.transport, failures, None));
+                }
                 return Ok(reply);
             }
         };
@@ -385,9 +395,17 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             }
         };
         reply.subrequests = outcome.subrequests;
-        // A due time already past (a transient failure) is left to the cron.
         let now = self.transport.now();
-        reply.wake_at = outcome.record.due_at(self.config).filter(|at| *at > now);
+        reply.wake_at = match (&outcome.error, outcome.outcome) {
+            // The object retries by itself (see `refresh_retry_at` for why
+            // and how the retries end): the cron alone falls behind at scale.
+            (Some(error), "failed") => Some(refresh_retry_at(
+                self.transport,
+                outcome.record.consecutive_failures,
+                error.retry_after,
+            )),
+            _ => outcome.record.due_at(self.config).filter(|at| *at > now),
+        };
         Ok(reply)
     }
 
