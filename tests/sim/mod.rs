@@ -736,6 +736,9 @@ pub struct Report {
     /// The least time a token had left when the cron or "refresh now"
     /// replaced it (accounts without a long outage), in hours.
     pub min_hours_left_at_refresh: Option<u64>,
+    /// Where that least margin was seen: the account, the day of the
+    /// simulation, and how the token was replaced (its last history entries).
+    pub least_margin_at: Option<(String, f64, String)>,
     pub window_days: u64,
     pub max_kv_ops_per_run: u64,
     pub max_due_entries: usize,
@@ -1543,6 +1546,17 @@ impl Sim {
                 if !self.net.faults.per_account.contains_key(id) {
                     let hours = left.saturating_sub(now) / HOUR_MS;
                     let least = &mut self.report.min_hours_left_at_refresh;
+                    if least.is_none_or(|h| hours < h) {
+                        let day = now.saturating_sub(self.start) as f64 / DAY_MS as f64;
+                        let how = record
+                            .history
+                            .iter()
+                            .take(4)
+                            .map(|h| format!("{}@{:.2}", h.outcome, h.at.as_millis().saturating_sub(self.start) as f64 / DAY_MS as f64))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        self.report.least_margin_at = Some((id.to_owned(), day, how));
+                    }
                     *least = Some(least.map_or(hours, |h| h.min(hours)));
                 }
             }
@@ -1711,6 +1725,9 @@ impl Report {
                 h as f64 / 24.0,
                 self.window_days
             );
+            if let Some((id, day, how)) = &self.least_margin_at {
+                println!("  seen on day {day:.2} for account {id} (history, newest first, by day: {how})");
+            }
         }
         for (label, runs, max, total) in &self.kv_by_due {
             if *runs > 0 {
