@@ -459,17 +459,18 @@ fn a_login_wakes_its_object_which_then_refreshes_the_token_at_its_alarm_without_
     let r = w.callback(&code, &state, Some(&cookie));
     assert_eq!(r.status, 302);
     let id = query(r.header("location").unwrap(), "connected").unwrap();
+    let due = record(&w, &id).due_at(&w.config).unwrap();
     let wake = instagate::service::http::Background::Wake {
         account: id.clone(),
+        due_at: Some(due),
     };
     assert_eq!(
         r.background,
         vec![wake.clone()],
-        "the login hands its object a wake, after the answer"
+        "the login hands its object a wake with the refresh time, after the answer"
     );
     let objects = LocalObjects::new(&w);
     block_on(objects.service().run_background(wake));
-    let due = record(&w, &id).due_at(&w.config).unwrap();
     assert_eq!(objects.alarm_of(&id), Some(due));
     // Two refresh cycles, driven only by the object's alarms.
     for cycle in 1..=2 {
@@ -570,6 +571,7 @@ fn connect_with_alarm(w: &World, objects: &LocalObjects) -> String {
     let (id, _) = w.connect("instagram");
     let wake = instagate::service::http::Background::Wake {
         account: id.clone(),
+        due_at: record(w, &id).due_at(&w.config),
     };
     block_on(objects.service().run_background(wake));
     assert!(objects.alarm_of(&id).is_some());
@@ -670,4 +672,36 @@ fn a_refresh_refused_for_an_invalid_token_is_not_retried() {
     objects.fire_alarms();
     block_on(objects.service().run_cron());
     assert_eq!(refresh_calls(&w), 1);
+}
+
+#[test]
+fn a_login_whose_record_the_object_cannot_see_yet_still_sets_the_refresh_alarm() {
+    let w = World::new();
+    let (state, cookie, location) = w.start_login("instagram");
+    let code = w.meta.borrow_mut().issue_code(
+        "instagram",
+        "https://worker.example/auth/callback",
+        query(&location, "code_challenge"),
+    );
+    // Workers KV shows a write at other locations only within a minute: the
+    // object (elsewhere) reads the account before the login's write arrives.
+    w.advance(Duration::from_secs(61));
+    w.store
+        .set_read_lag(instagate::service::line::KV_VISIBLE_WITHIN);
+    let r = w.callback(&code, &state, Some(&cookie));
+    assert_eq!(r.status, 302);
+    let id = query(r.header("location").unwrap(), "connected").unwrap();
+    let objects = LocalObjects::new(&w);
+    block_on(objects.service().run_background(r.background[0].clone()));
+    // (The record as it is once visible everywhere.)
+    w.advance(Duration::from_secs(61));
+    let due = record(&w, &id).due_at(&w.config).unwrap();
+    assert_eq!(
+        objects.alarm_of(&id),
+        Some(due),
+        "the alarm comes from the login's due time, not from the cron"
+    );
+    w.advance(due.since(w.now()));
+    assert_eq!(objects.fire_alarms(), 1);
+    assert_eq!(refresh_calls(&w), 1, "refreshed at its alarm");
 }

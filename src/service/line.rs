@@ -24,8 +24,8 @@ use crate::service::delivery::{self, OutboxEvent};
 use crate::service::error::ApiError;
 use crate::service::http::{Background, HttpResponse};
 use crate::service::idempotency::Idempotency;
-use crate::service::refresh::refresh_retry_at;
 use crate::service::jobs::record::JobRecord;
+use crate::service::refresh::refresh_retry_at;
 use crate::service::store::{CountingStore, KvStore};
 use crate::service::Service;
 
@@ -60,6 +60,14 @@ pub enum AccountWork {
     /// The object's alarm: advance the jobs whose time has come, refresh
     /// the token if it is due, send what waits in the outbox.
     Wake,
+    /// A login stored the account: as `Wake`, and if the object cannot see
+    /// the new record yet (Workers KV shows a write at other locations only
+    /// within about a minute) the alarm is set from `due_at`, the refresh
+    /// time the login stored, instead of being left to the cron.
+    Connected {
+        #[serde(default)]
+        due_at: Option<Timestamp>,
+    },
     /// Verified webhook events for the account: into the outbox, then sent.
     Deliver {
         events: Vec<OutboxEvent>,
@@ -182,6 +190,13 @@ impl WorkReply {
         response
     }
 }
+
+/// How long a Workers KV write may take to be seen at other locations
+/// ("changes are usually immediately visible in the location at which
+/// they are made, but may take up to 60 seconds or more to be visible in
+/// other global network locations",
+/// <https://developers.cloudflare.com/kv/concepts/how-kv-works/>).
+pub const KV_VISIBLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The outcome of a reply that stands for an error of the object itself
 /// (KV or storage down, a record that does not decrypt), not of the work:
@@ -335,6 +350,20 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 Err(e) => WorkReply::error("failed", &e),
             },
             AccountWork::Wake => self.perform_wake(account, record.as_ref()).await?,
+            AccountWork::Connected { due_at } => {
+                let mut reply = self.perform_wake(account, record.as_ref()).await?;
+                if record.is_none() {
+                    // Not visible here yet: wake at the login's due time, or
+                    // once the write has reached every location.
+                    let visible = self.transport.now().plus(KV_VISIBLE_WITHIN);
+                    let at = due_at.map(|d| d.max(visible));
+                    reply.wake_at = match (reply.wake_at, at) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                reply
+            }
             AccountWork::Delete { .. }
             | AccountWork::SendEvent { .. }
             | AccountWork::Deliver { .. } => {
