@@ -191,11 +191,11 @@ impl WorkReply {
     }
 }
 
-/// How long a Workers KV write may take to be seen at other locations
-/// ("changes are usually immediately visible in the location at which
-/// they are made, but may take up to 60 seconds or more to be visible in
-/// other global network locations",
-/// <https://developers.cloudflare.com/kv/concepts/how-kv-works/>).
+/// How long a Workers KV write usually takes to be seen at other locations
+/// ("Changes may take up to 60 seconds or more to be visible in other
+/// global network locations", and a cached "not found" delays a new key the
+/// same way: <https://developers.cloudflare.com/kv/concepts/how-kv-works/>).
+/// A login's wake that cannot see the record yet sets its alarm no earlier.
 pub const KV_VISIBLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The outcome of a reply that stands for an error of the object itself
