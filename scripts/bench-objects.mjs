@@ -99,6 +99,12 @@ try {
   await env.close();
 }
 
+// The counting entry must see the Worker's KV and its object calls, or the
+// figures below would be silently zero.
+if (rows[0].ops.worker_kv < 1 || rows[1].ops.object_calls < 1 || rows[1].ops.object_kv < 1) {
+  throw new Error(`the counting entry counted nothing: ${JSON.stringify(rows.map((r) => r.ops))}`);
+}
+
 const base = rows[0].median;
 console.log(`Worker requests under miniflare, stand-in latency 0, ${runs} runs each (median, p90; ratio = median / baseline median;`);
 console.log('operations per request, medians: KV in the Worker invocation / KV in the account object / calls to the object / calls to Meta)');
