@@ -401,3 +401,32 @@ fn event(at: Timestamp, outcome: &str, kind: Option<ErrorKind>) -> RefreshEvent 
         error_kind: kind.map(|k| k.as_str().to_owned()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::testing::ScriptedTransport;
+
+    #[test]
+    fn refresh_retries_back_off_to_twelve_hours_and_keep_meta_hints_within_bounds() {
+        let t = ScriptedTransport::new(Timestamp::from_secs(1_800_000_000));
+        let wait = |failures, hint| refresh_retry_at(&t, failures, hint).since(t.now());
+        let hour = Duration::from_secs(3600);
+        for (failures, full) in [
+            (1, hour),
+            (2, hour * 2),
+            (4, hour * 8),
+            (5, hour * 12),
+            (40, hour * 12),
+        ] {
+            let w = wait(failures, None);
+            assert!(w >= full / 2 && w <= full, "failure {failures}: {w:?}");
+        }
+        assert_eq!(
+            wait(1, Some(Duration::from_secs(90))),
+            Duration::from_secs(90)
+        );
+        assert_eq!(wait(1, Some(Duration::ZERO)), REFRESH_RETRY_HINT_MIN);
+        assert_eq!(wait(1, Some(hour * 100)), REFRESH_RETRY_HINT_MAX);
+    }
+}
