@@ -10,6 +10,10 @@
 //
 // wrangler dev's KV cannot be slowed from outside (miniflare's test slows every
 // KV operation instead): the races are opened by slowing the stand-in's answer.
+// With KV at local speed the job's own publish lease also keeps the job race
+// to one media_publish (it still passes with the object's turn taken out);
+// the refresh and delete races fail without it. objects.test.mjs, with slow
+// KV, is where the job race needs the object.
 // Accounts are seeded, and KV is read, through a second Miniflare on the same
 // local persistence (`--persist-to`): a token under 24 hours old (any fresh
 // login) cannot be refreshed, and the Worker's clock cannot be moved.
