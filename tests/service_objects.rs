@@ -450,12 +450,7 @@ fn a_token_that_expired_before_the_scheduled_time_fails_the_job_clearly() {
 #[test]
 fn a_login_wakes_its_object_which_then_refreshes_the_token_at_its_alarm_without_the_cron() {
     let w = World::new();
-    let (state, cookie, location) = w.start_login("instagram");
-    let code = w.meta.borrow_mut().issue_code(
-        "instagram",
-        "https://worker.example/auth/callback",
-        query(&location, "code_challenge"),
-    );
+    let (code, state, cookie) = login_up_to_the_callback(&w);
     let r = w.callback(&code, &state, Some(&cookie));
     assert_eq!(r.status, 302);
     let id = query(r.header("location").unwrap(), "connected").unwrap();
@@ -578,6 +573,24 @@ fn connect_with_alarm(w: &World, objects: &LocalObjects) -> String {
     id
 }
 
+/// An Instagram Login started and allowed at Meta: (code, state, cookie).
+fn login_up_to_the_callback(w: &World) -> (String, String, String) {
+    let (state, cookie, location) = w.start_login("instagram");
+    let code = w.meta.borrow_mut().issue_code(
+        "instagram",
+        "https://worker.example/auth/callback",
+        query(&location, "code_challenge"),
+    );
+    (code, state, cookie)
+}
+
+/// Meta answers the next refresh call with `answer`.
+fn fail_next_refresh(w: &World, answer: Result<Response, Error>) {
+    w.meta
+        .borrow_mut()
+        .fail_next("refresh_access_token", answer);
+}
+
 /// Advances the fake clock to `account`'s alarm and fires it.
 fn go_to_alarm(w: &World, objects: &LocalObjects, account: &str) {
     let alarm = objects.alarm_of(account).expect("an alarm is set");
@@ -591,12 +604,8 @@ fn a_refresh_that_fails_at_its_alarm_sets_a_retry_alarm_with_backoff_and_the_ret
     let objects = LocalObjects::new(&w);
     let id = connect_with_alarm(&w, &objects);
     // Meta fails twice (5xx, then a timeout), then answers.
-    w.meta
-        .borrow_mut()
-        .fail_next("refresh_access_token", meta_error(500, 2));
-    w.meta
-        .borrow_mut()
-        .fail_next("refresh_access_token", transport_error());
+    fail_next_refresh(&w, meta_error(500, 2));
+    fail_next_refresh(&w, transport_error());
     let expiry_before = record(&w, &id).token.expires_at.unwrap();
     for (failures, backoff_hours) in [(1u32, 1u64), (2, 2)] {
         go_to_alarm(&w, &objects, &id);
@@ -630,9 +639,7 @@ fn a_rate_limited_refresh_retries_when_meta_says() {
     let objects = LocalObjects::new(&w);
     let id = connect_with_alarm(&w, &objects);
     let limited = Response::new(429, "").with_header("Retry-After", "600");
-    w.meta
-        .borrow_mut()
-        .fail_next("refresh_access_token", Ok(limited));
+    fail_next_refresh(&w, Ok(limited));
     go_to_alarm(&w, &objects, &id);
     assert_eq!(
         objects.alarm_of(&id).unwrap().since(w.now()),
@@ -641,9 +648,7 @@ fn a_rate_limited_refresh_retries_when_meta_says() {
     );
     // A hint of a second is no reason to call again at once.
     let hurried = Response::new(429, "").with_header("Retry-After", "1");
-    w.meta
-        .borrow_mut()
-        .fail_next("refresh_access_token", Ok(hurried));
+    fail_next_refresh(&w, Ok(hurried));
     go_to_alarm(&w, &objects, &id);
     assert_eq!(
         objects.alarm_of(&id).unwrap().since(w.now()),
@@ -659,9 +664,7 @@ fn a_refresh_refused_for_an_invalid_token_is_not_retried() {
     let w = World::new();
     let objects = LocalObjects::new(&w);
     let id = connect_with_alarm(&w, &objects);
-    w.meta
-        .borrow_mut()
-        .fail_next("refresh_access_token", meta_error(400, 190));
+    fail_next_refresh(&w, meta_error(400, 190));
     go_to_alarm(&w, &objects, &id);
     assert_eq!(refresh_calls(&w), 1);
     assert!(record(&w, &id).needs_reauth);
@@ -677,12 +680,7 @@ fn a_refresh_refused_for_an_invalid_token_is_not_retried() {
 #[test]
 fn a_login_whose_record_the_object_cannot_see_yet_still_sets_the_refresh_alarm() {
     let w = World::new();
-    let (state, cookie, location) = w.start_login("instagram");
-    let code = w.meta.borrow_mut().issue_code(
-        "instagram",
-        "https://worker.example/auth/callback",
-        query(&location, "code_challenge"),
-    );
+    let (code, state, cookie) = login_up_to_the_callback(&w);
     // Workers KV shows a write at other locations only within a minute: the
     // object (elsewhere) reads the account before the login's write arrives.
     w.advance(Duration::from_secs(61));
