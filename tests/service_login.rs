@@ -846,7 +846,8 @@ fn a_login_that_moves_the_index_entry_drops_the_old_one_after_the_answer() {
         vec![
             Background::DropIndexEntry(old[0].clone()),
             Background::Wake {
-                account: IG_USER.to_owned()
+                account: IG_USER.to_owned(),
+                due_at: record(&w, IG_USER).due_at(&w.config),
             }
         ]
     );

@@ -450,26 +450,22 @@ fn a_token_that_expired_before_the_scheduled_time_fails_the_job_clearly() {
 #[test]
 fn a_login_wakes_its_object_which_then_refreshes_the_token_at_its_alarm_without_the_cron() {
     let w = World::new();
-    let (state, cookie, location) = w.start_login("instagram");
-    let code = w.meta.borrow_mut().issue_code(
-        "instagram",
-        "https://worker.example/auth/callback",
-        query(&location, "code_challenge"),
-    );
+    let (code, state, cookie) = login_up_to_the_callback(&w);
     let r = w.callback(&code, &state, Some(&cookie));
     assert_eq!(r.status, 302);
     let id = query(r.header("location").unwrap(), "connected").unwrap();
+    let due = record(&w, &id).due_at(&w.config).unwrap();
     let wake = instagate::service::http::Background::Wake {
         account: id.clone(),
+        due_at: Some(due),
     };
     assert_eq!(
         r.background,
         vec![wake.clone()],
-        "the login hands its object a wake, after the answer"
+        "the login hands its object a wake with the refresh time, after the answer"
     );
     let objects = LocalObjects::new(&w);
     block_on(objects.service().run_background(wake));
-    let due = record(&w, &id).due_at(&w.config).unwrap();
     assert_eq!(objects.alarm_of(&id), Some(due));
     // Two refresh cycles, driven only by the object's alarms.
     for cycle in 1..=2 {
@@ -563,4 +559,147 @@ fn webhook_events_go_to_a_durable_outbox_and_reach_a_receiver_that_fails_then_re
     w.advance(Duration::from_secs(3600));
     objects.fire_alarms();
     assert_eq!(received.borrow().len(), 3);
+}
+
+/// Logs in and lets the object set its first alarm (the token's due time).
+fn connect_with_alarm(w: &World, objects: &LocalObjects) -> String {
+    let (id, _) = w.connect("instagram");
+    let wake = instagate::service::http::Background::Wake {
+        account: id.clone(),
+        due_at: record(w, &id).due_at(&w.config),
+    };
+    block_on(objects.service().run_background(wake));
+    assert!(objects.alarm_of(&id).is_some());
+    id
+}
+
+/// An Instagram Login started and allowed at Meta: (code, state, cookie).
+fn login_up_to_the_callback(w: &World) -> (String, String, String) {
+    let (state, cookie, location) = w.start_login("instagram");
+    let code = w.meta.borrow_mut().issue_code(
+        "instagram",
+        "https://worker.example/auth/callback",
+        query(&location, "code_challenge"),
+    );
+    (code, state, cookie)
+}
+
+/// Meta answers the next refresh call with `answer`.
+fn fail_next_refresh(w: &World, answer: Result<Response, Error>) {
+    w.meta
+        .borrow_mut()
+        .fail_next("refresh_access_token", answer);
+}
+
+/// Advances the fake clock to `account`'s alarm and fires it.
+fn go_to_alarm(w: &World, objects: &LocalObjects, account: &str) {
+    let alarm = objects.alarm_of(account).expect("an alarm is set");
+    w.advance(alarm.since(w.now()));
+    assert_eq!(objects.fire_alarms(), 1);
+}
+
+#[test]
+fn a_refresh_that_fails_at_its_alarm_sets_a_retry_alarm_with_backoff_and_the_retry_succeeds() {
+    let w = World::new();
+    let objects = LocalObjects::new(&w);
+    let id = connect_with_alarm(&w, &objects);
+    // Meta fails twice (5xx, then a timeout), then answers.
+    fail_next_refresh(&w, meta_error(500, 2));
+    fail_next_refresh(&w, transport_error());
+    let expiry_before = record(&w, &id).token.expires_at.unwrap();
+    for (failures, backoff_hours) in [(1u32, 1u64), (2, 2)] {
+        go_to_alarm(&w, &objects, &id);
+        assert_eq!(refresh_calls(&w), failures as usize);
+        assert_eq!(record(&w, &id).consecutive_failures, failures);
+        // Equal jitter: between half the backoff and all of it, never now.
+        let wait = objects.alarm_of(&id).expect("a retry alarm").since(w.now());
+        let full = Duration::from_secs(backoff_hours * 3600);
+        assert!(
+            wait >= full / 2 && wait <= full,
+            "retry {failures}: {wait:?}"
+        );
+    }
+    go_to_alarm(&w, &objects, &id);
+    assert_eq!(refresh_calls(&w), 3);
+    let after = record(&w, &id);
+    assert_eq!(after.consecutive_failures, 0);
+    assert!(after.token.expires_at.unwrap() > expiry_before, "refreshed");
+    assert_eq!(
+        objects.alarm_of(&id),
+        after.due_at(&w.config),
+        "back to the token's next due time"
+    );
+    let crons = w.log.records().into_iter().filter(|l| l["event"] == "cron");
+    assert_eq!(crons.count(), 0, "no cron run was needed");
+}
+
+#[test]
+fn a_rate_limited_refresh_retries_when_meta_says() {
+    let w = World::new();
+    let objects = LocalObjects::new(&w);
+    let id = connect_with_alarm(&w, &objects);
+    let limited = Response::new(429, "").with_header("Retry-After", "600");
+    fail_next_refresh(&w, Ok(limited));
+    go_to_alarm(&w, &objects, &id);
+    assert_eq!(
+        objects.alarm_of(&id).unwrap().since(w.now()),
+        Duration::from_secs(600),
+        "Meta's Retry-After, not the hour"
+    );
+    // A hint of a second is no reason to call again at once.
+    let hurried = Response::new(429, "").with_header("Retry-After", "1");
+    fail_next_refresh(&w, Ok(hurried));
+    go_to_alarm(&w, &objects, &id);
+    assert_eq!(
+        objects.alarm_of(&id).unwrap().since(w.now()),
+        instagate::service::refresh::REFRESH_RETRY_HINT_MIN
+    );
+    go_to_alarm(&w, &objects, &id);
+    assert_eq!(refresh_calls(&w), 3);
+    assert_eq!(record(&w, &id).consecutive_failures, 0);
+}
+
+#[test]
+fn a_refresh_refused_for_an_invalid_token_is_not_retried() {
+    let w = World::new();
+    let objects = LocalObjects::new(&w);
+    let id = connect_with_alarm(&w, &objects);
+    fail_next_refresh(&w, meta_error(400, 190));
+    go_to_alarm(&w, &objects, &id);
+    assert_eq!(refresh_calls(&w), 1);
+    assert!(record(&w, &id).needs_reauth);
+    let alarm = objects.alarm_of(&id).unwrap();
+    assert!(alarm <= w.now(), "no new alarm after the one that fired");
+    // Nothing wakes it again: a week on, still one call.
+    w.advance(DAY * 7);
+    objects.fire_alarms();
+    block_on(objects.service().run_cron());
+    assert_eq!(refresh_calls(&w), 1);
+}
+
+#[test]
+fn a_login_whose_record_the_object_cannot_see_yet_still_sets_the_refresh_alarm() {
+    let w = World::new();
+    let (code, state, cookie) = login_up_to_the_callback(&w);
+    // Workers KV shows a write at other locations only within a minute: the
+    // object (elsewhere) reads the account before the login's write arrives.
+    w.advance(Duration::from_secs(61));
+    w.store
+        .set_read_lag(instagate::service::line::KV_VISIBLE_WITHIN);
+    let r = w.callback(&code, &state, Some(&cookie));
+    assert_eq!(r.status, 302);
+    let id = query(r.header("location").unwrap(), "connected").unwrap();
+    let objects = LocalObjects::new(&w);
+    block_on(objects.service().run_background(r.background[0].clone()));
+    // (The record as it is once visible everywhere.)
+    w.advance(Duration::from_secs(61));
+    let due = record(&w, &id).due_at(&w.config).unwrap();
+    assert_eq!(
+        objects.alarm_of(&id),
+        Some(due),
+        "the alarm comes from the login's due time, not from the cron"
+    );
+    w.advance(due.since(w.now()));
+    assert_eq!(objects.fire_alarms(), 1);
+    assert_eq!(refresh_calls(&w), 1, "refreshed at its alarm");
 }

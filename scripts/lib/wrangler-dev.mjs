@@ -131,7 +131,8 @@ export async function waitForUrl(url, { timeoutMs = 60_000, child, name = url, o
  *   inspectorPort   true: a free port (lets runs coexist); default wrangler's
  *   args, env       more `wrangler dev` flags and environment
  *   keep, echo      see spawnGroup
- * Returns {origin, child, output, stop()}; on failure stops it and throws
+ * Returns {origin, child, output, persist (the --persist-to dir), stop()};
+ * on failure stops it and throws
  * with wrangler's output.
  */
 export async function startWranglerDev({
@@ -161,5 +162,5 @@ export async function startWranglerDev({
     await stop();
     throw new Error(`${e.message}:\n${child.output.join('')}`);
   }
-  return { origin, child, output: child.output, stop };
+  return { origin, child, output: child.output, persist, stop };
 }

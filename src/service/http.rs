@@ -144,8 +144,12 @@ pub enum Background {
     AdvanceJob { account: String, job: String },
     /// A login stored this account: its object sets its alarm for the
     /// token's first refresh (after the answer, so the login waits for no
-    /// object).
-    Wake { account: String },
+    /// object). `due_at`: that refresh's time, as the login stored it (the
+    /// object may not see the new record yet: see `AccountWork::Connected`).
+    Wake {
+        account: String,
+        due_at: Option<crate::core::time::Timestamp>,
+    },
     /// Verified webhook events for this account: into its object's outbox.
     Deliver {
         account: String,

@@ -56,8 +56,10 @@ impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
                     .advance_job_by_id(&account, &job, BACKGROUND_BUDGET)
                     .await;
             }
-            Background::Wake { account } => {
-                let _ = self.hand_off(&account, AccountWork::Wake).await;
+            Background::Wake { account, due_at } => {
+                let _ = self
+                    .hand_off(&account, AccountWork::Connected { due_at })
+                    .await;
             }
             Background::Deliver { account, events } => {
                 let retry_base_ms = self

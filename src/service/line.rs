@@ -25,6 +25,7 @@ use crate::service::error::ApiError;
 use crate::service::http::{Background, HttpResponse};
 use crate::service::idempotency::Idempotency;
 use crate::service::jobs::record::JobRecord;
+use crate::service::refresh::refresh_retry_at;
 use crate::service::store::{CountingStore, KvStore};
 use crate::service::Service;
 
@@ -59,6 +60,14 @@ pub enum AccountWork {
     /// The object's alarm: advance the jobs whose time has come, refresh
     /// the token if it is due, send what waits in the outbox.
     Wake,
+    /// A login stored the account: as `Wake`, and if the object cannot see
+    /// the new record yet (Workers KV shows a write at other locations only
+    /// within about a minute) the alarm is set from `due_at`, the refresh
+    /// time the login stored, instead of being left to the cron.
+    Connected {
+        #[serde(default)]
+        due_at: Option<Timestamp>,
+    },
     /// Verified webhook events for the account: into the outbox, then sent.
     Deliver {
         events: Vec<OutboxEvent>,
@@ -181,6 +190,13 @@ impl WorkReply {
         response
     }
 }
+
+/// How long a Workers KV write usually takes to be seen at other locations
+/// ("Changes may take up to 60 seconds or more to be visible in other
+/// global network locations", and a cached "not found" delays a new key the
+/// same way: <https://developers.cloudflare.com/kv/concepts/how-kv-works/>).
+/// A login's wake that cannot see the record yet sets its alarm no earlier.
+pub const KV_VISIBLE_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The outcome of a reply that stands for an error of the object itself
 /// (KV or storage down, a record that does not decrypt), not of the work:
@@ -334,6 +350,20 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 Err(e) => WorkReply::error("failed", &e),
             },
             AccountWork::Wake => self.perform_wake(account, record.as_ref()).await?,
+            AccountWork::Connected { due_at } => {
+                let mut reply = self.perform_wake(account, record.as_ref()).await?;
+                if record.is_none() {
+                    // Not visible here yet: wake at the login's due time, or
+                    // once the write has reached every location.
+                    let visible = self.transport.now().plus(KV_VISIBLE_WITHIN);
+                    let at = due_at.map(|d| d.max(visible));
+                    reply.wake_at = match (reply.wake_at, at) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
+                }
+                reply
+            }
             AccountWork::Delete { .. }
             | AccountWork::SendEvent { .. }
             | AccountWork::Deliver { .. } => {
@@ -368,6 +398,15 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             Err(e) => {
                 let mut reply = WorkReply::error("failed", &e);
                 reply.subrequests = 1;
+                // KV trouble passes: retried on the backoff (not on the
+                // store's seconds-long hint: a KV outage must not turn every
+                // account into a call to Meta a minute). A configuration
+                // error (PRODUCTS no longer lists the account's product)
+                // waits for the operator and the cron.
+                if e.retryable {
+                    let failures = record.consecutive_failures + 1;
+                    reply.wake_at = Some(refresh_retry_at(self.transport, failures, None));
+                }
                 return Ok(reply);
             }
         };
@@ -385,9 +424,17 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             }
         };
         reply.subrequests = outcome.subrequests;
-        // A due time already past (a transient failure) is left to the cron.
         let now = self.transport.now();
-        reply.wake_at = outcome.record.due_at(self.config).filter(|at| *at > now);
+        reply.wake_at = match (&outcome.error, outcome.outcome) {
+            // The object retries by itself (see `refresh_retry_at` for why
+            // and how the retries end): the cron alone falls behind at scale.
+            (Some(error), "failed") => Some(refresh_retry_at(
+                self.transport,
+                outcome.record.consecutive_failures,
+                error.retry_after,
+            )),
+            _ => outcome.record.due_at(self.config).filter(|at| *at > now),
+        };
         Ok(reply)
     }
 

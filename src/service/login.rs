@@ -399,7 +399,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                         .with_header("set-cookie", &clear_login)
                         .with_header("set-cookie", &self.session_cookie(session));
                 response.background.extend(stored.cleanup());
-                response.background.extend(wakes(&ids));
+                response.background.extend(stored.wakes(self.config));
                 Ok(response)
             }
             Err(e) => {
@@ -565,7 +565,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         )
         .with_header("set-cookie", &self.session_cookie(session));
         response.background.extend(stored.cleanup());
-        response.background.extend(wakes(&ids));
+        response.background.extend(stored.wakes(self.config));
         Ok(response)
     }
 
@@ -759,6 +759,18 @@ impl StoredLogin {
             .map(Background::DropIndexEntry)
     }
 
+    /// Each connected account's object is woken (after the answer) to set
+    /// its alarm for the token's first refresh, whose time goes along.
+    pub fn wakes<'a>(
+        &'a self,
+        config: &'a crate::service::config::ServiceConfig,
+    ) -> impl Iterator<Item = Background> + 'a {
+        self.records.iter().map(|r| Background::Wake {
+            account: r.id.clone(),
+            due_at: r.due_at(config),
+        })
+    }
+
     /// The stored account IDs, in Meta's order.
     pub fn ids(&self) -> Vec<String> {
         self.records.iter().map(|r| r.id.clone()).collect()
@@ -780,16 +792,6 @@ fn check_storable(kind: TokenKind) -> Result<(), ApiError> {
             )))
         }
     }
-}
-
-/// After a login, each connected account's object is woken (after the
-/// answer) to set its alarm for the token's first refresh.
-fn wakes(ids: &[String]) -> Vec<Background> {
-    ids.iter()
-        .map(|id| Background::Wake {
-            account: id.clone(),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -7,8 +7,10 @@
 #     fails on any failed request or a phase without requests;
 #   - scripts/bench-callback.mjs, 3 runs at stand-in latency 0 and 50 ms;
 #   - scripts/bench-coldstart.mjs, 3 fresh isolates per Worker, and the
-#     Worker's upload size.
-# About 70 s here; the full runs and their figures: README.md, Performance.
+#     Worker's upload size;
+#   - scripts/bench-objects.mjs, 3 runs: the account object's cost per request
+#     (wall time and KV / object / Meta operations).
+# About 85 s here; the full runs and their figures: README.md, Performance.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
@@ -24,3 +26,4 @@ node_modules/.bin/tsc --noEmit --strict --target es2022 --lib es2022,dom --modul
 node scripts/load.mjs --seconds "${LOAD_SECONDS:-3}" --connections 4 --check
 node scripts/bench-callback.mjs --runs 3 --latency 0,50
 node scripts/bench-coldstart.mjs --runs 3
+node scripts/bench-objects.mjs --runs 3

@@ -736,6 +736,9 @@ pub struct Report {
     /// The least time a token had left when the cron or "refresh now"
     /// replaced it (accounts without a long outage), in hours.
     pub min_hours_left_at_refresh: Option<u64>,
+    /// Where that least margin was seen: the account, the day of the
+    /// simulation, and how the token was replaced (its last history entries).
+    pub least_margin_at: Option<(String, f64, String)>,
     pub window_days: u64,
     pub max_kv_ops_per_run: u64,
     pub max_due_entries: usize,
@@ -1148,9 +1151,11 @@ impl Sim {
             self.accounts[i].revoked_at = None;
         }
         self.accounts[i].connected = true;
-        // A login wakes the account's object, which sets its alarm.
+        // A login wakes the account's object, which sets its alarm (from the
+        // due time the login stored when a stale read hides the record).
         if let Some(line) = self.line() {
-            if let Err(e) = block_on(line.run(&id, AccountWork::Wake)) {
+            let due_at = record.due_at(&self.world.config);
+            if let Err(e) = block_on(line.run(&id, AccountWork::Connected { due_at })) {
                 return self.fail(format!("waking the object of {id} after its login: {e:?}"));
             }
         }
@@ -1543,6 +1548,24 @@ impl Sim {
                 if !self.net.faults.per_account.contains_key(id) {
                     let hours = left.saturating_sub(now) / HOUR_MS;
                     let least = &mut self.report.min_hours_left_at_refresh;
+                    if least.is_none_or(|h| hours < h) {
+                        let day = now.saturating_sub(self.start) as f64 / DAY_MS as f64;
+                        let how = record
+                            .history
+                            .iter()
+                            .take(4)
+                            .map(|h| {
+                                format!(
+                                    "{}@{:.2}",
+                                    h.outcome,
+                                    h.at.as_millis().saturating_sub(self.start) as f64
+                                        / DAY_MS as f64
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        self.report.least_margin_at = Some((id.to_owned(), day, how));
+                    }
                     *least = Some(least.map_or(hours, |h| h.min(hours)));
                 }
             }
@@ -1593,8 +1616,40 @@ impl Sim {
                 return Ok(());
             }
             self.report.tokens_lost += 1;
+            // What the account went through, for the replay.
+            let history = self
+                .store
+                .peek(&format!("token:{}", a.id))
+                .and_then(|sealed| {
+                    let key = format!("token:{}", a.id);
+                    let plain = self.world.config.keyring.open(&sealed, &key).ok()?;
+                    serde_json::from_slice::<AccountRecord>(&plain).ok()
+                })
+                .map(|r| {
+                    r.history
+                        .iter()
+                        .map(|h| {
+                            format!(
+                                "{}@{}{}",
+                                h.outcome,
+                                h.at.to_rfc3339(),
+                                h.error_kind
+                                    .as_deref()
+                                    .map(|k| format!("({k})"))
+                                    .unwrap_or_default()
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default();
+            let alarm = self
+                .objects
+                .as_ref()
+                .and_then(|o| o.alarm_of(&a.id))
+                .map(|at| Timestamp::from_millis(at).to_rfc3339());
             return self.fail(format!(
-                "account {} ({}): its token expired at {} although Meta was reachable at a cron run in its refresh window (needs_reauth: {})",
+                "account {} ({}): its token expired at {} although Meta was reachable at a cron run in its refresh window (needs_reauth: {}); object alarm {alarm:?}; history, newest first: {history}",
                 a.id,
                 if a.page { "page" } else { "instagram" },
                 Timestamp::from_millis(e).to_rfc3339(),
@@ -1711,6 +1766,9 @@ impl Report {
                 h as f64 / 24.0,
                 self.window_days
             );
+            if let Some((id, day, how)) = &self.least_margin_at {
+                println!("  seen on day {day:.2} for account {id} (history, newest first, by day: {how})");
+            }
         }
         for (label, runs, max, total) in &self.kv_by_due {
             if *runs > 0 {

@@ -51,12 +51,15 @@ export function settings(standinUrl, workerOrigin, extra = {}) {
  * Starts the stand-in and the Worker. `persistDir` keeps KV across restarts
  * (pass the same one to a second start). `kvFaults: true` puts
  * faulty-kv-entry.mjs in front of the Worker: `worker.kvFaults(rules)` then
- * makes chosen KV operations fail. Returns {worker, standin, close}.
+ * makes chosen KV operations fail. `entry`: the URL of another entry module
+ * put in front of the Worker the same way (it imports './index.js'; e.g.
+ * scripts/lib/counting-entry.mjs). Returns {worker, standin, close}.
  */
-export async function start({ extra = {}, persistDir, standin: existingStandin, kvFaults = false, ratelimits } = {}) {
+export async function start({ extra = {}, persistDir, standin: existingStandin, kvFaults = false, ratelimits, entry } = {}) {
   const standin = existingStandin ?? (await startStandin({ port: 0 }));
   const dir = persistDir ?? mkdtempSync(join(tmpdir(), 'instagate-kv-'));
-  const worker = await startWorker(standin, dir, extra, kvFaults, ratelimits);
+  const front = kvFaults ? new URL('./faulty-kv-entry.mjs', import.meta.url) : entry;
+  const worker = await startWorker(standin, dir, extra, kvFaults, ratelimits, front);
   return {
     standin,
     worker,
@@ -90,25 +93,26 @@ export function startPerFile(options, use) {
   });
 }
 
-// The built Worker as miniflare modules, optionally behind the KV-fault entry.
-function workerModules(kvFaults) {
+// The built Worker as miniflare modules, optionally behind an entry module
+// (the KV-fault entry, or `entry`).
+function workerModules(front) {
   const modules = [
     { type: 'ESModule', path: join(ROOT, 'build/index.js') },
     { type: 'CompiledWasm', path: join(ROOT, 'build/index_bg.wasm') },
   ];
-  if (!kvFaults) return modules;
-  const entry = readFileSync(new URL('./faulty-kv-entry.mjs', import.meta.url), 'utf8');
-  return [{ type: 'ESModule', path: join(ROOT, 'build/faulty-kv-entry.mjs'), contents: entry }, ...modules];
+  if (!front) return modules;
+  const contents = readFileSync(front, 'utf8');
+  return [{ type: 'ESModule', path: join(ROOT, 'build/front-entry.mjs'), contents }, ...modules];
 }
 
-async function startWorker(standin, persistDir, extra, kvFaults, ratelimits) {
+async function startWorker(standin, persistDir, extra, kvFaults, ratelimits, front) {
   const logs = [];
   // Miniflare needs the port before the settings name it: take a free one.
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const vars = settings(standin.url, origin, extra);
   const mf = new Miniflare({
-    modules: workerModules(kvFaults),
+    modules: workerModules(front),
     modulesRoot: join(ROOT, 'build'),
     compatibilityDate: '2026-04-26',
     kvNamespaces: kvFaults ? ['INSTAGATE_KV', 'KV_FAULTS'] : ['INSTAGATE_KV'],
