@@ -40,7 +40,9 @@ pub fn inspect_jpeg(field: &str, bytes: &[u8]) -> Result<ImageFile, Error> {
         return Err(bad("is empty: give the bytes of a JPEG image"));
     }
     if !bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        return Err(bad("is not a JPEG image (Instagram accepts images as JPEG only)"));
+        return Err(bad(
+            "is not a JPEG image (Instagram accepts images as JPEG only)",
+        ));
     }
     let size = bytes.len() as u64;
     if size > IMAGE_MAX_BYTES {
@@ -188,6 +190,10 @@ mod tests {
         assert!(!check(1911, 1000));
         assert!(!check(1080, 1920)); // 9:16: stories only
         let e = check_feed_aspect("f", &inspect_jpeg("f", &jpeg(1080, 1920)).unwrap()).unwrap_err();
-        assert!(e.message.contains("4:5") && e.message.contains("1080x1920"), "{}", e.message);
+        assert!(
+            e.message.contains("4:5") && e.message.contains("1080x1920"),
+            "{}",
+            e.message
+        );
     }
 }
