@@ -132,20 +132,7 @@ fn frame_dimensions(bytes: &[u8]) -> Result<(u32, u32, usize), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A minimal JPEG: SOI, an APP0, a baseline frame header, a scan, EOI.
-    pub fn jpeg(width: u16, height: u16) -> Vec<u8> {
-        let mut b = vec![0xFF, 0xD8];
-        b.extend([0xFF, 0xE0, 0x00, 0x06, b'J', b'F', b'I', b'F']);
-        b.extend([0xFF, 0xC0, 0x00, 0x0B, 0x08]);
-        b.extend(height.to_be_bytes());
-        b.extend(width.to_be_bytes());
-        b.extend([0x01, 0x01, 0x11, 0x00]);
-        b.extend([0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00]);
-        b.extend([0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]);
-        b.extend([0xFF, 0xD9]);
-        b
-    }
+    use crate::core::testing::jpeg;
 
     #[test]
     fn reads_the_frame_dimensions() {
