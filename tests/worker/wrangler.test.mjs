@@ -3,11 +3,13 @@
 // health, a full Instagram login, the API with the session, a cron run via
 // /__scheduled, and the account objects (the Durable Object binding and its
 // SQLite migration in wrangler.toml): a retried publish with one
-// Idempotency-Key posts once, and a delete racing a publish leaves nothing.
+// Idempotency-Key posts once, and a delete racing a publish leaves nothing;
+// and the R2 bucket: a staged image published by reference.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStandin } from '../standin/server.mjs';
 import { devVarsExample, startWranglerDev } from '../../scripts/lib/wrangler-dev.mjs';
+import { jpeg } from '../standin/jpeg.mjs';
 import { Browser } from './harness.mjs';
 
 let standin;
@@ -89,4 +91,26 @@ test('wrangler dev runs the account objects: one post per Idempotency-Key, a del
   assert.equal((await api(`/api/accounts/${id}`)).status, 404);
   const listed = await (await api(`/api/accounts/${id}/jobs`)).json();
   assert.deepEqual(listed.jobs, [], 'no job of the deleted account is left');
+});
+
+test('wrangler dev binds the R2 bucket: a staged JPEG is fetched by the stand-in from the signed URL, then deleted', async () => {
+  const id = '17841400000000001'; // logged in by the first test
+  const auth = { authorization: `Bearer ${devVarsExample().API_KEY}` };
+  const image = jpeg(1080, 1080);
+  const staged = await fetch(`${origin}/api/accounts/${id}/media`, {
+    method: 'POST', headers: { ...auth, 'content-type': 'image/jpeg' }, body: image,
+  });
+  const { media } = await staged.json();
+  assert.equal(staged.status, 201, JSON.stringify(media));
+  const r = await fetch(`${origin}/api/accounts/${id}/publish`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ kind: 'image', image_media_id: media.id }),
+  });
+  const { job } = await r.json();
+  assert.equal(job.status, 'published', JSON.stringify(job));
+  const fetched = standin.state.mediaFetches.at(-1);
+  assert.ok(fetched.url.startsWith(`${origin}/media/`), fetched.url);
+  assert.deepEqual([fetched.status, fetched.bytes], [200, image.length]);
+  assert.equal((await fetch(fetched.url)).status, 404, 'deleted once published');
 });
