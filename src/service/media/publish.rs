@@ -25,20 +25,31 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     /// for `account` (another account's, used already, expired), staged
     /// for a story but used in the feed, or that expires before
     /// `publish_at`; nothing is sent to Meta then.
+    ///
+    /// `retried`: the request carries an `Idempotency-Key`, so it may be the
+    /// retry of a publish that already used (and deleted) its objects: a
+    /// missing object is left for the account's object to judge
+    /// ([`Self::check_staged`], after its replay check).
     pub(crate) async fn resolve_staged(
         &self,
         body: &mut Value,
         account: &str,
         publish_at: Option<Timestamp>,
+        retried: bool,
     ) -> Result<Vec<String>, ApiError> {
         let Some(fields) = body.as_object_mut() else {
             return Ok(Vec::new());
         };
         let feed = fields.get("kind").and_then(Value::as_str) != Some("story");
         let mut keys = Vec::new();
+        let staging = Staging {
+            account,
+            publish_at,
+            retried,
+        };
         if let Some(reference) = take_reference(fields, "")? {
             let url = self
-                .signed_for(&reference, "", account, feed, publish_at, &mut keys)
+                .signed_for(&reference, "", &staging, feed, &mut keys)
                 .await?;
             fields.insert(URL_FIELD.into(), Value::String(url));
         }
@@ -50,7 +61,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 let at = format!("items[{i}].");
                 if let Some(reference) = take_reference(item, &at)? {
                     let url = self
-                        .signed_for(&reference, &at, account, true, publish_at, &mut keys)
+                        .signed_for(&reference, &at, &staging, true, &mut keys)
                         .await?;
                     item.insert(URL_FIELD.into(), Value::String(url));
                 }
@@ -64,21 +75,20 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         &self,
         reference: &str,
         at: &str,
-        account: &str,
+        staging: &Staging<'_>,
         feed: bool,
-        publish_at: Option<Timestamp>,
         keys: &mut Vec<String>,
     ) -> Result<String, ApiError> {
+        let (account, publish_at) = (staging.account, staging.publish_at);
         let field = format!("{at}{REFERENCE}");
         let bad = |why: String| ApiError::invalid_input(&field, format!("{field} {why}"));
         let key = staged_key(account, reference)
             .ok_or_else(|| bad(format!("{reference:?} is not a staged media reference")))?;
-        let meta = self.blobs()?.head(&key).await?.ok_or_else(|| {
-            bad(format!(
-                "{reference:?} is not staged for account {account}: it expired, was published already, or was staged for another account"
-            ))
-        })?;
-        if feed && meta.custom("use") == Some("story") {
+        let meta = self.blobs()?.head(&key).await?;
+        if meta.is_none() && !staging.retried {
+            return Err(not_staged(&field, account));
+        }
+        if feed && meta.is_some_and(|m| m.custom("use") == Some("story")) {
             return Err(bad(format!(
                 "{reference:?} was staged for a story (its aspect ratio was not checked for the feed): stage it again with ?use=feed"
             )));
@@ -102,6 +112,19 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         ))
     }
 
+    /// Inside the account's object, before a new job is stored: every
+    /// staged object it uses is still there (a retried request, resolved
+    /// leniently, that turns out not to be a replay).
+    pub(crate) async fn check_staged(&self, keys: &[String]) -> Result<(), ApiError> {
+        for key in keys {
+            if self.blobs()?.head(key).await?.is_none() {
+                let account = key.split('/').nth(2).unwrap_or("");
+                return Err(not_staged(REFERENCE, account));
+            }
+        }
+        Ok(())
+    }
+
     /// Deletes the staged objects a finished job used. A failure is left to
     /// the sweep (the objects expire anyway).
     pub(crate) async fn drop_staged(&self, keys: &[String]) {
@@ -112,6 +135,23 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             let _ = blobs.delete(key).await;
         }
     }
+}
+
+/// What every reference of one request is resolved for.
+struct Staging<'a> {
+    account: &'a str,
+    publish_at: Option<Timestamp>,
+    retried: bool,
+}
+
+/// 400: the reference names no object staged for `account`.
+fn not_staged(field: &str, account: &str) -> ApiError {
+    ApiError::invalid_input(
+        field,
+        format!(
+            "{field} is not staged for account {account}: it expired, was published already, or was staged for another account"
+        ),
+    )
 }
 
 /// Takes the reference out of `fields`, refusing one given with a URL too
