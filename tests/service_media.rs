@@ -386,3 +386,22 @@ fn the_cron_sweeps_expired_objects_only() {
     assert_eq!(w.blobs.keys().len(), 1);
     assert!(w.blobs.keys()[0].ends_with(fresh.split('.').nth(1).unwrap()));
 }
+
+#[test]
+fn the_sweep_keeps_to_its_budget_and_the_next_run_goes_on() {
+    let w = World::new();
+    let (ig, _) = w.connect("instagram");
+    for _ in 0..3 {
+        stage(&w, &ig, "", &jpeg(1080, 1080));
+    }
+    w.advance(Duration::from_secs(25 * 3600));
+    let first = block_on(w.service().sweep_staged(2));
+    assert_eq!((first.deleted, first.errors), (2, 0));
+    assert_eq!(w.blobs.keys().len(), 1);
+    let second = block_on(w.service().sweep_staged(2));
+    assert_eq!((second.deleted, second.listed), (1, 1));
+    assert!(w.blobs.keys().is_empty());
+    // A failing bucket is counted, not fatal.
+    w.blobs.failing.set(true);
+    assert_eq!(block_on(w.service().sweep_staged(2)).errors, 1);
+}
