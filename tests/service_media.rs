@@ -405,3 +405,18 @@ fn the_sweep_keeps_to_its_budget_and_the_next_run_goes_on() {
     w.blobs.failing.set(true);
     assert_eq!(block_on(w.service().sweep_staged(2)).errors, 1);
 }
+
+#[test]
+fn forgetting_an_account_removes_the_images_it_staged_and_only_those() {
+    let w = World::new();
+    let (ig, _) = w.connect("instagram");
+    let (fb, _) = w.connect("facebook");
+    stage(&w, &ig, "", &jpeg(1080, 1080));
+    stage(&w, &ig, "?use=story", &jpeg(1080, 1920));
+    stage(&w, &fb, "", &jpeg(1080, 1080));
+    let r = w.call(w.api("DELETE", &format!("/api/accounts/{ig}")));
+    assert_eq!(r.status, 200, "{:?}", r.json_body());
+    let left = w.blobs.keys();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].contains(&format!("/{fb}/")));
+}

@@ -2,7 +2,7 @@
 //! staged keys in order (expiry first in the key, see [`super`]) and
 //! deletes until the first that has not expired, at most
 //! [`SWEEP_MAX_DELETES`] a run, so its cost follows what expired, never
-//! all that is staged.
+//! all that is staged. Also the removal of a forgotten account's objects.
 
 use serde::Serialize;
 
@@ -15,6 +15,8 @@ use crate::service::Service;
 /// subrequest allowance for Cloudflare services).
 pub const SWEEP_MAX_DELETES: u32 = 200;
 const PAGE: u32 = 100;
+/// Listing pages an account's deletion reads to find its staged objects.
+pub const FORGET_MAX_PAGES: u32 = 20;
 
 /// What one sweep did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -25,6 +27,33 @@ pub struct SweepStats {
 }
 
 impl<S: KvStore, T: Transport> Service<'_, S, T> {
+    /// Removes every object staged for `account` (it is being forgotten).
+    /// The keys are ordered by expiry, not account, so this lists what is
+    /// staged (at most a day of uploads), at most [`FORGET_MAX_PAGES`]
+    /// pages; failures are left to the sweep. Returns how many it removed.
+    pub(crate) async fn drop_staged_of(&self, account: &str) -> u32 {
+        let Some(blobs) = self.blobs else {
+            return 0;
+        };
+        let marker = format!("/{account}/");
+        let (mut cursor, mut removed) = (None::<String>, 0);
+        for _ in 0..FORGET_MAX_PAGES {
+            let Ok(page) = blobs.list(STAGED_PREFIX, cursor.as_deref(), PAGE).await else {
+                return removed;
+            };
+            for key in page.keys.iter().filter(|k| k.contains(&marker)) {
+                if blobs.delete(key).await.is_ok() {
+                    removed += 1;
+                }
+            }
+            match page.cursor {
+                Some(c) => cursor = Some(c),
+                None => break,
+            }
+        }
+        removed
+    }
+
     /// Removes staged objects whose expiry has passed (none without a bucket).
     pub async fn sweep_staged(&self, max_deletes: u32) -> SweepStats {
         let mut stats = SweepStats::default();
