@@ -17,7 +17,7 @@ use std::time::Duration;
 use futures_util::future::{join_all, LocalBoxFuture};
 use instagate::core::error::Error;
 use instagate::core::http::{Request, Response, Transport};
-use instagate::core::testing::{block_on, ScriptedTransport};
+use instagate::core::testing::{block_on, jpeg, ScriptedTransport};
 use instagate::core::time::Timestamp;
 use instagate::service::account_object::{AccountObject, ObjectStorage};
 use instagate::service::error::ApiError;
@@ -65,7 +65,9 @@ impl<'a> LocalObjects<'a> {
     }
 
     fn service(&self) -> Service<'_, MemoryStore, Yielding<'a>> {
-        Service::new(&self.w.config, &self.w.store, &self.transport, &self.w.log).with_line(self)
+        Service::new(&self.w.config, &self.w.store, &self.transport, &self.w.log)
+            .with_line(self)
+            .with_blobs(&self.w.blobs)
     }
 
     /// Fires every object alarm due at the fake clock's now, as the runtime
@@ -118,7 +120,8 @@ impl AccountLine for LocalObjects<'_> {
                 .or_insert_with(|| Rc::new(AccountObject::new(MemoryStore::new())))
                 .clone();
             // Inside the object: a service without a line does the work.
-            let inside = Service::new(&self.w.config, &self.w.store, &self.transport, &self.w.log);
+            let inside = Service::new(&self.w.config, &self.w.store, &self.transport, &self.w.log)
+                .with_blobs(&self.w.blobs);
             object
                 .run(work, self.transport.now(), |work, deleted_at| {
                     let inside = &inside;
@@ -702,4 +705,34 @@ fn a_login_whose_record_the_object_cannot_see_yet_still_sets_the_refresh_alarm()
     w.advance(due.since(w.now()));
     assert_eq!(objects.fire_alarms(), 1);
     assert_eq!(refresh_calls(&w), 1, "refreshed at its alarm");
+#[test]
+fn a_retried_publish_of_staged_media_replays_after_its_object_is_deleted() {
+    let w = World::new();
+    let (id, _) = w.connect("instagram");
+    let objects = LocalObjects::new(&w);
+    let image = jpeg(1080, 1080);
+    let staged = objects.call_all(vec![w
+        .api("POST", &format!("/api/accounts/{id}/media"))
+        .with_header("content-type", "image/jpeg")
+        .with_header("content-length", &image.len().to_string())
+        .with_body(image)]);
+    assert_eq!(staged[0].status, 201, "{:?}", staged[0].json_body());
+    let reference = staged[0].json_body()["media"]["id"].clone();
+    let body = json!({"kind": "image", "image_media_id": reference});
+    let first = objects.call_all(vec![publish_req(&w, &id, &body, Some("staged-1"))]);
+    assert_eq!(first[0].status, 200, "{:?}", first[0].json_body());
+    assert!(w.blobs.keys().is_empty(), "deleted once published");
+    // The client lost the answer and retries: the same job, not a 400.
+    let again = objects.call_all(vec![publish_req(&w, &id, &body, Some("staged-1"))]);
+    assert_eq!(again[0].status, 200, "{:?}", again[0].json_body());
+    assert_eq!(
+        again[0].json_body()["job"]["id"],
+        first[0].json_body()["job"]["id"]
+    );
+    // A new key with the used reference is refused, and nothing is posted.
+    let fresh = objects.call_all(vec![publish_req(&w, &id, &body, Some("staged-2"))]);
+    assert_eq!(fresh[0].status, 400, "{:?}", fresh[0].json_body());
+    assert_eq!(fresh[0].json_body()["error"]["field"], "image_media_id");
+    assert_eq!(w.meta.borrow().media.len(), 1);
+    assert_eq!(w.meta.borrow().graph.containers().len(), 1);
 }

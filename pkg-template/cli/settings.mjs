@@ -15,7 +15,7 @@ export function configDir(env) {
 
 const CONFIG_KEYS = new Set([
   'product', 'clientId', 'redirectUri', 'scopes', 'graphVersion', 'configId', 'standinOrigin', 'endpoints',
-  'clientSecret', 'clientSecretFile', 'store', 'keyFile',
+  'clientSecret', 'clientSecretFile', 'store', 'keyFile', 'workerUrl',
 ]);
 
 function readConfigFile(path, explicit) {
@@ -84,6 +84,8 @@ export function loadSettings(flags, env) {
     storePath: flags.store ?? env.INSTAGATE_STORE ?? file.store ?? join(dir, 'tokens.json'),
     keyFile: flags['key-file'] ?? env.INSTAGATE_KEY_FILE ?? file.keyFile ?? join(dir, 'store.key'),
     key: env.INSTAGATE_KEY || undefined,
+    // An instagate Worker that stages local images for Meta (`publish image ./x.jpg`).
+    workerUrl: pick('worker', 'INSTAGATE_WORKER_URL', 'workerUrl'),
   };
 }
 

@@ -188,3 +188,19 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     }
     panic!("future did not complete: it waits on something other than ScriptedTransport")
 }
+
+/// A minimal baseline JPEG of `width` x `height` (SOI, APP0, a frame
+/// header, a scan with stuffed and restart bytes, EOI): what
+/// `core::publish::image_file` reads, for tests of staging.
+pub fn jpeg(width: u16, height: u16) -> Vec<u8> {
+    let mut b = vec![0xFF, 0xD8];
+    b.extend([0xFF, 0xE0, 0x00, 0x06, b'J', b'F', b'I', b'F']);
+    b.extend([0xFF, 0xC0, 0x00, 0x0B, 0x08]);
+    b.extend(height.to_be_bytes());
+    b.extend(width.to_be_bytes());
+    b.extend([0x01, 0x01, 0x11, 0x00]);
+    b.extend([0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00]);
+    b.extend([0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56]);
+    b.extend([0xFF, 0xD9]);
+    b
+}

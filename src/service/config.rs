@@ -306,6 +306,17 @@ impl ServiceConfig {
         &self.products[0]
     }
 
+    /// This Worker's public origin (`scheme://host[:port]` of `REDIRECT_URI`,
+    /// its own callback): where the signed media URLs Meta fetches point.
+    pub fn public_origin(&self) -> String {
+        let uri = &self.default_product().config.redirect_uri;
+        let after_scheme = uri.find("://").map_or(0, |i| i + 3);
+        let end = uri[after_scheme..]
+            .find(['/', '?', '#'])
+            .map_or(uri.len(), |i| after_scheme + i);
+        uri[..end].to_owned()
+    }
+
     /// Where the browser goes after login when it asked for nowhere.
     pub fn default_return_url(&self) -> &str {
         &self.app_return_urls[0]

@@ -1,6 +1,6 @@
 //! The scheduled handler: finish removing deleted accounts' jobs, advance
 //! unfinished publish jobs, then refresh the tokens that are due, within
-//! one run's budget; one log line per run.
+//! one run's budget, and sweep expired staged media; one log line per run.
 
 use serde::Serialize;
 
@@ -9,6 +9,8 @@ use crate::service::deletion::{PurgeStats, JOBS_PER_CRON};
 use crate::service::invocation::Service;
 use crate::service::jobs::JobStats;
 use crate::service::log::emit;
+use crate::service::media::sweep::SWEEP_MAX_DELETES;
+use crate::service::media::SweepStats;
 use crate::service::refresh::RefreshStats;
 use crate::service::store::KvStore;
 
@@ -21,6 +23,8 @@ pub struct CronStats {
     pub refresh: RefreshStats,
     /// Publish jobs of deleted accounts removed (`service::deletion`).
     pub purge: PurgeStats,
+    /// Expired staged media removed (`service::media::sweep`).
+    pub media: SweepStats,
     /// Calls to Meta, both phases.
     pub subrequests: u32,
     /// KV operations, both phases.
@@ -49,6 +53,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 kv_budget.saturating_sub(jobs.kv_ops.total() as u32),
             )
             .await;
+        let media = self.sweep_staged(SWEEP_MAX_DELETES).await;
         let finished = self.transport.now();
         let stats = CronStats {
             event: "cron",
@@ -58,6 +63,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             jobs,
             refresh,
             purge,
+            media,
         };
         emit(self.log, finished.as_millis(), &stats);
         stats

@@ -108,6 +108,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         meta_user: Option<&str>,
     ) -> Result<AccountDeletion, ApiError> {
         let existed = self.accounts().delete_keeping_alias(id, meta_user).await?;
+        // Images it staged and never published (best effort: the sweep
+        // takes what is left within a day).
+        self.drop_staged_of(id).await;
         let jobs_done = matches!(
             self.delete_jobs_of(self.store, id, JOBS_PER_REQUEST).await,
             Ok((true, _))

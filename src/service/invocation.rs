@@ -9,6 +9,7 @@ use crate::service::config::ServiceConfig;
 use crate::service::http::Background;
 use crate::service::line::{AccountLine, AccountWork};
 use crate::service::log::LogSink;
+use crate::service::media::blobs::BlobStore;
 use crate::service::store::KvStore;
 
 /// How long `waitUntil` work may run after the answer.
@@ -23,6 +24,9 @@ pub struct Service<'a, S, T> {
     /// Carries account work to the account's object; `None`: do it here
     /// (native tests, and the object itself).
     pub line: Option<&'a dyn AccountLine>,
+    /// Where staged media is kept (the Worker's R2 bucket); `None`: the
+    /// media routes answer 503 and nothing is staged.
+    pub blobs: Option<&'a dyn BlobStore>,
 }
 
 impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
@@ -38,7 +42,14 @@ impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
             transport,
             log,
             line: None,
+            blobs: None,
         }
+    }
+
+    /// The same service, staging media in `blobs`.
+    pub fn with_blobs(mut self, blobs: &'a dyn BlobStore) -> Service<'a, S, T> {
+        self.blobs = Some(blobs);
+        self
     }
 
     /// The same service, handing account work to `line`.

@@ -277,6 +277,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             transport: self.transport,
             log: self.log,
             line: None,
+            blobs: self.blobs,
         };
         let mut reply = inner.perform_counted(account, work, deleted_at).await?;
         reply.kv_ops = counted.ops().total();

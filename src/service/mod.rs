@@ -1,6 +1,7 @@
 //! The Worker's logic, free of Worker types: routes, the encrypted account
 //! store, login sessions, cron refresh planning, publish jobs, and webhook /
-//! `signed_request` checks, over a [`store::KvStore`] and the core's
+//! `signed_request` checks, staged media (over an object store,
+//! `media::blobs::BlobStore`), over a [`store::KvStore`] and the core's
 //! [`Transport`](crate::core::http::Transport). `src/worker` adapts workers-rs to these traits; native
 //! tests use `memory_store::MemoryStore` (feature `testing`) and the scripted transport with its fake
 //! clock.
@@ -35,6 +36,9 @@ pub mod limits;
 pub mod line;
 pub mod log;
 pub mod login;
+pub mod media;
+#[cfg(any(test, feature = "testing"))]
+pub mod memory_blobs;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory_log;
 #[cfg(any(test, feature = "testing"))]

@@ -375,6 +375,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                     transport: self.transport,
                     log: self.log,
                     line: None,
+                    blobs: self.blobs,
                 };
                 here.perform_counted(id, work, None).await
             }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::core::error::Error;
 use crate::core::http::Transport;
+use crate::core::publish::image_file::IMAGE_MAX_BYTES;
 use crate::core::time::Timestamp;
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
@@ -22,10 +23,20 @@ pub const MAX_WEBHOOK_BODY_BYTES: usize = 1024 * 1024;
 
 /// The largest body `route` takes (the Worker stops reading past it).
 pub fn body_limit(route: &Route) -> usize {
-    if *route == Route::Webhook {
-        MAX_WEBHOOK_BODY_BYTES
-    } else {
-        MAX_BODY_BYTES
+    match route {
+        Route::Webhook => MAX_WEBHOOK_BODY_BYTES,
+        // An image to stage: Meta's limit (media::routes).
+        Route::AccountMedia(_) => IMAGE_MAX_BYTES as usize,
+        _ => MAX_BODY_BYTES,
+    }
+}
+
+/// 413 for a body of `size` bytes over `route`'s limit (an image to stage
+/// says what Meta accepts).
+pub fn body_too_large(route: &Route, size: u64) -> ApiError {
+    match route {
+        Route::AccountMedia(_) => crate::service::media::routes::too_large(size),
+        _ => ApiError::payload_too_large(body_limit(route)),
     }
 }
 
@@ -68,7 +79,10 @@ pub enum Route {
     AccountQuota(String),
     AccountJobs(String),
     AccountSessions(String),
+    AccountMedia(String),
     Job(String),
+    /// A staged object's signed download (its path segments after `/media/`).
+    StagedMedia(Vec<String>),
     Webhook,
     Deauthorize,
     DataDeletion,
@@ -96,7 +110,11 @@ impl Route {
             ["api", "accounts", id, "quota"] => Route::AccountQuota((*id).to_owned()),
             ["api", "accounts", id, "jobs"] => Route::AccountJobs((*id).to_owned()),
             ["api", "accounts", id, "sessions"] => Route::AccountSessions((*id).to_owned()),
+            ["api", "accounts", id, "media"] => Route::AccountMedia((*id).to_owned()),
             ["api", "jobs", id] => Route::Job((*id).to_owned()),
+            ["media", rest @ ..] if !rest.is_empty() => {
+                Route::StagedMedia(rest.iter().map(|s| (*s).to_owned()).collect())
+            }
             ["webhooks", "instagram"] => Route::Webhook,
             _ => Route::NotFound,
         }
@@ -118,6 +136,8 @@ impl Route {
             Route::AccountQuota(_) => "/api/accounts/{id}/quota",
             Route::AccountJobs(_) => "/api/accounts/{id}/jobs",
             Route::AccountSessions(_) => "/api/accounts/{id}/sessions",
+            Route::AccountMedia(_) => "/api/accounts/{id}/media",
+            Route::StagedMedia(_) => "/media/{key}",
             Route::Job(_) => "/api/jobs/{id}",
             Route::Webhook => "/webhooks/instagram",
             Route::Deauthorize => "/auth/deauthorize",
@@ -141,6 +161,7 @@ impl Route {
                 | Route::AccountQuota(_)
                 | Route::AccountJobs(_)
                 | Route::AccountSessions(_)
+                | Route::AccountMedia(_)
                 | Route::Job(_)
         )
     }
@@ -221,7 +242,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     ) -> Result<HttpResponse, ApiError> {
         let limit = body_limit(route);
         if req.body.len() > limit {
-            return Err(ApiError::payload_too_large(limit));
+            return Err(body_too_large(route, req.body.len() as u64));
         }
         let header_bytes: usize = req.headers.iter().map(|(k, v)| k.len() + v.len() + 4).sum();
         if header_bytes > MAX_HEADER_BYTES {
@@ -274,6 +295,11 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 fields.account_id = Some(id.clone());
                 self.revoke_sessions(req, id).await
             }
+            ("POST", Route::AccountMedia(id)) => {
+                fields.account_id = Some(id.clone());
+                self.stage_media(req, id).await
+            }
+            ("GET" | "HEAD", Route::StagedMedia(segments)) => self.serve_media(req, segments).await,
             ("GET", Route::Job(id)) => {
                 fields.job_id = Some(id.clone());
                 self.get_job(req, id, fields).await
@@ -381,6 +407,15 @@ mod tests {
         );
         assert_eq!(Route::parse("/api/accounts/1/x"), Route::NotFound);
         assert_eq!(Route::parse("/"), Route::NotFound);
+        assert_eq!(
+            Route::parse("/api/accounts/1/media"),
+            Route::AccountMedia("1".into())
+        );
+        assert_eq!(
+            Route::parse("/media/1/2/3"),
+            Route::StagedMedia(vec!["1".into(), "2".into(), "3".into()])
+        );
+        assert_eq!(Route::parse("/media/"), Route::NotFound);
         assert_eq!(
             Route::parse("/auth/data-deletion/status"),
             Route::DataDeletionStatus

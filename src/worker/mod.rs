@@ -4,13 +4,14 @@
 //! `fetch`-based transport (`isolate`: parsed once per isolate), answers,
 //! and hands leftover work to `ctx.waitUntil`; `scheduled` runs the cron.
 //! Account work (refresh, publish, delete) goes to the account's Durable
-//! Object (`objects.rs`).
+//! Object (`objects.rs`); staged media lives in the R2 bucket (`bucket.rs`).
 //! Everything else (routes, storage layout, refresh planning) lives in the
 //! service and is tested natively.
 
 // The core's error carries Meta's fields by value (see src/service/mod.rs).
 #![allow(clippy::result_large_err)]
 
+mod bucket;
 mod isolate;
 mod kv;
 mod objects;
@@ -25,9 +26,10 @@ use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
 use crate::service::limits::ClientLimiter;
 use crate::service::log::emit;
-use crate::service::router::{body_limit, Route};
+use crate::service::router::{body_limit, body_too_large, Route};
 use crate::service::{misconfigured, Service};
 
+use bucket::R2Blobs;
 use objects::DurableLine;
 use settings::{kv_binding, ConsoleLog};
 use transport::FetchTransport;
@@ -67,20 +69,29 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
             return write_response(misconfigured(&e, &request, &ConsoleLog, now));
         }
     };
-    let mut response = Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog)
-        .with_line(&line)
+    let blobs = R2Blobs::from_env(&env);
+    let mut service =
+        Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog).with_line(&line);
+    if let Some(blobs) = &blobs {
+        service = service.with_blobs(blobs);
+    }
+    let mut response = service
         .handle_limited(
             request,
             &BindingLimiter(env.rate_limiter(PENDING_LIMITER_BINDING).ok()),
         )
         .await;
     for task in std::mem::take(&mut response.background) {
-        let (prepared, store, line) = (prepared.clone(), store.clone(), line.clone());
+        let (prepared, store, line, blobs) =
+            (prepared.clone(), store.clone(), line.clone(), blobs.clone());
         ctx.wait_until(async move {
-            Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog)
-                .with_line(&line)
-                .run_background(task)
-                .await;
+            let mut service =
+                Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog)
+                    .with_line(&line);
+            if let Some(blobs) = &blobs {
+                service = service.with_blobs(blobs);
+            }
+            service.run_background(task).await;
         });
     }
     write_response(response)
@@ -112,10 +123,13 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             return;
         }
     };
-    Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog)
-        .with_line(&line)
-        .run_cron()
-        .await;
+    let blobs = R2Blobs::from_env(&env);
+    let mut service =
+        Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog).with_line(&line);
+    if let Some(blobs) = &blobs {
+        service = service.with_blobs(blobs);
+    }
+    service.run_cron().await;
 }
 
 /// Converts the incoming request. The body is read as a stream with a
@@ -125,15 +139,16 @@ async fn read_request(mut req: Request) -> Result<HttpRequest, ApiError> {
     let url = req
         .url()
         .map_err(|_| ApiError::invalid_input("url", "the request URL is not valid"))?;
-    let limit = body_limit(&Route::parse(url.path()));
+    let route = Route::parse(url.path());
+    let limit = body_limit(&route);
     let declared = req
         .headers()
         .get("content-length")
         .ok()
         .flatten()
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::payload_too_large(limit));
+    if let Some(n) = declared.filter(|n| *n > limit) {
+        return Err(body_too_large(&route, n as u64));
     }
     let method = req.method().to_string().to_ascii_uppercase();
     let headers: Vec<(String, String)> = req.headers().entries().collect();

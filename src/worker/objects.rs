@@ -21,6 +21,7 @@ use crate::service::error::ApiError;
 use crate::service::line::{AccountLine, AccountWork, WorkReply};
 use crate::service::Service;
 
+use super::bucket::R2Blobs;
 use super::isolate;
 use super::kv::first_line;
 use super::settings::{kv_binding, ConsoleLog};
@@ -139,7 +140,12 @@ impl AccountObject {
             let prepared = isolate::prepared(&self.env).map_err(|e| misconfigured(&e))?;
             let kv = kv_binding(&self.env).map_err(|e| misconfigured(&e))?;
             let transport = &prepared.transport;
-            let service = Service::new(&prepared.config, &kv, transport, &ConsoleLog);
+            let blobs = R2Blobs::from_env(&self.env);
+            let mut service = Service::new(&prepared.config, &kv, transport, &ConsoleLog);
+            if let Some(blobs) = &blobs {
+                // A finished job deletes the media it staged.
+                service = service.with_blobs(blobs);
+            }
             let storage = self.machine.storage();
             if storage.get(ACCOUNT_KEY).await?.as_deref() != Some(account) {
                 storage.put(ACCOUNT_KEY, account).await?;

@@ -1,7 +1,8 @@
 // The demo, driven as a person would in headless Chromium (Debian's, through
 // playwright-core): connect through the stand-in's consent pages with both
-// login products, see the accounts, refresh, publish an image and a
-// carousel and find them on the stand-in's feed, deny consent and see the
+// login products, see the accounts, refresh, publish an image (from a URL,
+// and from a local JPEG the Worker stages) and a carousel and find them on
+// the stand-in's feed, deny consent and see the
 // error, connect every account of an agency's Facebook login at once, and
 // schedule posts (one publishes on time, one is cancelled and never posts).
 // Screenshots are kept in tests/artifacts/demo/.
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { ROOT, startDemo } from '../../scripts/demo.mjs';
+import { jpeg } from '../standin/jpeg.mjs';
 
 const ARTIFACTS = join(ROOT, 'tests/artifacts/demo');
 const PORTS = { standinPort: 18790, workerPort: 18787, webPort: 15173 };
@@ -145,6 +147,35 @@ test('publish an image and see it on the stand-in feed', async () => {
   const feed = await browser.newPage();
   await feed.goto(`${demo.standin.url}/www.instagram.com/standin_bakery/`);
   assert.match(await feed.content(), /Fresh out of the oven/);
+  await feed.close();
+});
+
+test('publish a JPEG from this computer: the Worker stages it, the stand-in fetches it from the Worker, it posts', async () => {
+  // A file Meta would refuse for the feed (9:16) is refused before anything is staged.
+  await page.selectOption('#account', { label: '@standin_bakery' });
+  await page.check('input[name=kind][value=image]');
+  await page.fill('input[name=image_url]', '');
+  await page.setInputFiles('#image-file', { name: 'tall.jpg', mimeType: 'image/jpeg', buffer: jpeg(1080, 1920) });
+  await page.click('#publish [type=submit]');
+  await page.locator('#progress li.error').waitFor();
+  assert.match(await page.locator('#progress li.error').innerText(), /4:5/);
+  assert.equal(await page.locator('#image-file').getAttribute('aria-invalid'), 'true');
+  const fetchesBefore = demo.standin.state.mediaFetches.length;
+  assert.equal(fetchesBefore, 0, 'nothing was handed to Meta');
+
+  await publishAndOpen('image', async () => {
+    await page.setInputFiles('#image-file', { name: 'loaf.jpg', mimeType: 'image/jpeg', buffer: jpeg(1080, 1350) });
+    await page.fill('textarea[name=caption]', 'Straight from the camera roll');
+  });
+  assert.match(await page.locator('#progress').innerText(), /staged as \d+\.\S+ \(1080×1350\)/);
+  const fetched = demo.standin.state.mediaFetches.at(-1);
+  assert.ok(fetched.url.startsWith(`${demo.workerUrl}/media/`), fetched.url);
+  assert.deepEqual([fetched.status, fetched.contentType], [200, 'image/jpeg']);
+  await shot('published-image-file');
+  await page.setInputFiles('#image-file', []);
+  const feed = await browser.newPage();
+  await feed.goto(`${demo.standin.url}/www.instagram.com/standin_bakery/`);
+  assert.match(await feed.content(), /Straight from the camera roll/);
   await feed.close();
 });
 

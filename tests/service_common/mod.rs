@@ -17,6 +17,7 @@ use instagate::core::testing::{block_on, graph_error, ScriptedTransport};
 use instagate::core::time::Timestamp;
 use instagate::service::config::ServiceConfig;
 use instagate::service::http::{HttpRequest, HttpResponse};
+use instagate::service::memory_blobs::MemoryBlobs;
 use instagate::service::memory_log::MemoryLog;
 use instagate::service::memory_store::MemoryStore;
 use instagate::service::Service;
@@ -452,6 +453,8 @@ pub struct World {
     pub config: ServiceConfig,
     pub log: MemoryLog,
     pub meta: Rc<RefCell<FakeMeta>>,
+    /// The Worker's R2 bucket (staged media).
+    pub blobs: MemoryBlobs,
 }
 
 pub fn env(extra: &[(&str, &str)]) -> HashMap<String, String> {
@@ -508,6 +511,7 @@ impl World {
             config,
             log: MemoryLog::default(),
             meta,
+            blobs: MemoryBlobs::new(),
         }
     }
 
@@ -520,7 +524,7 @@ impl World {
     }
 
     pub fn service(&self) -> Service<'_, MemoryStore, ScriptedTransport> {
-        Service::new(&self.config, &self.store, &self.transport, &self.log)
+        Service::new(&self.config, &self.store, &*self.transport, &self.log).with_blobs(&self.blobs)
     }
 
     pub fn call(&self, req: HttpRequest) -> HttpResponse {

@@ -120,6 +120,9 @@ async function startWorker(standin, persistDir, extra, kvFaults, ratelimits, fro
     // wrangler.toml's account objects (src/worker/objects.rs), kept with KV.
     durableObjects: { ACCOUNT_OBJECTS: { className: 'AccountObject', useSQLite: true } },
     durableObjectsPersist: persistDir,
+    // wrangler.toml's staged-media bucket (src/worker/bucket.rs), kept with KV.
+    r2Buckets: ['MEDIA_BUCKET'],
+    r2Persist: persistDir,
     // Rate Limiting bindings (as wrangler.toml's [[ratelimits]]), when a test asks.
     ...(ratelimits ? { ratelimits } : {}),
     bindings: vars,
@@ -142,10 +145,13 @@ async function startWorker(standin, persistDir, extra, kvFaults, ratelimits, fro
   });
   const url = await mf.ready;
   const kv = await mf.getKVNamespace('INSTAGATE_KV');
+  const bucket = await mf.getR2Bucket('MEDIA_BUCKET');
   const faultsKv = kvFaults ? await mf.getKVNamespace('KV_FAULTS') : null;
   return {
     mf,
     kv,
+    /** The staged-media R2 bucket (MEDIA_BUCKET). */
+    bucket,
     /** Makes KV operations fail (see faulty-kv-entry.mjs); [] clears. */
     async kvFaults(rules) {
       if (!faultsKv) throw new Error('start the Worker with {kvFaults: true}');

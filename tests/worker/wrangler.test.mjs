@@ -6,7 +6,8 @@
 // publish with one Idempotency-Key posts once, a delete racing a publish
 // leaves nothing, N concurrent refresh-now calls make one refresh, steps of one
 // job with overlapping cron runs make one media_publish, and an account deleted
-// while its refresh is in flight ends deleted with no key left.
+// while its refresh is in flight ends deleted with no key left; and the R2
+// bucket: a staged image published by reference.
 //
 // wrangler dev's KV cannot be slowed from outside (miniflare's test slows every
 // KV operation instead): the races are opened by slowing the stand-in's answer.
@@ -23,6 +24,7 @@ import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { startStandin } from '../standin/server.mjs';
 import { devVarsExample, startWranglerDev } from '../../scripts/lib/wrangler-dev.mjs';
+import { jpeg } from '../standin/jpeg.mjs';
 import { Browser, dumpKv, open, seedInstagramAccount, signedRequest } from './harness.mjs';
 
 // wrangler.toml's placeholder namespace id: local persistence is keyed by it.
@@ -119,6 +121,28 @@ test('wrangler dev runs the account objects: one post per Idempotency-Key, a del
   assert.equal((await api(`/api/accounts/${id}`)).status, 404);
   const listed = await (await api(`/api/accounts/${id}/jobs`)).json();
   assert.deepEqual(listed.jobs, [], 'no job of the deleted account is left');
+});
+
+test('wrangler dev binds the R2 bucket: a staged JPEG is fetched by the stand-in from the signed URL, then deleted', async () => {
+  const id = '17841400000000001'; // logged in by the first test
+  const auth = { authorization: `Bearer ${devVarsExample().API_KEY}` };
+  const image = jpeg(1080, 1080);
+  const staged = await fetch(`${origin}/api/accounts/${id}/media`, {
+    method: 'POST', headers: { ...auth, 'content-type': 'image/jpeg' }, body: image,
+  });
+  const { media } = await staged.json();
+  assert.equal(staged.status, 201, JSON.stringify(media));
+  const r = await fetch(`${origin}/api/accounts/${id}/publish`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ kind: 'image', image_media_id: media.id }),
+  });
+  const { job } = await r.json();
+  assert.equal(job.status, 'published', JSON.stringify(job));
+  const fetched = standin.state.mediaFetches.at(-1);
+  assert.ok(fetched.url.startsWith(`${origin}/media/`), fetched.url);
+  assert.deepEqual([fetched.status, fetched.bytes], [200, image.length]);
+  assert.equal((await fetch(fetched.url)).status, 404, 'deleted once published');
 });
 
 const dev = devVarsExample();

@@ -229,6 +229,14 @@ async function publish(event) {
   try {
     const publishAt = publishAtFromInput(form.publish_at.value);
     const media = mediaFromForm(form);
+    const file = form.image_file.files[0];
+    if (file && (media.kind === 'image' || (media.kind === 'story' && !media.video_url))) {
+      progress(`staging ${file.name} (${Math.ceil(file.size / 1024)} KB)…`, 'muted');
+      const staged = await api.stage(form.account.value, file, media.kind === 'story' ? 'story' : 'feed');
+      progress(`staged as ${staged.id} (${staged.width}×${staged.height}), kept until ${new Date(staged.expires_at).toLocaleString()}`);
+      delete media.image_url;
+      media.image_media_id = staged.id;
+    }
     let { job } = await api.publish(form.account.value, { ...media, publish_at: publishAt });
     if (job.status === 'scheduled') {
       rememberCaption(job.id, media.caption);
@@ -255,7 +263,7 @@ async function publish(event) {
     $('#progress').append(done);
   } catch (e) {
     progress(describe(e), 'error');
-    markInvalid(form, e.field);
+    markInvalid(form, e.field === 'body' || e.field === 'image_media_id' ? 'image_file' : e.field);
   } finally {
     submit.disabled = false;
     loadQuota(form.account.value);

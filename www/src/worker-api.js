@@ -19,6 +19,20 @@ export class WorkerError extends Error {
   }
 }
 
+// A JPEG file to stage (`POST /api/accounts/{id}/media`): the file is the
+// body, its size the Content-Length; the answer is the media reference.
+async function stageFile(id, file, use) {
+  const res = await fetch(`${WORKER}/api/accounts/${id}/media?use=${use}`, {
+    method: 'POST',
+    credentials: 'include',
+    headers: { 'content-type': 'image/jpeg' },
+    body: file,
+  });
+  const json = await res.json().catch(() => null);
+  if (!res.ok) throw new WorkerError(res.status, json);
+  return json.media;
+}
+
 async function call(method, path, body) {
   const res = await fetch(`${WORKER}${path}`, {
     method,
@@ -43,6 +57,7 @@ export const api = {
   refresh: (id) => call('POST', `/api/accounts/${id}/refresh`).then((r) => r.body),
   forget: (id) => call('DELETE', `/api/accounts/${id}`).then((r) => r.body),
   quota: (id) => call('GET', `/api/accounts/${id}/quota`).then((r) => r.body),
+  stage: stageFile,
   publish: (id, media) => call('POST', `/api/accounts/${id}/publish`, media).then((r) => r.body),
   job: (id) => call('GET', `/api/jobs/${id}`).then((r) => r.body),
   jobs: (id) => call('GET', `/api/accounts/${id}/jobs`).then((r) => r.body.jobs),

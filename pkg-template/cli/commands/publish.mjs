@@ -8,6 +8,7 @@ import { EXIT, usage } from '../errors.mjs';
 import { libraryConfig } from '../settings.mjs';
 import { label } from '../store.mjs';
 import { out, err, progressLine } from '../output.mjs';
+import { isLocalJpeg, publishThroughWorker } from './worker-publish.mjs';
 
 const isVideoUrl = (url) => /\.(mp4|mov|m4v)(\?|#|$)/i.test(url);
 const isUrl = (s) => /^https?:\/\//i.test(s);
@@ -45,7 +46,7 @@ async function mediaInput(kind, flags, file) {
     return flags[f];
   };
   if (file !== undefined && !['reel', 'story'].includes(kind)) {
-    throw usage(`unexpected argument "${file}"`, kind === 'carousel' ? 'give each item with --item' : 'give the image with --url');
+    throw usage(`unexpected argument "${file}"`, kind === 'carousel' ? 'give each item with --item' : 'give the image with --url, or a local .jpg with --worker URL');
   }
   if (file !== undefined && flags.url !== undefined) throw usage('give a file or --url, not both');
   // The reel's or story's video: the file, or the URL Meta downloads.
@@ -109,6 +110,14 @@ function uploadSettings(env) {
 export async function publish(ctx) {
   const [kind, file, ...extra] = ctx.positionals;
   if (extra.length) throw usage(`unexpected argument "${extra[0]}"`, 'give media URLs with --url / --item');
+  // A local image: Meta only fetches images by URL, so a Worker stages it.
+  if (['image', 'story'].includes(kind) && file !== undefined && isLocalJpeg(file)) {
+    if (!ctx.settings.workerUrl) {
+      throw usage(`a local image (${file}) is published through an instagate Worker, which serves it to Meta`,
+        'set --worker URL (or INSTAGATE_WORKER_URL) and INSTAGATE_WORKER_API_KEY, or give a public --url');
+    }
+    return publishThroughWorker(ctx, kind, file);
+  }
   const { fn, media } = await mediaInput(kind, ctx.flags, file);
   const store = await ctx.openStore();
   const account = store.find(ctx.flags.account);

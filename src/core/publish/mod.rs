@@ -7,6 +7,7 @@
 //! - `calls`, `quota`, `upload`: request builders and response processors
 //!   (`process_*`; `upload`: the resumable video upload to the rupload host);
 //! - `video_file`: a video file's header checks (MP4 duration, size limits);
+//! - `image_file`: an image file's header checks (JPEG dimensions, size, feed aspect ratio);
 //! - `job`: the resumable state machine (one call per step, serializable);
 //! - `poll`: when to read a container's status; `recover`: finding a post
 //!   whose publish answer was lost;
@@ -19,6 +20,7 @@ pub mod calls;
 pub mod driver;
 #[cfg(any(test, feature = "testing"))]
 pub mod fake;
+pub mod image_file;
 pub mod input;
 pub mod job;
 pub mod poll;

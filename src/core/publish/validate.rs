@@ -178,11 +178,20 @@ fn check_video(
     }
 }
 
-/// A public `https://` URL of plain ASCII that Meta can fetch.
+/// A public `https://` URL of plain ASCII that Meta can fetch; plain
+/// `http://` only on a loopback host (local development against the
+/// stand-in, e.g. a local Worker's staged media; Meta itself could not
+/// reach it either way).
 pub fn check_url(field: &str, url: &str) -> Result<(), Error> {
     let bad = |why: &str| Err(Error::invalid_input(field, format!("{field} {why}")));
-    let Some(rest) = url.strip_prefix("https://") else {
-        return bad("must be an https:// URL (Instagram fetches the media from a public server)");
+    let rest = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
+        (Some(rest), _) => rest,
+        (None, Some(rest)) if is_loopback_host(rest) => rest,
+        _ => {
+            return bad(
+                "must be an https:// URL (Instagram fetches the media from a public server)",
+            )
+        }
     };
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     if host.is_empty() {
@@ -192,6 +201,17 @@ pub fn check_url(field: &str, url: &str) -> Result<(), Error> {
         return bad("must be plain US-ASCII without spaces (percent-encode other characters)");
     }
     Ok(())
+}
+
+/// Whether the authority at the start of `rest` (after `http://`) is a
+/// loopback host, with or without a port.
+fn is_loopback_host(rest: &str) -> bool {
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().map_or("", |h| h),
+        None => authority.split(':').next().unwrap_or(""),
+    };
+    matches!(host, "127.0.0.1" | "localhost" | "::1")
 }
 
 /// Caption length, hashtags and @mentions.
@@ -519,8 +539,18 @@ mod tests {
     #[test]
     fn urls() {
         assert!(check_url("u", "https://cdn.example/a.jpg?x=1").is_ok());
+        // Plain http only to a loopback host (a local Worker's staged media).
+        for local in [
+            "http://127.0.0.1:8787/media/a?sig=x",
+            "http://localhost/a.jpg",
+            "http://[::1]:9/a",
+        ] {
+            assert!(check_url("u", local).is_ok(), "{local}");
+        }
         for bad in [
             "http://cdn.example/a.jpg",
+            "http://127.0.0.1.evil.example/a.jpg",
+            "http://localhost.evil/a.jpg",
             "https:///a.jpg",
             "https://",
             "ftp://x/a",

@@ -48,6 +48,10 @@ pub struct JobRecord {
     /// A scheduled post: published at this time, not before (schedule.rs).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publish_at: Option<Timestamp>,
+    /// Staged media this job hands Meta (`service::media`): deleted when
+    /// the job finishes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub staged: Vec<String>,
 }
 
 /// The `phase` the API shows for a core phase. These are the names the
@@ -230,7 +234,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             job.finished_at = Some(self.transport.now());
         }
         self.save_job(store, job).await?;
-        store.delete(&job_queue_key(&job.id)).await
+        store.delete(&job_queue_key(&job.id)).await?;
+        self.drop_staged(&std::mem::take(&mut job.staged)).await;
+        Ok(())
     }
 
     /// Removes up to `max_jobs` jobs of `account`, walking the

@@ -67,6 +67,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             Some(fields) => take_publish_at(fields, now)?,
             None => None,
         };
+        let staged = self
+            .resolve_staged(&mut body, id, publish_at, idempotency.is_some())
+            .await?;
         let spec = media_spec_from_body(&body)?;
         let mut options = publish_options(self.config.publish_wait);
         // A scheduled post reads the quota again when it starts: the one
@@ -92,6 +95,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             finished_at: None,
             stalled: None,
             publish_at,
+            staged,
         };
         let work = AccountWork::Publish {
             job: Box::new(job),
@@ -128,6 +132,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             )
             .into());
         }
+        self.check_staged(&job.staged).await?;
         if job.publish_at.is_some() {
             self.check_quota(record).await?;
         }

@@ -1,0 +1,154 @@
+//! The staging routes: `POST /api/accounts/{id}/media` (upload an image,
+//! get its reference) and `GET|HEAD /media/{key}?expires=&sig=` (the signed
+//! download Meta fetches).
+
+use serde_json::json;
+
+use crate::core::http::Transport;
+use crate::core::publish::image_file::{check_feed_aspect, inspect_jpeg, IMAGE_MAX_BYTES};
+use crate::service::crypto::random_id;
+use crate::service::error::ApiError;
+use crate::service::http::{HttpRequest, HttpResponse};
+use crate::service::media::blobs::{BlobMeta, BlobStore};
+use crate::service::media::{
+    key_from_path, new_staged, not_configured, signed_url, STAGED_TTL, USES,
+};
+use crate::service::store::KvStore;
+use crate::service::Service;
+
+/// The one type staged: Meta takes feed, carousel and story images as JPEG only.
+pub const JPEG: &str = "image/jpeg";
+
+impl<S: KvStore, T: Transport> Service<'_, S, T> {
+    pub(crate) fn blobs(&self) -> Result<&dyn BlobStore, ApiError> {
+        self.blobs.ok_or_else(not_configured)
+    }
+
+    /// `POST /api/accounts/{id}/media[?use=feed|story]`: checks the body is
+    /// a whole JPEG Meta would take for that use, stores it, and answers its
+    /// reference (201). Nothing is stored for a refused body.
+    pub(crate) async fn stage_media(
+        &self,
+        req: &HttpRequest,
+        id: &str,
+    ) -> Result<HttpResponse, ApiError> {
+        self.admitted_id(req, id).await?;
+        let blobs = self.blobs()?;
+        let usage = req.query_param("use")?.unwrap_or_else(|| "feed".into());
+        if !USES.contains(&usage.as_str()) {
+            return Err(ApiError::invalid_input(
+                "use",
+                format!("use {usage:?} is not \"feed\" (image posts, carousel items) or \"story\""),
+            ));
+        }
+        let content_type = req.header("content-type").map(|t| {
+            t.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        });
+        if content_type.as_deref() != Some(JPEG) {
+            return Err(ApiError::new(
+                415,
+                "unsupported_media_type",
+                format!(
+                    "Content-Type {:?} is not staged: Instagram accepts images as JPEG only (Content-Type: image/jpeg)",
+                    content_type.unwrap_or_default()
+                ),
+            ));
+        }
+        let declared = req.header("content-length").ok_or_else(|| {
+            ApiError::new(
+                411,
+                "length_required",
+                "send the image with a Content-Length header (its size in bytes)",
+            )
+        })?;
+        let declared: u64 = declared.trim().parse().map_err(|_| {
+            ApiError::invalid_input("content-length", "Content-Length must be a number of bytes")
+        })?;
+        if declared > IMAGE_MAX_BYTES {
+            return Err(too_large(declared));
+        }
+        let size = req.body.len() as u64;
+        if size != declared {
+            return Err(ApiError::invalid_input(
+                "body",
+                format!("the body has {size} bytes but Content-Length says {declared}: the upload was cut short"),
+            ));
+        }
+        let image = inspect_jpeg("body", &req.body)?;
+        if usage == "feed" {
+            check_feed_aspect("body", &image)?;
+        }
+        let now = self.transport.now();
+        let expires = now.plus(STAGED_TTL);
+        let (media_id, key) = new_staged(id, expires, &random_id(self.transport, 16));
+        let meta = BlobMeta {
+            content_type: JPEG.into(),
+            size,
+            custom: vec![
+                ("width".into(), image.width.to_string()),
+                ("height".into(), image.height.to_string()),
+                ("use".into(), usage.clone()),
+            ],
+        };
+        blobs.put(&key, req.body.clone(), meta).await?;
+        Ok(HttpResponse::json(
+            201,
+            &json!({ "media": {
+                "id": media_id,
+                "type": "image",
+                "content_type": JPEG,
+                "size": size,
+                "width": image.width,
+                "height": image.height,
+                "use": usage,
+                "expires_at": expires.to_rfc3339(),
+            }}),
+        ))
+    }
+
+    /// `GET|HEAD /media/{expires}/{account}/{random}?expires=&sig=`: the
+    /// staged object, to whoever holds a valid signature, until it expires.
+    /// No other path is served (404), and nothing is listed.
+    pub(crate) async fn serve_media(
+        &self,
+        req: &HttpRequest,
+        segments: &[String],
+    ) -> Result<HttpResponse, ApiError> {
+        let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
+        let key = key_from_path(&segments)
+            .ok_or_else(|| ApiError::not_found(format!("no media at {}", req.path)))?;
+        signed_url::verify(
+            &self.config.session_key,
+            &key,
+            req.query_param("expires")?.as_deref(),
+            req.query_param("sig")?.as_deref(),
+            self.transport.now(),
+        )?;
+        let blobs = self.blobs()?;
+        let gone = || ApiError::not_found("this media is no longer staged");
+        let (meta, body) = if req.method == "HEAD" {
+            (blobs.head(&key).await?.ok_or_else(gone)?, Vec::new())
+        } else {
+            let blob = blobs.get(&key).await?.ok_or_else(gone)?;
+            (blob.meta, blob.bytes)
+        };
+        Ok(HttpResponse::new(200)
+            .with_header("content-type", &meta.content_type)
+            .with_header("content-length", &meta.size.to_string())
+            .with_header("cache-control", "private, no-store")
+            .with_body(body))
+    }
+}
+
+/// 413, saying what Meta accepts.
+pub fn too_large(size: u64) -> ApiError {
+    ApiError::new(
+        413,
+        "payload_too_large",
+        format!("the image is {size} bytes; Instagram accepts images of at most 8 MB ({IMAGE_MAX_BYTES} bytes)"),
+    )
+}
