@@ -14,6 +14,12 @@ export interface Endpoints {
   tokenBase?: string;
   /** Graph host: `https://graph.instagram.com` / `https://graph.facebook.com`. */
   graphBase?: string;
+  /**
+   * Facebook Login's video upload host (`https://rupload.facebook.com`).
+   * Unset, it follows `graphBase` when that ends in `graph.facebook.com`
+   * (Meta's host, or the stand-in's); set it when the Graph host is elsewhere.
+   */
+  ruploadBase?: string;
 }
 
 /** Holds no secret: safe to ship to a browser. Validated on every call (`config` errors). */

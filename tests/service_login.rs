@@ -865,3 +865,59 @@ fn a_login_that_moves_the_index_entry_drops_the_old_one_after_the_answer() {
     assert_eq!(after.len(), 1);
     assert_ne!(after[0], old[0]);
 }
+
+/// A throttled code exchange was refused before Meta read the code (the
+/// code "can only be used once" — Business Login for Instagram — and it
+/// was not used), so the Worker's answer invites a retry and keeps the
+/// login state for it; a failure after the code was exchanged, or one
+/// that comes after the state's 10 minutes, does neither.
+#[test]
+fn a_throttled_single_page_exchange_can_be_retried_with_the_same_code() {
+    use instagate::core::http::Response;
+    let w = World::new();
+    let verifier = "v".repeat(43) + "-verifier";
+    // Registers a login with `state`, waits `wait`, then exchanges its code
+    // with Meta throttling the call to `throttled`: (answer, code).
+    let throttled_exchange = |state: &str, wait: u64, throttled: &str| {
+        assert_eq!(spa_register(&w, state, &verifier, "instagram").status, 201);
+        let code =
+            w.meta
+                .borrow_mut()
+                .issue_code("instagram", "https://app.example/callback", None);
+        w.advance(std::time::Duration::from_secs(wait));
+        w.meta.borrow_mut().fail_next(
+            throttled,
+            Ok(Response::new(429, "").with_header("Retry-After", "30")),
+        );
+        let r = spa_exchange(&w, APP, &code, state, &verifier);
+        assert_eq!(r.status, 429, "{:?}", r.json_body());
+        (r.json_body()["error"].clone(), code)
+    };
+
+    let state = "r".repeat(43);
+    let (error, code) = throttled_exchange(&state, 0, "api.instagram.com/oauth/access_token");
+    assert_eq!(error["retryable"], true);
+    let r = spa_exchange(&w, APP, &code, &state, &verifier);
+    assert_eq!(r.status, 200, "the retry works: {:?}", r.json_body());
+    assert_eq!(r.json_body()["account"]["id"], IG_USER);
+    assert_eq!(
+        spa_exchange(&w, APP, &code, &state, &verifier).status,
+        400,
+        "then spent"
+    );
+
+    // After the code was exchanged: not retryable, the state is gone.
+    let (error, _) = throttled_exchange(&"q".repeat(43), 0, "graph.instagram.com/access_token");
+    assert_eq!(error["retryable"], false, "{error:?}");
+    assert!(
+        w.store.keys("state:").is_empty(),
+        "nothing kept for a retry that cannot work"
+    );
+
+    // Throttled with under a minute of the login left: KV cannot keep it
+    // that briefly, so the answer says to start again.
+    let (error, _) =
+        throttled_exchange(&"p".repeat(43), 570, "api.instagram.com/oauth/access_token");
+    assert_eq!(error["retryable"], false);
+    assert!(error["message"].as_str().unwrap().contains("start again"));
+}

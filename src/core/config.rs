@@ -96,6 +96,12 @@ pub struct Endpoints {
     pub token_base: String,
     /// `https://graph.instagram.com` / `https://graph.facebook.com`.
     pub graph_base: String,
+    /// Facebook Login's video upload host, `https://rupload.facebook.com`.
+    /// When unset it follows `graph_base`: Meta's host for Meta's Graph
+    /// host, the stand-in's `{origin}/rupload.facebook.com` for the
+    /// stand-in's; set it when the Graph host is elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rupload_base: Option<String>,
 }
 
 impl Endpoints {
@@ -106,11 +112,13 @@ impl Endpoints {
                 authorize_base: "https://www.instagram.com".into(),
                 token_base: "https://api.instagram.com".into(),
                 graph_base: "https://graph.instagram.com".into(),
+                rupload_base: None,
             },
             Product::Facebook => Endpoints {
                 authorize_base: "https://www.facebook.com".into(),
                 token_base: "https://graph.facebook.com".into(),
                 graph_base: "https://graph.facebook.com".into(),
+                rupload_base: None,
             },
         }
     }
@@ -125,6 +133,7 @@ impl Endpoints {
             authorize_base: swap(&meta.authorize_base),
             token_base: swap(&meta.token_base),
             graph_base: swap(&meta.graph_base),
+            rupload_base: None,
         }
     }
 }
@@ -197,11 +206,19 @@ impl Config {
                 ));
             }
         }
-        for (field, url) in [
-            ("endpoints.authorize_base", &self.endpoints.authorize_base),
-            ("endpoints.token_base", &self.endpoints.token_base),
-            ("endpoints.graph_base", &self.endpoints.graph_base),
-        ] {
+        let bases = [
+            (
+                "endpoints.authorize_base",
+                Some(&self.endpoints.authorize_base),
+            ),
+            ("endpoints.token_base", Some(&self.endpoints.token_base)),
+            ("endpoints.graph_base", Some(&self.endpoints.graph_base)),
+            (
+                "endpoints.rupload_base",
+                self.endpoints.rupload_base.as_ref(),
+            ),
+        ];
+        for (field, url) in bases.into_iter().filter_map(|(f, u)| Some((f, u?))) {
             if !(url.starts_with("https://") || url.starts_with("http://")) || url.ends_with('/') {
                 return Err(Error::config(
                     field,
@@ -225,19 +242,32 @@ impl Config {
     /// The resumable video upload URL of a container:
     /// `https://rupload.facebook.com/ig-api-upload/{version}/{container_id}`.
     /// Meta documents this host for Facebook Login only
-    /// (<https://developers.facebook.com/documentation/instagram-platform/content-publishing/resumable-uploads>),
-    /// so it is derived from a `graph.facebook.com` Graph base (Meta's, or the
-    /// stand-in's `{origin}/graph.facebook.com`); any other base has none.
+    /// (<https://developers.facebook.com/documentation/instagram-platform/content-publishing/resumable-uploads>):
+    /// `endpoints.rupload_base` when set, else derived from a
+    /// `graph.facebook.com` Graph base (Meta's, or the stand-in's
+    /// `{origin}/graph.facebook.com`). Instagram Login has none.
     pub fn rupload_url(&self, container_id: &str) -> Result<String, Error> {
-        let base = self.endpoints.graph_base.trim_end_matches('/');
-        let Some(prefix) = base.strip_suffix("graph.facebook.com") else {
-            return Err(Error::invalid_input(
+        let not_offered = || {
+            Error::invalid_input(
                 "videoFile",
                 "uploading a video file is available only with Instagram API with Facebook Login (graph.facebook.com); with Instagram Login, give a public videoUrl instead",
-            ));
+            )
+        };
+        if self.product != Product::Facebook {
+            return Err(not_offered());
+        }
+        let base = match &self.endpoints.rupload_base {
+            Some(base) => base.clone(),
+            None => {
+                let graph = self.endpoints.graph_base.trim_end_matches('/');
+                let prefix = graph
+                    .strip_suffix("graph.facebook.com")
+                    .ok_or_else(not_offered)?;
+                format!("{prefix}rupload.facebook.com")
+            }
         };
         Ok(format!(
-            "{prefix}rupload.facebook.com/ig-api-upload/{}/{container_id}",
+            "{base}/ig-api-upload/{}/{container_id}",
             self.graph_version
         ))
     }

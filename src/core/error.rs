@@ -220,8 +220,9 @@ impl Error {
 
     /// Whether retrying the same call later may succeed.
     pub fn retryable(&self) -> bool {
-        !self.not_retryable && self.kind.is_retryable()
-            || self.meta.as_ref().and_then(|m| m.is_transient) == Some(true)
+        !self.not_retryable
+            && (self.kind.is_retryable()
+                || self.meta.as_ref().and_then(|m| m.is_transient) == Some(true))
     }
 
     pub fn code(&self) -> Option<i64> {

@@ -44,6 +44,9 @@ fn config_from(js: &Obj) -> Result<Config, Error> {
                 *slot = url;
             }
         }
+        if let Some(url) = endpoints.opt_string("ruploadBase")? {
+            config.endpoints.rupload_base = Some(url);
+        }
     }
     config.validate()?;
     Ok(config)

@@ -35,7 +35,9 @@
 //! front end registers the login first: `POST /auth/pending` with the
 //! state, the S256 challenge of its verifier and its redirect URI (from an
 //! allowed origin). `POST /auth/exchange` then needs the same origin, the
-//! registered state (deleted on use) and the verifier that hashes to the
+//! registered state (deleted on use; put back only when Meta refused the
+//! code exchange itself, e.g. a rate limit, so the code is still unused and
+//! the retry the answer invites can work) and the verifier that hashes to the
 //! registered challenge: in effect PKCE between the browser and the
 //! Worker, for both products (Instagram Login has no PKCE at Meta). For
 //! Facebook Login the same verifier also goes to Meta. No cookie is needed
@@ -66,7 +68,7 @@ use crate::service::crypto::secret_eq;
 use crate::service::error::ApiError;
 use crate::service::http::{Background, HttpRequest, HttpResponse};
 use crate::service::router::LogFields;
-use crate::service::store::KvStore;
+use crate::service::store::{KvStore, MIN_TTL};
 use crate::service::Service;
 
 /// How long a pending login lives (KV TTL and cookie lifetime).
@@ -218,11 +220,44 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
 
     /// Loads and deletes the pending login: each state is used once, and
     /// deleted before anything it allows (a wrong verifier burns it).
-    async fn take_pending(&self, state: &str) -> Result<PendingLogin, ApiError> {
+    async fn take_pending(&self, state: &str) -> Result<(PendingLogin, String), ApiError> {
         let key = state_key(state);
         let sealed = self.sealed_pending(&key).await?;
         self.store.delete(&key).await?;
-        self.open_pending(&key, &sealed)
+        Ok((self.open_pending(&key, &sealed)?, sealed))
+    }
+
+    /// Puts a taken pending login back after a failure that left the code
+    /// unused (Meta refused the exchange itself, e.g. a rate limit), for
+    /// the rest of its 10 minutes, so the retry the error invites can
+    /// work. Past that, or if the write fails, the error stops inviting one.
+    async fn restore_pending(
+        &self,
+        state: &str,
+        pending: &PendingLogin,
+        sealed: &str,
+        mut error: ApiError,
+    ) -> ApiError {
+        if !error.retryable {
+            return error;
+        }
+        let age = self.transport.now().since(pending.created_at);
+        let left = PENDING_TTL.saturating_sub(age);
+        let restored = left >= MIN_TTL
+            && self
+                .store
+                .put(&state_key(state), sealed, Some(left))
+                .await
+                .is_ok();
+        if !restored {
+            error.retryable = false;
+            error.retry_after = None;
+            error.message = format!(
+                "{}; this login expired meanwhile: start again",
+                error.message
+            );
+        }
+        error
     }
 
     /// `GET /auth/login?product=&return_to=&rerequest=1`. `rerequest=1`
@@ -467,7 +502,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         if code.is_empty() || code.len() > 2048 {
             return Err(ApiError::invalid_input("code", "code is missing"));
         }
-        let pending = self.take_pending(&input.state).await?;
+        let (pending, sealed) = self.take_pending(&input.state).await?;
         if pending.flow != Flow::Spa || pending.origin.as_deref() != Some(origin.as_str()) {
             return Err(state_error(
                 "this state was not registered by this front end",
@@ -488,7 +523,14 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let validated = validate_callback_params(&params, &input.state)?;
         let verifier = PkceVerifier::new(input.code_verifier);
         let meta_verifier = (pending.product == Product::Facebook).then_some(&verifier);
-        let stored = self.connect(&pending, &validated, meta_verifier).await?;
+        let stored = match self.connect(&pending, &validated, meta_verifier).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                return Err(self
+                    .restore_pending(&input.state, &pending, &sealed, e)
+                    .await)
+            }
+        };
         let ids = stored.ids();
         fields.account_id = Some(ids.join(","));
         let session = self.session_with(req, &stored);

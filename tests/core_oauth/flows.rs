@@ -558,7 +558,12 @@ fn a_failure_midway_is_meta_s_error() {
     ))
     .unwrap_err();
     assert_eq!(e.kind, ErrorKind::RateLimited);
-    assert_eq!(e.retry_after, Some(Duration::from_secs(30)));
+    // The code was exchanged before the throttled call: completing the
+    // login again with it cannot work (single-use code, see below), so the
+    // error is not retryable and carries no wait.
+    assert!(!e.retryable(), "{e:?}");
+    assert_eq!(e.retry_after, None);
+    assert!(e.message.contains("start the login again"), "{}", e.message);
     assert!(t.script_done());
 
     // A transport failure on the Pages list.
@@ -583,6 +588,54 @@ fn a_failure_midway_is_meta_s_error() {
     ))
     .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Transport);
+    assert!(!e.retryable(), "the code is spent by now: {e:?}");
+}
+
+/// Every failure after the code exchange: the code "can only be used once"
+/// (developers.facebook.com/documentation/instagram-platform/instagram-api-with-instagram-login/business-login),
+/// so whatever the kind of the later failure, repeating `complete_login`
+/// with the same code cannot succeed and the error must not say it may.
+#[test]
+fn a_failure_after_the_code_exchange_is_not_retryable_single_use_code() {
+    let later_calls = [
+        (Product::Instagram, "graph.instagram.com/access_token"),
+        (Product::Instagram, "graph.instagram.com/v27.0/me"),
+        (Product::Facebook, "v27.0/oauth/access_token"),
+        (Product::Facebook, "v27.0/me/permissions"),
+        (Product::Facebook, "v27.0/me"),
+        (Product::Facebook, "/me/accounts"),
+    ];
+    for (product, later) in later_calls {
+        let t = ScriptedTransport::new(T0);
+        let meta = Meta::default();
+        let served = Rc::new(Cell::new(0));
+        t.set_handler(move |req, _| {
+            let exchanges_the_code = req.params().iter().any(|(k, _)| k == "code");
+            if !exchanges_the_code && req.path().ends_with(later) {
+                Ok(instagate::core::http::Response::new(
+                    503,
+                    "<html>busy</html>",
+                ))
+            } else {
+                Ok(meta.answer(req, &served))
+            }
+        });
+        let c = config(product);
+        let verifier = PkceVerifier::new(VERIFIER);
+        let v = (product == Product::Facebook).then_some(&verifier);
+        let e = block_on(complete_login(
+            &t,
+            &c,
+            &secret(),
+            &callback(&c),
+            v,
+            &AccountChoice::all(),
+        ))
+        .expect_err(later);
+        assert_eq!(e.kind, ErrorKind::Transient, "{later}: {e:?}");
+        assert!(!e.retryable(), "{product:?} {later}: {e:?}");
+        assert!(e.message.contains("start the login again"), "{}", e.message);
+    }
 }
 
 /// Business Login for Instagram: the code "can only be used once"

@@ -127,3 +127,14 @@ test('bad files are refused before anything is uploaded or created, saying what 
   assert.equal(containers(standin).length, 0, 'no container was created');
   assert.equal(posts(standin).length, 0);
 });
+
+test('endpoints.ruploadBase sends the video bytes to that host instead of the one derived from graphBase', async (t) => {
+  const standin = await setup(t);
+  const account = await facebookAccount(standin);
+  // Nothing listens on port 9: the bytes must go there, not to the stand-in's rupload path.
+  const config = { ...account.config, endpoints: { ruploadBase: 'http://127.0.0.1:9' } };
+  const e = await rejection(ig.publishReel({ ...account, config, video: sampleMp4(3_000, 20_000), retry: { ...retry, maxAttempts: 1 } }));
+  assert.equal(e.kind, 'transport', e.message);
+  assert.equal(uploads(standin).length, 0, 'nothing reached the derived rupload host');
+  assert.equal(posts(standin).length, 0);
+});

@@ -172,8 +172,8 @@ async fn instagram<T: Transport>(
     )
     .await;
     // The profile's error first: a personal account is the more useful news.
-    let profile = profile?;
-    let mut token = long?;
+    let profile = profile.map_err(code_spent)?;
+    let mut token = long.map_err(code_spent)?;
     token.scopes = granted.clone();
     token.ig_user_id = Some(profile.ig_user_id.clone());
     let aliases = profile
@@ -209,12 +209,14 @@ async fn facebook<T: Transport>(
         fetch_facebook_user_id(transport, config, &short.access_token),
     )
     .await;
-    let permissions = permissions?;
+    let permissions = permissions.map_err(code_spent)?;
     check_permissions(&permissions.granted, config.product.required_scopes())?;
-    let long = long?;
-    let user_id = user_id?;
+    let long = long.map_err(code_spent)?;
+    let user_id = user_id.map_err(code_spent)?;
 
-    let pages = fetch_linked_pages(transport, config, &long.access_token).await?;
+    let pages = fetch_linked_pages(transport, config, &long.access_token)
+        .await
+        .map_err(code_spent)?;
     let chosen = select_pages(pages, choice)?;
     let issued_at = transport.now();
     let accounts = chosen
@@ -251,6 +253,18 @@ async fn facebook<T: Transport>(
         facebook_user_id: Some(user_id),
         skipped: chosen.skipped,
     })
+}
+
+/// A failure after the code was exchanged: the code is single-use, so
+/// completing the login again with it cannot work, whatever the failure's
+/// kind. The caller starts a new login instead (a Worker keeps the login
+/// state only while a retry can still succeed).
+fn code_spent(error: Error) -> Error {
+    if error.retryable() {
+        error.with_no_retry("the code was already exchanged, so start the login again")
+    } else {
+        error
+    }
 }
 
 fn account(

@@ -178,6 +178,27 @@ mod tests {
     }
 
     #[test]
+    fn an_explicit_rupload_base_wins_for_a_graph_host_elsewhere() {
+        let mut c = config();
+        c.endpoints.graph_base = "http://127.0.0.1:9/graph".into();
+        assert_eq!(
+            c.rupload_url("5").unwrap_err().kind,
+            ErrorKind::InvalidInput
+        );
+        c.endpoints.rupload_base = Some("http://127.0.0.1:9/upload".into());
+        c.validate().unwrap();
+        assert_eq!(
+            c.rupload_url("5").unwrap(),
+            "http://127.0.0.1:9/upload/ig-api-upload/v24.0/5"
+        );
+        c.endpoints.rupload_base = Some("ftp://x/".into());
+        assert_eq!(
+            c.validate().unwrap_err().field.as_deref(),
+            Some("endpoints.rupload_base")
+        );
+    }
+
+    #[test]
     fn instagram_login_has_no_rupload_host() {
         let c = Config::new(Product::Instagram, "1", "https://app.example/cb").unwrap();
         let e = c.rupload_url("5").unwrap_err();
