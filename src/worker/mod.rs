@@ -14,6 +14,7 @@
 mod isolate;
 mod kv;
 mod objects;
+mod request_url;
 mod settings;
 mod transport;
 
@@ -122,10 +123,9 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 /// running cap (the route's limit): a declared `Content-Length` over it is
 /// refused before reading, and a body without one stops at the limit.
 async fn read_request(mut req: Request) -> Result<HttpRequest, ApiError> {
-    let url = req
-        .url()
-        .map_err(|_| ApiError::invalid_input("url", "the request URL is not valid"))?;
-    let limit = body_limit(&Route::parse(url.path()));
+    let url = request_url::split(&req.inner().url())
+        .ok_or_else(|| ApiError::invalid_input("url", "the request URL is not valid"))?;
+    let limit = body_limit(&Route::parse(&url.path));
     let declared = req
         .headers()
         .get("content-length")
@@ -146,12 +146,11 @@ async fn read_request(mut req: Request) -> Result<HttpRequest, ApiError> {
             .map_err(|_| ApiError::invalid_input("body", "the request body could not be read"))?;
         read_capped(stream, limit).await?
     };
-    let origin = url.origin().ascii_serialization();
     Ok(HttpRequest {
         method,
-        origin,
-        path: url.path().to_owned(),
-        query: url.query().unwrap_or("").to_owned(),
+        origin: url.origin,
+        path: url.path,
+        query: url.query,
         headers,
         body,
     })

@@ -113,7 +113,9 @@ fn permission_list<'de, D: serde::Deserializer<'de>>(
             })
             .collect::<Result<_, _>>()
             .map(Some),
-        _ => Err(D::Error::custom("permissions are neither a list nor a string")),
+        _ => Err(D::Error::custom(
+            "permissions are neither a list nor a string",
+        )),
     }
 }
 
