@@ -50,10 +50,12 @@ fi
 # Per-entry ceilings: a few KB above the size measured when they were set
 # (login 43,185 B, main 202,245 B gzip, 2026-12-02; login 40,890 B after
 # issue 15; main 213,898 B after the resumable video upload, the publish
-# options Meta documents and the multi-account login landed), so growth
-# cannot go unnoticed: raise one only with the reason in the commit. The
-# goals are printed for reference.
-declare -A ceilings=([login]=$((42 * 1024)) [main]=$((212 * 1024)))
+# options Meta documents and the multi-account login landed; login 40,449 B
+# and main 205,194 B after issue 15's second pass: no untagged enums, one
+# boxed future_to_promise, serde_json without std), so growth cannot go
+# unnoticed: raise one only with the reason in the commit. The goals are
+# printed for reference.
+declare -A ceilings=([login]=$((41 * 1024)) [main]=$((208 * 1024)))
 declare -A goals=([login]=$((40 * 1024)) [main]=$((120 * 1024)))
 status=0
 for name in login main; do

@@ -6,13 +6,14 @@
 //! (Instagram Login: one account; Facebook Login: every account the person
 //! granted, or those named by `accounts`).
 
+use js_sys::Promise;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use super::config::config_field;
 use super::fetch::FetchTransport;
 use super::input::Obj;
-use super::output::finish;
+use super::output::promise_of;
 use super::server_input::{
     access_token_of, input_object, open_call, open_call_with_secret, optional_client_secret,
     signed, ServerCall,
@@ -122,8 +123,8 @@ async fn exchange(input: JsValue) -> Result<Exchanged, Error> {
 /// `exchangeCode({config, clientSecret, code | callbackUrl + expectedState,
 /// codeVerifier?})` → `{token, userId, permissions}` (a short-lived token).
 #[wasm_bindgen(js_name = exchangeCode)]
-pub async fn exchange_code(input: JsValue) -> Result<JsValue, JsValue> {
-    finish(exchange(input).await)
+pub fn exchange_code(input: JsValue) -> Promise {
+    promise_of(exchange(input))
 }
 
 // getLongLivedToken / refreshToken ----------------------------------------------
@@ -138,8 +139,8 @@ async fn long_lived(input: JsValue) -> Result<JsTokenRecord, Error> {
 
 /// `getLongLivedToken({config, clientSecret, token})` → the long-lived token record.
 #[wasm_bindgen(js_name = getLongLivedToken)]
-pub async fn get_long_lived_token(input: JsValue) -> Result<JsValue, JsValue> {
-    finish(long_lived(input).await)
+pub fn get_long_lived_token(input: JsValue) -> Promise {
+    promise_of(long_lived(input))
 }
 
 async fn refresh(input: JsValue) -> Result<JsTokenRecord, Error> {
@@ -154,8 +155,8 @@ async fn refresh(input: JsValue) -> Result<JsTokenRecord, Error> {
 /// `refreshToken({config, token})` → the refreshed record (Instagram Login,
 /// long-lived tokens ≥ 24 h old and unexpired; the error says otherwise).
 #[wasm_bindgen(js_name = refreshToken)]
-pub async fn refresh_token(input: JsValue) -> Result<JsValue, JsValue> {
-    finish(refresh(input).await)
+pub fn refresh_token(input: JsValue) -> Promise {
+    promise_of(refresh(input))
 }
 
 // getProfile / getPermissions ---------------------------------------------------
@@ -177,8 +178,8 @@ async fn profile(input: JsValue) -> Result<JsProfile, Error> {
 
 /// `getProfile({config, accessToken, igUserId?})` → the professional account.
 #[wasm_bindgen(js_name = getProfile)]
-pub async fn get_profile(input: JsValue) -> Result<JsValue, JsValue> {
-    finish(profile(input).await)
+pub fn get_profile(input: JsValue) -> Promise {
+    promise_of(profile(input))
 }
 
 #[derive(Serialize)]
@@ -201,8 +202,8 @@ async fn permissions(input: JsValue) -> Result<JsPermissions, Error> {
 /// `getPermissions({config, accessToken})` → `{granted, declined}` (Facebook
 /// Login; Instagram Login lists them in `exchangeCode`'s `permissions`).
 #[wasm_bindgen(js_name = getPermissions)]
-pub async fn get_permissions(input: JsValue) -> Result<JsValue, JsValue> {
-    finish(permissions(input).await)
+pub fn get_permissions(input: JsValue) -> Promise {
+    promise_of(permissions(input))
 }
 
 // getFacebookPages / resolveInstagramAccount -------------------------------------
@@ -262,8 +263,8 @@ async fn pages(input: JsValue) -> Result<JsPages, Error> {
 /// `getFacebookPages({config, accessToken})` → the person's Pages linked to
 /// an Instagram account, each with its Page token and the account's profile.
 #[wasm_bindgen(js_name = getFacebookPages)]
-pub async fn get_facebook_pages(input: JsValue) -> Result<JsValue, JsValue> {
-    finish(pages(input).await)
+pub fn get_facebook_pages(input: JsValue) -> Promise {
+    promise_of(pages(input))
 }
 
 async fn resolve(input: JsValue) -> Result<JsLinkedPage, Error> {
@@ -276,8 +277,8 @@ async fn resolve(input: JsValue) -> Result<JsLinkedPage, Error> {
 /// `resolveInstagramAccount({config, accessToken, igUserId?})` → the Page
 /// (with its token) linked to `igUserId`, or the only linked one.
 #[wasm_bindgen(js_name = resolveInstagramAccount)]
-pub async fn resolve_instagram_account(input: JsValue) -> Result<JsValue, JsValue> {
-    finish(resolve(input).await)
+pub fn resolve_instagram_account(input: JsValue) -> Promise {
+    promise_of(resolve(input))
 }
 
 // connectAccount -----------------------------------------------------------------
@@ -409,6 +410,6 @@ async fn connect(input: JsValue) -> Result<JsCompletedLogin, Error> {
 /// and (Facebook Login) every linked Page the person granted, in as few
 /// round trips as Meta allows.
 #[wasm_bindgen(js_name = connectAccount)]
-pub async fn connect_account(input: JsValue) -> Result<JsValue, JsValue> {
-    finish(connect(input).await)
+pub fn connect_account(input: JsValue) -> Promise {
+    promise_of(connect(input))
 }

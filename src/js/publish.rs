@@ -18,7 +18,7 @@
 
 use std::time::Duration;
 
-use js_sys::{Function, Reflect};
+use js_sys::{Function, Promise, Reflect};
 use serde::Serialize;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -27,7 +27,7 @@ use super::config::config_field;
 use super::errors::{to_js, to_js_verbatim};
 use super::fetch::{is_aborted, FetchTransport};
 use super::input::Obj;
-use super::output::{finish, to_object};
+use super::output::{finish, promise, promise_of, to_object};
 use super::server_input::{
     access_token_of, input_object, open_call, optional_client_secret, signed, ServerCall,
 };
@@ -394,7 +394,11 @@ fn read_call(input: &Obj, spec: MediaSpec) -> Result<PublishCall, Error> {
 /// `api.js`; `files` are the bytes of the media's video files.
 /// Errors after the job exists carry it as `error.job`.
 #[wasm_bindgen(js_name = publishMedia)]
-pub async fn publish_media(
+pub fn publish_media(media_type: String, input: JsValue, files: JsValue) -> Promise {
+    promise(publish_media_work(media_type, input, files))
+}
+
+async fn publish_media_work(
     media_type: String,
     input: JsValue,
     files: JsValue,
@@ -477,8 +481,8 @@ async fn quota(input: JsValue) -> Result<JsQuota, Error> {
 /// `getPublishingQuota({config, accessToken, igUserId})` →
 /// `{usage, total, durationSeconds, remaining}` (Meta's rolling window).
 #[wasm_bindgen(js_name = getPublishingQuota)]
-pub async fn get_publishing_quota(input: JsValue) -> Result<JsValue, JsValue> {
-    finish(quota(input).await)
+pub fn get_publishing_quota(input: JsValue) -> Promise {
+    promise_of(quota(input))
 }
 
 // The step API --------------------------------------------------------------------
@@ -534,7 +538,11 @@ fn saved_job(input: &Obj) -> Result<PublishJob, Error> {
 /// (at most one call to Meta, two when a FINISHED status allows the
 /// publish). Save `job` after every step, whatever the status.
 #[wasm_bindgen(js_name = stepPublishJob)]
-pub async fn step_publish_job(input: JsValue) -> Result<JsValue, JsValue> {
+pub fn step_publish_job(input: JsValue) -> Promise {
+    promise(step_publish_job_work(input))
+}
+
+async fn step_publish_job_work(input: JsValue) -> Result<JsValue, JsValue> {
     let read = || -> Result<_, Error> {
         let input = input_object(input)?;
         let config = config_field(&input)?;

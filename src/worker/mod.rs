@@ -15,6 +15,7 @@ mod bucket;
 mod isolate;
 mod kv;
 mod objects;
+mod request_url;
 mod settings;
 mod transport;
 
@@ -136,10 +137,9 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
 /// running cap (the route's limit): a declared `Content-Length` over it is
 /// refused before reading, and a body without one stops at the limit.
 async fn read_request(mut req: Request) -> Result<HttpRequest, ApiError> {
-    let url = req
-        .url()
-        .map_err(|_| ApiError::invalid_input("url", "the request URL is not valid"))?;
-    let route = Route::parse(url.path());
+    let url = request_url::split(&req.inner().url())
+        .ok_or_else(|| ApiError::invalid_input("url", "the request URL is not valid"))?;
+    let route = Route::parse(&url.path);
     let limit = body_limit(&route);
     let declared = req
         .headers()
@@ -161,12 +161,11 @@ async fn read_request(mut req: Request) -> Result<HttpRequest, ApiError> {
             .map_err(|_| ApiError::invalid_input("body", "the request body could not be read"))?;
         read_capped(stream, limit).await?
     };
-    let origin = url.origin().ascii_serialization();
     Ok(HttpRequest {
         method,
-        origin,
-        path: url.path().to_owned(),
-        query: url.query().unwrap_or("").to_owned(),
+        origin: url.origin,
+        path: url.path,
+        query: url.query,
         headers,
         body,
     })

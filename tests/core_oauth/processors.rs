@@ -85,6 +85,32 @@ fn instagram_exchange_refuses_a_lossy_user_id() {
 }
 
 #[test]
+fn instagram_exchange_reads_permissions_as_a_list_a_string_or_null_only() {
+    let x = process_code_exchange(
+        Product::Instagram,
+        &ok(r#"{"data":[{"access_token":"t","user_id":"1","permissions":null}]}"#),
+        T0,
+    )
+    .unwrap();
+    assert_eq!(x.permissions, None);
+    for body in [
+        r#"{"data":[{"access_token":"t","user_id":"1","permissions":[1]}]}"#,
+        r#"{"access_token":"t","user_id":"1","permissions":{"a":"b"}}"#,
+    ] {
+        let e = process_code_exchange(Product::Instagram, &ok(body), T0).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::UnexpectedResponse, "{body}");
+    }
+    // A bare node with a `data` field of its own still reads bare.
+    let x = process_code_exchange(
+        Product::Instagram,
+        &ok(r#"{"access_token":"t","user_id":"1","data":[{"x":1}]}"#),
+        T0,
+    )
+    .unwrap();
+    assert_eq!(x.user_id.as_deref(), Some("1"));
+}
+
+#[test]
 fn instagram_exchange_errors_in_the_flat_shape() {
     let body = r#"{"error_type": "OAuthException", "code": 400, "error_message": "Matching code was not found or was already used"}"#;
     let e = process_code_exchange(Product::Instagram, &Response::new(400, body), T0).unwrap_err();

@@ -86,29 +86,36 @@ struct InstagramGrant {
     access_token: AccessToken,
     #[serde(deserialize_with = "crate::core::json::id")]
     user_id: String,
-    #[serde(default)]
-    permissions: Option<PermissionList>,
+    #[serde(default, deserialize_with = "permission_list")]
+    permissions: Option<Vec<String>>,
 }
 
-/// `"a,b"` (data-wrapped shape) or `["a","b"]` (flat shape).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum PermissionList {
-    Csv(String),
-    List(Vec<String>),
-}
-
-impl PermissionList {
-    fn into_vec(self) -> Vec<String> {
-        match self {
-            PermissionList::Csv(s) => s
-                .split(',')
+/// `"a,b"` (data-wrapped shape) or `["a","b"]` (flat shape); `null` is
+/// none. Read as a `Value`, not an untagged enum (see `response.rs`).
+fn permission_list<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<String>>, D::Error> {
+    use serde::de::Error as _;
+    match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::String(csv) => Ok(Some(
+            csv.split(',')
                 .map(str::trim)
                 .filter(|p| !p.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            PermissionList::List(list) => list,
-        }
+        )),
+        serde_json::Value::Array(list) => list
+            .into_iter()
+            .map(|p| match p {
+                serde_json::Value::String(p) => Ok(p),
+                _ => Err(D::Error::custom("a permission is not a string")),
+            })
+            .collect::<Result<_, _>>()
+            .map(Some),
+        _ => Err(D::Error::custom(
+            "permissions are neither a list nor a string",
+        )),
     }
 }
 
@@ -146,7 +153,7 @@ pub fn process_code_exchange(
     match product {
         Product::Instagram => {
             let grant: InstagramGrant = parse_maybe_wrapped(response, "code exchange")?;
-            let permissions = grant.permissions.map(PermissionList::into_vec);
+            let permissions = grant.permissions;
             Ok(CodeExchange {
                 token: TokenRecord {
                     access_token: grant.access_token,
