@@ -705,6 +705,8 @@ fn a_login_whose_record_the_object_cannot_see_yet_still_sets_the_refresh_alarm()
     w.advance(due.since(w.now()));
     assert_eq!(objects.fire_alarms(), 1);
     assert_eq!(refresh_calls(&w), 1, "refreshed at its alarm");
+}
+
 #[test]
 fn a_retried_publish_of_staged_media_replays_after_its_object_is_deleted() {
     let w = World::new();
