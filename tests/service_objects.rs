@@ -655,7 +655,7 @@ fn a_rate_limited_refresh_retries_when_meta_says() {
     go_to_alarm(&w, &objects, &id);
     assert_eq!(
         objects.alarm_of(&id).unwrap().since(w.now()),
-        instagate::service::refresh::REFRESH_RETRY_HINT_MIN
+        instagate::service::refresh_retry::REFRESH_RETRY_HINT_MIN
     );
     go_to_alarm(&w, &objects, &id);
     assert_eq!(refresh_calls(&w), 3);

@@ -25,7 +25,7 @@ use crate::service::error::ApiError;
 use crate::service::http::{Background, HttpResponse};
 use crate::service::idempotency::Idempotency;
 use crate::service::jobs::record::JobRecord;
-use crate::service::refresh::refresh_retry_at;
+use crate::service::refresh_retry::refresh_retry_at;
 use crate::service::store::{CountingStore, KvStore};
 use crate::service::Service;
 

@@ -46,6 +46,7 @@ pub mod memory_store;
 pub mod meta_routes;
 pub mod publish_body;
 pub mod refresh;
+pub mod refresh_retry;
 pub mod router;
 pub mod schedule;
 pub mod store;

@@ -22,11 +22,9 @@
 //!   good token is kept (never deleted), the index entry removed;
 //! - transient failure (5xx, 429, timeout): nothing changes but the history;
 //!   the entry stays, so the next run tries again, and the account's object
-//!   sets its own retry alarm ([`refresh_retry_at`]): the cron's per-run
+//!   sets its own retry alarm ([`crate::service::refresh_retry::refresh_retry_at`]): the cron's per-run
 //!   budget alone falls behind at scale (tests/sim: a token expired at
 //!   160,000 accounts before the object retried by itself).
-
-use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
@@ -34,7 +32,6 @@ use serde::Serialize;
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::Transport;
 use crate::core::oauth::refresh::{check_token, refresh_token};
-use crate::core::retry::{random_u64, RetryPolicy};
 use crate::core::time::Timestamp;
 use crate::service::accounts::{parse_due_key, AccountRecord, Accounts, RefreshEvent};
 use crate::service::error::ApiError;
@@ -48,43 +45,6 @@ pub const KV_OPS_PER_ACCOUNT: u32 = 4;
 /// Subrequests one due account may cost (the call to Meta, or the call to
 /// its object).
 pub const SUBREQUESTS_PER_ACCOUNT: u32 = 1;
-
-/// How an account's object retries a failed refresh: an hour after the
-/// first failure, doubling to at most twelve hours, jittered (equal
-/// jitter: half the wait plus a random share of the other half, so that
-/// accounts that failed together do not retry together). Against a
-/// `REFRESH_WINDOW_DAYS` of days this loses hours, and sends Meta at most a
-/// call an hour per failing account: never a hot loop.
-pub const REFRESH_RETRY: RetryPolicy = RetryPolicy {
-    max_attempts: u32::MAX,
-    base_delay_ms: 3_600_000,
-    max_delay_ms: 12 * 3_600_000,
-    max_elapsed_ms: u64::MAX,
-};
-/// Bounds on Meta's own hint (`Retry-After`, or the usage headers' time to
-/// regain access), which replaces the backoff when given.
-pub const REFRESH_RETRY_HINT_MIN: Duration = Duration::from_secs(60);
-pub const REFRESH_RETRY_HINT_MAX: Duration = Duration::from_secs(24 * 3600);
-
-/// When to try a refresh again after the `failures`-th failure in a row
-/// (`hint`: Meta's retry-after, if it gave one).
-///
-/// The retries end on their own: a success resets the count and moves the
-/// due time; an invalid token or a revoked permission marks the account
-/// `needs_reauth` (no due time, no alarm); and a token that keeps failing
-/// until it expires is marked `needs_reauth` (`token_expired`) at the next
-/// try, without a call to Meta.
-pub fn refresh_retry_at<T: Transport>(
-    transport: &T,
-    failures: u32,
-    hint: Option<Duration>,
-) -> Timestamp {
-    let wait = match hint {
-        Some(h) => h.clamp(REFRESH_RETRY_HINT_MIN, REFRESH_RETRY_HINT_MAX),
-        None => REFRESH_RETRY.backoff(failures.max(1), random_u64(transport)),
-    };
-    transport.now().plus(wait)
-}
 
 /// What happened to one account.
 pub struct RefreshOutcome {
@@ -400,34 +360,5 @@ fn event(at: Timestamp, outcome: &str, kind: Option<ErrorKind>) -> RefreshEvent 
         at,
         outcome: outcome.to_owned(),
         error_kind: kind.map(|k| k.as_str().to_owned()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::core::testing::ScriptedTransport;
-
-    #[test]
-    fn refresh_retries_back_off_to_twelve_hours_and_keep_meta_hints_within_bounds() {
-        let t = ScriptedTransport::new(Timestamp::from_secs(1_800_000_000));
-        let wait = |failures, hint| refresh_retry_at(&t, failures, hint).since(t.now());
-        let hour = Duration::from_secs(3600);
-        for (failures, full) in [
-            (1, hour),
-            (2, hour * 2),
-            (4, hour * 8),
-            (5, hour * 12),
-            (40, hour * 12),
-        ] {
-            let w = wait(failures, None);
-            assert!(w >= full / 2 && w <= full, "failure {failures}: {w:?}");
-        }
-        assert_eq!(
-            wait(1, Some(Duration::from_secs(90))),
-            Duration::from_secs(90)
-        );
-        assert_eq!(wait(1, Some(Duration::ZERO)), REFRESH_RETRY_HINT_MIN);
-        assert_eq!(wait(1, Some(hour * 100)), REFRESH_RETRY_HINT_MAX);
     }
 }
