@@ -49,6 +49,15 @@ impl ApiError {
         }
     }
 
+    /// Marks the request as not worth repeating, whatever its kind, and
+    /// says why (the core's `Error::with_no_retry` for the service's errors).
+    pub fn with_no_retry(mut self, why: &str) -> ApiError {
+        self.retryable = false;
+        self.retry_after = None;
+        self.message = format!("{}; {why}", self.message);
+        self
+    }
+
     pub fn with_field(mut self, field: &str) -> ApiError {
         self.field = Some(field.to_owned());
         self

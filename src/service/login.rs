@@ -115,16 +115,12 @@ pub fn valid_state(state: &str) -> bool {
 
 /// A failure after Meta exchanged the code: retrying with the same code
 /// cannot work (single-use), so the answer says to start again instead.
-fn code_spent(mut error: ApiError) -> ApiError {
+fn code_spent(error: ApiError) -> ApiError {
     if error.retryable {
-        error.retryable = false;
-        error.retry_after = None;
-        error.message = format!(
-            "{}; the code was already exchanged, so start the login again",
-            error.message
-        );
+        error.with_no_retry("the code was already exchanged, so start the login again")
+    } else {
+        error
     }
-    error
 }
 
 fn state_error(message: &str) -> ApiError {
@@ -250,7 +246,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         state: &str,
         pending: &PendingLogin,
         sealed: &str,
-        mut error: ApiError,
+        error: ApiError,
     ) -> ApiError {
         if !error.retryable {
             return error;
@@ -263,15 +259,11 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 .put(&state_key(state), sealed, Some(left))
                 .await
                 .is_ok();
-        if !restored {
-            error.retryable = false;
-            error.retry_after = None;
-            error.message = format!(
-                "{}; this login expired meanwhile: start again",
-                error.message
-            );
+        if restored {
+            error
+        } else {
+            error.with_no_retry("this login expired meanwhile: start again")
         }
-        error
     }
 
     /// `GET /auth/login?product=&return_to=&rerequest=1`. `rerequest=1`
