@@ -37,6 +37,23 @@ fn login_with(
     (result, t)
 }
 
+/// complete_login of `c` on `t` for every account (`verifier`: Facebook
+/// Login's PKCE).
+fn complete_on(
+    t: &ScriptedTransport,
+    c: &Config,
+    verifier: Option<&PkceVerifier>,
+) -> Result<CompletedLogin, Error> {
+    block_on(complete_login(
+        t,
+        c,
+        &secret(),
+        &callback(c),
+        verifier,
+        &AccountChoice::all(),
+    ))
+}
+
 /// A login whose one account is the answer.
 fn login(product: Product, meta: Meta) -> (Result<ConnectedAccount, Error>, ScriptedTransport) {
     let (result, t) = login_with(product, meta, &AccountChoice::all());
@@ -519,15 +536,7 @@ fn a_failure_midway_is_meta_s_error() {
         r#"{"error_type":"OAuthException","code":400,"error_message":"This authorization code has been used"}"#,
     );
     let c = config(Product::Instagram);
-    let e = block_on(complete_login(
-        &t,
-        &c,
-        &secret(),
-        &callback(&c),
-        None,
-        &AccountChoice::all(),
-    ))
-    .unwrap_err();
+    let e = complete_on(&t, &c, None).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidCode);
     assert!(t.script_done());
     assert_eq!(t.requests().len(), 1);
@@ -548,15 +557,7 @@ fn a_failure_midway_is_meta_s_error() {
         200,
         &format!(r#"{{"user_id":"{IG_USER_ID}","username":"igbiz","account_type":"BUSINESS"}}"#),
     );
-    let e = block_on(complete_login(
-        &t,
-        &c,
-        &secret(),
-        &callback(&c),
-        None,
-        &AccountChoice::all(),
-    ))
-    .unwrap_err();
+    let e = complete_on(&t, &c, None).unwrap_err();
     assert_eq!(e.kind, ErrorKind::RateLimited);
     // The code was exchanged before the throttled call: completing the
     // login again with it cannot work (single-use code, see below), so the
@@ -578,15 +579,7 @@ fn a_failure_midway_is_meta_s_error() {
         }
     });
     let c = config(Product::Facebook);
-    let e = block_on(complete_login(
-        &t,
-        &c,
-        &secret(),
-        &callback(&c),
-        None,
-        &AccountChoice::all(),
-    ))
-    .unwrap_err();
+    let e = complete_on(&t, &c, None).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Transport);
     assert!(!e.retryable(), "the code is spent by now: {e:?}");
 }
@@ -623,15 +616,7 @@ fn a_failure_after_the_code_exchange_is_not_retryable_single_use_code() {
         let c = config(product);
         let verifier = PkceVerifier::new(VERIFIER);
         let v = (product == Product::Facebook).then_some(&verifier);
-        let e = block_on(complete_login(
-            &t,
-            &c,
-            &secret(),
-            &callback(&c),
-            v,
-            &AccountChoice::all(),
-        ))
-        .expect_err(later);
+        let e = complete_on(&t, &c, v).expect_err(later);
         assert_eq!(e.kind, ErrorKind::Transient, "{later}: {e:?}");
         assert!(!e.retryable(), "{product:?} {later}: {e:?}");
         assert!(e.message.contains("start the login again"), "{}", e.message);
@@ -657,15 +642,7 @@ fn a_lost_code_exchange_answer_is_not_retryable_business_login_single_use_code()
             let t = ScriptedTransport::new(T0);
             t.expect_response("oauth/access_token", lost.clone());
             let c = config(product);
-            let e = block_on(complete_login(
-                &t,
-                &c,
-                &secret(),
-                &callback(&c),
-                None,
-                &AccountChoice::all(),
-            ))
-            .unwrap_err();
+            let e = complete_on(&t, &c, None).unwrap_err();
             assert!(!e.retryable(), "{product:?} {lost:?}: {e:?}");
             assert!(e.message.contains("single-use"), "{}", e.message);
             assert!(e.message.contains("new login"), "{}", e.message);
@@ -679,15 +656,7 @@ fn a_lost_code_exchange_answer_is_not_retryable_business_login_single_use_code()
         Ok(instagate::core::http::Response::new(429, "").with_header("Retry-After", "5")),
     );
     let c = config(Product::Instagram);
-    let e = block_on(complete_login(
-        &t,
-        &c,
-        &secret(),
-        &callback(&c),
-        None,
-        &AccountChoice::all(),
-    ))
-    .unwrap_err();
+    let e = complete_on(&t, &c, None).unwrap_err();
     assert_eq!(e.kind, ErrorKind::RateLimited);
     assert!(
         e.retryable(),
