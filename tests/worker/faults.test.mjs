@@ -540,10 +540,13 @@ describe('KV errors', () => {
   });
 
   test('deauthorize: a failed delete answers 503 so Meta retries; the retry removes everything', async () => {
+    // One base time for every round: `now - i` read afresh each round collides
+    // with the previous round's when the clock crosses a second in between.
+    const issuedAt = Math.floor(Date.now() / 1000);
     for (const [i, prefix] of ['alias:', 'due:', 'token:'].entries()) {
       await login(env, { account: 'biz' });
       // Each round is another request from Meta (the same one again would get the first answer).
-      const signed = signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: Math.floor(Date.now() / 1000) - i, user_id: '27400000000000001' });
+      const signed = signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: issuedAt - i, user_id: '27400000000000001' });
       const deauth = () => fetch(`${env.worker.origin}/auth/deauthorize`, {
         method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `signed_request=${encodeURIComponent(signed)}`,
       });
