@@ -150,9 +150,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         if size > limits.max_bytes {
             return Err(video_too_large(size, &limits));
         }
-        let expires = self.transport.now().plus(STAGED_TTL);
         let random = format!("{}-{size}", random_id(self.transport, RANDOM_BYTES));
-        let (reference, key) = new_staged(id, expires, &random);
+        let (reference, key) = new_staged(id, self.transport.now().plus(STAGED_TTL), &random);
+        // The expiry the key holds (whole seconds), as `complete` answers it.
+        let expires = key_expiry(&key).unwrap_or_default();
         let meta = BlobMeta {
             content_type: content_type.clone(),
             size,
