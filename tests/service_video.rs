@@ -597,9 +597,15 @@ fn the_signed_url_answers_range_requests_and_head() {
     // Several ranges: the whole file (RFC 9110 lets a server ignore Range).
     let r = ranged("bytes=0-1,5-6");
     assert_eq!((r.status, r.body.len()), (200, size));
+    // A plain GET is one read of the store; a ranged one reads the size first.
+    let ops = w.blobs.ops.get();
     let r = w.call(HttpRequest::new("GET", &url));
+    assert_eq!(w.blobs.ops.get() - ops, 1);
     assert_eq!(r.status, 200);
     assert_eq!(r.body, file);
+    let ops = w.blobs.ops.get();
+    ranged("bytes=0-0");
+    assert_eq!(w.blobs.ops.get() - ops, 2);
     assert_eq!(r.header("accept-ranges"), Some("bytes"));
     let head = w.call(HttpRequest::new("HEAD", &url));
     assert_eq!((head.status, head.body.len()), (200, 0));
