@@ -34,6 +34,15 @@ pub fn limits_for(usage: &str) -> Option<VideoLimits> {
         .map(|(_, limits)| *limits)
 }
 
+/// The largest video any use takes.
+pub fn max_video_bytes() -> u64 {
+    VIDEO_USES
+        .iter()
+        .map(|(_, l)| l.max_bytes)
+        .max()
+        .unwrap_or(0)
+}
+
 /// 400 naming the uses there are.
 pub fn unknown_use(usage: &str) -> ApiError {
     ApiError::invalid_input(
