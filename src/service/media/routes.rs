@@ -1,6 +1,7 @@
 //! The staging routes: `POST /api/accounts/{id}/media` (upload an image,
 //! get its reference) and `GET|HEAD /media/{key}?expires=&sig=` (the signed
-//! download Meta fetches).
+//! download Meta fetches: whole, or the byte range a `Range` header asks,
+//! streamed from the store).
 
 use serde_json::json;
 
@@ -9,7 +10,7 @@ use crate::core::publish::image_file::{check_feed_aspect, inspect_jpeg, IMAGE_MA
 use crate::service::crypto::random_id;
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
-use crate::service::media::blobs::{BlobMeta, BlobStore};
+use crate::service::media::blobs::{BlobBody, BlobMeta, BlobStore};
 use crate::service::media::{
     key_from_path, new_staged, not_configured, signed_url, STAGED_TTL, USES,
 };
@@ -130,17 +131,108 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         )?;
         let blobs = self.blobs()?;
         let gone = || ApiError::not_found("this media is no longer staged");
-        let (meta, body) = if req.method == "HEAD" {
-            (blobs.head(&key).await?.ok_or_else(gone)?, Vec::new())
+        // One R2 read for a plain GET (the object and its metadata); a HEAD,
+        // or a Range (whose bounds need the size), reads the metadata first.
+        let range_header = req.header("range").filter(|_| req.method == "GET");
+        let (meta, mut body) = if req.method == "HEAD" || range_header.is_some() {
+            (blobs.head(&key).await?.ok_or_else(gone)?, None)
         } else {
-            let blob = blobs.get(&key).await?.ok_or_else(gone)?;
-            (blob.meta, blob.bytes)
+            let (meta, body) = blobs.open(&key, None).await?.ok_or_else(gone)?;
+            (meta, Some(body))
         };
-        Ok(HttpResponse::new(200)
+        let size = meta.size;
+        let range = match range_header.map(|h| (h, byte_range(h, size))) {
+            None | Some((_, RangeAsk::Whole)) => None,
+            Some((_, RangeAsk::Part(start, len))) => Some((start, len)),
+            Some((header, RangeAsk::Unsatisfiable)) => {
+                let refused = ApiError::new(
+                    416,
+                    "range_not_satisfiable",
+                    format!("Range {header:?} is not within the media's {size} bytes"),
+                );
+                return Ok(HttpResponse::error(&refused)
+                    .with_header("content-range", &format!("bytes */{size}")));
+            }
+        };
+        let (status, len) = match range {
+            Some((_, len)) => (206, len),
+            None => (200, size),
+        };
+        let mut response = HttpResponse::new(status)
             .with_header("content-type", &meta.content_type)
-            .with_header("content-length", &meta.size.to_string())
-            .with_header("cache-control", "private, no-store")
-            .with_body(body))
+            .with_header("content-length", &len.to_string())
+            .with_header("accept-ranges", "bytes")
+            .with_header("cache-control", "private, no-store");
+        if let Some((start, len)) = range {
+            response = response.with_header(
+                "content-range",
+                &format!("bytes {start}-{}/{size}", start + len - 1),
+            );
+        }
+        if req.method == "HEAD" {
+            return Ok(response);
+        }
+        if body.is_none() {
+            // A Range: read what it asks (all of the object when ignored).
+            body = Some(blobs.open(&key, range).await?.ok_or_else(gone)?.1);
+        }
+        Ok(match body {
+            Some(BlobBody::Bytes(bytes)) => response.with_body(bytes),
+            Some(BlobBody::Stream(stream)) => {
+                response.stream = Some(stream);
+                response
+            }
+            None => response,
+        })
+    }
+}
+
+/// What a `Range` header asks of an object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RangeAsk {
+    /// All of it (no range this server serves: several ranges, another
+    /// unit, a malformed one; RFC 9110 §14.2 lets a server ignore them).
+    Whole,
+    /// `(start, length)`.
+    Part(u64, u64),
+    /// No byte of it is in the object (416).
+    Unsatisfiable,
+}
+
+/// The one byte range `header` asks of a `size`-byte object (RFC 9110
+/// §14.1.2: `bytes=a-b`, `bytes=a-`, `bytes=-n`).
+pub fn byte_range(header: &str, size: u64) -> RangeAsk {
+    use RangeAsk::{Part, Unsatisfiable, Whole};
+    let Some(spec) = header.trim().strip_prefix("bytes=") else {
+        return Whole;
+    };
+    if spec.contains(',') {
+        return Whole;
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return Whole;
+    };
+    let number = |s: &str| -> Option<u64> {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (first, last) = (first.trim(), last.trim());
+    match (number(first), last) {
+        (None, suffix) if first.is_empty() => match number(suffix) {
+            Some(n) if n > 0 && size > 0 => Part(size - n.min(size), n.min(size)),
+            Some(_) => Unsatisfiable,
+            None => Whole,
+        },
+        (Some(start), "") if start < size => Part(start, size - start),
+        (Some(_), "") => Unsatisfiable,
+        (Some(start), end) => match number(end) {
+            Some(end) if end < start => Whole,
+            Some(_) if start >= size => Unsatisfiable,
+            Some(end) => Part(start, end.min(size - 1) - start + 1),
+            None => Whole,
+        },
+        _ => Whole,
     }
 }
 
@@ -151,4 +243,26 @@ pub fn too_large(size: u64) -> ApiError {
         "payload_too_large",
         format!("the image is {size} bytes; Instagram accepts images of at most 8 MB ({IMAGE_MAX_BYTES} bytes)"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{byte_range, RangeAsk::*};
+
+    #[test]
+    fn ranges_follow_rfc_9110() {
+        assert_eq!(byte_range("bytes=0-99", 1000), Part(0, 100));
+        assert_eq!(byte_range("bytes=900-", 1000), Part(900, 100));
+        assert_eq!(byte_range("bytes=900-5000", 1000), Part(900, 100));
+        assert_eq!(byte_range("bytes=-100", 1000), Part(900, 100));
+        assert_eq!(byte_range("bytes=-5000", 1000), Part(0, 1000));
+        assert_eq!(byte_range("bytes=1000-", 1000), Unsatisfiable);
+        assert_eq!(byte_range("bytes=1000-1001", 1000), Unsatisfiable);
+        assert_eq!(byte_range("bytes=-0", 1000), Unsatisfiable);
+        // Ignored: sent whole.
+        assert_eq!(byte_range("bytes=0-1,5-6", 1000), Whole);
+        assert_eq!(byte_range("items=0-1", 1000), Whole);
+        assert_eq!(byte_range("bytes=5-1", 1000), Whole);
+        assert_eq!(byte_range("bytes=x-1", 1000), Whole);
+    }
 }
