@@ -1354,8 +1354,14 @@ mod tests {
     #[test]
     fn a_phase_missing_its_fields_or_unknown_is_refused() {
         for (json, why) in [
-            (r#"{"step":"processing","polls":1}"#, "containerId is required"),
-            (r#"{"step":"processing","containerId":"1"}"#, "polls is required"),
+            (
+                r#"{"step":"processing","polls":1}"#,
+                "containerId is required",
+            ),
+            (
+                r#"{"step":"processing","containerId":"1"}"#,
+                "polls is required",
+            ),
             (r#"{"step":"done"}"#, "published is required"),
             (r#"{"step":"failed"}"#, "error is required"),
             (
