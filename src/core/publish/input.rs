@@ -4,8 +4,8 @@
 //! fields are refused: a typo such as `alt_text` for `altText` would
 //! otherwise be dropped without a word. The result is then validated.
 //!
-//! (Saved jobs are read back with the derived `Deserialize`; this reader is
-//! for input from outside.)
+//! A saved job's spec is read by the same reader (`saved.rs`): one set of
+//! rules for both.
 
 use serde_json::Value;
 
