@@ -10,7 +10,7 @@ use base64::Engine;
 use instagate::core::config::{Config, Product};
 use instagate::core::error::Error;
 use instagate::core::http::Response;
-use instagate::core::meta_body::parse_success;
+use instagate::core::meta_body::success_json;
 use instagate::core::oauth::callback::{validate_callback, validate_callback_query};
 use instagate::core::oauth::exchange::process_code_exchange;
 use instagate::core::oauth::refresh::process_refresh;
@@ -83,7 +83,7 @@ pub fn meta_errors(data: &[u8]) {
         e.to_string(),
     );
 
-    let generic = parse_success::<serde_json::Value>(&response, "fuzz");
+    let generic = success_json(&response, "fuzz");
     if generic.is_ok() {
         assert!(response.is_success());
     }

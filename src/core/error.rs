@@ -72,6 +72,37 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
+    pub const ALL: [ErrorKind; 23] = [
+        ErrorKind::InvalidToken,
+        ErrorKind::TokenExpired,
+        ErrorKind::RefreshTooEarly,
+        ErrorKind::RateLimited,
+        ErrorKind::PermissionDenied,
+        ErrorKind::MissingPermission,
+        ErrorKind::InvalidRequest,
+        ErrorKind::InvalidCode,
+        ErrorKind::OAuthDenied,
+        ErrorKind::StateMismatch,
+        ErrorKind::InvalidCallback,
+        ErrorKind::PersonalAccount,
+        ErrorKind::NoLinkedAccount,
+        ErrorKind::Media,
+        ErrorKind::PublishLimit,
+        ErrorKind::AccountRestricted,
+        ErrorKind::Transient,
+        ErrorKind::Transport,
+        ErrorKind::Timeout,
+        ErrorKind::UnexpectedResponse,
+        ErrorKind::InvalidInput,
+        ErrorKind::Config,
+        ErrorKind::Aborted,
+    ];
+
+    /// The kind named `name` (its [`ErrorKind::as_str`]).
+    pub fn from_name(name: &str) -> Option<ErrorKind> {
+        ErrorKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::InvalidToken => "invalid_token",
@@ -125,7 +156,7 @@ impl fmt::Display for ErrorKind {
 }
 
 /// The fields Meta puts in an error body.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct MetaError {
     /// `code` (Graph) or `code` of the flat shape.
     pub code: Option<i64>,
@@ -144,7 +175,10 @@ pub struct MetaError {
 
 /// An instagate error. Construct with [`Error::new`] and the `with_*`
 /// builders, or [`Error::from_response`] for a failed Meta response.
+///
+/// Read back (a saved job, a Worker record) by `publish/saved.rs`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "serde_json::Value")]
 pub struct Error {
     pub kind: ErrorKind,
     pub message: String,

@@ -15,30 +15,41 @@
 
 use std::time::Duration;
 
-use serde::de::{DeserializeOwned, IgnoredAny};
-use serde::Deserialize;
+use serde_json::Value;
 
 use crate::core::error::{classify, Error, ErrorKind, MetaError};
 use crate::core::http::Response;
+use crate::core::json::{self, Fields};
 
-/// Reads a successful response as `T`; `what` names the call in messages.
-/// A non-2xx, or a 2xx that carries either error shape, is Meta's error.
-pub fn parse_success<T: DeserializeOwned>(response: &Response, what: &str) -> Result<T, Error> {
-    #[derive(Deserialize)]
-    struct ErrorProbe {
-        error: Option<IgnoredAny>,
-        error_type: Option<IgnoredAny>,
-        error_message: Option<IgnoredAny>,
-    }
+/// Reads a successful response with `read`; `what` names the call in
+/// messages. A non-2xx, or a 2xx that carries either error shape, is
+/// Meta's error; a body that is not JSON, or that `read` refuses (a field
+/// missing or of another type), is an unexpected answer.
+pub fn parse_success<T>(
+    response: &Response,
+    what: &str,
+    read: fn(&Fields) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let body = success_json(response, what)?;
+    Fields::root(&body, "body")
+        .and_then(|fields| read(&fields))
+        .map_err(|_| Error::unexpected(response, what))
+}
+
+/// The body of a successful response as JSON, after the error checks of
+/// [`parse_success`].
+pub fn success_json(response: &Response, what: &str) -> Result<Value, Error> {
     if !response.is_success() {
         return Err(Error::from_response(response));
     }
-    if let Ok(probe) = serde_json::from_str::<ErrorProbe>(&response.body) {
-        if probe.error.is_some() || (probe.error_type.is_some() && probe.error_message.is_some()) {
-            return Err(Error::from_response(response));
-        }
+    let Some(body) = json::parse(&response.body) else {
+        return Err(Error::unexpected(response, what));
+    };
+    let has = |key| body.get(key).is_some_and(|v| !v.is_null());
+    if has("error") || (has("error_type") && has("error_message")) {
+        return Err(Error::from_response(response));
     }
-    serde_json::from_str(&response.body).map_err(|_| Error::unexpected(response, what))
+    Ok(body)
 }
 
 impl Error {
@@ -82,63 +93,49 @@ impl Error {
 
 /// Reads either error shape; `None` when the body is not a JSON error.
 fn parse_error_body(body: &str) -> Option<(String, MetaError)> {
-    #[derive(Deserialize)]
-    struct Graph {
-        error: GraphInner,
-    }
-    #[derive(Deserialize)]
-    struct GraphInner {
-        message: Option<String>,
-        #[serde(rename = "type")]
-        error_type: Option<String>,
-        code: Option<i64>,
-        error_subcode: Option<i64>,
-        fbtrace_id: Option<String>,
-        is_transient: Option<bool>,
-        error_user_title: Option<String>,
-        error_user_msg: Option<String>,
-    }
-    #[derive(Deserialize)]
-    struct Flat {
-        error_type: Option<String>,
-        code: Option<i64>,
-        error_message: Option<String>,
-    }
-
-    if let Ok(Graph { error: g }) = serde_json::from_str::<Graph>(body) {
-        let message = g
-            .message
-            .clone()
-            .unwrap_or_else(|| "Graph API error".to_owned());
-        return Some((
-            message,
-            MetaError {
-                code: g.code,
-                subcode: g.error_subcode,
-                error_type: g.error_type,
-                fbtrace_id: g.fbtrace_id,
-                is_transient: g.is_transient,
-                user_title: g.error_user_title,
-                user_message: g.error_user_msg,
-            },
-        ));
-    }
-    if let Ok(flat) = serde_json::from_str::<Flat>(body) {
-        if flat.error_type.is_some() || flat.error_message.is_some() {
-            let message = flat
-                .error_message
-                .unwrap_or_else(|| "OAuth error".to_owned());
-            return Some((
-                message,
-                MetaError {
-                    code: flat.code,
-                    error_type: flat.error_type,
-                    ..MetaError::default()
-                },
-            ));
+    let body = json::parse(body)?;
+    let root = Fields::root(&body, "body").ok()?;
+    if let Ok(Some(graph)) = root.opt_object("error") {
+        if let Ok(found) = graph_error(&graph) {
+            return Some(found);
         }
     }
-    None
+    let flat = || -> Result<Option<(String, MetaError)>, Error> {
+        let error_type = root.opt_string("error_type")?;
+        let code = root.opt_i64("code")?;
+        let message = root.opt_string("error_message")?;
+        if error_type.is_none() && message.is_none() {
+            return Ok(None);
+        }
+        let meta = MetaError {
+            code,
+            error_type,
+            ..MetaError::default()
+        };
+        Ok(Some((
+            message.unwrap_or_else(|| "OAuth error".to_owned()),
+            meta,
+        )))
+    };
+    flat().ok().flatten()
+}
+
+/// The Graph API's error object (`{"message","type","code",...}`); a field
+/// of another type than documented makes it not one.
+fn graph_error(g: &Fields) -> Result<(String, MetaError), Error> {
+    let message = g
+        .opt_string("message")?
+        .unwrap_or_else(|| "Graph API error".to_owned());
+    let meta = MetaError {
+        code: g.opt_i64("code")?,
+        subcode: g.opt_i64("error_subcode")?,
+        error_type: g.opt_string("type")?,
+        fbtrace_id: g.opt_string("fbtrace_id")?,
+        is_transient: g.opt_bool("is_transient")?,
+        user_title: g.opt_string("error_user_title")?,
+        user_message: g.opt_string("error_user_msg")?,
+    };
+    Ok((message, meta))
 }
 
 /// `Retry-After` (seconds), else the largest
@@ -150,7 +147,7 @@ fn retry_after(response: &Response) -> Option<Duration> {
         }
     }
     let usage = response.header("x-business-use-case-usage")?;
-    let value: serde_json::Value = serde_json::from_str(usage).ok()?;
+    let value = json::parse(usage)?;
     let minutes = value
         .as_object()?
         .values()
@@ -186,24 +183,30 @@ fn unexpected_body(response: &Response) -> Error {
 mod tests {
     use super::*;
 
-    #[derive(Debug, Deserialize)]
+    #[derive(Debug)]
     struct T {
-        #[serde(deserialize_with = "crate::core::json::id")]
         user_id: String,
+    }
+
+    fn t(fields: &Fields) -> Result<T, Error> {
+        Ok(T {
+            user_id: fields.id("user_id")?,
+        })
     }
 
     #[test]
     fn parse_success_maps_failures() {
-        let ok: Result<T, _> = parse_success(&Response::new(200, r#"{"user_id":"1"}"#), "x");
+        let ok: Result<T, _> = parse_success(&Response::new(200, r#"{"user_id":"1"}"#), "x", t);
         assert_eq!(ok.unwrap().user_id, "1");
-        let e = parse_success::<T>(&Response::new(200, "<html>"), "profile")
+        let e = parse_success(&Response::new(200, "<html>"), "profile", t)
             .err()
             .unwrap();
         assert_eq!(e.kind, crate::core::error::ErrorKind::UnexpectedResponse);
         assert!(e.message.starts_with("profile:"), "{}", e.message);
-        let e = parse_success::<T>(
+        let e = parse_success(
             &Response::new(200, r#"{"error":{"message":"m","code":190}}"#),
             "x",
+            t,
         )
         .err()
         .unwrap();
@@ -215,14 +218,14 @@ mod tests {
         // The old publish reader only looked for a body starting `{"error"`.
         let spaced = Response::new(200, r#"{ "error": {"message":"m","code":190} }"#);
         assert_eq!(
-            parse_success::<T>(&spaced, "x").unwrap_err().kind,
+            parse_success(&spaced, "x", t).unwrap_err().kind,
             ErrorKind::InvalidToken
         );
         let flat = Response::new(
             200,
             r#"{"error_type":"OAuthException","code":400,"error_message":"Invalid platform app"}"#,
         );
-        let e = parse_success::<T>(&flat, "x").unwrap_err();
+        let e = parse_success(&flat, "x", t).unwrap_err();
         assert_eq!(e.code(), Some(400));
         assert_eq!(e.message, "Invalid platform app");
     }

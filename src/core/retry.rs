@@ -25,7 +25,7 @@
 use std::future::Future;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::core::error::Error;
 use crate::core::http::Transport;
@@ -70,7 +70,7 @@ pub fn may_retry(call: CallKind, error: &Error) -> bool {
 
 /// How often and how long to retry one call. Durations are milliseconds so
 /// the policy serializes as plain JSON numbers (it is part of a saved job).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RetryPolicy {
     /// Attempts of one call in all, the first included.

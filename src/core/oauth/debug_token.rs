@@ -11,9 +11,6 @@
 //! This is how a server confirms that a stored Page token still works
 //! without acting on the account. Instagram Login has no such endpoint.
 
-use serde::Deserialize;
-use serde_json::Value;
-
 use crate::core::config::{Config, Product};
 use crate::core::error::Error;
 use crate::core::http::{Request, Response, Transport};
@@ -72,37 +69,26 @@ pub fn debug_token_request(
 
 /// Reads the `/debug_token` answer.
 pub fn process_debug_token(response: &Response) -> Result<TokenInfo, Error> {
-    #[derive(Deserialize)]
-    struct Body {
-        data: Data,
-    }
-    #[derive(Deserialize)]
-    struct Data {
-        #[serde(default)]
-        is_valid: bool,
-        #[serde(default, rename = "type")]
-        token_type: Option<String>,
-        #[serde(default, deserialize_with = "crate::core::json::opt_id")]
-        app_id: Option<String>,
-        #[serde(default, deserialize_with = "crate::core::json::opt_id")]
-        user_id: Option<String>,
-        #[serde(default, deserialize_with = "crate::core::json::opt_id")]
-        profile_id: Option<String>,
-        #[serde(default)]
-        issued_at: Option<u64>,
-        #[serde(default)]
-        expires_at: Option<u64>,
-        #[serde(default)]
-        data_access_expires_at: Option<u64>,
-        #[serde(default)]
-        scopes: Vec<String>,
-        #[serde(default)]
-        error: Option<Value>,
-    }
-    let body: Body = parse_success(response, "debug_token")?;
-    let d = body.data;
-    let at = |secs: Option<u64>| secs.filter(|s| *s > 0).map(Timestamp::from_secs);
-    let error = d.error.map(|mut inner| {
+    let (info, error) = parse_success(response, "debug_token", |body| {
+        let d = body.object("data")?;
+        let at = |key: &str| -> Result<Option<Timestamp>, Error> {
+            Ok(d.opt_u64(key)?.filter(|s| *s > 0).map(Timestamp::from_secs))
+        };
+        let info = TokenInfo {
+            is_valid: d.opt_bool("is_valid")?.unwrap_or(false),
+            token_type: d.opt_string("type")?,
+            app_id: d.opt_id("app_id")?,
+            user_id: d.opt_id("user_id")?,
+            profile_id: d.opt_id("profile_id")?,
+            issued_at: at("issued_at")?,
+            expires_at: at("expires_at")?,
+            data_access_expires_at: at("data_access_expires_at")?,
+            scopes: d.strings("scopes")?,
+            error: None,
+        };
+        Ok((info, d.get("error").cloned()))
+    })?;
+    let error = error.map(|mut inner| {
         // A Graph error's fields, except that the subcode is `subcode` here:
         // rename it and classify the error like any other.
         if let Some(fields) = inner.as_object_mut() {
@@ -115,18 +101,7 @@ pub fn process_debug_token(response: &Response) -> Result<TokenInfo, Error> {
         e.status = None;
         e
     });
-    Ok(TokenInfo {
-        is_valid: d.is_valid,
-        token_type: d.token_type,
-        app_id: d.app_id,
-        user_id: d.user_id,
-        profile_id: d.profile_id,
-        issued_at: at(d.issued_at),
-        expires_at: at(d.expires_at),
-        data_access_expires_at: at(d.data_access_expires_at),
-        scopes: d.scopes,
-        error,
-    })
+    Ok(TokenInfo { error, ..info })
 }
 
 /// Asks Meta about `input_token`.

@@ -22,13 +22,12 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use super::callback::ValidatedCallback;
 use super::response::parse_maybe_wrapped;
 use crate::core::config::{Config, Product};
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Request, Response, Transport};
+use crate::core::json::Fields;
 use crate::core::meta_body::parse_success;
 use crate::core::secret::{AccessToken, ClientSecret, PkceVerifier};
 use crate::core::time::Timestamp;
@@ -81,54 +80,53 @@ pub fn code_exchange_request(
     }
 }
 
-#[derive(Deserialize)]
 struct InstagramGrant {
     access_token: AccessToken,
-    #[serde(deserialize_with = "crate::core::json::id")]
     user_id: String,
-    #[serde(default, deserialize_with = "permission_list")]
     permissions: Option<Vec<String>>,
 }
 
-/// `"a,b"` (data-wrapped shape) or `["a","b"]` (flat shape); `null` is
-/// none. Read as a `Value`, not an untagged enum (see `response.rs`).
-fn permission_list<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Vec<String>>, D::Error> {
-    use serde::de::Error as _;
-    match serde_json::Value::deserialize(deserializer)? {
-        serde_json::Value::Null => Ok(None),
-        serde_json::Value::String(csv) => Ok(Some(
+impl InstagramGrant {
+    fn read(body: &Fields) -> Result<InstagramGrant, Error> {
+        Ok(InstagramGrant {
+            access_token: AccessToken::new(body.string("access_token")?),
+            user_id: body.id("user_id")?,
+            permissions: permission_list(body)?,
+        })
+    }
+}
+
+/// `"a,b"` (data-wrapped shape) or `["a","b"]` (flat shape); missing or
+/// `null` is none.
+fn permission_list(body: &Fields) -> Result<Option<Vec<String>>, Error> {
+    match body.get("permissions") {
+        None => Ok(None),
+        Some(serde_json::Value::String(csv)) => Ok(Some(
             csv.split(',')
                 .map(str::trim)
                 .filter(|p| !p.is_empty())
                 .map(str::to_owned)
                 .collect(),
         )),
-        serde_json::Value::Array(list) => list
-            .into_iter()
-            .map(|p| match p {
-                serde_json::Value::String(p) => Ok(p),
-                _ => Err(D::Error::custom("a permission is not a string")),
-            })
-            .collect::<Result<_, _>>()
-            .map(Some),
-        _ => Err(D::Error::custom(
-            "permissions are neither a list nor a string",
-        )),
+        Some(_) => body.strings("permissions").map(Some),
     }
 }
 
 /// The `{"access_token","token_type","expires_in"}` answer of Facebook's
 /// token endpoint and of both products' long-lived exchange and refresh.
-#[derive(Deserialize)]
 pub(super) struct BearerGrant {
     pub access_token: AccessToken,
-    #[serde(default)]
     pub expires_in: Option<u64>,
 }
 
 impl BearerGrant {
+    pub fn read(body: &Fields) -> Result<BearerGrant, Error> {
+        Ok(BearerGrant {
+            access_token: AccessToken::new(body.string("access_token")?),
+            expires_in: body.opt_u64("expires_in")?,
+        })
+    }
+
     /// The record, expiring `expires_in` after `now`, or after `default`
     /// when Meta left `expires_in` out.
     pub fn into_record(self, kind: TokenKind, now: Timestamp, default: Duration) -> TokenRecord {
@@ -152,7 +150,7 @@ pub fn process_code_exchange(
 ) -> Result<CodeExchange, Error> {
     match product {
         Product::Instagram => {
-            let grant: InstagramGrant = parse_maybe_wrapped(response, "code exchange")?;
+            let grant = parse_maybe_wrapped(response, "code exchange", InstagramGrant::read)?;
             let permissions = grant.permissions;
             Ok(CodeExchange {
                 token: TokenRecord {
@@ -168,7 +166,7 @@ pub fn process_code_exchange(
             })
         }
         Product::Facebook => {
-            let grant: BearerGrant = parse_success(response, "code exchange")?;
+            let grant = parse_success(response, "code exchange", BearerGrant::read)?;
             let token = grant.into_record(TokenKind::FacebookUserShortLived, now, SHORT_LIVED);
             Ok(CodeExchange {
                 token,

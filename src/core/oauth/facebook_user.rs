@@ -5,8 +5,6 @@
 //! deauthorize) callbacks, so a stored account can be found by it
 //! (<https://developers.facebook.com/docs/development/create-an-app/app-dashboard/data-deletion-callback>).
 
-use serde::Deserialize;
-
 use crate::core::config::Config;
 use crate::core::error::Error;
 use crate::core::http::{Request, Response, Transport};
@@ -26,13 +24,7 @@ pub fn facebook_user_request(config: &Config, user_token: &AccessToken) -> Reque
 
 /// The user's ID, exact.
 pub fn process_facebook_user(response: &Response) -> Result<String, Error> {
-    #[derive(Deserialize)]
-    struct Me {
-        #[serde(deserialize_with = "crate::core::json::id")]
-        id: String,
-    }
-    let me: Me = parse_success(response, "Facebook user")?;
-    Ok(me.id)
+    parse_success(response, "Facebook user", |me| me.id("id"))
 }
 
 /// Fetches the Facebook user ID of `user_token`.

@@ -58,7 +58,7 @@ pub fn process_long_lived(
         Product::Instagram => TokenKind::InstagramLongLived,
         Product::Facebook => TokenKind::FacebookUserLongLived,
     };
-    let grant: BearerGrant = parse_success(response, "long-lived token exchange")?;
+    let grant = parse_success(response, "long-lived token exchange", BearerGrant::read)?;
     Ok(grant.into_record(kind, now, LONG_LIVED))
 }
 

@@ -27,7 +27,7 @@
 //! every linked account that came with a Page token, or the chosen ones
 //! ([`AccountChoice`]), and says why each other one was left out.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::profile::{Profile, RawProfile, FACEBOOK_PROFILE_FIELDS};
 use crate::core::config::{Config, Product};
@@ -110,29 +110,39 @@ pub fn next_pages_request(config: &Config, next_url: &str) -> Result<Request, Er
 
 /// Reads one `/me/accounts` answer.
 pub fn process_pages(response: &Response) -> Result<PagesBatch, Error> {
-    #[derive(Deserialize)]
-    struct Body {
-        data: Vec<Page>,
-        #[serde(default)]
-        paging: Option<Paging>,
-    }
-    #[derive(Deserialize)]
     struct Page {
-        #[serde(deserialize_with = "crate::core::json::id")]
         id: String,
-        #[serde(default)]
         name: Option<String>,
-        #[serde(default)]
         access_token: Option<AccessToken>,
-        #[serde(default)]
         instagram_business_account: Option<RawProfile>,
     }
-    #[derive(Deserialize)]
-    struct Paging {
-        #[serde(default)]
+    struct Body {
+        data: Vec<Page>,
         next: Option<String>,
     }
-    let body: Body = parse_success(response, "Pages")?;
+    let body = parse_success(response, "Pages", |body| {
+        body.required_array("data")?;
+        let data = body
+            .objects("data")?
+            .iter()
+            .map(|page| {
+                Ok(Page {
+                    id: page.id("id")?,
+                    name: page.opt_string("name")?,
+                    access_token: page.opt_string("access_token")?.map(AccessToken::new),
+                    instagram_business_account: page
+                        .opt_object("instagram_business_account")?
+                        .map(|node| RawProfile::read(&node))
+                        .transpose()?,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        let next = match body.opt_object("paging")? {
+            Some(paging) => paging.opt_string("next")?,
+            None => None,
+        };
+        Ok(Body { data, next })
+    })?;
     let pages_seen = body.data.len();
     let mut linked = Vec::new();
     for page in body.data {
@@ -154,7 +164,7 @@ pub fn process_pages(response: &Response) -> Result<PagesBatch, Error> {
     Ok(PagesBatch {
         linked,
         pages_seen,
-        next: body.paging.and_then(|p| p.next),
+        next: body.next,
     })
 }
 

@@ -11,8 +11,6 @@
 //!   (<https://developers.facebook.com/documentation/facebook-login/guides/advanced/manual-flow>,
 //!   "Re-asking for declined permissions").
 
-use serde::Deserialize;
-
 use crate::core::config::{Config, Product};
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Request, Response, Transport};
@@ -45,25 +43,19 @@ pub fn permissions_request(config: &Config, token: &AccessToken) -> Result<Reque
 /// Reads `/me/permissions`. Statuses other than granted/declined (such as
 /// `expired`) count as not granted.
 pub fn process_permissions(response: &Response) -> Result<Permissions, Error> {
-    #[derive(Deserialize)]
-    struct Body {
-        data: Vec<Entry>,
-    }
-    #[derive(Deserialize)]
-    struct Entry {
-        permission: String,
-        status: String,
-    }
-    let body: Body = parse_success(response, "permissions")?;
-    let mut out = Permissions::default();
-    for entry in body.data {
-        match entry.status.as_str() {
-            "granted" => out.granted.push(entry.permission),
-            "declined" => out.declined.push(entry.permission),
-            _ => {}
+    parse_success(response, "permissions", |body| {
+        let mut out = Permissions::default();
+        body.required_array("data")?;
+        for entry in body.objects("data")? {
+            let permission = entry.string("permission")?;
+            match entry.string("status")?.as_str() {
+                "granted" => out.granted.push(permission),
+                "declined" => out.declined.push(permission),
+                _ => {}
+            }
         }
-    }
-    Ok(out)
+        Ok(out)
+    })
 }
 
 /// Fetches the permissions of a Facebook Login token.

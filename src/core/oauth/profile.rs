@@ -15,12 +15,11 @@
 //! A `PERSONAL` account is refused: the Instagram API serves only Business
 //! and Creator accounts.
 
-use serde::Deserialize;
-
 use super::response::parse_maybe_wrapped;
 use crate::core::config::{Config, Product};
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Request, Response, Transport};
+use crate::core::json::Fields;
 use crate::core::secret::AccessToken;
 
 /// The fields asked for with Instagram Login.
@@ -56,28 +55,33 @@ pub struct Profile {
 }
 
 /// The node as Graph sends it, for both products.
-#[derive(Deserialize)]
 pub(super) struct RawProfile {
-    #[serde(default, deserialize_with = "crate::core::json::opt_id")]
     id: Option<String>,
-    #[serde(default, deserialize_with = "crate::core::json::opt_id")]
     user_id: Option<String>,
     username: String,
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
     account_type: Option<String>,
-    #[serde(default)]
     profile_picture_url: Option<String>,
-    #[serde(default)]
     followers_count: Option<u64>,
-    #[serde(default)]
     follows_count: Option<u64>,
-    #[serde(default)]
     media_count: Option<u64>,
 }
 
 impl RawProfile {
+    pub(super) fn read(node: &Fields) -> Result<RawProfile, Error> {
+        Ok(RawProfile {
+            id: node.opt_id("id")?,
+            user_id: node.opt_id("user_id")?,
+            username: node.string("username")?,
+            name: node.opt_string("name")?,
+            account_type: node.opt_string("account_type")?,
+            profile_picture_url: node.opt_string("profile_picture_url")?,
+            followers_count: node.opt_u64("followers_count")?,
+            follows_count: node.opt_u64("follows_count")?,
+            media_count: node.opt_u64("media_count")?,
+        })
+    }
+
     /// The profile, or why it cannot be used. `None` means the node lacks
     /// the ID field this product names the professional account by.
     pub(super) fn into_profile(self, product: Product) -> Result<Option<Profile>, Error> {
@@ -132,7 +136,7 @@ pub fn facebook_profile_request(config: &Config, token: &AccessToken, ig_user_id
 
 /// Reads a profile answer of `product` (bare, or wrapped in `data`).
 pub fn process_profile(product: Product, response: &Response) -> Result<Profile, Error> {
-    let raw: RawProfile = parse_maybe_wrapped(response, "profile")?;
+    let raw = parse_maybe_wrapped(response, "profile", RawProfile::read)?;
     raw.into_profile(product)?
         .ok_or_else(|| Error::unexpected(response, "profile without the account ID"))
 }

@@ -16,8 +16,6 @@
 //! that proves the token still works; a dead one answers code 190
 //! (<https://developers.facebook.com/docs/graph-api/guides/error-handling/>).
 
-use serde::Deserialize;
-
 use super::exchange::BearerGrant;
 use crate::core::config::Config;
 use crate::core::error::{Error, ErrorKind};
@@ -61,7 +59,7 @@ pub fn process_refresh(
     previous: &TokenRecord,
     now: Timestamp,
 ) -> Result<TokenRecord, Error> {
-    let grant: BearerGrant = parse_success(response, "token refresh").map_err(too_new)?;
+    let grant = parse_success(response, "token refresh", BearerGrant::read).map_err(too_new)?;
     let mut record = grant.into_record(TokenKind::InstagramLongLived, now, LONG_LIVED);
     record.scopes = previous.scopes.clone();
     record.ig_user_id = previous.ig_user_id.clone();
@@ -114,13 +112,7 @@ pub fn token_check_request(config: &Config, token: &AccessToken) -> Request {
 
 /// Reads the check's answer: the ID the token speaks for, or Meta's error.
 pub fn process_token_check(response: &Response) -> Result<String, Error> {
-    #[derive(Deserialize)]
-    struct Me {
-        #[serde(deserialize_with = "crate::core::json::id")]
-        id: String,
-    }
-    let me: Me = parse_success(response, "token check")?;
-    Ok(me.id)
+    parse_success(response, "token check", |me| me.id("id"))
 }
 
 /// Checks that `token` still works (a Page token, which does not expire

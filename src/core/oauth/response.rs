@@ -1,34 +1,31 @@
 //! A node that some OAuth endpoints wrap as `{"data":[node]}` and others
-//! send bare. Every answer is read with [`parse_success`].
-//!
-//! Read through a `serde_json::Value` rather than an `#[serde(untagged)]`
-//! enum: untagged deserialization buffers the body in serde's private
-//! `Content` type and instantiates every node type twice over it, about
-//! 15 KB of the npm package's wasm (`scripts/size-bench.sh --functions`).
-
-use serde::de::DeserializeOwned;
-use serde_json::Value;
+//! send bare. Every answer is read with the core's one success check
+//! ([`success_json`]) and field reader.
 
 use crate::core::error::Error;
 use crate::core::http::Response;
-use crate::core::meta_body::parse_success;
+use crate::core::json::Fields;
+use crate::core::meta_body::success_json;
 
-/// Reads `T` either bare or as the first element of a `data` array; a
-/// `data` array that is empty is an unexpected answer.
-pub(super) fn parse_maybe_wrapped<T: DeserializeOwned>(
+/// Reads the node with `read`, either bare or as the first element of a
+/// `data` array; a `data` array that is empty is an unexpected answer.
+pub(super) fn parse_maybe_wrapped<T>(
     response: &Response,
     what: &str,
+    read: fn(&Fields) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    let mut body: Value = parse_success(response, what)?;
-    let wrapped = match body.get_mut("data").and_then(Value::as_array_mut) {
+    let body = success_json(response, what)?;
+    let wrapped = match body.get("data").and_then(|d| d.as_array()) {
         Some(data) if data.is_empty() => return Err(Error::unexpected(response, what)),
-        Some(data) => Some(data.swap_remove(0)),
+        Some(data) => data.first(),
         None => None,
     };
     if let Some(node) = wrapped {
-        if let Ok(node) = T::deserialize(node) {
+        if let Ok(node) = Fields::root(node, "data[0]").and_then(|f| read(&f)) {
             return Ok(node);
         }
     }
-    T::deserialize(body).map_err(|_| Error::unexpected(response, what))
+    Fields::root(&body, "body")
+        .and_then(|f| read(&f))
+        .map_err(|_| Error::unexpected(response, what))
 }

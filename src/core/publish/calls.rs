@@ -20,8 +20,6 @@
 //!   on graph.facebook.com only, so Facebook Login only:
 //!   <https://developers.facebook.com/documentation/instagram-platform/instagram-graph-api/reference/ig-user/stories>).
 
-use serde::Deserialize;
-
 use crate::core::config::Config;
 use crate::core::error::{Error, ErrorKind, MetaError};
 use crate::core::http::{Request, Response};
@@ -217,15 +215,9 @@ fn collaborators(p: &mut Params, names: &[String]) {
     }
 }
 
-#[derive(Deserialize)]
-struct Id {
-    #[serde(deserialize_with = "crate::core::json::id")]
-    id: String,
-}
-
 /// `{"id":"<container id>"}`.
 pub fn process_created(response: &Response) -> Result<String, Error> {
-    parse_success::<Id>(response, "media container").map(|c| c.id)
+    parse_success(response, "media container", |c| c.id("id"))
 }
 
 /// `GET {graph}/{container_id}?fields=status_code,status`.
@@ -263,14 +255,10 @@ pub struct ContainerStatus {
 }
 
 pub fn process_container_status(response: &Response) -> Result<ContainerStatus, Error> {
-    #[derive(Deserialize)]
-    struct Body {
-        status_code: String,
-        #[serde(default)]
-        status: Option<String>,
-    }
-    let body: Body = parse_success(response, "container status")?;
-    let code = match body.status_code.as_str() {
+    let (status_code, status) = parse_success(response, "container status", |body| {
+        Ok((body.string("status_code")?, body.opt_string("status")?))
+    })?;
+    let code = match status_code.as_str() {
         "IN_PROGRESS" => StatusCode::InProgress,
         "FINISHED" => StatusCode::Finished,
         "ERROR" => StatusCode::Error,
@@ -283,10 +271,7 @@ pub fn process_container_status(response: &Response) -> Result<ContainerStatus, 
             ))
         }
     };
-    Ok(ContainerStatus {
-        code,
-        status: body.status,
-    })
+    Ok(ContainerStatus { code, status })
 }
 
 impl ContainerStatus {
@@ -340,7 +325,7 @@ pub fn media_publish_request(
 
 /// `{"id":"<media id>"}`.
 pub fn process_published(response: &Response) -> Result<String, Error> {
-    parse_success::<Id>(response, "media_publish").map(|m| m.id)
+    parse_success(response, "media_publish", |m| m.id("id"))
 }
 
 /// `GET {graph}/{media_id}?fields=id,permalink`.
@@ -356,14 +341,10 @@ pub fn permalink_request(config: &Config, token: &AccessToken, media_id: &str) -
 
 /// The permalink (`None` when Meta leaves it out).
 pub fn process_permalink(response: &Response) -> Result<Option<String>, Error> {
-    #[derive(Deserialize)]
-    struct Media {
-        #[serde(rename = "id", deserialize_with = "crate::core::json::id")]
-        _id: String,
-        #[serde(default)]
-        permalink: Option<String>,
-    }
-    parse_success::<Media>(response, "media").map(|m| m.permalink)
+    parse_success(response, "media", |m| {
+        m.id("id")?;
+        m.opt_string("permalink")
+    })
 }
 
 /// `GET {graph}/{ig_user_id}/media` (or `/stories`) with the fields needed
@@ -389,29 +370,34 @@ pub fn recent_media_request(
 }
 
 /// One of the account's recent media.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecentMedia {
-    #[serde(deserialize_with = "crate::core::json::id")]
     pub id: String,
-    #[serde(default)]
     pub permalink: Option<String>,
     /// Graph time, e.g. `2026-11-22T10:15:30+0000`.
-    #[serde(default)]
     pub timestamp: Option<String>,
-    #[serde(default)]
     pub caption: Option<String>,
-    #[serde(default)]
     pub media_type: Option<String>,
-    #[serde(default)]
     pub media_product_type: Option<String>,
 }
 
 pub fn process_recent_media(response: &Response) -> Result<Vec<RecentMedia>, Error> {
-    #[derive(Deserialize)]
-    struct List {
-        data: Vec<RecentMedia>,
-    }
-    parse_success::<List>(response, "recent media").map(|l| l.data)
+    parse_success(response, "recent media", |list| {
+        list.required_array("data")?;
+        list.objects("data")?
+            .iter()
+            .map(|m| {
+                Ok(RecentMedia {
+                    id: m.id("id")?,
+                    permalink: m.opt_string("permalink")?,
+                    timestamp: m.opt_string("timestamp")?,
+                    caption: m.opt_string("caption")?,
+                    media_type: m.opt_string("media_type")?,
+                    media_product_type: m.opt_string("media_product_type")?,
+                })
+            })
+            .collect()
+    })
 }
 
 #[cfg(test)]

@@ -4,12 +4,13 @@
 //! fields are refused: a typo such as `alt_text` for `altText` would
 //! otherwise be dropped without a word. The result is then validated.
 //!
-//! (Saved jobs are read back with the derived `Deserialize`; this reader is
-//! for input from outside.)
+//! A saved job's spec is read by the same reader (`saved.rs`): one set of
+//! rules for both.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::core::error::Error;
+use crate::core::json::Fields;
 use crate::core::publish::spec::{
     CarouselImage, CarouselItem, CarouselSpec, CarouselVideo, ImageSpec, MediaSpec, PostExtras,
     ProductTag, ReelSpec, StorySpec, UserTag, VideoFile,
@@ -68,7 +69,7 @@ impl MediaSpec {
     /// Reads `{"type": ..., ...}` without validating it (a saved job is
     /// validated after it is read, so a bad value names its own field).
     pub fn read_json(value: &Value) -> Result<MediaSpec, Error> {
-        let obj = Fields::new(value, "")?;
+        let obj = Fields::root(value, "spec")?;
         let Some(type_value) = obj.get("type") else {
             return Err(Error::invalid_input(
                 "type",
@@ -103,7 +104,7 @@ impl MediaSpec {
     }
 
     fn read_fields(type_name: &str, value: &Value, ignore: &[&str]) -> Result<MediaSpec, Error> {
-        let obj = Fields::new(value, "")?;
+        let obj = Fields::root(value, "spec")?;
         let spec = match type_name {
             "image" => {
                 obj.only(IMAGE_FIELDS, ignore)?;
@@ -171,131 +172,11 @@ impl MediaSpec {
     }
 }
 
-/// A JSON object being read; `path` prefixes field names in errors.
-struct Fields<'a> {
-    map: &'a Map<String, Value>,
-    path: String,
-}
-
-impl<'a> Fields<'a> {
-    fn new(value: &'a Value, path: &str) -> Result<Fields<'a>, Error> {
-        match value.as_object() {
-            Some(map) => Ok(Fields {
-                map,
-                path: path.to_owned(),
-            }),
-            None => {
-                let name = path.trim_end_matches('.');
-                let name = if name.is_empty() { "spec" } else { name };
-                Err(Error::invalid_input(
-                    name,
-                    format!("{name} must be an object"),
-                ))
-            }
-        }
-    }
-
-    fn name(&self, key: &str) -> String {
-        format!("{}{key}", self.path)
-    }
-
-    fn error(&self, key: &str, what: &str) -> Error {
-        let field = self.name(key);
-        Error::invalid_input(&field, format!("{field} {what}"))
-    }
-
-    /// Refuses keys outside `allowed` and `ignore`.
-    fn only(&self, allowed: &[&str], ignore: &[&str]) -> Result<(), Error> {
-        match self
-            .map
-            .keys()
-            .find(|k| !allowed.contains(&k.as_str()) && !ignore.contains(&k.as_str()))
-        {
-            Some(key) => Err(self.error(
-                key,
-                &format!(
-                    "is not a field here (expected one of {})",
-                    allowed.join(", ")
-                ),
-            )),
-            None => Ok(()),
-        }
-    }
-
-    /// The value, or `None` when missing or `null`.
-    fn get(&self, key: &str) -> Option<&'a Value> {
-        self.map.get(key).filter(|v| !v.is_null())
-    }
-
-    fn opt_string(&self, key: &str) -> Result<Option<String>, Error> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(self.error(key, "must be a string")),
-        }
-    }
-
-    fn string(&self, key: &str) -> Result<String, Error> {
-        self.opt_string(key)?
-            .ok_or_else(|| self.error(key, "is required"))
-    }
-
-    fn opt_bool(&self, key: &str) -> Result<Option<bool>, Error> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(self.error(key, "must be true or false")),
-        }
-    }
-
-    fn opt_u64(&self, key: &str) -> Result<Option<u64>, Error> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => match v.as_u64() {
-                Some(n) => Ok(Some(n)),
-                // A JavaScript number arrives as 1500.0 when it went through a float.
-                None => match v.as_f64() {
-                    Some(f) if f >= 0.0 && f.fract() == 0.0 && f < 9.0e15 => Ok(Some(f as u64)),
-                    _ => Err(self.error(key, "must be a whole number ≥ 0")),
-                },
-            },
-        }
-    }
-
-    fn opt_f64(&self, key: &str) -> Result<Option<f64>, Error> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => v
-                .as_f64()
-                .map(Some)
-                .ok_or_else(|| self.error(key, "must be a number")),
-        }
-    }
-
-    fn array(&self, key: &str) -> Result<&'a [Value], Error> {
-        match self.get(key) {
-            None => Ok(&[]),
-            Some(Value::Array(items)) => Ok(items),
-            Some(_) => Err(self.error(key, "must be an array")),
-        }
-    }
-
-    fn strings(&self, key: &str) -> Result<Vec<String>, Error> {
-        self.array(key)?
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                v.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| self.error(&format!("{key}[{i}]"), "must be a string"))
-            })
-            .collect()
-    }
-
+/// The media spec's own shapes, over the core's field reader.
+impl Fields<'_> {
     fn product_tags(&self, key: &str) -> Result<Vec<ProductTag>, Error> {
         let mut tags = Vec::new();
-        for (i, value) in self.array(key)?.iter().enumerate() {
-            let tag = Fields::new(value, &format!("{}[{i}].", self.name(key)))?;
+        for tag in self.objects(key)? {
             tag.only(&["productId", "x", "y"], &[])?;
             tags.push(ProductTag {
                 product_id: tag.string("productId")?,
@@ -318,8 +199,7 @@ impl<'a> Fields<'a> {
 
     fn user_tags(&self, key: &str) -> Result<Vec<UserTag>, Error> {
         let mut tags = Vec::new();
-        for (i, value) in self.array(key)?.iter().enumerate() {
-            let tag = Fields::new(value, &format!("{}[{i}].", self.name(key)))?;
+        for tag in self.objects(key)? {
             tag.only(&["username", "x", "y"], &[])?;
             tags.push(UserTag {
                 username: tag.string("username")?,
@@ -332,25 +212,19 @@ impl<'a> Fields<'a> {
 
     /// `{"size": bytes, "durationMs": ms}`: a video file's header facts.
     fn video_file(&self, key: &str) -> Result<Option<VideoFile>, Error> {
-        let Some(value) = self.get(key) else {
+        let Some(file) = self.opt_object(key)? else {
             return Ok(None);
         };
-        let file = Fields::new(value, &format!("{}.", self.name(key)))?;
         file.only(&["size", "durationMs"], &[])?;
-        let whole = |name: &str| {
-            file.opt_u64(name)?
-                .ok_or_else(|| file.error(name, "is required (a whole number)"))
-        };
         Ok(Some(VideoFile {
-            size: whole("size")?,
-            duration_ms: whole("durationMs")?,
+            size: file.u64("size")?,
+            duration_ms: file.u64("durationMs")?,
         }))
     }
 
     fn items(&self, key: &str) -> Result<Vec<CarouselItem>, Error> {
         let mut items = Vec::new();
-        for (i, value) in self.array(key)?.iter().enumerate() {
-            let item = Fields::new(value, &format!("{}[{i}].", self.name(key)))?;
+        for item in self.objects(key)? {
             let video = item.get("videoUrl").or_else(|| item.get("videoFile"));
             let parsed = match (item.get("imageUrl"), video) {
                 (Some(_), None) => {

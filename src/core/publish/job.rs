@@ -66,6 +66,7 @@ use serde::{Deserialize, Serialize};
 use crate::core::config::{Config, Product};
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Request, Response, Transport};
+use crate::core::json::{self, Fields};
 use crate::core::publish::calls::{
     carousel_item_params, container_params, container_status_request, create_container_request,
     media_publish_request, permalink_request, process_container_status, process_created,
@@ -84,8 +85,8 @@ use crate::core::secret::AccessToken;
 use crate::core::time::Timestamp;
 
 /// How a publish behaves; saved with the job so a resumed job keeps it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PublishOptions {
     /// Read the publishing quota first and refuse when it is used up.
     pub check_quota: bool,
@@ -146,7 +147,7 @@ impl PublishOptions {
 }
 
 /// The result of a publish.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Published {
     /// The new media's ID. `None` only when the publish answer was lost and
@@ -158,14 +159,14 @@ pub struct Published {
 }
 
 /// Where a publish is. Written as `{"step": "processing", ...fields}`; read
-/// back through [`SavedPhase`], a flat struct, because serde's reader for an
-/// internally tagged enum buffers the whole value and costs ~20 KB of wasm.
+/// back by the core's field reader (`saved.rs`), not serde's buffered reader
+/// for an internally tagged enum.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(
     tag = "step",
     rename_all = "camelCase",
     rename_all_fields = "camelCase",
-    try_from = "SavedPhase"
+    try_from = "serde_json::Value"
 )]
 pub enum Phase {
     /// Reading the publishing quota (when asked).
@@ -221,75 +222,6 @@ pub enum Phase {
     Failed {
         error: Error,
     },
-}
-
-/// Every field any phase has, for reading a saved [`Phase`].
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SavedPhase {
-    step: String,
-    #[serde(default)]
-    done: Vec<String>,
-    #[serde(default)]
-    children: Vec<String>,
-    container_id: Option<String>,
-    polls: Option<u32>,
-    offset: Option<u64>,
-    item: Option<usize>,
-    last_error: Option<Error>,
-    media_id: Option<String>,
-    published: Option<Published>,
-    error: Option<Error>,
-}
-
-impl TryFrom<SavedPhase> for Phase {
-    type Error = String;
-
-    fn try_from(saved: SavedPhase) -> Result<Phase, String> {
-        let step = saved.step;
-        let missing = |field: &str| format!("phase {step:?} needs {field}");
-        let container_id = || {
-            saved
-                .container_id
-                .clone()
-                .ok_or_else(|| missing("containerId"))
-        };
-        Ok(match step.as_str() {
-            "checkingQuota" => Phase::CheckingQuota,
-            "creatingChildren" => Phase::CreatingChildren { done: saved.done },
-            "creatingContainer" => Phase::CreatingContainer {
-                children: saved.children,
-            },
-            "uploading" => Phase::Uploading {
-                container_id: container_id()?,
-                offset: saved.offset,
-                item: saved.item,
-                done: saved.done,
-            },
-            "processing" => Phase::Processing {
-                container_id: container_id()?,
-                polls: saved.polls.ok_or_else(|| missing("polls"))?,
-            },
-            "publishing" => Phase::Publishing {
-                container_id: container_id()?,
-                last_error: saved.last_error,
-            },
-            "recoveringMedia" => Phase::RecoveringMedia {
-                container_id: container_id()?,
-            },
-            "fetchingPermalink" => Phase::FetchingPermalink {
-                container_id: container_id()?,
-                media_id: saved.media_id.ok_or_else(|| missing("mediaId"))?,
-            },
-            "done" => Phase::Done {
-                published: saved.published.ok_or_else(|| missing("published"))?,
-            },
-            "failed" => Phase::Failed {
-                error: saved.error.ok_or_else(|| missing("error"))?,
-            },
-            _ => return Err(format!("unknown phase step {step:?}")),
-        })
-    }
 }
 
 impl Phase {
@@ -401,9 +333,9 @@ pub enum StepOutcome {
     Failed(Error),
 }
 
-/// One publish, resumable.
+/// One publish, resumable. Read back by `saved.rs` (its `Deserialize` too).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", try_from = "serde_json::Value")]
 pub struct PublishJob {
     pub ig_user_id: String,
     pub spec: MediaSpec,
@@ -489,8 +421,12 @@ impl PublishJob {
 
     /// A saved job (`serde_json::to_string` of a `PublishJob`), checked again.
     pub fn from_json(text: &str) -> Result<PublishJob, Error> {
-        let job: PublishJob = serde_json::from_str(text)
-            .map_err(|e| Error::invalid_input("job", format!("not a saved publish job ({e})")))?;
+        let not_a_job =
+            |why: &str| Error::invalid_input("job", format!("not a saved publish job ({why})"));
+        let value = json::parse(text).ok_or_else(|| not_a_job("not JSON"))?;
+        let job = Fields::root(&value, "job")
+            .and_then(|f| PublishJob::read_saved(&f))
+            .map_err(|e| not_a_job(&e.message))?;
         check_ig_user_id(&job.ig_user_id)?;
         job.spec.validate()?;
         job.options.validate()?;
@@ -1418,16 +1354,22 @@ mod tests {
     #[test]
     fn a_phase_missing_its_fields_or_unknown_is_refused() {
         for (json, why) in [
-            (r#"{"step":"processing","polls":1}"#, "needs containerId"),
-            (r#"{"step":"processing","containerId":"1"}"#, "needs polls"),
-            (r#"{"step":"done"}"#, "needs published"),
-            (r#"{"step":"failed"}"#, "needs error"),
+            (
+                r#"{"step":"processing","polls":1}"#,
+                "containerId is required",
+            ),
+            (
+                r#"{"step":"processing","containerId":"1"}"#,
+                "polls is required",
+            ),
+            (r#"{"step":"done"}"#, "published is required"),
+            (r#"{"step":"failed"}"#, "error is required"),
             (
                 r#"{"step":"fetchingPermalink","containerId":"1"}"#,
-                "needs mediaId",
+                "mediaId is required",
             ),
             (r#"{"step":"posting"}"#, "unknown phase step"),
-            (r#"{"containerId":"1"}"#, "missing field `step`"),
+            (r#"{"containerId":"1"}"#, "step is required"),
         ] {
             let e = serde_json::from_str::<Phase>(json).unwrap_err().to_string();
             assert!(e.contains(why), "{json}: {e}");

@@ -26,6 +26,7 @@ pub mod job;
 pub mod poll;
 pub mod quota;
 pub mod recover;
+mod saved;
 pub mod spec;
 pub mod upload;
 pub mod validate;

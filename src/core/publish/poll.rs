@@ -28,12 +28,12 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::core::publish::spec::MediaClass;
 
 /// The polling schedule. Milliseconds, so it serializes as plain numbers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PollPolicy {
     /// First check of an image container, after it was created.

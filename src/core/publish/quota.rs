@@ -84,39 +84,33 @@ pub fn check_since(since: Timestamp, now: Timestamp) -> Result<(), Error> {
 }
 
 pub fn process_quota(response: &Response) -> Result<PublishingQuota, Error> {
-    #[derive(Deserialize)]
-    struct Body {
-        data: Vec<Entry>,
-    }
-    #[derive(Deserialize)]
-    struct Entry {
-        quota_usage: u32,
-        #[serde(default)]
-        config: Option<Limits>,
-    }
-    #[derive(Deserialize)]
-    struct Limits {
-        #[serde(default)]
-        quota_total: Option<u32>,
-        #[serde(default)]
-        quota_duration: Option<u64>,
-    }
-    let body: Body = parse_success(response, "content_publishing_limit")?;
-    let Some(entry) = body.data.into_iter().next() else {
-        return Err(Error::unexpected(
-            response,
-            "content_publishing_limit (empty data)",
-        ));
-    };
-    let limits = entry.config.unwrap_or(Limits {
-        quota_total: None,
-        quota_duration: None,
-    });
-    Ok(PublishingQuota {
-        usage: entry.quota_usage,
-        total: limits.quota_total,
-        duration_secs: limits.quota_duration,
-    })
+    let quotas = parse_success(response, "content_publishing_limit", |body| {
+        body.required_array("data")?;
+        body.objects("data")?
+            .iter()
+            .map(|entry| {
+                let quota_usage = entry
+                    .opt_u32("quota_usage")?
+                    .ok_or_else(|| entry.error("quota_usage", "is required"))?;
+                let (total, duration_secs) = match entry.opt_object("config")? {
+                    Some(limits) => (
+                        limits.opt_u32("quota_total")?,
+                        limits.opt_u64("quota_duration")?,
+                    ),
+                    None => (None, None),
+                };
+                Ok(PublishingQuota {
+                    usage: quota_usage,
+                    total,
+                    duration_secs,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()
+    })?;
+    quotas
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::unexpected(response, "content_publishing_limit (empty data)"))
 }
 
 /// Reads the quota, retrying transient failures.

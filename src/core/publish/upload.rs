@@ -19,11 +19,10 @@
 //!   from (<https://developers.facebook.com/documentation/video-api/guides/reels-publishing>,
 //!   "resume an interrupted upload").
 
-use serde::Deserialize;
-
 use crate::core::config::Config;
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Request, Response};
+use crate::core::json::{self, Fields};
 use crate::core::meta_body::parse_success;
 use crate::core::secret::AccessToken;
 
@@ -60,28 +59,28 @@ pub fn upload_request(
 /// Reads the upload's answer: `{"success":true,…}`; anything else is an
 /// error (`debug_info.retriable` decides whether it may be tried again).
 pub fn process_upload(response: &Response) -> Result<(), Error> {
-    #[derive(Deserialize)]
-    struct Answer {
-        #[serde(default)]
-        success: bool,
-        #[serde(default)]
-        debug_info: Option<DebugInfo>,
-    }
-    #[derive(Deserialize)]
     struct DebugInfo {
-        #[serde(default)]
         retriable: bool,
-        #[serde(default, rename = "type")]
         kind: Option<String>,
-        #[serde(default)]
         message: Option<String>,
     }
-    let answer: Option<Answer> = serde_json::from_str(&response.body).ok();
-    if let Some(Answer {
-        debug_info: Some(info),
-        ..
-    }) = answer
-    {
+    // `(success, debug_info)`; `None` when the body is not that shape.
+    let answer = json::parse(&response.body).and_then(|body| {
+        let read = || -> Result<(bool, Option<DebugInfo>), Error> {
+            let answer = Fields::root(&body, "body")?;
+            let info = match answer.opt_object("debug_info")? {
+                None => None,
+                Some(info) => Some(DebugInfo {
+                    retriable: info.opt_bool("retriable")?.unwrap_or(false),
+                    kind: info.opt_string("type")?,
+                    message: info.opt_string("message")?,
+                }),
+            };
+            Ok((answer.opt_bool("success")?.unwrap_or(false), info))
+        };
+        read().ok()
+    });
+    if let Some((_, Some(info))) = answer {
         let kind = if info.retriable || response.status >= 500 {
             ErrorKind::Transient
         } else {
@@ -98,7 +97,7 @@ pub fn process_upload(response: &Response) -> Result<(), Error> {
         return Err(Error::from_response(response));
     }
     match answer {
-        Some(Answer { success: true, .. }) => Ok(()),
+        Some((true, _)) => Ok(()),
         _ => Err(Error::unexpected(response, "video upload")),
     }
 }
@@ -118,26 +117,15 @@ pub fn upload_status_request(config: &Config, token: &AccessToken, container_id:
 /// `video_status.uploading_phase.bytes_transferred` (0 when Meta has
 /// nothing yet and says so by leaving it out).
 pub fn process_bytes_transferred(response: &Response) -> Result<u64, Error> {
-    #[derive(Deserialize)]
-    struct Body {
-        #[serde(default)]
-        video_status: Option<VideoStatus>,
-    }
-    #[derive(Deserialize)]
-    struct VideoStatus {
-        #[serde(default)]
-        uploading_phase: Option<UploadingPhase>,
-    }
-    #[derive(Deserialize)]
-    struct UploadingPhase {
-        #[serde(default)]
-        bytes_transferred: u64,
-    }
-    let body: Body = parse_success(response, "upload status")?;
-    Ok(body
-        .video_status
-        .and_then(|v| v.uploading_phase)
-        .map_or(0, |p| p.bytes_transferred))
+    parse_success(response, "upload status", |body| {
+        let Some(status) = body.opt_object("video_status")? else {
+            return Ok(0);
+        };
+        let Some(phase) = status.opt_object("uploading_phase")? else {
+            return Ok(0);
+        };
+        Ok(phase.opt_u64("bytes_transferred")?.unwrap_or(0))
+    })
 }
 
 #[cfg(test)]

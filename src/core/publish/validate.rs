@@ -472,7 +472,13 @@ fn check_coordinate(field: &str, value: f64) -> Result<(), Error> {
     } else {
         Err(Error::invalid_input(
             field,
-            format!("{field} is a fraction of the image from 0.0 to 1.0, not {value}"),
+            // serde_json's number text, not `{value}`: core's float printer
+            // (~14 KB of wasm) stays out of the npm package.
+            format!(
+                "{field} is a fraction of the image from 0.0 to 1.0, not {}",
+                serde_json::Number::from_f64(value)
+                    .map_or("a finite number".to_owned(), |n| n.to_string())
+            ),
         ))
     }
 }
