@@ -7,8 +7,8 @@ import { publishImage, publishReel, publishCarousel, publishStory, getProfile } 
 import { EXIT, usage } from '../errors.mjs';
 import { libraryConfig } from '../settings.mjs';
 import { label } from '../store.mjs';
-import { out, err, progressLine } from '../output.mjs';
-import { isLocalJpeg, publishThroughWorker } from './worker-publish.mjs';
+import { out, err, progressLine, uploadBar } from '../output.mjs';
+import { isLocalJpeg, isLocalVideo, publishThroughWorker } from './worker-publish.mjs';
 
 const isVideoUrl = (url) => /\.(mp4|mov|m4v)(\?|#|$)/i.test(url);
 const isUrl = (s) => /^https?:\/\//i.test(s);
@@ -82,6 +82,9 @@ async function mediaInput(kind, flags, file) {
   }
 }
 
+// Whether `media` holds a local video's bytes (the reel's or story's, or a carousel item's).
+const hasVideoBytes = (media) => media.video !== undefined || (media.items ?? []).some((i) => i.video !== undefined);
+
 // Test/dev: the first status read (Meta's processing is seconds to minutes,
 // the stand-in's a fraction of a second).
 function pollSettings(env) {
@@ -89,14 +92,6 @@ function pollSettings(env) {
   if (v === undefined) return {};
   if (!/^\d+$/.test(v)) throw usage(`INSTAGATE_POLL_FIRST_CHECK_MS must be milliseconds, got "${v}"`);
   return { poll: { firstCheckImageMs: Number(v), firstCheckVideoMs: Number(v) } };
-}
-
-/** `[#########-----------]  45% 12.3/27.0 MB` */
-export function uploadBar(sent, total, width = 20) {
-  const share = total > 0 ? sent / total : 1;
-  const full = Math.round(share * width);
-  const mb = (n) => (n / (1024 * 1024)).toFixed(1);
-  return `[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${String(Math.floor(share * 100)).padStart(3)}% ${mb(sent)}/${mb(total)} MB`;
 }
 
 // Test/dev: bytes per upload request (default: the whole file in one, as Meta's guide).
@@ -118,10 +113,24 @@ export async function publish(ctx) {
     }
     return publishThroughWorker(ctx, kind, file);
   }
+  // A local video with a Worker: staged there in parts, for either login
+  // product; without one it goes to Meta's rupload (Facebook Login only).
+  if (['reel', 'story'].includes(kind) && file !== undefined && isLocalVideo(file) && ctx.settings.workerUrl) {
+    return publishThroughWorker(ctx, kind, file);
+  }
   const { fn, media } = await mediaInput(kind, ctx.flags, file);
   const store = await ctx.openStore();
   const account = store.find(ctx.flags.account);
   const config = libraryConfig(ctx.settings, { account });
+  if (config.product === 'instagram' && hasVideoBytes(media)) {
+    // Meta documents its video upload (rupload.facebook.com) for Facebook Login only.
+    if (kind === 'carousel' && ctx.settings.workerUrl) {
+      throw usage(`${label(account)} uses Instagram Login: a carousel's local videos are not staged through the Worker (reels and stories are)`,
+        'give the carousel\'s videos as public URLs, or log in with Facebook Login (Meta\'s upload)');
+    }
+    throw usage(`${label(account)} uses Instagram Login, which has no video upload at Meta: a local video goes through an instagate Worker`,
+      'set --worker URL (or INSTAGATE_WORKER_URL) and INSTAGATE_WORKER_API_KEY, log in with Facebook Login, or give a public --url');
+  }
   const accessToken = account.token.accessToken;
   if (!account.igUserId) {
     // Headless INSTAGATE_TOKEN without INSTAGATE_IG_USER_ID: ask whose token it is.
