@@ -160,12 +160,45 @@ pub enum Background {
     DropIndexEntry(String),
 }
 
+/// A body the runtime streams to the client instead of `body` (an R2
+/// object's `ReadableStream` on the Worker): opaque here, the adapter that
+/// made it takes it back ([`StreamedBody::take`]).
+#[derive(Clone)]
+pub struct StreamedBody(std::rc::Rc<dyn std::any::Any>);
+
+impl StreamedBody {
+    pub fn new<B: 'static>(body: B) -> StreamedBody {
+        StreamedBody(std::rc::Rc::new(body))
+    }
+
+    /// The body, if it is a `B`.
+    pub fn take<B: Clone + 'static>(&self) -> Option<B> {
+        self.0.downcast_ref::<B>().cloned()
+    }
+}
+
+impl std::fmt::Debug for StreamedBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StreamedBody(..)")
+    }
+}
+
+impl PartialEq for StreamedBody {
+    fn eq(&self, other: &Self) -> bool {
+        std::rc::Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for StreamedBody {}
+
 /// An outgoing response.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Sent instead of `body` when set.
+    pub stream: Option<StreamedBody>,
     /// Not sent: what to keep doing after the answer is out.
     pub background: Vec<Background>,
 }
@@ -176,6 +209,7 @@ impl HttpResponse {
             status,
             headers: Vec::new(),
             body: Vec::new(),
+            stream: None,
             background: Vec::new(),
         }
     }

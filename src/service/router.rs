@@ -12,6 +12,7 @@ use crate::service::http::{HttpRequest, HttpResponse};
 use crate::service::invocation::Service;
 use crate::service::limits::{over_budget, ClientLimiter, NoLimit};
 use crate::service::log::{emit, LogSink, RequestLog};
+use crate::service::media::uploads::PART_SIZE;
 use crate::service::store::KvStore;
 
 /// The largest body the Worker reads for API and auth routes.
@@ -27,6 +28,8 @@ pub fn body_limit(route: &Route) -> usize {
         Route::Webhook => MAX_WEBHOOK_BODY_BYTES,
         // An image to stage: Meta's limit (media::routes).
         Route::AccountMedia(_) => IMAGE_MAX_BYTES as usize,
+        // A video's part (media::uploads).
+        Route::UploadPart(..) => PART_SIZE as usize,
         _ => MAX_BODY_BYTES,
     }
 }
@@ -36,6 +39,13 @@ pub fn body_limit(route: &Route) -> usize {
 pub fn body_too_large(route: &Route, size: u64) -> ApiError {
     match route {
         Route::AccountMedia(_) => crate::service::media::routes::too_large(size),
+        Route::UploadPart(..) => ApiError::new(
+            413,
+            "payload_too_large",
+            format!(
+                "a part is at most {PART_SIZE} bytes (the upload's part_size); this one has {size}"
+            ),
+        ),
         _ => ApiError::payload_too_large(body_limit(route)),
     }
 }
@@ -80,6 +90,14 @@ pub enum Route {
     AccountJobs(String),
     AccountSessions(String),
     AccountMedia(String),
+    /// Start a video upload (account).
+    AccountUploads(String),
+    /// One video upload (account, upload reference).
+    Upload(String, String),
+    /// A part of a video upload (account, upload, part number).
+    UploadPart(String, String, String),
+    /// Completing a video upload (account, upload).
+    UploadComplete(String, String),
     Job(String),
     /// A staged object's signed download (its path segments after `/media/`).
     StagedMedia(Vec<String>),
@@ -111,6 +129,16 @@ impl Route {
             ["api", "accounts", id, "jobs"] => Route::AccountJobs((*id).to_owned()),
             ["api", "accounts", id, "sessions"] => Route::AccountSessions((*id).to_owned()),
             ["api", "accounts", id, "media"] => Route::AccountMedia((*id).to_owned()),
+            ["api", "accounts", id, "uploads"] => Route::AccountUploads((*id).to_owned()),
+            ["api", "accounts", id, "uploads", up] => {
+                Route::Upload((*id).to_owned(), (*up).to_owned())
+            }
+            ["api", "accounts", id, "uploads", up, "parts", n] => {
+                Route::UploadPart((*id).to_owned(), (*up).to_owned(), (*n).to_owned())
+            }
+            ["api", "accounts", id, "uploads", up, "complete"] => {
+                Route::UploadComplete((*id).to_owned(), (*up).to_owned())
+            }
             ["api", "jobs", id] => Route::Job((*id).to_owned()),
             ["media", rest @ ..] if !rest.is_empty() => {
                 Route::StagedMedia(rest.iter().map(|s| (*s).to_owned()).collect())
@@ -137,6 +165,10 @@ impl Route {
             Route::AccountJobs(_) => "/api/accounts/{id}/jobs",
             Route::AccountSessions(_) => "/api/accounts/{id}/sessions",
             Route::AccountMedia(_) => "/api/accounts/{id}/media",
+            Route::AccountUploads(_) => "/api/accounts/{id}/uploads",
+            Route::Upload(..) => "/api/accounts/{id}/uploads/{upload}",
+            Route::UploadPart(..) => "/api/accounts/{id}/uploads/{upload}/parts/{n}",
+            Route::UploadComplete(..) => "/api/accounts/{id}/uploads/{upload}/complete",
             Route::StagedMedia(_) => "/media/{key}",
             Route::Job(_) => "/api/jobs/{id}",
             Route::Webhook => "/webhooks/instagram",
@@ -162,6 +194,10 @@ impl Route {
                 | Route::AccountJobs(_)
                 | Route::AccountSessions(_)
                 | Route::AccountMedia(_)
+                | Route::AccountUploads(_)
+                | Route::Upload(..)
+                | Route::UploadPart(..)
+                | Route::UploadComplete(..)
                 | Route::Job(_)
         )
     }
@@ -299,6 +335,22 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 fields.account_id = Some(id.clone());
                 self.stage_media(req, id).await
             }
+            ("POST", Route::AccountUploads(id)) => {
+                fields.account_id = Some(id.clone());
+                self.create_upload(req, id).await
+            }
+            ("PUT", Route::UploadPart(id, upload, n)) => {
+                fields.account_id = Some(id.clone());
+                self.upload_part(req, id, upload, n).await
+            }
+            ("POST", Route::UploadComplete(id, upload)) => {
+                fields.account_id = Some(id.clone());
+                self.complete_upload(req, id, upload).await
+            }
+            ("DELETE", Route::Upload(id, upload)) => {
+                fields.account_id = Some(id.clone());
+                self.abort_upload(req, id, upload).await
+            }
             ("GET" | "HEAD", Route::StagedMedia(segments)) => self.serve_media(req, segments).await,
             ("GET", Route::Job(id)) => {
                 fields.job_id = Some(id.clone());
@@ -326,7 +378,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     fn preflight(&self, req: &HttpRequest) -> Result<HttpResponse, ApiError> {
         match req.header("origin") {
             Some(origin) if self.config.origin_allowed(origin) => Ok(HttpResponse::new(204)
-                .with_header("access-control-allow-methods", "GET, POST, DELETE, OPTIONS")
+                .with_header(
+                    "access-control-allow-methods",
+                    "GET, POST, PUT, DELETE, OPTIONS",
+                )
                 .with_header(
                     "access-control-allow-headers",
                     "content-type, authorization, idempotency-key",
@@ -416,6 +471,18 @@ mod tests {
             Route::StagedMedia(vec!["1".into(), "2".into(), "3".into()])
         );
         assert_eq!(Route::parse("/media/"), Route::NotFound);
+        assert_eq!(
+            Route::parse("/api/accounts/1/uploads/u/parts/2"),
+            Route::UploadPart("1".into(), "u".into(), "2".into())
+        );
+        assert_eq!(
+            Route::parse("/api/accounts/1/uploads/u/complete"),
+            Route::UploadComplete("1".into(), "u".into())
+        );
+        assert_eq!(
+            Route::parse("/api/accounts/1/uploads/u"),
+            Route::Upload("1".into(), "u".into())
+        );
         assert_eq!(
             Route::parse("/auth/data-deletion/status"),
             Route::DataDeletionStatus

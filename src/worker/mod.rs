@@ -181,9 +181,15 @@ fn write_response(response: HttpResponse) -> worker::Result<Response> {
     } else {
         Some(response.body)
     };
-    let out = match body {
-        Some(bytes) => Response::from_bytes(bytes)?,
-        None => Response::empty()?,
+    // A staged object's stream (service::media) goes out as R2 gave it.
+    let stream = response
+        .stream
+        .as_ref()
+        .and_then(|s| s.take::<worker::web_sys::ReadableStream>());
+    let out = match (stream, body) {
+        (Some(stream), Some(_)) => Response::from_body(worker::ResponseBody::Stream(stream))?,
+        (_, Some(bytes)) => Response::from_bytes(bytes)?,
+        (_, None) => Response::empty()?,
     };
     Ok(out.with_status(response.status).with_headers(headers))
 }

@@ -5,7 +5,10 @@
 //! short-lived signed URL the Worker serves itself, `GET
 //! /media/{key}?expires=&sig=`; the object is deleted when the job that used
 //! it finishes (published, failed or cancelled), and the cron sweeps what
-//! expired unused.
+//! expired unused. A local video is staged the same way, uploaded in parts
+//! to an R2 multipart upload ([`uploads`]), checked once complete
+//! ([`video`]) and published with `video_media_id`; its download answers
+//! HTTP Range requests, as video fetchers use them.
 //!
 //! Keys: `staged/{expires:010}/{account}/{random}`: the expiry first, so a
 //! listing in key order (R2's) meets the expired objects first and the
@@ -16,7 +19,9 @@
 //!
 //! - [`blobs`]: the object-store trait;
 //! - [`signed_url`]: signing and checking the URLs Meta fetches;
-//! - [`routes`]: the upload and the signed download;
+//! - [`routes`]: the image upload and the signed download (with ranges);
+//! - [`uploads`]: a video's multipart upload;
+//! - [`video`]: a video's uses, limits, and its check by ranged reads;
 //! - [`publish`]: a publish body's references to signed URLs, and clean-up;
 //! - [`sweep`]: the cron's removal of expired objects.
 
@@ -25,6 +30,8 @@ pub mod publish;
 pub mod routes;
 pub mod signed_url;
 pub mod sweep;
+pub mod uploads;
+pub mod video;
 
 use std::time::Duration;
 

@@ -1,21 +1,38 @@
-//! Publishing staged media: the publish body's `image_media_id` references
-//! (top level for an image or a story, in `items[]` for a carousel) become
-//! `image_url`s signed for Meta, after checking each belongs to this
-//! account and fits the post; and the staged objects are deleted once
-//! the job that used them is finished.
+//! Publishing staged media: the publish body's `image_media_id` and
+//! `video_media_id` references (top level for an image, a reel or a story,
+//! in `items[]` for a carousel) become `image_url`s / `video_url`s signed
+//! for Meta, after checking each belongs to this account, is the right
+//! kind of media and was checked for this use; and the staged objects are
+//! deleted once the job that used them is finished.
 
 use serde_json::{Map, Value};
 
 use crate::core::http::Transport;
 use crate::core::time::Timestamp;
 use crate::service::error::ApiError;
+use crate::service::media::uploads::{is_video_key, TYPE_META, USE_META};
 use crate::service::media::{key_expiry, signed_url, staged_key, URL_TTL};
 use crate::service::store::KvStore;
 use crate::service::Service;
 
-/// The reference field, and the URL field it stands for.
-const REFERENCE: &str = "image_media_id";
-const URL_FIELD: &str = "image_url";
+/// A reference field, and the URL field it stands for.
+#[derive(Clone, Copy)]
+struct Reference {
+    field: &'static str,
+    url_field: &'static str,
+    video: bool,
+}
+
+const IMAGE: Reference = Reference {
+    field: "image_media_id",
+    url_field: "image_url",
+    video: false,
+};
+const VIDEO: Reference = Reference {
+    field: "video_media_id",
+    url_field: "video_url",
+    video: true,
+};
 
 impl<S: KvStore, T: Transport> Service<'_, S, T> {
     /// Replaces every staged reference in `body` (a publish request) with
@@ -40,18 +57,25 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let Some(fields) = body.as_object_mut() else {
             return Ok(Vec::new());
         };
-        let feed = fields.get("kind").and_then(Value::as_str) != Some("story");
+        let kind = fields
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_owned();
         let mut keys = Vec::new();
         let staging = Staging {
             account,
             publish_at,
             retried,
         };
-        if let Some(reference) = take_reference(fields, "")? {
-            let url = self
-                .signed_for(&reference, "", &staging, feed, &mut keys)
-                .await?;
-            fields.insert(URL_FIELD.into(), Value::String(url));
+        for reference in [IMAGE, VIDEO] {
+            if let Some(id) = take_reference(fields, "", reference)? {
+                let usage = Usage::top_level(&kind, reference);
+                let url = self
+                    .signed_for(&id, "", reference, usage, &staging, &mut keys)
+                    .await?;
+                fields.insert(reference.url_field.into(), Value::String(url));
+            }
         }
         if let Some(Value::Array(items)) = fields.get_mut("items") {
             for (i, item) in items.iter_mut().enumerate() {
@@ -59,11 +83,18 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                     continue; // the core's reader names what is wrong with it
                 };
                 let at = format!("items[{i}].");
-                if let Some(reference) = take_reference(item, &at)? {
-                    let url = self
-                        .signed_for(&reference, &at, &staging, true, &mut keys)
-                        .await?;
-                    item.insert(URL_FIELD.into(), Value::String(url));
+                for reference in [IMAGE, VIDEO] {
+                    if let Some(id) = take_reference(item, &at, reference)? {
+                        let usage = if reference.video {
+                            Usage::Video("carousel")
+                        } else {
+                            Usage::Feed
+                        };
+                        let url = self
+                            .signed_for(&id, &at, reference, usage, &staging, &mut keys)
+                            .await?;
+                        item.insert(reference.url_field.into(), Value::String(url));
+                    }
                 }
             }
         }
@@ -73,31 +104,55 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     /// The signed URL for one reference, its key added to `keys`.
     async fn signed_for(
         &self,
-        reference: &str,
+        id: &str,
         at: &str,
+        reference: Reference,
+        usage: Usage,
         staging: &Staging<'_>,
-        feed: bool,
         keys: &mut Vec<String>,
     ) -> Result<String, ApiError> {
         let (account, publish_at) = (staging.account, staging.publish_at);
-        let field = format!("{at}{REFERENCE}");
+        let field = format!("{at}{}", reference.field);
         let bad = |why: String| ApiError::invalid_input(&field, format!("{field} {why}"));
-        let key = staged_key(account, reference)
-            .ok_or_else(|| bad(format!("{reference:?} is not a staged media reference")))?;
+        let key = staged_key(account, id)
+            .ok_or_else(|| bad(format!("{id:?} is not a staged media reference")))?;
         let meta = self.blobs()?.head(&key).await?;
         if meta.is_none() && !staging.retried {
             return Err(not_staged(&field, account));
         }
-        if feed && meta.is_some_and(|m| m.custom("use") == Some("story")) {
-            return Err(bad(format!(
-                "{reference:?} was staged for a story (its aspect ratio was not checked for the feed): stage it again with ?use=feed"
-            )));
+        if let Some(meta) = &meta {
+            let is_video = meta.custom(TYPE_META) == Some("video");
+            if is_video != reference.video {
+                return Err(bad(format!(
+                    "{id:?} is {}: give it as {}",
+                    if is_video {
+                        "a staged video"
+                    } else {
+                        "a staged image"
+                    },
+                    if is_video { VIDEO.field } else { IMAGE.field }
+                )));
+            }
+            let staged_use = meta.custom(USE_META).unwrap_or("feed");
+            match usage {
+                Usage::Feed if staged_use == "story" => {
+                    return Err(bad(format!(
+                        "{id:?} was staged for a story (its aspect ratio was not checked for the feed): stage it again with ?use=feed"
+                    )));
+                }
+                Usage::Video(wanted) if staged_use != wanted => {
+                    return Err(bad(format!(
+                        "{id:?} was staged and checked for use {staged_use:?}, not {wanted:?} (the limits differ): upload it again with use {wanted:?}"
+                    )));
+                }
+                _ => {}
+            }
         }
         let expires = key_expiry(&key).unwrap_or_default();
         let start = publish_at.unwrap_or_else(|| self.transport.now());
         if start >= expires {
             return Err(bad(format!(
-                "{reference:?} expires at {}, before the post's time {}: stage it again nearer the time",
+                "{id:?} expires at {}, before the post's time {}: stage it again nearer the time",
                 expires.to_rfc3339(),
                 start.to_rfc3339()
             )));
@@ -119,7 +174,12 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         for key in keys {
             if self.blobs()?.head(key).await?.is_none() {
                 let account = key.split('/').nth(2).unwrap_or("");
-                return Err(not_staged(REFERENCE, account));
+                let field = if is_video_key(key) {
+                    VIDEO.field
+                } else {
+                    IMAGE.field
+                };
+                return Err(not_staged(field, account));
             }
         }
         Ok(())
@@ -133,6 +193,27 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         };
         for key in keys {
             let _ = blobs.delete(key).await;
+        }
+    }
+}
+
+/// What a reference is used for: an image in the feed (not one staged for
+/// a story), an image in a story (any), or a video for `use` (exactly).
+#[derive(Clone, Copy)]
+enum Usage {
+    Feed,
+    Story,
+    Video(&'static str),
+}
+
+impl Usage {
+    /// The use of a top-level reference in a post of `kind`.
+    fn top_level(kind: &str, reference: Reference) -> Usage {
+        match (reference.video, kind) {
+            (true, "story") => Usage::Video("story"),
+            (true, _) => Usage::Video("reel"),
+            (false, "story") => Usage::Story,
+            (false, _) => Usage::Feed,
         }
     }
 }
@@ -154,24 +235,33 @@ fn not_staged(field: &str, account: &str) -> ApiError {
     )
 }
 
-/// Takes the reference out of `fields`, refusing one given with a URL too
-/// or that is not a string.
-fn take_reference(fields: &mut Map<String, Value>, at: &str) -> Result<Option<String>, ApiError> {
-    let Some(value) = fields.remove(REFERENCE) else {
+/// Takes `reference` out of `fields`, refusing one given with its URL
+/// field too or that is not a string.
+fn take_reference(
+    fields: &mut Map<String, Value>,
+    at: &str,
+    reference: Reference,
+) -> Result<Option<String>, ApiError> {
+    let Some(value) = fields.remove(reference.field) else {
         return Ok(None);
     };
-    let field = format!("{at}{REFERENCE}");
-    if fields.contains_key(URL_FIELD) {
+    let field = format!("{at}{}", reference.field);
+    if fields.contains_key(reference.url_field) {
         return Err(ApiError::invalid_input(
             &field,
-            format!("give {at}{URL_FIELD} or {field}, not both"),
+            format!("give {at}{} or {field}, not both", reference.url_field),
         ));
     }
+    let route = if reference.video {
+        "POST /api/accounts/{id}/uploads/{upload}/complete"
+    } else {
+        "POST /api/accounts/{id}/media"
+    };
     match value {
         Value::String(s) => Ok(Some(s)),
         _ => Err(ApiError::invalid_input(
             &field,
-            format!("{field} must be a string (the id POST /api/accounts/{{id}}/media answered)"),
+            format!("{field} must be a string (the id {route} answered)"),
         )),
     }
 }

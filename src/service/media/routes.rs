@@ -1,6 +1,7 @@
 //! The staging routes: `POST /api/accounts/{id}/media` (upload an image,
 //! get its reference) and `GET|HEAD /media/{key}?expires=&sig=` (the signed
-//! download Meta fetches).
+//! download Meta fetches: whole, or the byte range a `Range` header asks,
+//! streamed from the store).
 
 use serde_json::json;
 
@@ -9,7 +10,7 @@ use crate::core::publish::image_file::{check_feed_aspect, inspect_jpeg, IMAGE_MA
 use crate::service::crypto::random_id;
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
-use crate::service::media::blobs::{BlobMeta, BlobStore};
+use crate::service::media::blobs::{BlobBody, BlobMeta, BlobStore};
 use crate::service::media::{
     key_from_path, new_staged, not_configured, signed_url, STAGED_TTL, USES,
 };
@@ -130,17 +131,86 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         )?;
         let blobs = self.blobs()?;
         let gone = || ApiError::not_found("this media is no longer staged");
-        let (meta, body) = if req.method == "HEAD" {
-            (blobs.head(&key).await?.ok_or_else(gone)?, Vec::new())
-        } else {
-            let blob = blobs.get(&key).await?.ok_or_else(gone)?;
-            (blob.meta, blob.bytes)
+        let meta = blobs.head(&key).await?.ok_or_else(gone)?;
+        let size = meta.size;
+        let range = match req.header("range").map(|h| (h, byte_range(h, size))) {
+            Some((_, Ok(range))) => range,
+            Some((header, Err(()))) => {
+                let refused = ApiError::new(
+                    416,
+                    "range_not_satisfiable",
+                    format!("Range {header:?} is not within the media's {size} bytes"),
+                );
+                return Ok(HttpResponse::error(&refused)
+                    .with_header("content-range", &format!("bytes */{size}")));
+            }
+            None => None,
         };
-        Ok(HttpResponse::new(200)
+        let (status, len) = match range {
+            Some((_, len)) => (206, len),
+            None => (200, size),
+        };
+        let mut response = HttpResponse::new(status)
             .with_header("content-type", &meta.content_type)
-            .with_header("content-length", &meta.size.to_string())
-            .with_header("cache-control", "private, no-store")
-            .with_body(body))
+            .with_header("content-length", &len.to_string())
+            .with_header("accept-ranges", "bytes")
+            .with_header("cache-control", "private, no-store");
+        if let Some((start, len)) = range {
+            response = response.with_header(
+                "content-range",
+                &format!("bytes {start}-{}/{size}", start + len - 1),
+            );
+        }
+        if req.method == "HEAD" {
+            return Ok(response);
+        }
+        let (_, body) = blobs.open(&key, range).await?.ok_or_else(gone)?;
+        Ok(match body {
+            BlobBody::Bytes(bytes) => response.with_body(bytes),
+            BlobBody::Stream(stream) => {
+                response.stream = Some(stream);
+                response
+            }
+        })
+    }
+}
+
+/// The one byte range `header` asks of a `size`-byte object, as (start,
+/// length) (RFC 9110 §14.1.2: `bytes=a-b`, `bytes=a-`, `bytes=-n`); `None`
+/// to send all of it (a header this server ignores: several ranges, another
+/// unit, a malformed one, as §14.2 allows); `Err` when no byte of it is in
+/// the object (416).
+pub fn byte_range(header: &str, size: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(spec) = header.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return Ok(None);
+    };
+    let number = |s: &str| -> Option<u64> {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    match (number(first.trim()), last.trim()) {
+        (None, suffix) if first.trim().is_empty() => match number(suffix) {
+            Some(0) => Err(()),
+            Some(n) if size > 0 => Ok(Some((size - n.min(size), n.min(size)))),
+            Some(_) => Err(()),
+            None => Ok(None),
+        },
+        (Some(start), "") if start < size => Ok(Some((start, size - start))),
+        (Some(_), "") => Err(()),
+        (Some(start), end) => match number(end) {
+            Some(end) if end < start => Ok(None),
+            Some(_) if start >= size => Err(()),
+            Some(end) => Ok(Some((start, end.min(size - 1) - start + 1))),
+            None => Ok(None),
+        },
+        _ => Ok(None),
     }
 }
 
@@ -151,4 +221,26 @@ pub fn too_large(size: u64) -> ApiError {
         "payload_too_large",
         format!("the image is {size} bytes; Instagram accepts images of at most 8 MB ({IMAGE_MAX_BYTES} bytes)"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::byte_range;
+
+    #[test]
+    fn ranges_follow_rfc_9110() {
+        assert_eq!(byte_range("bytes=0-99", 1000), Ok(Some((0, 100))));
+        assert_eq!(byte_range("bytes=900-", 1000), Ok(Some((900, 100))));
+        assert_eq!(byte_range("bytes=900-5000", 1000), Ok(Some((900, 100))));
+        assert_eq!(byte_range("bytes=-100", 1000), Ok(Some((900, 100))));
+        assert_eq!(byte_range("bytes=-5000", 1000), Ok(Some((0, 1000))));
+        assert_eq!(byte_range("bytes=1000-", 1000), Err(()));
+        assert_eq!(byte_range("bytes=1000-1001", 1000), Err(()));
+        assert_eq!(byte_range("bytes=-0", 1000), Err(()));
+        // Ignored: sent whole.
+        assert_eq!(byte_range("bytes=0-1,5-6", 1000), Ok(None));
+        assert_eq!(byte_range("items=0-1", 1000), Ok(None));
+        assert_eq!(byte_range("bytes=5-1", 1000), Ok(None));
+        assert_eq!(byte_range("bytes=x-1", 1000), Ok(None));
+    }
 }
