@@ -28,44 +28,6 @@ import { jpeg } from '../standin/jpeg.mjs';
 import { sampleMp4 } from '../standin/mp4.mjs';
 import { Browser, dumpKv, open, seedInstagramAccount, signedRequest } from './harness.mjs';
 
-test('wrangler dev stages a video in parts (one part here) and publishes it as a reel with video_media_id', async () => {
-  const id = '17841400000000001'; // logged in by the first test
-  const auth = { authorization: `Bearer ${devVarsExample().API_KEY}` };
-  const json = { ...auth, 'content-type': 'application/json' };
-  const clip = sampleMp4(4_000, 50_000);
-  const opened = await fetch(`${origin}/api/accounts/${id}/uploads`, {
-    method: 'POST', headers: json, body: JSON.stringify({ use: 'reel', content_type: 'video/mp4', size: clip.length }),
-  });
-  const { upload } = await opened.json();
-  assert.equal(opened.status, 201, JSON.stringify(upload));
-  assert.equal(upload.parts, 1);
-  const put = await fetch(`${origin}/api/accounts/${id}/uploads/${upload.id}/parts/1?upload_id=${encodeURIComponent(upload.upload_id)}`, {
-    method: 'PUT', headers: { ...auth, 'content-type': 'application/octet-stream' }, body: clip,
-  });
-  const { part } = await put.json();
-  assert.equal(put.status, 200, JSON.stringify(part));
-  const done = await fetch(`${origin}/api/accounts/${id}/uploads/${upload.id}/complete`, {
-    method: 'POST', headers: json, body: JSON.stringify({ upload_id: upload.upload_id, parts: [part] }),
-  });
-  const { media } = await done.json();
-  assert.equal(done.status, 201, JSON.stringify(media));
-  assert.deepEqual([media.type, media.size, media.duration_ms], ['video', clip.length, 4_000]);
-  const r = await fetch(`${origin}/api/accounts/${id}/publish`, {
-    method: 'POST', headers: json, body: JSON.stringify({ kind: 'reel', video_media_id: media.id, caption: 'staged reel' }),
-  });
-  let { job } = await r.json();
-  for (let i = 0; job.status === 'processing' && i < 60; i += 1) {
-    await new Promise((res) => setTimeout(res, 500));
-    ({ job } = await (await fetch(`${origin}/api/jobs/${job.id}`, { headers: auth })).json());
-  }
-  assert.equal(job.status, 'published', JSON.stringify(job));
-  const fetched = standin.state.mediaFetches.at(-1);
-  assert.ok(fetched.url.startsWith(`${origin}/media/`), fetched.url);
-  assert.deepEqual([fetched.status, fetched.bytes], [200, clip.length]);
-  assert.equal(standin.control.state().media.find((m) => m.id === job.media_id)?.caption, 'staged reel');
-  assert.equal((await fetch(fetched.url)).status, 404, 'deleted once published');
-});
-
 // wrangler.toml's placeholder namespace id: local persistence is keyed by it.
 const KV_NAMESPACE_ID = '00000000000000000000000000000000';
 
@@ -181,6 +143,46 @@ test('wrangler dev binds the R2 bucket: a staged JPEG is fetched by the stand-in
   const fetched = standin.state.mediaFetches.at(-1);
   assert.ok(fetched.url.startsWith(`${origin}/media/`), fetched.url);
   assert.deepEqual([fetched.status, fetched.bytes], [200, image.length]);
+  assert.equal((await fetch(fetched.url)).status, 404, 'deleted once published');
+});
+
+test('wrangler dev stages a video in parts (one part here) and publishes it as a reel with video_media_id', async () => {
+  const id = '17841400000000001'; // logged in by the first test
+  const auth = { authorization: `Bearer ${devVarsExample().API_KEY}` };
+  const json = { ...auth, 'content-type': 'application/json' };
+  const clip = sampleMp4(4_000, 50_000);
+  const opened = await fetch(`${origin}/api/accounts/${id}/uploads`, {
+    method: 'POST', headers: json, body: JSON.stringify({ use: 'reel', content_type: 'video/mp4', size: clip.length }),
+  });
+  const { upload } = await opened.json();
+  assert.equal(opened.status, 201, JSON.stringify(upload));
+  assert.equal(upload.parts, 1);
+  const put = await fetch(`${origin}/api/accounts/${id}/uploads/${upload.id}/parts/1?upload_id=${encodeURIComponent(upload.upload_id)}`, {
+    method: 'PUT', headers: { ...auth, 'content-type': 'application/octet-stream' }, body: clip,
+  });
+  const { part } = await put.json();
+  assert.equal(put.status, 200, JSON.stringify(part));
+  const done = await fetch(`${origin}/api/accounts/${id}/uploads/${upload.id}/complete`, {
+    method: 'POST', headers: json, body: JSON.stringify({ upload_id: upload.upload_id, parts: [part] }),
+  });
+  const { media } = await done.json();
+  assert.equal(done.status, 201, JSON.stringify(media));
+  assert.deepEqual([media.type, media.size, media.duration_ms], ['video', clip.length, 4_000]);
+  const r = await fetch(`${origin}/api/accounts/${id}/publish`, {
+    method: 'POST', headers: json, body: JSON.stringify({ kind: 'reel', video_media_id: media.id, caption: 'staged reel' }),
+  });
+  const published = await r.json();
+  assert.ok(published.job, `${r.status} ${JSON.stringify(published)}`);
+  let { job } = published;
+  for (let i = 0; job.status === 'processing' && i < 60; i += 1) {
+    await new Promise((res) => setTimeout(res, 500));
+    ({ job } = await (await fetch(`${origin}/api/jobs/${job.id}`, { headers: auth })).json());
+  }
+  assert.equal(job.status, 'published', JSON.stringify(job));
+  const fetched = standin.state.mediaFetches.at(-1);
+  assert.ok(fetched.url.startsWith(`${origin}/media/`), fetched.url);
+  assert.deepEqual([fetched.status, fetched.bytes], [200, clip.length]);
+  assert.equal(standin.control.state().media.find((m) => m.id === job.media_id)?.caption, 'staged reel');
   assert.equal((await fetch(fetched.url)).status, 404, 'deleted once published');
 });
 
