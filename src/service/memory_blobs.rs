@@ -278,7 +278,7 @@ impl BlobStore for MemoryBlobs {
         Box::pin(async move {
             self.op()?;
             let mut uploads = self.uploads.borrow_mut();
-            if !uploads.get(upload_id).is_some_and(|u| u.key == key) {
+            if uploads.get(upload_id).is_none_or(|u| u.key != key) {
                 return Err(no_such_upload());
             }
             uploads.remove(upload_id);

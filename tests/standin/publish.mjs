@@ -180,20 +180,20 @@ function isLocal(url) {
 }
 
 // Fetches a local media URL the way Meta would; the same answers as mediaFailure.
+// An image in one GET; a video in Range requests (`Range: bytes=a-b`, each
+// answer a 206 whose Content-Range matches, or a 200 with the whole file from
+// a server that ignores Range), as video fetchers read a large file.
 async function fetchMedia(state, url, mediaKind) {
-  const record = { url, status: null, bytes: 0, contentType: null, error: null };
+  const record = { url, status: null, bytes: 0, contentType: null, error: null, ranges: [] };
   state.mediaFetches.push(record);
   const cannotFetch = mediaKind === 'IMAGE'
     ? { sync: publishing.fetchFailed(url) }
     : { statusText: 'Error: Media upload has failed with error code 2207052' };
   let body;
   try {
-    const res = await fetch(url, { redirect: 'follow', signal: AbortSignal.timeout(state.config.mediaFetchTimeoutMs) });
-    record.status = res.status;
-    record.contentType = res.headers.get('content-type');
-    body = Buffer.from(await res.arrayBuffer());
+    body = mediaKind === 'IMAGE' ? await fetchWhole(state, url, record) : await fetchRanges(state, url, record);
+    if (!body) return cannotFetch;
     record.bytes = body.length;
-    if (!res.ok) return cannotFetch;
   } catch (e) {
     record.error = e.name === 'TimeoutError' ? 'timeout' : String(e.cause?.code ?? e.message);
     return cannotFetch;
@@ -203,6 +203,42 @@ async function fetchMedia(state, url, mediaKind) {
     return jpeg ? null : { sync: publishing.imageFormat() };
   }
   return checkMp4(body) ? { statusText: 'Error: Media upload has failed with error code 2207026' } : null;
+}
+
+const fetchOptions = (state, headers = {}) =>
+  ({ redirect: 'follow', headers, signal: AbortSignal.timeout(state.config.mediaFetchTimeoutMs) });
+
+// One GET; null when it is not a 2xx.
+async function fetchWhole(state, url, record) {
+  const res = await fetch(url, fetchOptions(state));
+  record.status = res.status;
+  record.contentType = res.headers.get('content-type');
+  const body = Buffer.from(await res.arrayBuffer());
+  return res.ok ? body : null;
+}
+
+// Range requests until the whole file arrived; null on an answer that is not
+// a 200/206, or a 206 whose Content-Range is not the range asked.
+async function fetchRanges(state, url, record) {
+  const chunks = [];
+  let at = 0;
+  let total = null;
+  while (total === null || at < total) {
+    const last = at + state.config.mediaRangeBytes - 1;
+    const res = await fetch(url, fetchOptions(state, { range: `bytes=${at}-${last}` }));
+    record.status = res.status;
+    record.contentType ??= res.headers.get('content-type');
+    const body = Buffer.from(await res.arrayBuffer());
+    record.ranges.push({ range: `${at}-${last}`, status: res.status, bytes: body.length });
+    if (res.status === 200) return body; // Range ignored: the whole file
+    if (res.status !== 206) return null;
+    const m = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
+    if (!m || Number(m[1]) !== at || Number(m[2]) - at + 1 !== body.length) return null;
+    total = Number(m[3]);
+    chunks.push(body);
+    at += body.length;
+  }
+  return Buffer.concat(chunks);
 }
 
 // Returns null (fine), {sync: response} (fails the POST) or {statusText} (container ERROR).

@@ -809,6 +809,43 @@ describe('Fetching media URLs', () => {
   });
 });
 
+describe('Fetching a video_url in ranges', () => {
+  test('a video is read in Range requests; a 206 whose Content-Range is not the range asked fails like Meta', async () => {
+    const { createServer } = await import('node:http');
+    const video = sampleMp4(5000, 2500);
+    const media = createServer((req, res) => {
+      const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      if (!m) return res.writeHead(200).end(video);
+      const from = Number(m[1]);
+      const to = Math.min(Number(m[2]), video.length - 1);
+      const shift = req.url === '/liar.mp4' ? 1 : 0; // answers another range than asked
+      res.writeHead(206, { 'content-range': `bytes ${from + shift}-${to + shift}/${video.length}`, 'content-type': 'video/mp4' })
+        .end(video.subarray(from, to + 1));
+    });
+    await new Promise((r) => media.listen(0, '127.0.0.1', r));
+    const M = `http://127.0.0.1:${media.address().port}`;
+    try {
+      s.control.config({ mediaRangeBytes: 1000 });
+      const token = await igLongToken();
+      const reel = (url) => post('/graph.instagram.com/v21.0/17841400000000001/media', { media_type: 'REELS', video_url: url, access_token: token });
+      const good = body(await reel(`${M}/v.mp4`)).id;
+      const fetched = s.state.mediaFetches.at(-1);
+      assert.deepEqual(fetched.ranges.map((r) => [r.range, r.status, r.bytes]),
+        [['0-999', 206, 1000], ['1000-1999', 206, 1000], ['2000-2999', 206, video.length - 2000]]);
+      assert.deepEqual([fetched.status, fetched.bytes, fetched.contentType], [206, video.length, 'video/mp4']);
+      const bad = body(await reel(`${M}/liar.mp4`)).id;
+      s.control.advance(60_000);
+      assert.equal((await status(token, good)).status_code, 'FINISHED');
+      const failed = await status(token, bad);
+      assert.equal(failed.status_code, 'ERROR');
+      assert.match(failed.status, /2207052/);
+    } finally {
+      s.control.config({ mediaRangeBytes: 4 * 1024 * 1024 });
+      await new Promise((r) => { media.close(r); media.closeAllConnections(); });
+    }
+  });
+});
+
 // ---- Faults, latency, log, reset -------------------------------------------------------------
 
 describe('Faults and control', () => {

@@ -82,6 +82,9 @@ export function defaultConfig() {
     // How long a fetch of a local media URL may take before it counts as one Meta
     // could not download (publish.mjs).
     mediaFetchTimeoutMs: 5000,
+    // A video_url is fetched in Range requests of this many bytes, as video
+    // fetchers do (publish.mjs fetchMedia).
+    mediaRangeBytes: 4 * 1024 * 1024,
   };
 }
 

@@ -134,8 +134,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         let meta = blobs.head(&key).await?.ok_or_else(gone)?;
         let size = meta.size;
         let range = match req.header("range").map(|h| (h, byte_range(h, size))) {
-            Some((_, Ok(range))) => range,
-            Some((header, Err(()))) => {
+            None | Some((_, RangeAsk::Whole)) => None,
+            Some((_, RangeAsk::Part(start, len))) => Some((start, len)),
+            Some((header, RangeAsk::Unsatisfiable)) => {
                 let refused = ApiError::new(
                     416,
                     "range_not_satisfiable",
@@ -144,7 +145,6 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 return Ok(HttpResponse::error(&refused)
                     .with_header("content-range", &format!("bytes */{size}")));
             }
-            None => None,
         };
         let (status, len) = match range {
             Some((_, len)) => (206, len),
@@ -175,42 +175,52 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
     }
 }
 
-/// The one byte range `header` asks of a `size`-byte object, as (start,
-/// length) (RFC 9110 §14.1.2: `bytes=a-b`, `bytes=a-`, `bytes=-n`); `None`
-/// to send all of it (a header this server ignores: several ranges, another
-/// unit, a malformed one, as §14.2 allows); `Err` when no byte of it is in
-/// the object (416).
-pub fn byte_range(header: &str, size: u64) -> Result<Option<(u64, u64)>, ()> {
+/// What a `Range` header asks of an object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RangeAsk {
+    /// All of it (no range this server serves: several ranges, another
+    /// unit, a malformed one; RFC 9110 §14.2 lets a server ignore them).
+    Whole,
+    /// `(start, length)`.
+    Part(u64, u64),
+    /// No byte of it is in the object (416).
+    Unsatisfiable,
+}
+
+/// The one byte range `header` asks of a `size`-byte object (RFC 9110
+/// §14.1.2: `bytes=a-b`, `bytes=a-`, `bytes=-n`).
+pub fn byte_range(header: &str, size: u64) -> RangeAsk {
+    use RangeAsk::{Part, Unsatisfiable, Whole};
     let Some(spec) = header.trim().strip_prefix("bytes=") else {
-        return Ok(None);
+        return Whole;
     };
     if spec.contains(',') {
-        return Ok(None);
+        return Whole;
     }
     let Some((first, last)) = spec.trim().split_once('-') else {
-        return Ok(None);
+        return Whole;
     };
     let number = |s: &str| -> Option<u64> {
         (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
             .then(|| s.parse().ok())
             .flatten()
     };
-    match (number(first.trim()), last.trim()) {
-        (None, suffix) if first.trim().is_empty() => match number(suffix) {
-            Some(0) => Err(()),
-            Some(n) if size > 0 => Ok(Some((size - n.min(size), n.min(size)))),
-            Some(_) => Err(()),
-            None => Ok(None),
+    let (first, last) = (first.trim(), last.trim());
+    match (number(first), last) {
+        (None, suffix) if first.is_empty() => match number(suffix) {
+            Some(n) if n > 0 && size > 0 => Part(size - n.min(size), n.min(size)),
+            Some(_) => Unsatisfiable,
+            None => Whole,
         },
-        (Some(start), "") if start < size => Ok(Some((start, size - start))),
-        (Some(_), "") => Err(()),
+        (Some(start), "") if start < size => Part(start, size - start),
+        (Some(_), "") => Unsatisfiable,
         (Some(start), end) => match number(end) {
-            Some(end) if end < start => Ok(None),
-            Some(_) if start >= size => Err(()),
-            Some(end) => Ok(Some((start, end.min(size - 1) - start + 1))),
-            None => Ok(None),
+            Some(end) if end < start => Whole,
+            Some(_) if start >= size => Unsatisfiable,
+            Some(end) => Part(start, end.min(size - 1) - start + 1),
+            None => Whole,
         },
-        _ => Ok(None),
+        _ => Whole,
     }
 }
 
@@ -225,22 +235,22 @@ pub fn too_large(size: u64) -> ApiError {
 
 #[cfg(test)]
 mod tests {
-    use super::byte_range;
+    use super::{byte_range, RangeAsk::*};
 
     #[test]
     fn ranges_follow_rfc_9110() {
-        assert_eq!(byte_range("bytes=0-99", 1000), Ok(Some((0, 100))));
-        assert_eq!(byte_range("bytes=900-", 1000), Ok(Some((900, 100))));
-        assert_eq!(byte_range("bytes=900-5000", 1000), Ok(Some((900, 100))));
-        assert_eq!(byte_range("bytes=-100", 1000), Ok(Some((900, 100))));
-        assert_eq!(byte_range("bytes=-5000", 1000), Ok(Some((0, 1000))));
-        assert_eq!(byte_range("bytes=1000-", 1000), Err(()));
-        assert_eq!(byte_range("bytes=1000-1001", 1000), Err(()));
-        assert_eq!(byte_range("bytes=-0", 1000), Err(()));
+        assert_eq!(byte_range("bytes=0-99", 1000), Part(0, 100));
+        assert_eq!(byte_range("bytes=900-", 1000), Part(900, 100));
+        assert_eq!(byte_range("bytes=900-5000", 1000), Part(900, 100));
+        assert_eq!(byte_range("bytes=-100", 1000), Part(900, 100));
+        assert_eq!(byte_range("bytes=-5000", 1000), Part(0, 1000));
+        assert_eq!(byte_range("bytes=1000-", 1000), Unsatisfiable);
+        assert_eq!(byte_range("bytes=1000-1001", 1000), Unsatisfiable);
+        assert_eq!(byte_range("bytes=-0", 1000), Unsatisfiable);
         // Ignored: sent whole.
-        assert_eq!(byte_range("bytes=0-1,5-6", 1000), Ok(None));
-        assert_eq!(byte_range("items=0-1", 1000), Ok(None));
-        assert_eq!(byte_range("bytes=5-1", 1000), Ok(None));
-        assert_eq!(byte_range("bytes=x-1", 1000), Ok(None));
+        assert_eq!(byte_range("bytes=0-1,5-6", 1000), Whole);
+        assert_eq!(byte_range("items=0-1", 1000), Whole);
+        assert_eq!(byte_range("bytes=5-1", 1000), Whole);
+        assert_eq!(byte_range("bytes=x-1", 1000), Whole);
     }
 }

@@ -43,6 +43,7 @@ const MIB: u64 = 1024 * 1024;
 /// Every part but the last has this many bytes (R2 wants at least 5 MiB
 /// per part but the last, and all but the last of one size).
 pub const PART_SIZE: u64 = 8 * MIB;
+const _: () = assert!(PART_SIZE >= 5 * MIB, "R2's minimum part size");
 
 /// A staged video's custom metadata: what it was checked for.
 pub const USE_META: &str = "use";
