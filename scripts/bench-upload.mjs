@@ -14,7 +14,9 @@
 // (b) instagate Worker under miniflare, staged in parts (the CLI's
 //     stageVideoInParts: open, PUT each part, complete). Baseline: one plain
 //     fetch POST of the same bytes to the same miniflare server
-//     (scripts/lib/sink-entry.mjs reads the body and drops it). Interruption:
+//     (scripts/lib/sink-entry.mjs reads the body and drops it); and, to tell
+//     the bucket's cost from the Worker's, the same parts put in R2 straight
+//     from JS by that entry, one request each. Interruption:
 //     a proxy (tests/cli/cutting-proxy.mjs) cuts the connection half-way through
 //     part 2, once; the CLI sends part 2 again, alone. Baseline: a client that
 //     starts over (the whole file again). Re-sent = the bytes the proxy received
@@ -122,23 +124,42 @@ console.log(`file: ${MB.toFixed(1)} MB; best of ${runs} runs each, alternating w
       if (res.status !== 204 || Number(res.headers.get('x-bytes')) !== video.length) throw new Error(`sink answered ${res.status}`);
     };
     const stage = (worker, opts = {}) => stageVideoInParts(target(worker), { bytes: video, file: 'bench.mp4', kind: 'reel', line: quiet, ...opts });
+    const partSize = 8 * 1024 * 1024;
+    // The same parts stored in R2 from JS, one request each (no Worker code).
+    const r2Parts = async () => {
+      for (let at = 0; at < video.length; at += partSize) {
+        const res = await fetch(`${origin}/__r2part`, { method: 'PUT', body: video.subarray(at, at + partSize) });
+        if (res.status !== 204) throw new Error(`__r2part answered ${res.status}`);
+      }
+    };
     let baseline = Infinity;
+    let r2 = Infinity;
     let parts = Infinity;
+    let partsPhase = Infinity;
     let staged;
     for (let i = 0; i < runs; i += 1) {
       baseline = Math.min(baseline, await timed(() => sink(origin)));
-      parts = Math.min(parts, await timed(async () => { staged = await stage(origin); }));
+      r2 = Math.min(r2, await timed(r2Parts));
+      // The last part's progress line is written just before the complete call.
+      const t0 = process.hrtime.bigint();
+      let lastPart = null;
+      const line = { update: (text) => { if (/100% .*\(part/.test(text)) lastPart = process.hrtime.bigint(); }, done() {} };
+      parts = Math.min(parts, await timed(async () => { staged = await stage(origin, { line }); }));
+      partsPhase = Math.min(partsPhase, Number(lastPart - t0) / 1e9);
     }
     const opened = await (await fetch(`${origin}/api/accounts/${IG_BIZ}/uploads`, {
       method: 'POST',
       headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify({ use: 'reel', content_type: 'video/mp4', size: video.length }),
     })).json();
-    const { part_size: partSize, parts: count } = opened.upload;
+    const { parts: count } = opened.upload;
+    if (opened.upload.part_size !== partSize) throw new Error(`the Worker's part_size is ${opened.upload.part_size}, not ${partSize}: update the R2 baseline`);
     await fetch(`${origin}/api/accounts/${IG_BIZ}/uploads/${opened.upload.id}?upload_id=${encodeURIComponent(opened.upload.upload_id)}`, { method: 'DELETE', headers: { authorization: `Bearer ${API_KEY}` } });
     console.log(`\n(b) instagate Worker (miniflare) → R2, in ${count} parts of ${MiB(partSize)}`);
     console.log(`  baseline, one fetch POST to the same server: ${rate(baseline)}`);
-    console.log(`  stageVideoInParts (open, parts, complete):   ${rate(parts)}  (ratio to baseline ${(baseline / parts).toFixed(2)}; staged ${staged.id})`);
+    console.log(`  the same parts put in R2 from JS (no Worker): ${rate(r2)}  (ratio to baseline ${(baseline / r2).toFixed(2)})`);
+    console.log(`  stageVideoInParts, open + parts:             ${rate(partsPhase)}  (ratio to baseline ${(baseline / partsPhase).toFixed(2)})`);
+    console.log(`  stageVideoInParts, open + parts + complete:  ${rate(parts)}  (ratio to baseline ${(baseline / parts).toFixed(2)}; complete, with its MP4 check: ${((parts - partsPhase) * 1000).toFixed(0)} ms)`);
 
     if (count < 2) {
       console.log('  (one part only: no interruption figure; give a larger --mb)');
