@@ -2,8 +2,8 @@
 // playwright-core): connect through the stand-in's consent pages with both
 // login products, see the accounts, refresh, publish an image (from a URL,
 // and from a local JPEG the Worker stages), a reel from a local video (staged
-// in parts) and a carousel and find them on
-// the stand-in's feed, deny consent and see the
+// in parts, a cut part sent again; a too-long story refused in the page) and
+// a carousel and find them on the stand-in's feed, deny consent and see the
 // error, connect every account of an agency's Facebook login at once, and
 // schedule posts (one publishes on time, one is cancelled and never posts).
 // Screenshots are kept in tests/artifacts/demo/.
@@ -184,7 +184,7 @@ test('publish a JPEG from this computer: the Worker stages it, the stand-in fetc
   await feed.close();
 });
 
-test('publish a video from this computer as a reel: checked in the page, uploaded in parts with a progress bar, posted', async () => {
+test('publish a video from this computer as a reel: checked in the page, uploaded in parts with a progress bar, a cut part sent again, posted', async () => {
   // A story video over 60 s is refused in the page, before any upload.
   await page.selectOption('#account', { label: '@standin_bakery' });
   await page.check('input[name=kind][value=story]');
@@ -200,16 +200,19 @@ test('publish a video from this computer as a reel: checked in the page, uploade
 
   const clip = sampleMp4(8_000, 300_000);
   const fetchesBefore = demo.standin.state.mediaFetches.length;
+  // The first try of part 1 loses its connection: the page sends that part again.
+  await page.route(/\/uploads\/[^/]+\/parts\/1\?/, (route) => route.abort('connectionreset'), { times: 1 });
   await publishAndOpen('reel', async () => {
     await page.setInputFiles('#video-file', { name: 'oven.mp4', mimeType: 'video/mp4', buffer: clip });
     await page.fill('textarea[name=caption]', 'Filmed in the bakery');
   });
   const progressText = await page.locator('#progress').innerText();
   assert.match(progressText, /uploading oven\.mp4 \(0\.3 MB\) to the Worker/);
-  assert.match(progressText, /100% · part \d+ of \d+/);
+  assert.match(progressText, /100% · part 1 of 1/);
+  assert.match(progressText, /part 1 was interrupted: sending it again \(try 2\)/);
   assert.match(progressText, /staged as \S+ \(8\.0 s\)/);
   assert.equal(await page.locator('#upload-progress').evaluate((p) => p.value === p.max && p.max > 0), true);
-  assert.ok(uploadRequests.slice(uploadsBefore).some((u) => /^PUT .*\/parts\/1\?/.test(u)), 'the parts went to the Worker');
+  assert.equal(uploadRequests.slice(uploadsBefore).filter((u) => /^PUT .*\/parts\/1\?/.test(u)).length, 2, 'part 1 went twice: cut, then again');
   const fetched = demo.standin.state.mediaFetches.slice(fetchesBefore).at(-1);
   assert.ok(fetched?.url.startsWith(`${demo.workerUrl}/media/`), fetched?.url);
   assert.deepEqual([fetched.error, fetched.bytes], [null, clip.length]);
