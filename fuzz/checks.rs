@@ -15,6 +15,9 @@ use instagate::core::oauth::callback::{validate_callback, validate_callback_quer
 use instagate::core::oauth::exchange::process_code_exchange;
 use instagate::core::oauth::refresh::process_refresh;
 use instagate::core::publish::spec::MediaSpec;
+use instagate::core::publish::video_file::{
+    inspect_mp4, parse_box_header, Mp4Step, Mp4Walk, BOX_HEADER_MAX,
+};
 use instagate::core::secret::AccessToken;
 use instagate::core::secret::ClientSecret;
 use instagate::core::time::Timestamp;
@@ -189,5 +192,37 @@ pub fn publish_spec(data: &[u8]) {
         assert_eq!(back, spec);
         let read: MediaSpec = serde_json::from_str(&saved).expect("a saved job's spec reads back");
         assert_eq!(read, spec);
+    }
+}
+
+/// An uploaded video's MP4 header walk (`video_file::Mp4Walk`, run by
+/// `inspect_mp4` over a buffer and by the Worker over ranged R2 reads):
+/// any bytes. Never a panic; every read it asks for lies inside the file
+/// and is small; reads are at most one per box header plus one; a
+/// duration is reported only for a file `inspect_mp4` accepts, with the
+/// same duration; a box header parsed fits where it was read.
+pub fn mp4_walk(data: &[u8]) {
+    let size = data.len() as u64;
+    if let Ok(h) = parse_box_header(&data[..data.len().min(16)], size) {
+        assert!(h.header_len <= h.size && h.size <= size);
+    }
+    let mut walk = Mp4Walk::new(size);
+    let mut step = walk.start();
+    let walked = loop {
+        match step {
+            Err(_) => break None,
+            Ok(Mp4Step::Done { duration_ms }) => break Some(duration_ms),
+            Ok(Mp4Step::Read { offset, len }) => {
+                assert!(offset + len <= size, "a read past the end");
+                assert!(len <= BOX_HEADER_MAX.max(32), "a large read");
+                assert!(walk.reads as u64 <= size / 8 + 2, "more reads than boxes");
+                step = walk.next(&data[offset as usize..(offset + len) as usize]);
+            }
+        }
+    };
+    let inspected = inspect_mp4("video", data).ok();
+    assert_eq!(walked, inspected.as_ref().map(|f| f.duration_ms));
+    if let Some(file) = inspected {
+        assert_eq!(file.size, size);
     }
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fuzzes instagate's parsers of untrusted input with cargo-fuzz (libFuzzer):
 # the OAuth callback, Meta's Graph/OAuth error and success bodies,
-# signed_request, sealed token records, and publish specs (fuzz/checks.rs
+# signed_request, sealed token records, publish specs, and an uploaded
+# video's MP4 box headers (fuzz/checks.rs
 # says what each checks). Runs each target for SECONDS (default 60) and
 # prints executions and crashes per target; exits 1 if any target crashed.
 #

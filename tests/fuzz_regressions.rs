@@ -60,3 +60,8 @@ fn token_record_inputs() {
 fn publish_spec_inputs() {
     replay("publish_spec", checks::publish_spec);
 }
+
+#[test]
+fn mp4_walk_inputs() {
+    replay("mp4_walk", checks::mp4_walk);
+}

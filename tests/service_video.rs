@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use instagate::core::publish::video_file::sample_mp4;
 use instagate::core::testing::{block_on, jpeg};
+use instagate::core::time::Timestamp;
 use instagate::service::http::{HttpRequest, HttpResponse};
 use instagate::service::media::signed_url;
 use instagate::service::media::uploads::PART_SIZE;
@@ -149,9 +150,10 @@ fn a_reel_is_uploaded_in_parts_checked_and_published_from_a_signed_url() {
     assert_eq!(upload["size"], file.len());
     assert_eq!(upload["use"], "reel");
     assert_eq!(upload["content_type"], "video/mp4");
+    let expires = w.now().plus(Duration::from_secs(24 * 3600));
     assert_eq!(
         upload["expires_at"],
-        w.now().plus(Duration::from_secs(24 * 3600)).to_rfc3339()
+        Timestamp::from_secs(expires.as_secs()).to_rfc3339()
     );
     let parts = send_parts(&w, &ig, &upload, &file);
     assert!(
@@ -595,9 +597,15 @@ fn the_signed_url_answers_range_requests_and_head() {
     // Several ranges: the whole file (RFC 9110 lets a server ignore Range).
     let r = ranged("bytes=0-1,5-6");
     assert_eq!((r.status, r.body.len()), (200, size));
+    // A plain GET is one read of the store; a ranged one reads the size first.
+    let ops = w.blobs.ops.get();
     let r = w.call(HttpRequest::new("GET", &url));
+    assert_eq!(w.blobs.ops.get() - ops, 1);
     assert_eq!(r.status, 200);
     assert_eq!(r.body, file);
+    let ops = w.blobs.ops.get();
+    ranged("bytes=0-0");
+    assert_eq!(w.blobs.ops.get() - ops, 2);
     assert_eq!(r.header("accept-ranges"), Some("bytes"));
     let head = w.call(HttpRequest::new("HEAD", &url));
     assert_eq!((head.status, head.body.len()), (200, 0));
@@ -622,5 +630,33 @@ fn the_cron_sweeps_a_completed_video_once_it_expires() {
     w.advance(Duration::from_secs(25 * 3600));
     block_on(w.service().run_cron());
     assert_eq!(w.cron_line()["media"]["deleted"], 1);
+    assert!(w.blobs.keys().is_empty());
+}
+
+#[test]
+fn a_facebook_login_account_publishes_a_staged_video_too() {
+    let w = World::new();
+    let (fb, _) = w.connect("facebook");
+    let id = stage_video(&w, &fb, "reel", &video(9_000, 2 * MB));
+    let r = publish(&w, &fb, json!({"kind": "reel", "video_media_id": id}));
+    assert_eq!(
+        r.json_body()["job"]["status"],
+        "published",
+        "{:?}",
+        r.json_body()
+    );
+    let urls = video_urls_given_to_meta(&w);
+    assert_eq!(urls.len(), 1);
+    assert!(
+        urls[0].starts_with(&format!("{WORKER}/media/")),
+        "{}",
+        urls[0]
+    );
+    assert!(w
+        .meta
+        .borrow()
+        .calls
+        .iter()
+        .any(|c| c.contains("graph.facebook.com") && c.contains("/media_publish")));
     assert!(w.blobs.keys().is_empty());
 }

@@ -2,16 +2,19 @@
 // multipart upload in MEDIA_BUCKET) and published as a reel for Instagram
 // Login against the stand-in. The ~10 MB MP4 goes up in two parts; the first
 // is cut off mid-body by the client and sent again (only that part); the
-// Worker checks the completed file with ranged reads; the stand-in fetches the
+// Worker checks the completed file with ranged reads; its signed download
+// answers HEAD, Range (206), a range past the end (416) and a whole GET (R2's
+// stream, with its Content-Length) through real workerd; the stand-in fetches the
 // signed video_url in Range requests (206), as Meta's fetcher would; the object
 // is gone once published. Also: what real workerd's R2 answers for an unknown
 // upload or a stale etag maps to 404 / 400, and a refused video is deleted.
+import { createHmac } from 'node:crypto';
 import { request } from 'node:http';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startStandin } from '../standin/server.mjs';
 import { sampleMp4 } from '../standin/mp4.mjs';
-import { API_KEY, IG_BIZ, login, start } from './harness.mjs';
+import { API_KEY, IG_BIZ, login, settings, start } from './harness.mjs';
 
 let standin;
 let env;
@@ -38,6 +41,12 @@ const putPart = (upload, n, bytes, uploadId) =>
   fetch(partUrl(upload, n, uploadId), { method: 'PUT', headers: { ...auth, 'content-type': 'application/octet-stream' }, body: bytes });
 const partOf = (file, upload, n) => file.subarray((n - 1) * upload.part_size, n * upload.part_size);
 const staged = async () => (await env.worker.bucket.list()).objects.map((o) => o.key);
+// A download URL for `key` signed as the Worker signs them (service/media/signed_url.rs).
+function signedUrl(key, expires = Math.floor(Date.now() / 1000) + 600) {
+  const secret = settings('', '').SESSION_KEY;
+  const sig = createHmac('sha256', secret).update(`instagate-media-v1|${key}|${expires}`).digest('base64url');
+  return `${env.worker.origin}/media/${key.replace(/^staged\//, '')}?expires=${expires}&sig=${sig}`;
+}
 
 async function create(file, use = 'reel') {
   const r = await json('POST', '/uploads', { use, content_type: 'video/mp4', size: file.length });
@@ -88,6 +97,23 @@ test('a ~10 MB video goes up in parts, resumes after a cut-off part, and is publ
   const [key] = await staged();
   const object = await env.worker.bucket.get(key);
   assert.ok(Buffer.from(await object.arrayBuffer()).equals(file), 'the stored video is the file, byte for byte');
+
+  // The download, through workerd: HEAD, a range, one past the end, the whole file.
+  const url = signedUrl(key);
+  const head = await fetch(url, { method: 'HEAD' });
+  assert.deepEqual([head.status, head.headers.get('content-length'), head.headers.get('content-type'), head.headers.get('accept-ranges')],
+    [200, String(file.length), 'video/mp4', 'bytes']);
+  const part = await fetch(url, { headers: { range: 'bytes=100-199' } });
+  assert.equal(part.status, 206);
+  assert.equal(part.headers.get('content-range'), `bytes 100-199/${file.length}`);
+  assert.ok(Buffer.from(await part.arrayBuffer()).equals(file.subarray(100, 200)));
+  const past = await fetch(url, { headers: { range: `bytes=${file.length}-` } });
+  assert.equal(past.status, 416);
+  assert.equal(past.headers.get('content-range'), `bytes */${file.length}`);
+  await past.arrayBuffer();
+  const whole = await fetch(url);
+  assert.deepEqual([whole.status, whole.headers.get('content-length')], [200, String(file.length)]);
+  assert.ok(Buffer.from(await whole.arrayBuffer()).equals(file));
 
   const p = await json('POST', '/publish', { kind: 'reel', video_media_id: body.media.id, caption: 'from a local video' });
   const { job } = await p.json();

@@ -131,9 +131,17 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         )?;
         let blobs = self.blobs()?;
         let gone = || ApiError::not_found("this media is no longer staged");
-        let meta = blobs.head(&key).await?.ok_or_else(gone)?;
+        // One R2 read for a plain GET (the object and its metadata); a HEAD,
+        // or a Range (whose bounds need the size), reads the metadata first.
+        let range_header = req.header("range").filter(|_| req.method == "GET");
+        let (meta, mut body) = if req.method == "HEAD" || range_header.is_some() {
+            (blobs.head(&key).await?.ok_or_else(gone)?, None)
+        } else {
+            let (meta, body) = blobs.open(&key, None).await?.ok_or_else(gone)?;
+            (meta, Some(body))
+        };
         let size = meta.size;
-        let range = match req.header("range").map(|h| (h, byte_range(h, size))) {
+        let range = match range_header.map(|h| (h, byte_range(h, size))) {
             None | Some((_, RangeAsk::Whole)) => None,
             Some((_, RangeAsk::Part(start, len))) => Some((start, len)),
             Some((header, RangeAsk::Unsatisfiable)) => {
@@ -164,13 +172,17 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         if req.method == "HEAD" {
             return Ok(response);
         }
-        let (_, body) = blobs.open(&key, range).await?.ok_or_else(gone)?;
+        if body.is_none() {
+            // A Range: read what it asks (all of the object when ignored).
+            body = Some(blobs.open(&key, range).await?.ok_or_else(gone)?.1);
+        }
         Ok(match body {
-            BlobBody::Bytes(bytes) => response.with_body(bytes),
-            BlobBody::Stream(stream) => {
+            Some(BlobBody::Bytes(bytes)) => response.with_body(bytes),
+            Some(BlobBody::Stream(stream)) => {
                 response.stream = Some(stream);
                 response
             }
+            None => response,
         })
     }
 }

@@ -34,7 +34,9 @@ use crate::service::crypto::random_id;
 use crate::service::error::ApiError;
 use crate::service::http::{HttpRequest, HttpResponse};
 use crate::service::media::blobs::{no_such_upload, BlobMeta, UploadedPart};
-use crate::service::media::video::{check_stored, limits_for, unknown_use, VIDEO_TYPES};
+use crate::service::media::video::{
+    check_stored, limits_for, max_video_bytes, unknown_use, VIDEO_TYPES,
+};
 use crate::service::media::{key_expiry, new_staged, staged_key, STAGED_TTL};
 use crate::service::store::KvStore;
 use crate::service::Service;
@@ -76,7 +78,11 @@ impl UploadPlan {
     pub fn of(account: &str, reference: &str) -> Option<UploadPlan> {
         let key = staged_key(account, reference).filter(|k| is_video_key(k))?;
         let (_, size) = reference.rsplit_once('-')?;
-        let size: u64 = size.parse().ok().filter(|s| *s > 0)?;
+        // Only sizes an upload can be started with: part numbers stay small.
+        let size: u64 = size
+            .parse()
+            .ok()
+            .filter(|s| (1..=max_video_bytes()).contains(s))?;
         Some(UploadPlan { key, size })
     }
 
@@ -150,9 +156,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         if size > limits.max_bytes {
             return Err(video_too_large(size, &limits));
         }
-        let expires = self.transport.now().plus(STAGED_TTL);
         let random = format!("{}-{size}", random_id(self.transport, RANDOM_BYTES));
-        let (reference, key) = new_staged(id, expires, &random);
+        let (reference, key) = new_staged(id, self.transport.now().plus(STAGED_TTL), &random);
+        // The expiry the key holds (whole seconds), as `complete` answers it.
+        let expires = key_expiry(&key).unwrap_or_default();
         let meta = BlobMeta {
             content_type: content_type.clone(),
             size,
@@ -379,6 +386,14 @@ mod tests {
         assert!(UploadPlan::of("1", "1795000000.AAAAAAAAAAAAAAAAAAAAAA").is_none());
         assert!(UploadPlan::of("1", "1795000000.AAAAAAAAAAAAAAAAAAAAAA-0").is_none());
         assert!(is_video_key(&plan.key));
+        // A size no upload can have (its part numbers would not fit R2's).
+        let huge = format!("1795000000.AAAAAAAAAAAAAAAAAAAAAA-{}", u64::MAX);
+        assert!(UploadPlan::of("1", &huge).is_none());
+        let over = format!(
+            "1795000000.AAAAAAAAAAAAAAAAAAAAAA-{}",
+            max_video_bytes() + 1
+        );
+        assert!(UploadPlan::of("1", &over).is_none());
         assert!(!is_video_key("staged/1795000000/1/AAAAAAAAAAAAAAAA-AAAAA"));
         assert!(!is_video_key("staged/1795000000/1/AAAAAAAAAAAAAAAAAAA-12"));
     }

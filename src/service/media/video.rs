@@ -34,6 +34,15 @@ pub fn limits_for(usage: &str) -> Option<VideoLimits> {
         .map(|(_, limits)| *limits)
 }
 
+/// The largest video any use takes.
+pub fn max_video_bytes() -> u64 {
+    VIDEO_USES
+        .iter()
+        .map(|(_, l)| l.max_bytes)
+        .max()
+        .unwrap_or(0)
+}
+
 /// 400 naming the uses there are.
 pub fn unknown_use(usage: &str) -> ApiError {
     ApiError::invalid_input(
@@ -58,8 +67,8 @@ pub async fn check_stored(
     size: u64,
     limits: &VideoLimits,
 ) -> Result<VideoFile, ApiError> {
-    let field = "video";
-    let bad = |why: String| refused(format!("the uploaded {field} {why}"));
+    let what = "the uploaded video";
+    let bad = |why: String| refused(format!("{what} {why}"));
     let mut walk = Mp4Walk::new(size);
     let mut step = walk.start().map_err(bad)?;
     let duration_ms = loop {
@@ -79,6 +88,6 @@ pub async fn check_stored(
         }
     };
     let file = VideoFile { size, duration_ms };
-    check_video_file(field, &file, limits).map_err(|e| refused(e.message))?;
+    check_video_file(what, &file, limits).map_err(|e| refused(e.message))?;
     Ok(file)
 }
