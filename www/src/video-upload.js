@@ -1,5 +1,5 @@
 // A video from this computer, staged in the Worker in parts
-// (docs/worker-api.md, "Staged videos"): the file is first checked in the page
+// (docs/worker-api.md, "Staged video"): the file is first checked in the page
 // with the npm package's own rules (`inspectVideo` reads the MP4 header,
 // `createPublishJob` applies Meta's size and duration limits), so a file
 // Instagram would refuse is never uploaded; then each part goes up with a

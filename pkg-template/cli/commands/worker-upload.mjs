@@ -1,5 +1,5 @@
 // `publish reel|story ./clip.mp4 --worker URL`: a local video staged in an
-// instagate Worker in parts (docs/worker-api.md, "Staged videos"): the file is
+// instagate Worker in parts (docs/worker-api.md, "Staged video"): the file is
 // checked here first with the package's own rules (wasm `inspectVideo` for the
 // MP4 header, `createPublishJob` for Meta's size and duration limits: the
 // core's checks, not a copy), then `POST .../uploads` opens an upload, each
