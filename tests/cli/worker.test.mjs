@@ -120,15 +120,41 @@ test('publish reel ./clip.mp4 --worker: staged in parts, part 2 cut once and re-
   assert.deepEqual((await worker.worker.bucket.list()).objects, [], 'nothing left staged');
 });
 
-test('publish story ./clip.mov --worker (one part) from the environment\'s Worker', async (t) => {
+test('publish story ./clip.mov --worker (one part) from the environment\'s Worker; a part the Worker got cut short is sent again', async (t) => {
   const { s, worker, file, env } = await withWorker(t);
   const clip = await file('clip.mov', sampleMp4(5_000, 40_000));
-  const r = await s.run(['publish', 'story', clip, '--account', IG_BIZ], { env: { ...env, INSTAGATE_WORKER_URL: worker.worker.origin } });
+  const proxy = await startCuttingProxy(worker.worker.origin);
+  t.after(() => proxy.close());
+  proxy.shorten(/^PUT .*\/parts\/1\?/, 1_000);
+  const r = await s.run(['publish', 'story', clip, '--account', IG_BIZ], { env: { ...env, INSTAGATE_WORKER_URL: proxy.origin } });
   assert.equal(r.code, 0, fail(r));
+  // The Worker answered 400 (field body) to the short part: sent again whole.
+  assert.deepEqual(partPuts(proxy).map((p) => p.part), [1, 1]);
+  assert.deepEqual(proxy.requests.filter((q) => q.method === 'PUT').map((q) => q.shortened), [true, false]);
+  assert.match(r.stderr, /part 1\/1 interrupted \(the Worker received the part cut short\): resuming with part 1 alone/);
   const [mediaId] = r.stdout.trim().split(' ');
   const posted = s.standin.control.state().media.find((m) => m.id === mediaId);
   assert.equal(posted?.media_product_type, 'STORY');
   assert.equal(s.standin.state.mediaFetches.at(-1).contentType, 'video/quicktime');
+  assert.deepEqual((await worker.worker.bucket.list()).objects, []);
+});
+
+test('publish reel ./clip.mp4 --worker: a part cut on every try gives up after 5 tries and deletes the upload', async (t) => {
+  const { s, worker, file, env } = await withWorker(t);
+  const clip = await file('clip.mp4', sampleMp4(5_000, 100_000));
+  const proxy = await startCuttingProxy(worker.worker.origin);
+  t.after(() => proxy.close());
+  for (let i = 0; i < 5; i += 1) proxy.cut(/^PUT .*\/parts\/1\?/, 20_000);
+  const r = await s.run(['publish', 'reel', clip, '--worker', proxy.origin, '--account', IG_BIZ], { env });
+  assert.equal(r.code, 1, fail(r));
+  assert.match(r.stderr, /uploading part 1\/1: the connection failed: [^,]+, 5 times/);
+  assert.match(r.stderr, /the upload was abandoned: nothing stays staged on the Worker/);
+  assert.deepEqual(partPuts(proxy).map((p) => [p.part, p.cut]), Array(5).fill([1, true]));
+  const deleted = proxy.requests.filter((q) => q.method === 'DELETE');
+  assert.equal(deleted.length, 1);
+  assert.match(deleted[0].path, /\/uploads\/[^/?]+\?upload_id=/);
+  assert.equal(deleted[0].status, 204, 'the Worker aborted the upload');
+  assert.equal(s.standin.state.mediaFetches.length, 0, 'nothing reached Meta');
   assert.deepEqual((await worker.worker.bucket.list()).objects, []);
 });
 

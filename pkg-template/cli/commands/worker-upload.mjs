@@ -6,10 +6,11 @@
 // part goes up with `PUT .../parts/{n}`, and `POST .../complete` turns the
 // parts into a staged video whose `id` is published as `video_media_id`.
 //
-// A part whose request got no usable answer (connection cut, 5xx, 429) is sent
-// again, alone, after a backoff (re-sending a part replaces it on the Worker):
-// the parts already stored are not sent again. After the last try, or on a 4xx,
-// the upload is abandoned (`DELETE`) so nothing stays staged.
+// A part whose request got no usable answer (connection cut, 5xx, 429, or a
+// 400 saying the Worker got it cut short) is sent again, alone, after a
+// backoff (re-sending a part replaces it on the Worker): the parts already
+// stored are not sent again. After the last try, or on another 4xx, the
+// upload is abandoned (`DELETE`) so nothing stays staged.
 import { inspectVideo, createPublishJob, InstagateError } from '../../node.js';
 import { CliError, EXIT, usage } from '../errors.mjs';
 import { uploadBar } from '../output.mjs';
@@ -83,8 +84,8 @@ async function sendPart(url, body, { auth, n, of, line, sleep }) {
     let retryAfterMs = null;
     try {
       const res = await fetch(url, { method: 'PUT', headers: { ...auth, 'content-type': 'application/octet-stream' }, body });
-      if (res.ok || !retryable(res.status)) return (await answer(res, `uploading part ${n}/${of}`)).part;
-      why = `the Worker answered ${res.status}`;
+      if (res.ok || !(retryable(res.status) || (await cutShort(res)))) return (await answer(res, `uploading part ${n}/${of}`)).part;
+      why = res.status === 400 ? 'the Worker received the part cut short' : `the Worker answered ${res.status}`;
       retryAfterMs = retryAfter(res.headers.get('retry-after'));
       await res.body?.cancel();
     } catch (e) {
@@ -101,6 +102,9 @@ async function sendPart(url, body, { auth, n, of, line, sleep }) {
 }
 
 const retryable = (status) => status === 408 || status === 429 || status >= 500;
+// A 400 on the body: the Worker got fewer bytes than were sent (cut in
+// transit; docs/worker-api.md: "send it again whole").
+const cutShort = async (res) => res.status === 400 && (await res.clone().json().catch(() => ({}))).error?.field === 'body';
 // Full jitter under a doubling cap, so many clients cut at once do not come back together.
 const backoff = (attempt) => Math.round(Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2));
 const retryAfter = (v) => (v && /^\d+$/.test(v) ? Math.min(Number(v), 60) * 1000 : null);
