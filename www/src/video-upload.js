@@ -68,7 +68,8 @@ async function sendPart(url, body, onRetry) {
     try {
       return (await call('PUT', url, body, { 'content-type': 'application/octet-stream' })).part;
     } catch (e) {
-      const retryable = !(e instanceof WorkerError) || e.status >= 500 || e.status === 429;
+      // No answer, a 5xx/429, or a 400 on the body (the Worker got the part cut short).
+      const retryable = !(e instanceof WorkerError) || e.status >= 500 || e.status === 429 || (e.status === 400 && e.field === 'body');
       if (!retryable || attempt >= PART_ATTEMPTS) throw e;
       onRetry(attempt);
       await new Promise((r) => setTimeout(r, 500 * 2 ** (attempt - 1)));
