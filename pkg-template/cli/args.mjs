@@ -115,7 +115,7 @@ const COMMANDS = {
   },
   publish: {
     summary: 'publish an image, reel, carousel or story, with progress on stderr',
-    usage: 'instagate publish image|reel|carousel|story --url URL ... [--caption TEXT]\n       instagate publish reel|story ./clip.mp4 [--caption TEXT]\n       instagate publish image|story ./photo.jpg --worker URL --account ID [--caption TEXT]\n       instagate publish reel|story ./clip.mp4 --worker URL --account ID [--caption TEXT]',
+    usage: 'instagate publish image|reel|carousel|story --url URL ... [--caption TEXT]\n       instagate publish reel|story ./clip.mp4 [--caption TEXT]\n       instagate publish image|story ./photo.jpg --worker URL --account ID [--caption TEXT]\n       instagate publish reel|story ./clip.mp4 --worker URL --account ID [--caption TEXT]\n       instagate publish carousel --item ./a.jpg --item ./b.mp4 ... --worker URL --account ID',
     positionals: true,
     options: {
       url: { type: 'string', help: 'the media URL (public: Instagram downloads it); image, reel, story' },
@@ -133,7 +133,7 @@ const COMMANDS = {
     details: 'Prints the media ID and permalink. A publish whose answer is lost is never sent twice.\n'
       + 'A local video file (reel, story, carousel item) is uploaded to Meta with a progress bar: Facebook Login\n'
       + 'accounts only (Meta offers the upload there); an interrupted upload resumes where Meta stopped.\n'
-      + 'A local JPEG (image, story) or video (reel, story) goes through an instagate Worker with --worker, for\n'
+      + 'A local JPEG (image, story, carousel item) or video (reel, story, carousel item) goes through an instagate Worker with --worker, for\n'
       + 'either login product: it is staged there (a video in parts; an interrupted part is sent again alone)\n'
       + 'and Meta fetches it from a short-lived signed URL; --account is the Worker\'s account ID.',
   },

@@ -158,6 +158,24 @@ test('publish reel ./clip.mp4 --worker: a part cut on every try gives up after 5
   assert.deepEqual((await worker.worker.bucket.list()).objects, []);
 });
 
+test('publish carousel --item ./a.jpg --item ./b.mp4 --item URL --worker: each local file staged, the carousel posted', async (t) => {
+  const { s, worker, file, env } = await withWorker(t);
+  const photo = await file('a.jpg', jpeg(1080, 1080));
+  const clip = await file('b.mp4', sampleMp4(6_000, 30_000));
+  const r = await s.run(['publish', 'carousel', '--item', photo, '--item', `video:${clip}`, '--item', 'https://cdn.example/c.jpg',
+    '--caption', 'Mixed', '--worker', worker.worker.origin, '--account', IG_BIZ, '--json'], { env });
+  assert.equal(r.code, 0, fail(r));
+  const posted = s.standin.control.state().media.find((m) => m.id === JSON.parse(r.stdout).mediaId);
+  assert.equal(posted?.media_type, 'CAROUSEL_ALBUM');
+  assert.equal(posted?.caption, 'Mixed');
+  assert.match(r.stderr, /item 2\/3: .*b\.mp4/);
+  const fromWorker = s.standin.state.mediaFetches.filter((f) => f.url.startsWith(`${worker.worker.origin}/media/`));
+  assert.deepEqual(fromWorker.map((f) => [f.contentType, f.bytes, f.error]).sort(), [['image/jpeg', jpeg(1080, 1080).length, null], ['video/mp4', sampleMp4(6_000, 30_000).length, null]]);
+  const children = s.standin.control.log({ path: '/media' }).entries.filter((e) => e.form?.is_carousel_item === 'true');
+  assert.equal(children.length, 3);
+  assert.deepEqual((await worker.worker.bucket.list()).objects, [], 'nothing left staged');
+});
+
 test('publish of a local video: refused before anything is uploaded (not MP4, a too-long story, Instagram Login without a Worker)', async (t) => {
   const { s, worker, file, env } = await withWorker(t);
   const proxy = await startCuttingProxy(worker.worker.origin);
@@ -176,6 +194,10 @@ test('publish of a local video: refused before anything is uploaded (not MP4, a 
   const r3 = await s.run(['publish', 'reel', truncated, ...via], { env });
   assert.equal(r3.code, 2, fail(r3));
   assert.match(r3.stderr, /cut\.mp4 .*truncated/);
+  const short = await file('short.mp4', sampleMp4(2_000, 1_000));
+  const r5 = await s.run(['publish', 'carousel', '--item', short, '--item', 'https://cdn.example/x.jpg', ...via], { env });
+  assert.equal(r5.code, 2, fail(r5));
+  assert.match(r5.stderr, /short\.mp4 lasts 2\.0 s; Instagram accepts a carousel video of 3\.0 s to 3600\.0 s/);
   assert.deepEqual(proxy.requests, [], 'nothing reached the Worker');
 
   // An Instagram Login account in the CLI's own store, no Worker: Meta offers it no upload.

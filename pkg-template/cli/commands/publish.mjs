@@ -1,7 +1,8 @@
 // `publish image|reel|carousel|story`: builds the library input from the
 // flags (a local video file — `publish reel ./clip.mp4`, `--item ./b.mp4` — is
 // read and uploaded by the library), shows the upload and the container's
-// progress on stderr, prints the post.
+// progress on stderr, prints the post. With a Worker (`--worker`), local
+// files go through it instead (worker-publish.mjs).
 import { readFile } from 'node:fs/promises';
 import { publishImage, publishReel, publishCarousel, publishStory, getProfile } from '../../node.js';
 import { EXIT, usage } from '../errors.mjs';
@@ -82,6 +83,9 @@ async function mediaInput(kind, flags, file) {
   }
 }
 
+// Whether a carousel `--item` names a local file (not a URL), after any `image:`/`video:` prefix.
+const isLocalItem = (raw) => !isUrl(raw.replace(/^(image|video):/, ''));
+
 // Whether `media` holds a local video's bytes (the reel's or story's, or a carousel item's).
 const hasVideoBytes = (media) => media.video !== undefined || (media.items ?? []).some((i) => i.video !== undefined);
 
@@ -118,16 +122,16 @@ export async function publish(ctx) {
   if (['reel', 'story'].includes(kind) && file !== undefined && isLocalVideo(file) && ctx.settings.workerUrl) {
     return publishThroughWorker(ctx, kind, file);
   }
+  // A carousel with local items and a Worker: each file staged there.
+  if (kind === 'carousel' && file === undefined && ctx.settings.workerUrl && (ctx.flags.item ?? []).some(isLocalItem)) {
+    return publishThroughWorker(ctx, kind);
+  }
   const { fn, media } = await mediaInput(kind, ctx.flags, file);
   const store = await ctx.openStore();
   const account = store.find(ctx.flags.account);
   const config = libraryConfig(ctx.settings, { account });
   if (config.product === 'instagram' && hasVideoBytes(media)) {
     // Meta documents its video upload (rupload.facebook.com) for Facebook Login only.
-    if (kind === 'carousel' && ctx.settings.workerUrl) {
-      throw usage(`${label(account)} uses Instagram Login: a carousel's local videos are not staged through the Worker (reels and stories are)`,
-        'give the carousel\'s videos as public URLs, or log in with Facebook Login (Meta\'s upload)');
-    }
     throw usage(`${label(account)} uses Instagram Login, which has no video upload at Meta: a local video goes through an instagate Worker`,
       'set --worker URL (or INSTAGATE_WORKER_URL) and INSTAGATE_WORKER_API_KEY, log in with Facebook Login, or give a public --url');
   }

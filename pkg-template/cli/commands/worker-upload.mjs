@@ -1,4 +1,5 @@
-// `publish reel|story ./clip.mp4 --worker URL`: a local video staged in an
+// `publish reel|story ./clip.mp4 --worker URL` (and `--item ./clip.mp4` of a
+// carousel): a local video staged in an
 // instagate Worker in parts (docs/worker-api.md, "Staged video"): the file is
 // checked here first with the package's own rules (wasm `inspectVideo` for the
 // MP4 header, `createPublishJob` for Meta's size and duration limits: the
@@ -26,17 +27,20 @@ const RETRY_MAX_MS = 8_000;
 
 /**
  * Refuses, before any request, a file Meta would refuse as a `kind`
- * (reel/story): not MP4/MOV, truncated, or outside the size and duration limits.
+ * (reel/story/carousel): not MP4/MOV, truncated, or outside the size and
+ * duration limits.
  */
 export function checkLocalVideo(bytes, file, kind, account) {
   try {
     const videoFile = inspectVideo(bytes, file);
-    createPublishJob({ igUserId: account, media: { type: kind, videoFile } });
+    // A carousel item is checked as a carousel of two such videos (a carousel takes 2 to 10).
+    const media = kind === 'carousel' ? { type: kind, items: [{ videoFile }, { videoFile }] } : { type: kind, videoFile };
+    createPublishJob({ igUserId: account, media });
     return videoFile;
   } catch (e) {
     if (e instanceof InstagateError && e.kind === 'invalid_input') {
       // The core names the job's field (`videoFile ...`); here it is the file.
-      throw usage(e.message.replace(/^videoFile /, `${file} `));
+      throw usage(e.message.replace(/^(items\[\d+\]\.)?videoFile /, `${file} `));
     }
     throw e;
   }
