@@ -119,7 +119,7 @@ const COMMANDS = {
     positionals: true,
     options: {
       url: { type: 'string', help: 'the media URL (public: Instagram downloads it); image, reel, story' },
-      item: { type: 'string', multiple: true, help: 'carousel: a media URL or a local video file, 2 to 10 times, in order (video: .mp4/.mov or a video: prefix)' },
+      item: { type: 'string', multiple: true, help: 'carousel: a media URL or a local file (a video; with --worker also a .jpg), 2 to 10 times, in order (video: .mp4/.mov or a video: prefix)' },
       video: { type: 'boolean', help: 'story: the URL is a video (default: guessed from the extension)' },
       caption: { type: 'string', help: 'the caption (not for stories)' },
       'alt-text': { type: 'string', help: 'image: alternative text' },
