@@ -1,10 +1,11 @@
 // `publish reel|story ./clip.mp4 --worker URL` (and a carousel's `--item
 // ./clip.mp4`): a local video staged in an instagate Worker in parts
-// (docs/worker-api.md, "Staged video"): the file is checked here first with the package's own rules (wasm `inspectVideo` for the
-// MP4 header, `createPublishJob` for Meta's size and duration limits: the
-// core's checks, not a copy), then `POST .../uploads` opens an upload, each
-// part goes up with `PUT .../parts/{n}`, and `POST .../complete` turns the
-// parts into a staged video whose `id` is published as `video_media_id`.
+// (docs/worker-api.md, "Staged video"): the file is checked here first with
+// the package's own rules (wasm `inspectVideo` for the MP4 header,
+// `createPublishJob` for Meta's size and duration limits: the core's checks,
+// not a copy), then `POST .../uploads` opens an upload, each part goes up
+// with `PUT .../parts/{n}`, and `POST .../complete` turns the parts into a
+// staged video whose `id` is published as `video_media_id`.
 //
 // A part whose request got no usable answer (connection cut, 5xx, 429, or a
 // 400 saying the Worker got it cut short) is sent again, alone, after a
