@@ -115,26 +115,27 @@ const COMMANDS = {
   },
   publish: {
     summary: 'publish an image, reel, carousel or story, with progress on stderr',
-    usage: 'instagate publish image|reel|carousel|story --url URL ... [--caption TEXT]\n       instagate publish reel|story ./clip.mp4 [--caption TEXT]\n       instagate publish image|story ./photo.jpg --worker URL --account ID [--caption TEXT]',
+    usage: 'instagate publish image|reel|carousel|story --url URL ... [--caption TEXT]\n       instagate publish reel|story ./clip.mp4 [--caption TEXT]\n       instagate publish image|story ./photo.jpg --worker URL --account ID [--caption TEXT]\n       instagate publish reel|story ./clip.mp4 --worker URL --account ID [--caption TEXT]\n       instagate publish carousel --item ./a.jpg --item ./b.mp4 ... --worker URL --account ID',
     positionals: true,
     options: {
       url: { type: 'string', help: 'the media URL (public: Instagram downloads it); image, reel, story' },
-      item: { type: 'string', multiple: true, help: 'carousel: a media URL or a local video file, 2 to 10 times, in order (video: .mp4/.mov or a video: prefix)' },
+      item: { type: 'string', multiple: true, help: 'carousel: a media URL or a local file (a video; with --worker also a .jpg), 2 to 10 times, in order (video: .mp4/.mov or a video: prefix)' },
       video: { type: 'boolean', help: 'story: the URL is a video (default: guessed from the extension)' },
       caption: { type: 'string', help: 'the caption (not for stories)' },
       'alt-text': { type: 'string', help: 'image: alternative text' },
       'cover-url': { type: 'string', help: 'reel: cover image URL' },
       'share-to-feed': { type: 'boolean', help: 'reel: also show it in the feed grid' },
       'check-quota': { type: 'boolean', help: 'read the publishing quota first' },
-      worker: { type: 'string', help: 'publish a local .jpg through this instagate Worker (it stages the file and serves it to Meta) [INSTAGATE_WORKER_URL; API key: INSTAGATE_WORKER_API_KEY]' },
+      worker: { type: 'string', help: 'publish a local .jpg, .mp4 or .mov through this instagate Worker (it stages the file and serves it to Meta) [INSTAGATE_WORKER_URL; API key: INSTAGATE_WORKER_API_KEY]' },
       account,
       json,
     },
     details: 'Prints the media ID and permalink. A publish whose answer is lost is never sent twice.\n'
       + 'A local video file (reel, story, carousel item) is uploaded to Meta with a progress bar: Facebook Login\n'
       + 'accounts only (Meta offers the upload there); an interrupted upload resumes where Meta stopped.\n'
-      + 'A local JPEG (image, story) goes through an instagate Worker (--worker): it is staged there and\n'
-      + 'Meta fetches it from a short-lived signed URL; --account is the Worker\'s account ID.',
+      + 'A local JPEG (image, story, carousel item) or video (reel, story, carousel item) goes through an instagate Worker with --worker, for\n'
+      + 'either login product: it is staged there (a video in parts; an interrupted part is sent again alone)\n'
+      + 'and Meta fetches it from a short-lived signed URL; --account is the Worker\'s account ID.',
   },
   export: {
     summary: 'print the environment variables a CI job needs (they include the token)',

@@ -34,5 +34,13 @@ export function progressLine() {
   };
 }
 
+/** An upload's progress bar (Meta's rupload, a Worker's parts): `[#########-----------]  45% 12.3/27.0 MB` */
+export function uploadBar(sent, total, width = 20) {
+  const share = total > 0 ? sent / total : 1;
+  const full = Math.round(share * width);
+  const mb = (n) => (n / (1024 * 1024)).toFixed(1);
+  return `[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${String(Math.floor(share * 100)).padStart(3)}% ${mb(sent)}/${mb(total)} MB`;
+}
+
 /** A value for `NAME=value` lines: plain when safe, single-quoted otherwise. */
 export const shellValue = (v) => (/^[A-Za-z0-9_.:\/+=@%,-]*$/.test(v) ? v : `'${String(v).replace(/'/g, `'\\''`)}'`);

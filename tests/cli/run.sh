@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The `instagate` command line (pkg/cli, the npm package's bin): every test
 # runs the real CLI as a child process against the local Instagram stand-in.
-# Needs pkg/ (scripts/build-pkg.sh) and, for `publish ./photo.jpg --worker`,
+# Needs pkg/ (scripts/build-pkg.sh) and, for `publish ./photo.jpg|./clip.mp4 --worker`,
 # the built Worker (build/, scripts/build-worker.sh). Fails when a test fails or none ran.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

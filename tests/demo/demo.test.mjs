@@ -1,8 +1,9 @@
 // The demo, driven as a person would in headless Chromium (Debian's, through
 // playwright-core): connect through the stand-in's consent pages with both
 // login products, see the accounts, refresh, publish an image (from a URL,
-// and from a local JPEG the Worker stages) and a carousel and find them on
-// the stand-in's feed, deny consent and see the
+// and from a local JPEG the Worker stages), a reel from a local video (staged
+// in parts, a cut part sent again; a too-long story refused in the page) and
+// a carousel and find them on the stand-in's feed, deny consent and see the
 // error, connect every account of an agency's Facebook login at once, and
 // schedule posts (one publishes on time, one is cancelled and never posts).
 // Screenshots are kept in tests/artifacts/demo/.
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { ROOT, startDemo } from '../../scripts/demo.mjs';
 import { jpeg } from '../standin/jpeg.mjs';
+import { sampleMp4 } from '../standin/mp4.mjs';
 
 const ARTIFACTS = join(ROOT, 'tests/artifacts/demo');
 const PORTS = { standinPort: 18790, workerPort: 18787, webPort: 15173 };
@@ -24,6 +26,7 @@ let page;
 let persist;
 // Uncaught exceptions in the page fail the test that caused them.
 const pageErrors = [];
+const uploadRequests = [];
 
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -38,6 +41,8 @@ before(async () => {
   // as a 5 h 30 min error.
   page = await browser.newPage({ viewport: { width: 900, height: 1200 }, timezoneId: 'Asia/Kolkata' });
   page.on('pageerror', (e) => pageErrors.push(e.stack ?? String(e)));
+  // The page's requests to the Worker's uploads (to see what a video sent).
+  page.on('request', (r) => { if (r.url().includes('/uploads')) uploadRequests.push(`${r.method()} ${r.url()}`); });
   // The page learns where the Worker and the stand-in are from the query string.
   const first = new URL(demo.pageUrl);
   first.searchParams.set('worker', demo.workerUrl);
@@ -176,6 +181,47 @@ test('publish a JPEG from this computer: the Worker stages it, the stand-in fetc
   const feed = await browser.newPage();
   await feed.goto(`${demo.standin.url}/www.instagram.com/standin_bakery/`);
   assert.match(await feed.content(), /Straight from the camera roll/);
+  await feed.close();
+});
+
+test('publish a video from this computer as a reel: checked in the page, uploaded in parts with a progress bar, a cut part sent again, posted', async () => {
+  // A story video over 60 s is refused in the page, before any upload.
+  await page.selectOption('#account', { label: '@standin_bakery' });
+  await page.check('input[name=kind][value=story]');
+  await page.fill('input[name=video_url]', '');
+  await page.fill('input[name=image_url]', '');
+  const uploadsBefore = uploadRequests.length;
+  await page.setInputFiles('#video-file', { name: 'long.mp4', mimeType: 'video/mp4', buffer: sampleMp4(61_000, 2_000) });
+  await page.click('#publish [type=submit]');
+  await page.locator('#progress li.error').waitFor();
+  assert.match(await page.locator('#progress li.error').innerText(), /long\.mp4 lasts 61\.0 s; Instagram accepts a story video of 3\.0 s to 60\.0 s/);
+  assert.equal(await page.locator('#video-file').getAttribute('aria-invalid'), 'true');
+  assert.equal(uploadRequests.length, uploadsBefore, 'nothing was uploaded');
+
+  const clip = sampleMp4(8_000, 300_000);
+  const fetchesBefore = demo.standin.state.mediaFetches.length;
+  // The first try of part 1 loses its connection: the page sends that part again.
+  await page.route(/\/uploads\/[^/]+\/parts\/1\?/, (route) => route.abort('connectionreset'), { times: 1 });
+  await publishAndOpen('reel', async () => {
+    await page.setInputFiles('#video-file', { name: 'oven.mp4', mimeType: 'video/mp4', buffer: clip });
+    await page.fill('textarea[name=caption]', 'Filmed in the bakery');
+  });
+  const progressText = await page.locator('#progress').innerText();
+  assert.match(progressText, /uploading oven\.mp4 \(0\.3 MB\) to the Worker/);
+  assert.match(progressText, /100% · part 1 of 1/);
+  assert.match(progressText, /part 1 was interrupted: sending it again \(try 2\)/);
+  assert.match(progressText, /staged as \S+ \(8\.0 s\)/);
+  assert.equal(await page.locator('#upload-progress').evaluate((p) => p.value === p.max && p.max > 0), true);
+  assert.equal(uploadRequests.slice(uploadsBefore).filter((u) => /^PUT .*\/parts\/1\?/.test(u)).length, 2, 'part 1 went twice: cut, then again');
+  const fetched = demo.standin.state.mediaFetches.slice(fetchesBefore).at(-1);
+  assert.ok(fetched?.url.startsWith(`${demo.workerUrl}/media/`), fetched?.url);
+  assert.deepEqual([fetched.error, fetched.bytes], [null, clip.length]);
+  assert.ok(fetched.ranges.length > 0 && fetched.ranges.every((r) => r.status === 206), JSON.stringify(fetched.ranges));
+  await shot('published-video-file');
+  await page.setInputFiles('#video-file', []);
+  const feed = await browser.newPage();
+  await feed.goto(`${demo.standin.url}/www.instagram.com/standin_bakery/`);
+  assert.match(await feed.content(), /Filmed in the bakery/);
   await feed.close();
 });
 

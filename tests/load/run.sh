@@ -9,7 +9,10 @@
 #   - scripts/bench-coldstart.mjs, 3 fresh isolates per Worker, and the
 #     Worker's upload size;
 #   - scripts/bench-objects.mjs, 3 runs: the account object's cost per request
-#     (wall time and KV / object / Meta operations).
+#     (wall time and KV / object / Meta operations);
+#   - scripts/bench-upload.mjs, a 16 MB video, 1 run: upload throughput of the
+#     npm package's rupload path and the Worker's parts path against a plain
+#     POST, and the bytes each re-sends after one interruption.
 # About 85 s here; the full runs and their figures: README.md, Performance.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,6 +21,7 @@ export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_
 if [ ! -f build/worker/shim.mjs ] || [ ! -f build/index_bg.wasm ]; then
   bash scripts/build-worker.sh
 fi
+test -f pkg/node.js || bash scripts/build-pkg.sh
 
 # The comparison Worker is TypeScript: check its types first (strict, no emit).
 node_modules/.bin/tsc --noEmit --strict --target es2022 --lib es2022,dom --module esnext \
@@ -27,3 +31,4 @@ node scripts/load.mjs --seconds "${LOAD_SECONDS:-3}" --connections 4 --check
 node scripts/bench-callback.mjs --runs 3 --latency 0,50
 node scripts/bench-coldstart.mjs --runs 3
 node scripts/bench-objects.mjs --runs 3
+node scripts/bench-upload.mjs --mb 16 --runs 1

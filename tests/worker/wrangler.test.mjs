@@ -7,7 +7,7 @@
 // leaves nothing, N concurrent refresh-now calls make one refresh, steps of one
 // job with overlapping cron runs make one media_publish, and an account deleted
 // while its refresh is in flight ends deleted with no key left; and the R2
-// bucket: a staged image published by reference.
+// bucket: a staged image, and a video staged in parts, published by reference.
 //
 // wrangler dev's KV cannot be slowed from outside (miniflare's test slows every
 // KV operation instead): the races are opened by slowing the stand-in's answer.
@@ -25,6 +25,7 @@ import { Miniflare } from 'miniflare';
 import { startStandin } from '../standin/server.mjs';
 import { devVarsExample, startWranglerDev } from '../../scripts/lib/wrangler-dev.mjs';
 import { jpeg } from '../standin/jpeg.mjs';
+import { sampleMp4 } from '../standin/mp4.mjs';
 import { Browser, dumpKv, open, seedInstagramAccount, signedRequest } from './harness.mjs';
 
 // wrangler.toml's placeholder namespace id: local persistence is keyed by it.
@@ -142,6 +143,47 @@ test('wrangler dev binds the R2 bucket: a staged JPEG is fetched by the stand-in
   const fetched = standin.state.mediaFetches.at(-1);
   assert.ok(fetched.url.startsWith(`${origin}/media/`), fetched.url);
   assert.deepEqual([fetched.status, fetched.bytes], [200, image.length]);
+  assert.equal((await fetch(fetched.url)).status, 404, 'deleted once published');
+});
+
+test('wrangler dev stages a video in parts (one part here) and publishes it as a reel with video_media_id', async () => {
+  const id = '17841400000000001'; // logged in by the first test
+  const auth = { authorization: `Bearer ${devVarsExample().API_KEY}` };
+  const json = { ...auth, 'content-type': 'application/json' };
+  const clip = sampleMp4(4_000, 50_000);
+  const opened = await fetch(`${origin}/api/accounts/${id}/uploads`, {
+    method: 'POST', headers: json, body: JSON.stringify({ use: 'reel', content_type: 'video/mp4', size: clip.length }),
+  });
+  const { upload } = await opened.json();
+  assert.equal(opened.status, 201, JSON.stringify(upload));
+  assert.equal(upload.parts, 1);
+  const put = await fetch(`${origin}/api/accounts/${id}/uploads/${upload.id}/parts/1?upload_id=${encodeURIComponent(upload.upload_id)}`, {
+    method: 'PUT', headers: { ...auth, 'content-type': 'application/octet-stream' }, body: clip,
+  });
+  const { part } = await put.json();
+  assert.equal(put.status, 200, JSON.stringify(part));
+  const done = await fetch(`${origin}/api/accounts/${id}/uploads/${upload.id}/complete`, {
+    method: 'POST', headers: json, body: JSON.stringify({ upload_id: upload.upload_id, parts: [part] }),
+  });
+  const { media } = await done.json();
+  assert.equal(done.status, 201, JSON.stringify(media));
+  assert.deepEqual([media.type, media.size, media.duration_ms], ['video', clip.length, 4_000]);
+  const r = await fetch(`${origin}/api/accounts/${id}/publish`, {
+    method: 'POST', headers: json, body: JSON.stringify({ kind: 'reel', video_media_id: media.id, caption: 'staged reel' }),
+  });
+  const published = await r.json();
+  assert.ok(published.job, `${r.status} ${JSON.stringify(published)}`);
+  let { job } = published;
+  for (let i = 0; job.status === 'processing' && i < 60; i += 1) {
+    await new Promise((res) => setTimeout(res, 500));
+    ({ job } = await (await fetch(`${origin}/api/jobs/${job.id}`, { headers: auth })).json());
+  }
+  assert.equal(job.status, 'published', JSON.stringify(job));
+  const fetched = standin.state.mediaFetches.at(-1);
+  assert.ok(fetched.url.startsWith(`${origin}/media/`), fetched.url);
+  assert.deepEqual([fetched.error, fetched.bytes], [null, clip.length]);
+  assert.ok(fetched.ranges.length > 0 && fetched.ranges.every((r) => r.status === 206), JSON.stringify(fetched.ranges));
+  assert.equal(standin.control.state().media.find((m) => m.id === job.media_id)?.caption, 'staged reel');
   assert.equal((await fetch(fetched.url)).status, 404, 'deleted once published');
 });
 

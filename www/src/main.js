@@ -5,6 +5,7 @@
 import { api, WORKER, WorkerError } from './worker-api.js';
 import { startSpaLogin } from './spa-login.js';
 import { $, el } from './dom.js';
+import { checkVideo, uploadVideo } from './video-upload.js';
 import { loadScheduled, publishAtFromInput, rememberCaption } from './schedule.js';
 
 // Errors say what to do, keyed by the Worker's error kinds.
@@ -193,6 +194,7 @@ function mediaFromForm(form) {
     case 'reel':
       return { kind: 'reel', video_url: form.video_url.value, caption };
     case 'story':
+      if (form.video_file.files.length) return { kind: 'story' };
       return form.video_url.value
         ? { kind: 'story', video_url: form.video_url.value }
         : { kind: 'story', image_url: form.image_url.value };
@@ -212,6 +214,28 @@ function progress(text, cls = '') {
   list.append(el('li', { className: cls }, text));
 }
 
+// A video from this computer (reel, story): checked here, uploaded in parts
+// with a progress bar, staged; returns the staged media.
+async function stageVideo(accountId, video, use) {
+  await checkVideo(video, use);
+  progress(`uploading ${video.name} (${(video.size / (1024 * 1024)).toFixed(1)} MB) to the Worker…`, 'muted');
+  const bar = el('progress', { id: 'upload-progress', max: video.size, value: 0 });
+  const label = el('span', { className: 'muted small' }, '');
+  $('#progress').append(el('li', {}, bar, ' ', label));
+  const staged = await uploadVideo(accountId, video, use, ({ sent, total, part, parts, retry }) => {
+    bar.value = sent;
+    label.textContent = `${Math.floor((sent / total) * 100)}% · part ${part} of ${parts}`;
+    if (retry) progress(`part ${part} was interrupted: sending it again (try ${retry + 1})`, 'warn');
+  });
+  progress(`staged as ${staged.id} (${(staged.duration_ms / 1000).toFixed(1)} s), kept until ${new Date(staged.expires_at).toLocaleString()}`);
+  return staged;
+}
+
+// The form input behind a field the Worker (or the page's check) names.
+const INPUT_OF_FIELD = {
+  body: 'image_file', image_media_id: 'image_file', video_media_id: 'video_file', size: 'video_file', content_type: 'video_file',
+};
+
 // Marks the input the Worker named as wrong (`field`), clearing the others.
 function markInvalid(form, field) {
   for (const input of form.querySelectorAll('[aria-invalid]')) input.removeAttribute('aria-invalid');
@@ -229,8 +253,13 @@ async function publish(event) {
   try {
     const publishAt = publishAtFromInput(form.publish_at.value);
     const media = mediaFromForm(form);
+    const video = form.video_file.files[0];
+    if (video && (media.kind === 'reel' || media.kind === 'story')) {
+      delete media.video_url;
+      media.video_media_id = (await stageVideo(form.account.value, video, media.kind)).id;
+    }
     const file = form.image_file.files[0];
-    if (file && (media.kind === 'image' || (media.kind === 'story' && !media.video_url))) {
+    if (file && (media.kind === 'image' || (media.kind === 'story' && !media.video_url && !media.video_media_id))) {
       progress(`staging ${file.name} (${Math.ceil(file.size / 1024)} KB)…`, 'muted');
       const staged = await api.stage(form.account.value, file, media.kind === 'story' ? 'story' : 'feed');
       progress(`staged as ${staged.id} (${staged.width}×${staged.height}), kept until ${new Date(staged.expires_at).toLocaleString()}`);
@@ -263,7 +292,7 @@ async function publish(event) {
     $('#progress').append(done);
   } catch (e) {
     progress(describe(e), 'error');
-    markInvalid(form, e.field === 'body' || e.field === 'image_media_id' ? 'image_file' : e.field);
+    markInvalid(form, INPUT_OF_FIELD[e.field] ?? e.field);
   } finally {
     submit.disabled = false;
     loadQuota(form.account.value);

@@ -1,14 +1,15 @@
 // `publish image|reel|carousel|story`: builds the library input from the
 // flags (a local video file — `publish reel ./clip.mp4`, `--item ./b.mp4` — is
 // read and uploaded by the library), shows the upload and the container's
-// progress on stderr, prints the post.
+// progress on stderr, prints the post. With a Worker (`--worker`), local
+// files go through it instead (worker-publish.mjs).
 import { readFile } from 'node:fs/promises';
 import { publishImage, publishReel, publishCarousel, publishStory, getProfile } from '../../node.js';
 import { EXIT, usage } from '../errors.mjs';
 import { libraryConfig } from '../settings.mjs';
 import { label } from '../store.mjs';
-import { out, err, progressLine } from '../output.mjs';
-import { isLocalJpeg, publishThroughWorker } from './worker-publish.mjs';
+import { out, err, progressLine, uploadBar } from '../output.mjs';
+import { isLocalJpeg, isLocalVideo, publishThroughWorker } from './worker-publish.mjs';
 
 const isVideoUrl = (url) => /\.(mp4|mov|m4v)(\?|#|$)/i.test(url);
 const isUrl = (s) => /^https?:\/\//i.test(s);
@@ -82,6 +83,12 @@ async function mediaInput(kind, flags, file) {
   }
 }
 
+// Whether a carousel `--item` names a local file (not a URL), after any `image:`/`video:` prefix.
+const isLocalItem = (raw) => !isUrl(raw.replace(/^(image|video):/, ''));
+
+// Whether `media` holds a local video's bytes (the reel's or story's, or a carousel item's).
+const hasVideoBytes = (media) => media.video !== undefined || (media.items ?? []).some((i) => i.video !== undefined);
+
 // Test/dev: the first status read (Meta's processing is seconds to minutes,
 // the stand-in's a fraction of a second).
 function pollSettings(env) {
@@ -89,14 +96,6 @@ function pollSettings(env) {
   if (v === undefined) return {};
   if (!/^\d+$/.test(v)) throw usage(`INSTAGATE_POLL_FIRST_CHECK_MS must be milliseconds, got "${v}"`);
   return { poll: { firstCheckImageMs: Number(v), firstCheckVideoMs: Number(v) } };
-}
-
-/** `[#########-----------]  45% 12.3/27.0 MB` */
-export function uploadBar(sent, total, width = 20) {
-  const share = total > 0 ? sent / total : 1;
-  const full = Math.round(share * width);
-  const mb = (n) => (n / (1024 * 1024)).toFixed(1);
-  return `[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${String(Math.floor(share * 100)).padStart(3)}% ${mb(sent)}/${mb(total)} MB`;
 }
 
 // Test/dev: bytes per upload request (default: the whole file in one, as Meta's guide).
@@ -118,10 +117,24 @@ export async function publish(ctx) {
     }
     return publishThroughWorker(ctx, kind, file);
   }
+  // A local video with a Worker: staged there in parts, for either login
+  // product; without one it goes to Meta's rupload (Facebook Login only).
+  if (['reel', 'story'].includes(kind) && file !== undefined && isLocalVideo(file) && ctx.settings.workerUrl) {
+    return publishThroughWorker(ctx, kind, file);
+  }
+  // A carousel with local items and a Worker: each file staged there.
+  if (kind === 'carousel' && file === undefined && ctx.settings.workerUrl && (ctx.flags.item ?? []).some(isLocalItem)) {
+    return publishThroughWorker(ctx, kind);
+  }
   const { fn, media } = await mediaInput(kind, ctx.flags, file);
   const store = await ctx.openStore();
   const account = store.find(ctx.flags.account);
   const config = libraryConfig(ctx.settings, { account });
+  if (config.product === 'instagram' && hasVideoBytes(media)) {
+    // Meta documents its video upload (rupload.facebook.com) for Facebook Login only.
+    throw usage(`${label(account)} uses Instagram Login, which has no video upload at Meta: a local video goes through an instagate Worker`,
+      'set --worker URL (or INSTAGATE_WORKER_URL) and INSTAGATE_WORKER_API_KEY, log in with Facebook Login, or give a public --url');
+  }
   const accessToken = account.token.accessToken;
   if (!account.igUserId) {
     // Headless INSTAGATE_TOKEN without INSTAGATE_IG_USER_ID: ask whose token it is.
