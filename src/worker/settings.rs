@@ -16,7 +16,8 @@ pub(super) struct ConsoleLog;
 
 impl LogSink for ConsoleLog {
     fn line(&self, line: &str) {
-        worker::console_log!("{}", line);
+        // Not `console_log!`, which formats the line into a second String.
+        worker::worker_sys::web_sys::console::log_1(&line.into());
     }
 }
 
