@@ -12,6 +12,7 @@
 //
 //   node scripts/profile-worker.mjs [--route health|login|callback] [--requests 500]
 //                                   [--top 25] [--save DIR] [--workers instagate,baseline]
+//                                   [--rounds 6]
 //
 // --workers: a comma-separated list of `baseline`, `instagate` (build/) or
 // `LABEL=DIR` (an instagate build kept in DIR, e.g. a copy of build/ from
@@ -20,7 +21,7 @@
 //
 // Wasm functions have names only in a build that keeps the name section:
 // `bash scripts/build-worker.sh --profiling`. --save writes each profile as
-// DIR/<worker>-<route>.cpuprofile (open in Chrome DevTools, Performance).
+// DIR/<worker>-<route>-<round>.cpuprofile (open in Chrome DevTools, Performance).
 // Figures only; the sampler's resolution is 50 us, so compare ratios and
 // categories, and rerun before trusting a small difference.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -39,10 +40,12 @@ const { values: opts } = parseArgs({
     top: { type: 'string', default: '25' },
     save: { type: 'string' },
     workers: { type: 'string', default: 'instagate,baseline' },
+    rounds: { type: 'string', default: '6' },
   },
 });
 const requests = Number(opts.requests);
 const top = Number(opts.top);
+const rounds = Number(opts.rounds);
 if (!['health', 'login', 'callback'].includes(opts.route) || !(Number.isInteger(requests) && requests >= 1)) {
   console.error('usage: node scripts/profile-worker.mjs [--route health|login|callback] [--requests N>=1] [--top N] [--save DIR]');
   process.exit(2);
@@ -152,7 +155,7 @@ function category(frame) {
   return 'other JS';
 }
 
-function summarize(profile, count) {
+function summarize(profile) {
   const self = selfTimes(profile);
   const byCategory = new Map();
   const byFunction = new Map();
@@ -195,7 +198,28 @@ function summarize(profile, count) {
     }
   }
   const busy = [...byCategory].filter(([c]) => c !== 'idle').reduce((a, [, ms]) => a + ms, 0);
-  return { byCategory, byFunction, callers, inclusive, busy, perRequest: (ms) => ms / count };
+  return { byCategory, byFunction, callers, inclusive, busy };
+}
+
+/** The rounds' summaries added up, with figures per request over `count`. */
+function merge(parts, count) {
+  const add = (maps) => {
+    const out = new Map();
+    for (const m of maps) for (const [k, v] of m) out.set(k, (out.get(k) ?? 0) + v);
+    return out;
+  };
+  const callers = new Map();
+  for (const p of parts) {
+    for (const [k, via] of p.callers) callers.set(k, add([callers.get(k) ?? new Map(), via]));
+  }
+  return {
+    byCategory: add(parts.map((p) => p.byCategory)),
+    byFunction: add(parts.map((p) => p.byFunction)),
+    inclusive: add(parts.map((p) => p.inclusive)),
+    callers,
+    busy: parts.reduce((a, p) => a + p.busy, 0),
+    perRequest: (ms) => ms / count,
+  };
 }
 
 const standin = await startStandin({ port: 0 });
@@ -223,27 +247,37 @@ try {
       durableObjects: { ACCOUNT_OBJECTS: { className: 'AccountObject', useSQLite: true } },
     }));
   }
-  const results = [];
-  for (const w of workers) {
-    // Warm up (JIT, lazy wasm compilation, the isolate's settings), untimed.
-    await run(await requestsFor(w, standin, 50));
-    const specs = await requestsFor(w, standin, requests);
-    const cdp = await inspector(w);
-    await cdp.send('Profiler.enable');
-    await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
-    await cdp.send('Profiler.start');
-    const wall = await run(specs);
-    const { profile } = await cdp.send('Profiler.stop');
-    cdp.close();
-    if (opts.save) {
-      mkdirSync(opts.save, { recursive: true });
-      writeFileSync(join(opts.save, `${w.name}-${opts.route}.cpuprofile`), JSON.stringify(profile));
+  // Rounds alternate between the Workers (and their order), so load from
+  // elsewhere on this machine, which the sampler counts as the isolate's
+  // time, hits them alike; each round profiles its own slice of requests.
+  const perRound = Math.ceil(requests / rounds);
+  const results = workers.map((w) => ({ name: w.name, wallSum: 0, count: 0, parts: [] }));
+  for (const w of workers) await run(await requestsFor(w, standin, 30)); // warm-up: JIT, lazy compilation, settings
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 ? [...workers.keys()].reverse() : [...workers.keys()];
+    for (const i of order) {
+      const w = workers[i];
+      const specs = await requestsFor(w, standin, perRound);
+      const cdp = await inspector(w);
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
+      await cdp.send('Profiler.start');
+      const wall = await run(specs);
+      const { profile } = await cdp.send('Profiler.stop');
+      cdp.close();
+      if (opts.save) {
+        mkdirSync(opts.save, { recursive: true });
+        writeFileSync(join(opts.save, `${w.name}-${opts.route}-${round}.cpuprofile`), JSON.stringify(profile));
+      }
+      results[i].wallSum += wall * specs.length;
+      results[i].count += specs.length;
+      results[i].parts.push(summarize(profile));
     }
-    results.push({ name: w.name, wall, ...summarize(profile, requests) });
   }
+  for (const r of results) Object.assign(r, merge(r.parts, r.count), { wall: r.wallSum / r.count });
 
   const f = (ms) => ms.toFixed(3);
-  console.log(`profile: GET ${opts.route === 'health' ? '/health' : `/auth/${opts.route}`}, ${requests} requests one after another per Worker, miniflare + stand-in (latency 0); ms per request`);
+  console.log(`profile: GET ${opts.route === 'health' ? '/health' : `/auth/${opts.route}`}, ${results[0].count} requests one after another per Worker in ${rounds} alternating rounds, miniflare + stand-in (latency 0); ms per request`);
   const cats = [...new Set(results.flatMap((r) => [...r.byCategory.keys()]))].filter((c) => c !== 'idle').sort();
   console.log(`| | ${results.map((r) => r.name).join(' | ')} |${results.length > 1 ? ` ${results[0].name} - ${results[1].name} |` : ''}`);
   console.log(`|---|${results.map(() => '---:|').join('')}${results.length > 1 ? '---:|' : ''}`);

@@ -55,3 +55,23 @@ export async function fetchText(url, method, head, text, bytes, timeoutMs) {
   for (const [name, value] of response.headers) answer += `\n${name}\n${value}`;
   return [answer, await response.text()];
 }
+
+// Workers KV with plain arguments: no options object built in wasm, no
+// method looked up per call (src/worker/kv.rs).
+export const kvGet = (kv, key) => kv.get(key);
+export const kvPut = (kv, key, value, ttl) => kv.put(key, value, ttl === undefined ? undefined : { expirationTtl: ttl });
+export const kvDelete = (kv, key) => kv.delete(key);
+
+/** One page of key names under `prefix`: [names, cursor or undefined when complete]. */
+export async function kvList(kv, prefix, cursor, limit) {
+  const page = await kv.list({ prefix, cursor, limit });
+  return [page.keys.map((k) => k.name), page.list_complete ? undefined : page.cursor];
+}
+
+/** Sends one message (JSON text) to the account object named `name` and
+ * reads its answer's text (src/worker/objects.rs). */
+export async function callObject(namespace, name, message) {
+  const stub = namespace.get(namespace.idFromName(name));
+  const answer = await stub.fetch('https://account-object/work', { method: 'POST', body: message });
+  return answer.text();
+}

@@ -37,16 +37,17 @@ use transport::FetchTransport;
 /// The Rate Limiting binding for `POST /auth/pending` (`service::limits`).
 pub const PENDING_LIMITER_BINDING: &str = "PENDING_RATE_LIMITER";
 
-/// Cloudflare's Rate Limiting binding as the service's per-client budget.
+/// Cloudflare's Rate Limiting binding as the service's per-client budget,
+/// looked up only when a route asks (most requests never do).
 /// Without the binding (or when it fails) calls are allowed: the budget
 /// protects the KV write allowance, it is not an access control.
-struct BindingLimiter(Option<worker::RateLimiter>);
+struct BindingLimiter<'a>(&'a Env);
 
-impl ClientLimiter for BindingLimiter {
+impl ClientLimiter for BindingLimiter<'_> {
     async fn allow(&self, key: &str) -> bool {
-        match &self.0 {
-            None => true,
-            Some(limiter) => limiter
+        match self.0.rate_limiter(PENDING_LIMITER_BINDING) {
+            Err(_) => true,
+            Ok(limiter) => limiter
                 .limit(key.to_owned())
                 .await
                 .map_or(true, |outcome| outcome.success),
@@ -82,12 +83,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
     if let Some(blobs) = &blobs {
         service = service.with_blobs(blobs);
     }
-    let mut response = service
-        .handle_limited(
-            request,
-            &BindingLimiter(env.rate_limiter(PENDING_LIMITER_BINDING).ok()),
-        )
-        .await;
+    let mut response = service.handle_limited(request, &BindingLimiter(&env)).await;
     for task in std::mem::take(&mut response.background) {
         let (prepared, store, line, blobs) =
             (prepared.clone(), store.clone(), line.clone(), blobs.clone());
