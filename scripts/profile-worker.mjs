@@ -12,7 +12,14 @@
 //
 //   node scripts/profile-worker.mjs [--route health|login|callback] [--requests 500]
 //                                   [--top 25] [--save DIR] [--workers instagate,baseline]
-//                                   [--rounds 6]
+//                                   [--rounds 6] [--no-profile]
+//
+// Besides the sampled profile, each Worker's workerd process's own CPU time
+// (user + system, from /proc) is counted over the same requests: unlike
+// wall time and the sampler (which counts time the thread waited for a
+// core), it does not grow when other work on this machine takes the cores,
+// so it is the steadier figure here. --no-profile leaves the inspector off
+// (its sampling costs CPU too) and prints that figure alone.
 //
 // --workers: a comma-separated list of `baseline`, `instagate` (build/) or
 // `LABEL=DIR` (an instagate build kept in DIR, e.g. a copy of build/ from
@@ -24,7 +31,8 @@
 // DIR/<worker>-<route>-<round>.cpuprofile (open in Chrome DevTools, Performance).
 // Figures only; the sampler's resolution is 50 us, so compare ratios and
 // categories, and rerun before trusting a small difference.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Miniflare } from 'miniflare';
@@ -41,6 +49,7 @@ const { values: opts } = parseArgs({
     save: { type: 'string' },
     workers: { type: 'string', default: 'instagate,baseline' },
     rounds: { type: 'string', default: '6' },
+    'no-profile': { type: 'boolean', default: false },
   },
 });
 const requests = Number(opts.requests);
@@ -75,7 +84,22 @@ async function startWorker(name, modules, vars, extra = {}) {
     ...extra,
   });
   await mf.ready;
-  return { name, mf, origin, inspectorPort };
+  return { name, mf, origin, inspectorPort, pid: pidOnPort(port) };
+}
+
+/** The pid of the workerd process listening on `port` (miniflare runs one per instance). */
+function pidOnPort(port) {
+  const out = execFileSync('ss', ['-Hltnp', `sport = :${port}`], { encoding: 'utf8' });
+  const pid = out.match(/pid=(\d+)/)?.[1];
+  if (!pid) throw new Error(`no process found listening on port ${port}`);
+  return Number(pid);
+}
+
+/** CPU milliseconds (user + system) the process has used so far. */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second here).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 /** A minimal Chrome DevTools Protocol client over the inspector's WebSocket. */
@@ -251,18 +275,30 @@ try {
   // elsewhere on this machine, which the sampler counts as the isolate's
   // time, hits them alike; each round profiles its own slice of requests.
   const perRound = Math.ceil(requests / rounds);
-  const results = workers.map((w) => ({ name: w.name, wallSum: 0, count: 0, parts: [] }));
+  const results = workers.map((w) => ({ name: w.name, wallSum: 0, cpuSum: 0, count: 0, parts: [] }));
   for (const w of workers) await run(await requestsFor(w, standin, 30)); // warm-up: JIT, lazy compilation, settings
   for (let round = 0; round < rounds; round++) {
     const order = round % 2 ? [...workers.keys()].reverse() : [...workers.keys()];
     for (const i of order) {
       const w = workers[i];
       const specs = await requestsFor(w, standin, perRound);
-      const cdp = await inspector(w);
-      await cdp.send('Profiler.enable');
-      await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
-      await cdp.send('Profiler.start');
+      let cdp;
+      if (!opts['no-profile']) {
+        cdp = await inspector(w);
+        await cdp.send('Profiler.enable');
+        await cdp.send('Profiler.setSamplingInterval', { interval: 50 });
+        await cdp.send('Profiler.start');
+      }
+      const cpu0 = cpuMs(w.pid);
       const wall = await run(specs);
+      // Background work (waitUntil) of the last request finishes within this.
+      await new Promise((r) => setTimeout(r, 100));
+      results[i].cpuSum += cpuMs(w.pid) - cpu0;
+      if (!cdp) {
+        results[i].wallSum += wall * specs.length;
+        results[i].count += specs.length;
+        continue;
+      }
       const { profile } = await cdp.send('Profiler.stop');
       cdp.close();
       if (opts.save) {
@@ -274,7 +310,7 @@ try {
       results[i].parts.push(summarize(profile));
     }
   }
-  for (const r of results) Object.assign(r, merge(r.parts, r.count), { wall: r.wallSum / r.count });
+  for (const r of results) Object.assign(r, merge(r.parts, r.count), { wall: r.wallSum / r.count, cpu: r.cpuSum / r.count });
 
   const f = (ms) => ms.toFixed(3);
   console.log(`profile: GET ${opts.route === 'health' ? '/health' : `/auth/${opts.route}`}, ${results[0].count} requests one after another per Worker in ${rounds} alternating rounds, miniflare + stand-in (latency 0); ms per request`);
@@ -287,9 +323,13 @@ try {
     console.log(`| ${label} | ${results.map(get).map(f).join(' | ')} |${diff}`);
   };
   row('wall time (client)', (r) => r.wall);
-  row('CPU in the isolate (sampled)', (r) => r.perRequest(r.busy));
-  for (const c of cats) row(`  ${c}`, (r) => r.perRequest(r.byCategory.get(c) ?? 0));
-  for (const r of results) {
+  row('workerd process CPU (/proc)', (r) => r.cpu);
+  if (opts['no-profile']) {
+    for (const r of results.slice(1)) console.log(`profile: ${results[0].name}/${r.name} workerd CPU per request ${(results[0].cpu / r.cpu).toFixed(2)}, wall ${(results[0].wall / r.wall).toFixed(2)}`);
+  }
+  if (!opts['no-profile']) row('CPU in the isolate (sampled)', (r) => r.perRequest(r.busy));
+  if (!opts['no-profile']) for (const c of cats) row(`  ${c}`, (r) => r.perRequest(r.byCategory.get(c) ?? 0));
+  for (const r of opts['no-profile'] ? [] : results) {
     console.log(`\n${r.name}: top ${top} functions by self time (ms per request, % of the isolate's CPU)`);
     const sorted = [...r.byFunction].sort((a, b) => b[1] - a[1]).slice(0, top);
     for (const [key, ms] of sorted) {
