@@ -542,8 +542,10 @@ describe('KV errors', () => {
   test('deauthorize: a failed delete answers 503 so Meta retries; the retry removes everything', async () => {
     for (const [i, prefix] of ['alias:', 'due:', 'token:'].entries()) {
       await login(env, { account: 'biz' });
-      // Each round is another request from Meta (the same one again would get the first answer).
-      const signed = signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: Math.floor(Date.now() / 1000) - i, user_id: '27400000000000001' });
+      // Each round is another request from Meta (the same one again would get the first answer):
+      // issued_at 10 s apart per round, so a round that starts in the next second
+      // cannot repeat the previous round's request.
+      const signed = signedRequest(APP_SECRET, { algorithm: 'HMAC-SHA256', issued_at: Math.floor(Date.now() / 1000) - 10 * i, user_id: '27400000000000001' });
       const deauth = () => fetch(`${env.worker.origin}/auth/deauthorize`, {
         method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `signed_request=${encodeURIComponent(signed)}`,
       });
