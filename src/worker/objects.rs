@@ -11,9 +11,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use worker::{
-    durable_object, DurableObject, Env, ObjectNamespace, Request, Response, State, Storage,
-};
+use worker::{durable_object, DurableObject, Env, Request, Response, State, Storage};
 
 use crate::core::http::Transport;
 use crate::core::time::Timestamp;
@@ -195,14 +193,21 @@ impl AccountObject {
 /// Hands account work to the account's object (one per account id).
 #[derive(Clone)]
 pub struct DurableLine {
-    namespace: ObjectNamespace,
+    /// The namespace binding, used only through `bridge.js` `callObject`.
+    namespace: JsValue,
 }
 
 impl DurableLine {
+    /// The binding read as a plain property: workers-rs's `durable_object`
+    /// also checks its class name, which costs a string copy and compare
+    /// on every request (`scripts/profile-worker.mjs`).
     pub fn from_env(env: &Env) -> Result<DurableLine, crate::core::error::Error> {
-        env.durable_object(OBJECTS_BINDING)
+        let env: &JsValue = env.as_ref();
+        js_sys::Reflect::get(env, &JsValue::from_str(OBJECTS_BINDING))
+            .ok()
+            .filter(|namespace| namespace.is_object())
             .map(|namespace| DurableLine { namespace })
-            .map_err(|_| {
+            .ok_or_else(|| {
                 crate::core::error::Error::config(
                     OBJECTS_BINDING,
                     "the Durable Object binding ACCOUNT_OBJECTS is missing (wrangler.toml [[durable_objects.bindings]])",
@@ -217,7 +222,7 @@ impl DurableLine {
         };
         let body = serde_json::to_string(&message)
             .map_err(|e| ApiError::storage(format!("could not encode account work: {e}")))?;
-        let call = call_object(self.namespace.as_ref(), account, &body)
+        let call = call_object(&self.namespace, account, &body)
             .map_err(|e| object_error("call", js_error(e)))?;
         let answer = JsFuture::from(call)
             .await
