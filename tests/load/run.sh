@@ -9,7 +9,9 @@
 #   - scripts/bench-coldstart.mjs, 3 fresh isolates per Worker, and the
 #     Worker's upload size;
 #   - scripts/bench-objects.mjs, 3 runs: the account object's cost per request
-#     (wall time and KV / object / Meta operations).
+#     (wall time and KV / object / Meta operations);
+#   - scripts/profile-worker.mjs --no-profile, 1,200 /health requests per
+#     Worker: each workerd process's CPU per request against the baseline.
 # About 85 s here; the full runs and their figures: README.md, Performance.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,3 +29,4 @@ node scripts/load.mjs --seconds "${LOAD_SECONDS:-3}" --connections 4 --check
 node scripts/bench-callback.mjs --runs 3 --latency 0,50
 node scripts/bench-coldstart.mjs --runs 3
 node scripts/bench-objects.mjs --runs 3
+node scripts/profile-worker.mjs --no-profile --route health --requests 1200 --rounds 4
