@@ -268,7 +268,9 @@ try {
     }), {
       modulesRoot: build,
       kvNamespaces: ['INSTAGATE_KV'],
+      // wrangler.toml's bindings: the account objects and the media bucket.
       durableObjects: { ACCOUNT_OBJECTS: { className: 'AccountObject', useSQLite: true } },
+      r2Buckets: ['MEDIA_BUCKET'],
     }));
   }
   // Rounds alternate between the Workers (and their order), so load from

@@ -28,7 +28,6 @@ use crate::service::limits::ClientLimiter;
 use crate::service::log::emit;
 use crate::service::{misconfigured, Service};
 
-use bucket::R2Blobs;
 use exchange::{read_request, write_response};
 use objects::DurableLine;
 use settings::{kv_binding, ConsoleLog};
@@ -77,7 +76,7 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<
             ))?);
         }
     };
-    let blobs = R2Blobs::from_env(&env);
+    let blobs = isolate::blobs(&env);
     let mut service =
         Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog).with_line(&line);
     if let Some(blobs) = &blobs {
@@ -126,7 +125,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             return;
         }
     };
-    let blobs = R2Blobs::from_env(&env);
+    let blobs = isolate::blobs(&env);
     let mut service =
         Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog).with_line(&line);
     if let Some(blobs) = &blobs {
