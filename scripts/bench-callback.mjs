@@ -9,8 +9,12 @@
 // Runs alternate between the two Workers, so drift on this machine hits
 // both alike; the login before each timed callback is not timed.
 //
-//   node scripts/bench-callback.mjs [--runs 15] [--latency 0,50,200]
+//   node scripts/bench-callback.mjs [--runs 15] [--latency 0,50,200] [--compare LABEL=DIR]
 //
+// --compare runs a second instagate build (DIR holding index.js and
+// index_bg.wasm, e.g. a copy of build/ from before a change) beside the
+// two, and prints this build's median against it, so a change is measured
+// before/after in one run.
 // Prints, per L: each Worker's median and p90, instagate - baseline, and
 // the targets: instagate's median <= 2L + 5 ms, and at L = 0 (the fixed cost
 // of a callback: KV, crypto, the Worker itself) within 2 ms of the
@@ -24,6 +28,7 @@ const arg = (name, fallback) => {
 };
 const runs = Number(arg('runs', '15'));
 const latencies = arg('latency', '0,50,200').split(',').map(Number);
+const compare = arg('compare', undefined)?.split('=');
 if (!(Number.isInteger(runs) && runs >= 1) || latencies.some((l) => !(l >= 0))) {
   console.error('usage: node scripts/bench-callback.mjs [--runs N>=1] [--latency L,L,...]');
   process.exit(2);
@@ -31,9 +36,11 @@ if (!(Number.isInteger(runs) && runs >= 1) || latencies.some((l) => !(l >= 0))) 
 
 const env = await start();
 const baseline = await startBaseline(env.standin.url);
+const other = compare ? await start({ standin: env.standin, build: compare[1] }) : undefined;
 const workers = [
   { name: 'instagate', origin: env.worker.origin },
   { name: 'baseline', origin: baseline.origin },
+  ...(other ? [{ name: compare[0], origin: other.worker.origin }] : []),
 ];
 
 /** Logs in (untimed) up to the callback, then times the callback alone. */
@@ -73,6 +80,7 @@ try {
 } finally {
   env.standin.control.latency(0);
   await baseline.close();
+  await other?.close();
   await env.close();
 }
 
@@ -88,6 +96,12 @@ for (const r of rows) {
   const target = 2 * r.latency + 5;
   const verdict = r.instagate.median <= target ? 'within' : 'OVER';
   console.log(`callback L=${r.latency} ms: instagate median ${f(r.instagate.median)}, ${verdict} 2L+5 = ${target} ms`);
+}
+if (other) {
+  for (const r of rows) {
+    const [ours, theirs] = [r.instagate.median, r[compare[0]].median];
+    console.log(`callback L=${r.latency} ms: instagate ${f(ours)} against ${compare[0]} ${f(theirs)} (medians): ${ours - theirs >= 0 ? '+' : ''}${f(ours - theirs)}, ratio ${(ours / theirs).toFixed(2)}`);
+  }
 }
 const zero = rows.find((r) => r.latency === 0);
 if (zero) {

@@ -8,11 +8,24 @@
 #
 #   scripts/build-worker.sh          release build (wasm-opt'ed)
 #   scripts/build-worker.sh --dev    debug build, faster
+#   scripts/build-worker.sh --profiling
+#                                    release code with the wasm name section
+#                                    kept, for scripts/profile-worker.mjs (its
+#                                    own cargo target dir, target/profiling-build,
+#                                    so the release build stays warm)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 mode=--release
-if [ "${1:-}" = "--dev" ]; then mode=--dev; fi
+case "${1:-}" in
+  --dev) mode=--dev ;;
+  --profiling)
+    mode=--profiling
+    # Cargo's release profile strips symbols, the name section with them.
+    export CARGO_PROFILE_RELEASE_STRIP=debuginfo
+    export CARGO_TARGET_DIR="$PWD/target/profiling-build"
+    ;;
+esac
 
 want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')

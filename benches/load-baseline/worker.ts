@@ -5,12 +5,14 @@
 //
 //   GET /health         {"status":"ok","time":…}
 //   GET /auth/login     random state + PKCE verifier, the pending login
-//                       sealed (AES-256-GCM) in KV (TTL 10 min), an
-//                       HMAC-signed login cookie, 302 to the stand-in's
-//                       Instagram authorize URL
-//   GET /auth/callback  checks the cookie and state, takes the pending login
-//                       (get, then its delete alongside the code exchange),
-//                       exchanges the code (POST
+//                       sealed (AES-256-GCM, under its state key) into an
+//                       HMAC-signed login cookie (nothing written to KV, as
+//                       instagate's login), 302 to the stand-in's Instagram
+//                       authorize URL
+//   GET /auth/callback  checks the cookie and state, refuses a state already
+//                       used (KV get), opens the cookie's pending login,
+//                       marks the state used (KV put, TTL 10 min) alongside
+//                       the code exchange, exchanges the code (POST
 //                       api.instagram.com/oauth/access_token), then the
 //                       long-lived exchange and /me at once, reads the
 //                       existing record, stores the account (alias and index
@@ -23,8 +25,11 @@
 // TOKEN_KEYS key, `{"v":1,"kid","nonce","ct"}`, the KV key as associated
 // data), keys imported once per isolate, the same upstream round trips and
 // one JSON log line per request. What it skips, on purpose: the error pages
-// and error kinds, Facebook Login, key rotation, refresh history, and the
-// input checks beyond what the happy path needs. Not for production.
+// and error kinds, Facebook Login, key rotation, refresh history, the input
+// checks beyond what the happy path needs, and the work instagate leaves
+// for after a login's answer (waking the account's Durable Object to set
+// its refresh alarm: a Durable Object call and its storage, in the
+// background). Not for production.
 
 interface KV {
   get(key: string): Promise<string | null>;
@@ -151,8 +156,7 @@ async function upstream(url: string, init?: RequestInit): Promise<any> {
 async function login(env: Env): Promise<Response> {
   const state = random(32);
   const verifier = random(32);
-  const key = `state:${state}`;
-  await env.KV.put(key, await seal(env, key, { flow: 'redirect', product: 'instagram', redirect_uri: env.REDIRECT_URI, verifier, created_at: Date.now() }), { expirationTtl: PENDING_TTL_S });
+  const pending = await seal(env, `state:${state}`, { flow: 'redirect', product: 'instagram', redirect_uri: env.REDIRECT_URI, verifier, created_at: Date.now() });
   const url = new URL(`${env.STANDIN_ORIGIN}/www.instagram.com/oauth/authorize`);
   url.search = new URLSearchParams({
     client_id: env.CLIENT_ID,
@@ -162,7 +166,7 @@ async function login(env: Env): Promise<Response> {
     state,
   }).toString();
   const headers = new Headers({ location: url.toString(), 'cache-control': 'no-store' });
-  headers.append('set-cookie', setCookie(LOGIN_COOKIE, await sign(env, 'login', { state }, PENDING_TTL_S), PENDING_TTL_S));
+  headers.append('set-cookie', setCookie(LOGIN_COOKIE, await sign(env, 'login', { state, pending }, PENDING_TTL_S), PENDING_TTL_S));
   return new Response(null, { status: 302, headers });
 }
 
@@ -170,13 +174,15 @@ async function callback(req: Request, env: Env, ctx: Ctx): Promise<Response> {
   const params = new URL(req.url).searchParams;
   const state = params.get('state') ?? '';
   const code = (params.get('code') ?? '').replace(/#_$/, '');
-  const binding = await verify<{ state: string }>(env, 'login', cookie(req, LOGIN_COOKIE));
+  const binding = await verify<{ state: string; pending: string }>(env, 'login', cookie(req, LOGIN_COOKIE));
   if (!binding || binding.state !== state || !code) return json(400, { error: { kind: 'state_mismatch' } });
   const pendingKey = `state:${state}`;
-  const pending = await open<{ redirect_uri: string }>(env, pendingKey, await env.KV.get(pendingKey));
+  // A state is used once: a replay never reaches Meta.
+  if ((await env.KV.get(pendingKey)) !== null) return json(400, { error: { kind: 'state_mismatch' } });
+  const pending = await open<{ redirect_uri: string }>(env, pendingKey, binding.pending);
   if (!pending) return json(400, { error: { kind: 'state_mismatch' } });
 
-  const [, short] = await Promise.all([env.KV.delete(pendingKey), upstream(`${env.STANDIN_ORIGIN}/api.instagram.com/oauth/access_token`, {
+  const [, short] = await Promise.all([env.KV.put(pendingKey, 'used', { expirationTtl: PENDING_TTL_S }), upstream(`${env.STANDIN_ORIGIN}/api.instagram.com/oauth/access_token`, {
     method: 'POST',
     body: new URLSearchParams({
       client_id: env.CLIENT_ID,

@@ -29,6 +29,7 @@ pub mod deletion;
 pub mod delivery;
 pub mod error;
 pub mod http;
+pub mod http_head;
 pub mod idempotency;
 pub mod invocation;
 pub mod jobs;

@@ -12,25 +12,23 @@
 #![allow(clippy::result_large_err)]
 
 mod bucket;
+mod exchange;
 mod isolate;
 mod kv;
 mod objects;
-mod request_url;
 mod settings;
 mod transport;
 
-use worker::{event, Context, Env, Headers, Request, Response, ScheduleContext, ScheduledEvent};
+use worker::worker_sys::web_sys;
+use worker::{event, Context, Env, ScheduleContext, ScheduledEvent};
 
 use crate::core::http::Transport;
-use crate::service::body::read_capped;
-use crate::service::error::ApiError;
-use crate::service::http::{HttpRequest, HttpResponse};
+use crate::service::http::HttpResponse;
 use crate::service::limits::ClientLimiter;
 use crate::service::log::emit;
-use crate::service::router::{body_limit, body_too_large, Route};
 use crate::service::{misconfigured, Service};
 
-use bucket::R2Blobs;
+use exchange::{read_request, write_response};
 use objects::DurableLine;
 use settings::{kv_binding, ConsoleLog};
 use transport::FetchTransport;
@@ -38,16 +36,17 @@ use transport::FetchTransport;
 /// The Rate Limiting binding for `POST /auth/pending` (`service::limits`).
 pub const PENDING_LIMITER_BINDING: &str = "PENDING_RATE_LIMITER";
 
-/// Cloudflare's Rate Limiting binding as the service's per-client budget.
+/// Cloudflare's Rate Limiting binding as the service's per-client budget,
+/// looked up only when a route asks (most requests never do).
 /// Without the binding (or when it fails) calls are allowed: the budget
 /// protects the KV write allowance, it is not an access control.
-struct BindingLimiter(Option<worker::RateLimiter>);
+struct BindingLimiter<'a>(&'a Env);
 
-impl ClientLimiter for BindingLimiter {
+impl ClientLimiter for BindingLimiter<'_> {
     async fn allow(&self, key: &str) -> bool {
-        match &self.0 {
-            None => true,
-            Some(limiter) => limiter
+        match self.0.rate_limiter(PENDING_LIMITER_BINDING) {
+            Err(_) => true,
+            Ok(limiter) => limiter
                 .limit(key.to_owned())
                 .await
                 .map_or(true, |outcome| outcome.success),
@@ -55,11 +54,13 @@ impl ClientLimiter for BindingLimiter {
     }
 }
 
+// The runtime's own `Request` and `Response` (not workers-rs's wrappers):
+// see exchange.rs.
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    let request = match read_request(req).await {
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
+    let request = match read_request(&req).await {
         Ok(r) => r,
-        Err(e) => return write_response(HttpResponse::error(&e)),
+        Err(e) => return Ok(write_response(HttpResponse::error(&e))?),
     };
     let prepared = isolate::prepared(&env)
         .and_then(|p| Ok((p, kv_binding(&env)?, DurableLine::from_env(&env)?)));
@@ -67,21 +68,21 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
         Ok(p) => p,
         Err(e) => {
             let now = FetchTransport::new(std::time::Duration::ZERO).now();
-            return write_response(misconfigured(&e, &request, &ConsoleLog, now));
+            return Ok(write_response(misconfigured(
+                &e,
+                &request,
+                &ConsoleLog,
+                now,
+            ))?);
         }
     };
-    let blobs = R2Blobs::from_env(&env);
+    let blobs = isolate::blobs(&env);
     let mut service =
         Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog).with_line(&line);
     if let Some(blobs) = &blobs {
         service = service.with_blobs(blobs);
     }
-    let mut response = service
-        .handle_limited(
-            request,
-            &BindingLimiter(env.rate_limiter(PENDING_LIMITER_BINDING).ok()),
-        )
-        .await;
+    let mut response = service.handle_limited(request, &BindingLimiter(&env)).await;
     for task in std::mem::take(&mut response.background) {
         let (prepared, store, line, blobs) =
             (prepared.clone(), store.clone(), line.clone(), blobs.clone());
@@ -95,7 +96,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response>
             service.run_background(task).await;
         });
     }
-    write_response(response)
+    Ok(write_response(response)?)
 }
 
 #[event(scheduled)]
@@ -124,72 +125,11 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             return;
         }
     };
-    let blobs = R2Blobs::from_env(&env);
+    let blobs = isolate::blobs(&env);
     let mut service =
         Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog).with_line(&line);
     if let Some(blobs) = &blobs {
         service = service.with_blobs(blobs);
     }
     service.run_cron().await;
-}
-
-/// Converts the incoming request. The body is read as a stream with a
-/// running cap (the route's limit): a declared `Content-Length` over it is
-/// refused before reading, and a body without one stops at the limit.
-async fn read_request(mut req: Request) -> Result<HttpRequest, ApiError> {
-    let url = request_url::split(&req.inner().url())
-        .ok_or_else(|| ApiError::invalid_input("url", "the request URL is not valid"))?;
-    let route = Route::parse(&url.path);
-    let limit = body_limit(&route);
-    let declared = req
-        .headers()
-        .get("content-length")
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<usize>().ok());
-    if let Some(n) = declared.filter(|n| *n > limit) {
-        return Err(body_too_large(&route, n as u64));
-    }
-    let method = req.method().to_string().to_ascii_uppercase();
-    let headers: Vec<(String, String)> = req.headers().entries().collect();
-    let has_body = req.inner().body().is_some();
-    let body = if matches!(method.as_str(), "GET" | "HEAD" | "OPTIONS") || !has_body {
-        Vec::new()
-    } else {
-        let stream = req
-            .stream()
-            .map_err(|_| ApiError::invalid_input("body", "the request body could not be read"))?;
-        read_capped(stream, limit).await?
-    };
-    Ok(HttpRequest {
-        method,
-        origin: url.origin,
-        path: url.path,
-        query: url.query,
-        headers,
-        body,
-    })
-}
-
-fn write_response(response: HttpResponse) -> worker::Result<Response> {
-    let headers = Headers::new();
-    for (name, value) in &response.headers {
-        headers.append(name, value)?;
-    }
-    let body = if matches!(response.status, 204 | 304) {
-        None
-    } else {
-        Some(response.body)
-    };
-    // A staged object's stream (service::media) goes out as R2 gave it.
-    let stream = response
-        .stream
-        .as_ref()
-        .and_then(|s| s.take::<worker::web_sys::ReadableStream>());
-    let out = match (stream, body) {
-        (Some(stream), Some(_)) => Response::from_body(worker::ResponseBody::Stream(stream))?,
-        (_, Some(bytes)) => Response::from_bytes(bytes)?,
-        (_, None) => Response::empty()?,
-    };
-    Ok(out.with_status(response.status).with_headers(headers))
 }

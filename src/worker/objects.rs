@@ -9,10 +9,9 @@
 
 use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
-use worker::{
-    durable_object, DurableObject, Env, Method, ObjectNamespace, Request, RequestInit, Response,
-    State, Storage,
-};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use worker::{durable_object, DurableObject, Env, Request, Response, State, Storage};
 
 use crate::core::http::Transport;
 use crate::core::time::Timestamp;
@@ -31,11 +30,34 @@ pub const OBJECTS_BINDING: &str = "ACCOUNT_OBJECTS";
 /// Where the object keeps the id of its account (for its alarm).
 const ACCOUNT_KEY: &str = "account";
 
+#[wasm_bindgen(module = "/src/worker/bridge.js")]
+extern "C" {
+    /// One message to the named object, its answer's text back, in one
+    /// call (workers-rs's `Request`, stub `fetch` and `Response::json` read
+    /// the answer through a stream reader, chunk by chunk).
+    #[wasm_bindgen(js_name = callObject, catch)]
+    fn call_object(
+        namespace: &JsValue,
+        name: &str,
+        message: &str,
+    ) -> Result<js_sys::Promise, JsValue>;
+}
+
 /// What the Worker sends an object.
 #[derive(Serialize, Deserialize)]
 struct Message {
     account: String,
     work: AccountWork,
+}
+
+/// A rejection's message (not its stack), as a `worker::Error` would show it.
+fn js_error(e: JsValue) -> worker::Error {
+    let message = js_sys::Reflect::get(&e, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "unknown error".to_owned());
+    worker::Error::RustError(message)
 }
 
 fn object_error(what: &str, e: worker::Error) -> ApiError {
@@ -113,9 +135,16 @@ impl DurableObject for AccountObject {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let message: Message = match req.json().await {
-            Ok(m) => m,
-            Err(_) => {
+        // The text and serde_json: fewer calls into JavaScript than
+        // `req.json()`, which walks the parsed object field by field.
+        let message = req
+            .text()
+            .await
+            .ok()
+            .and_then(|text| serde_json::from_str::<Message>(&text).ok());
+        let message = match message {
+            Some(m) => m,
+            None => {
                 let e = ApiError::invalid_input("work", "not an account work message");
                 return Response::from_json(&WorkReply::object_error(&e));
             }
@@ -164,14 +193,21 @@ impl AccountObject {
 /// Hands account work to the account's object (one per account id).
 #[derive(Clone)]
 pub struct DurableLine {
-    namespace: ObjectNamespace,
+    /// The namespace binding, used only through `bridge.js` `callObject`.
+    namespace: JsValue,
 }
 
 impl DurableLine {
+    /// The binding read as a plain property: workers-rs's `durable_object`
+    /// also checks its class name, which costs a string copy and compare
+    /// on every request (`scripts/profile-worker.mjs`).
     pub fn from_env(env: &Env) -> Result<DurableLine, crate::core::error::Error> {
-        env.durable_object(OBJECTS_BINDING)
+        let env: &JsValue = env.as_ref();
+        js_sys::Reflect::get(env, &JsValue::from_str(OBJECTS_BINDING))
+            .ok()
+            .filter(|namespace| namespace.is_object())
             .map(|namespace| DurableLine { namespace })
-            .map_err(|_| {
+            .ok_or_else(|| {
                 crate::core::error::Error::config(
                     OBJECTS_BINDING,
                     "the Durable Object binding ACCOUNT_OBJECTS is missing (wrangler.toml [[durable_objects.bindings]])",
@@ -180,30 +216,20 @@ impl DurableLine {
     }
 
     async fn send(&self, account: &str, work: AccountWork) -> Result<WorkReply, ApiError> {
-        let stub = self
-            .namespace
-            .id_from_name(account)
-            .and_then(|id| id.get_stub())
-            .map_err(|e| object_error("lookup", e))?;
         let message = Message {
             account: account.to_owned(),
             work,
         };
         let body = serde_json::to_string(&message)
             .map_err(|e| ApiError::storage(format!("could not encode account work: {e}")))?;
-        let mut init = RequestInit::new();
-        init.with_method(Method::Post)
-            .with_body(Some(wasm_bindgen::JsValue::from_str(&body)));
-        let req = Request::new_with_init("https://account-object/work", &init)
-            .map_err(|e| object_error("request", e))?;
-        let mut answer = stub
-            .fetch_with_request(req)
+        let call = call_object(&self.namespace, account, &body)
+            .map_err(|e| object_error("call", js_error(e)))?;
+        let answer = JsFuture::from(call)
             .await
-            .map_err(|e| object_error("call", e))?;
-        answer
-            .json::<WorkReply>()
-            .await
-            .map_err(|e| object_error("answer", e))?
+            .map_err(|e| object_error("call", js_error(e)))?;
+        let answer = answer.as_string().unwrap_or_default();
+        serde_json::from_str::<WorkReply>(&answer)
+            .map_err(|e| object_error("answer", worker::Error::RustError(e.to_string())))?
             .into_result()
     }
 }

@@ -1,17 +1,40 @@
 //! The core's [`Transport`] over the Workers runtime: `fetch` with a
-//! timeout (an `AbortController` fired by a timer, so a hung upstream
-//! becomes a clear `timeout` error), `setTimeout` sleeps, `Date.now()` and
+//! timeout (`AbortSignal.timeout`, so a hung upstream becomes a clear
+//! `timeout` error), `setTimeout` sleeps, `Date.now()` and
 //! `crypto.getRandomValues`.
+//!
+//! A call to Meta is one call into JavaScript (`bridge.js` `fetchText`):
+//! the request's head goes over as one string and the answer comes back as
+//! its head and its text, read by the runtime's `Response.text()`. Built
+//! from workers-rs's `Request`, `Headers`, `AbortController` and a
+//! `setTimeout` race, with the body read chunk by chunk through its stream
+//! reader, the same call cost several milliseconds of CPU more per login
+//! (`scripts/profile-worker.mjs --route callback`).
 
 use std::time::Duration;
 
-use futures_util::future::{select, Either};
-use wasm_bindgen::{JsCast, JsValue};
-use worker::{AbortController, Delay, Fetch, Headers, Method, RequestInit};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use worker::Delay;
 
 use crate::core::error::{Error, ErrorKind};
-use crate::core::http::{Request, Response, Transport};
+use crate::core::http::{Method, Request, Response, Transport};
 use crate::core::time::Timestamp;
+use crate::service::http_head::{join_headers, status_and_headers};
+
+#[wasm_bindgen(module = "/src/worker/bridge.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = fetchText)]
+    fn fetch_text(
+        url: &str,
+        method: &str,
+        head: &str,
+        text: Option<&str>,
+        bytes: Option<&[u8]>,
+        timeout_ms: f64,
+    ) -> js_sys::Promise;
+}
 
 #[derive(Clone)]
 pub struct FetchTransport {
@@ -22,6 +45,13 @@ impl FetchTransport {
     pub fn new(timeout: Duration) -> FetchTransport {
         FetchTransport { timeout }
     }
+
+    fn timeout_error(&self) -> Error {
+        Error::new(
+            ErrorKind::Timeout,
+            format!("Meta did not answer within {} ms", self.timeout.as_millis()),
+        )
+    }
 }
 
 fn transport_error(what: &str) -> Error {
@@ -31,56 +61,56 @@ fn transport_error(what: &str) -> Error {
     )
 }
 
+/// The `name` of a rejection (`TimeoutError`, `InvalidRequest`, ...).
+fn error_name(error: &JsValue) -> Option<String> {
+    js_sys::Reflect::get(error, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|n| n.as_string())
+}
+
 impl Transport for FetchTransport {
     async fn send(&self, request: Request) -> Result<Response, Error> {
-        let headers = Headers::new();
-        for (k, v) in &request.headers {
-            headers
-                .set(k, v)
-                .map_err(|_| transport_error("a request header is not valid"))?;
-        }
-        let mut init = RequestInit::new();
-        init.with_method(match request.method {
-            crate::core::http::Method::Get => Method::Get,
-            crate::core::http::Method::Post => Method::Post,
-            crate::core::http::Method::Delete => Method::Delete,
-        })
-        .with_headers(headers)
-        .with_body(match (&request.body, &request.bytes) {
-            (Some(text), _) => Some(JsValue::from_str(text)),
-            (None, Some(bytes)) => Some(js_sys::Uint8Array::from(bytes.as_slice()).into()),
-            (None, None) => None,
-        });
-        let outgoing = worker::Request::new_with_init(&request.url, &init)
-            .map_err(|_| transport_error("the request URL is not valid"))?;
-        let controller = AbortController::default();
-        let signal = controller.signal();
-        let fetch = Fetch::Request(outgoing);
-        let call = Box::pin(async {
-            let mut response = fetch.send_with_signal(&signal).await?;
-            let status = response.status_code();
-            let headers: Vec<(String, String)> = response.headers().entries().collect();
-            let body = response.text().await?;
-            Ok::<_, worker::Error>(Response {
-                status,
-                headers,
-                body,
-            })
-        });
-        let timer = Box::pin(Delay::from(self.timeout));
-        let outcome = select(call, timer).await;
-        let result = match outcome {
-            Either::Left((Ok(response), _)) => Ok(response),
-            Either::Left((Err(_), _)) => Err(transport_error("the connection failed")),
-            Either::Right(((), _)) => {
-                controller.abort();
-                Err(Error::new(
-                    ErrorKind::Timeout,
-                    format!("Meta did not answer within {} ms", self.timeout.as_millis()),
-                ))
+        let head = join_headers(&request.headers)
+            .ok_or_else(|| transport_error("a request header is not valid"))?;
+        let method = match request.method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+        };
+        let call = fetch_text(
+            &request.url,
+            method,
+            &head,
+            request.body.as_deref(),
+            request.bytes.as_deref(),
+            self.timeout.as_millis() as f64,
+        );
+        let answer = match JsFuture::from(call).await {
+            Ok(answer) => answer,
+            Err(e) => {
+                return Err(match error_name(&e).as_deref() {
+                    Some("TimeoutError") => self.timeout_error(),
+                    Some("InvalidRequest") => transport_error("the request URL is not valid"),
+                    _ => transport_error("the connection failed"),
+                })
             }
         };
-        result
+        let answer: js_sys::Array = answer.unchecked_into();
+        let (status, headers) = answer
+            .get(0)
+            .as_string()
+            .as_deref()
+            .and_then(status_and_headers)
+            .ok_or_else(|| transport_error("the answer could not be read"))?;
+        let body = answer
+            .get(1)
+            .as_string()
+            .ok_or_else(|| transport_error("the answer could not be read"))?;
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
     }
 
     async fn sleep(&self, duration: Duration) {

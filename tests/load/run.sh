@@ -13,6 +13,8 @@
 #   - scripts/bench-upload.mjs, a 16 MB video, 1 run: upload throughput of the
 #     npm package's rupload path and the Worker's parts path against a plain
 #     POST, and the bytes each re-sends after one interruption.
+#   - scripts/profile-worker.mjs --no-profile, 1,200 /health requests per
+#     Worker: each workerd process's CPU per request against the baseline.
 # About 85 s here; the full runs and their figures: README.md, Performance.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,3 +34,4 @@ node scripts/bench-callback.mjs --runs 3 --latency 0,50
 node scripts/bench-coldstart.mjs --runs 3
 node scripts/bench-objects.mjs --runs 3
 node scripts/bench-upload.mjs --mb 16 --runs 1
+node scripts/profile-worker.mjs --no-profile --route health --requests 1200 --rounds 4

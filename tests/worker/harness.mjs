@@ -53,13 +53,15 @@ export function settings(standinUrl, workerOrigin, extra = {}) {
  * faulty-kv-entry.mjs in front of the Worker: `worker.kvFaults(rules)` then
  * makes chosen KV operations fail. `entry`: the URL of another entry module
  * put in front of the Worker the same way (it imports './index.js'; e.g.
- * scripts/lib/counting-entry.mjs). Returns {worker, standin, close}.
+ * scripts/lib/counting-entry.mjs). `build`: another directory holding a
+ * built Worker (index.js, index_bg.wasm) instead of build/, for benchmarks
+ * that compare two builds in one run. Returns {worker, standin, close}.
  */
-export async function start({ extra = {}, persistDir, standin: existingStandin, kvFaults = false, ratelimits, entry } = {}) {
+export async function start({ extra = {}, persistDir, standin: existingStandin, kvFaults = false, ratelimits, entry, build } = {}) {
   const standin = existingStandin ?? (await startStandin({ port: 0 }));
   const dir = persistDir ?? mkdtempSync(join(tmpdir(), 'instagate-kv-'));
   const front = kvFaults ? new URL('./faulty-kv-entry.mjs', import.meta.url) : entry;
-  const worker = await startWorker(standin, dir, extra, kvFaults, ratelimits, front);
+  const worker = await startWorker(standin, dir, extra, kvFaults, ratelimits, front, resolve(ROOT, build ?? 'build'));
   return {
     standin,
     worker,
@@ -95,25 +97,25 @@ export function startPerFile(options, use) {
 
 // The built Worker as miniflare modules, optionally behind an entry module
 // (the KV-fault entry, or `entry`).
-function workerModules(front) {
+function workerModules(front, build) {
   const modules = [
-    { type: 'ESModule', path: join(ROOT, 'build/index.js') },
-    { type: 'CompiledWasm', path: join(ROOT, 'build/index_bg.wasm') },
+    { type: 'ESModule', path: join(build, 'index.js') },
+    { type: 'CompiledWasm', path: join(build, 'index_bg.wasm') },
   ];
   if (!front) return modules;
   const contents = readFileSync(front, 'utf8');
-  return [{ type: 'ESModule', path: join(ROOT, 'build/front-entry.mjs'), contents }, ...modules];
+  return [{ type: 'ESModule', path: join(build, 'front-entry.mjs'), contents }, ...modules];
 }
 
-async function startWorker(standin, persistDir, extra, kvFaults, ratelimits, front) {
+async function startWorker(standin, persistDir, extra, kvFaults, ratelimits, front, build) {
   const logs = [];
   // Miniflare needs the port before the settings name it: take a free one.
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const vars = settings(standin.url, origin, extra);
   const mf = new Miniflare({
-    modules: workerModules(front),
-    modulesRoot: join(ROOT, 'build'),
+    modules: workerModules(front, build),
+    modulesRoot: build,
     compatibilityDate: '2026-04-26',
     kvNamespaces: kvFaults ? ['INSTAGATE_KV', 'KV_FAULTS'] : ['INSTAGATE_KV'],
     kvPersist: persistDir,
