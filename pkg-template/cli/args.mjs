@@ -126,7 +126,7 @@ const COMMANDS = {
       'cover-url': { type: 'string', help: 'reel: cover image URL' },
       'share-to-feed': { type: 'boolean', help: 'reel: also show it in the feed grid' },
       'check-quota': { type: 'boolean', help: 'read the publishing quota first' },
-      worker: { type: 'string', help: 'publish a local .jpg, .mp4 or .mov through this instagate Worker (it stages the file and serves it to Meta) [INSTAGATE_WORKER_URL; API key: INSTAGATE_WORKER_API_KEY]' },
+      worker: { type: 'string', help: 'publish a local .jpg, .mp4 or .mov through this instagate Worker (it stages the file and serves it to Meta) [INSTAGATE_WORKER_URL; API key: INSTAGATE_WORKER_API_KEY; per-part timeout: INSTAGATE_UPLOAD_PART_TIMEOUT_MS, default 120000]' },
       account,
       json,
     },

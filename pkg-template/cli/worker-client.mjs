@@ -13,7 +13,19 @@ export function workerTarget(ctx) {
   if (!account || !/^\d+$/.test(account)) {
     throw usage('which of the Worker\'s accounts?', 'give --account IG_USER_ID (the numeric ID the Worker lists at GET /api/accounts)');
   }
-  return { worker, account, auth: { authorization: `Bearer ${key}` } };
+  return { worker, account, auth: { authorization: `Bearer ${key}` }, partTimeoutMs: partTimeout(ctx.env) };
+}
+
+/** How long one part of a video upload may take before it counts as
+ * interrupted and is sent again (a connection that stalls without closing
+ * would otherwise wait forever): 2 minutes for 8 MiB is ~70 KB/s. */
+export const PART_TIMEOUT_MS = 120_000;
+
+function partTimeout(env) {
+  const v = env.INSTAGATE_UPLOAD_PART_TIMEOUT_MS;
+  if (v === undefined || v === '') return PART_TIMEOUT_MS;
+  if (!/^\d+$/.test(v) || Number(v) === 0) throw usage(`INSTAGATE_UPLOAD_PART_TIMEOUT_MS must be a whole number of milliseconds, got "${v}"`);
+  return Number(v);
 }
 
 /** The Worker's answer as JSON, or a CliError carrying its error (4xx but 429: a usage error). */

@@ -9,22 +9,26 @@ import { createServer } from 'node:http';
  * next request whose "METHOD path" matches lose its connection once
  * `afterBytes` of its body arrived (once); `shorten(match, bytes)` forwards
  * only the first `bytes` of the next matching request's body (once), as a
- * body cut short on its way. `requests` lists `{method, path, bytes, cut,
- * shortened, status}` per request, in order (`status`: the target's answer).
+ * body cut short on its way; `stall(match, afterBytes)` stops reading the
+ * next matching request after `afterBytes` and never answers, the
+ * connection left open (once), as a network that hangs. `requests` lists `{method, path, bytes, cut,
+ * shortened, stalled, status}` per request, in order (`status`: the target's answer).
  */
 export async function startCuttingProxy(target) {
   const requests = [];
   const cuts = [];
   const shortens = [];
+  const stalls = [];
   const take = (list, req) => {
     const at = list.findIndex((c) => c.match.test(`${req.method} ${req.url}`));
     return at >= 0 ? list.splice(at, 1)[0] : null;
   };
   const server = createServer((req, res) => {
-    const seen = { method: req.method, path: req.url, bytes: 0, cut: false, shortened: false };
+    const seen = { method: req.method, path: req.url, bytes: 0, cut: false, shortened: false, stalled: false };
     requests.push(seen);
     const cut = take(cuts, req);
     const shorten = take(shortens, req);
+    const stall = take(stalls, req);
     const chunks = [];
     req.on('data', (chunk) => {
       if (seen.cut) return;
@@ -34,9 +38,14 @@ export async function startCuttingProxy(target) {
         seen.cut = true;
         req.socket.destroy();
       }
+      if (stall && seen.bytes >= stall.afterBytes && !seen.stalled) {
+        // The connection stays open and nothing more is read or answered.
+        seen.stalled = true;
+        req.pause();
+      }
     });
     req.on('end', async () => {
-      if (seen.cut) return;
+      if (seen.cut || seen.stalled) return;
       try {
         const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length', 'transfer-encoding'].includes(k)));
         let body = ['GET', 'HEAD'].includes(req.method) ? undefined : Buffer.concat(chunks);
@@ -60,6 +69,7 @@ export async function startCuttingProxy(target) {
     requests,
     cut: (match, afterBytes) => cuts.push({ match, afterBytes }),
     shorten: (match, bytes) => shortens.push({ match, bytes }),
+    stall: (match, afterBytes) => stalls.push({ match, afterBytes }),
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
       server.close(resolve);

@@ -139,6 +139,32 @@ test('publish story ./clip.mov --worker (one part) from the environment\'s Worke
   assert.deepEqual((await worker.worker.bucket.list()).objects, []);
 });
 
+test('publish reel ./clip.mp4 --worker: a part that hangs (connection open, no answer) times out and is sent again', { timeout: 60_000 }, async (t) => {
+  const { s, worker, file, env } = await withWorker(t);
+  const clip = await file('clip.mp4', sampleMp4(5_000, 60_000));
+  const proxy = await startCuttingProxy(worker.worker.origin);
+  t.after(() => proxy.close());
+  proxy.stall(/^PUT .*\/parts\/1\?/, 10_000);
+  const r = await s.run(['publish', 'reel', clip, '--worker', proxy.origin, '--account', IG_BIZ, '--json'],
+    { env: { ...env, INSTAGATE_UPLOAD_PART_TIMEOUT_MS: '1500' } });
+  assert.equal(r.code, 0, fail(r));
+  assert.match(r.stderr, /part 1\/1 interrupted \(no answer within 1\.5 s\): resuming with part 1 alone/);
+  assert.deepEqual(proxy.requests.filter((q) => q.method === 'PUT').map((q) => q.stalled), [true, false]);
+  const posted = s.standin.control.state().media.find((m) => m.id === JSON.parse(r.stdout).mediaId);
+  assert.equal(posted?.media_product_type, 'REELS');
+  assert.deepEqual((await worker.worker.bucket.list()).objects, []);
+});
+
+test('INSTAGATE_UPLOAD_PART_TIMEOUT_MS that is not a whole number of milliseconds: exit 2 before anything is sent', async (t) => {
+  const { s, worker, file, env } = await withWorker(t);
+  const clip = await file('clip.mp4', sampleMp4(5_000, 20_000));
+  const r = await s.run(['publish', 'reel', clip, '--worker', worker.worker.origin, '--account', IG_BIZ],
+    { env: { ...env, INSTAGATE_UPLOAD_PART_TIMEOUT_MS: '2s' } });
+  assert.equal(r.code, 2, fail(r));
+  assert.match(r.stderr, /INSTAGATE_UPLOAD_PART_TIMEOUT_MS must be a whole number of milliseconds, got "2s"/);
+  assert.deepEqual((await worker.worker.bucket.list()).objects, []);
+});
+
 test('publish reel ./clip.mp4 --worker: a part cut on every try gives up after 5 tries and deletes the upload', async (t) => {
   const { s, worker, file, env } = await withWorker(t);
   const clip = await file('clip.mp4', sampleMp4(5_000, 100_000));

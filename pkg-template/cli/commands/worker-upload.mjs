@@ -7,8 +7,9 @@
 // with `PUT .../parts/{n}`, and `POST .../complete` turns the parts into a
 // staged video whose `id` is published as `video_media_id`.
 //
-// A part whose request got no usable answer (connection cut, 5xx, 429, or a
-// 400 saying the Worker got it cut short) is sent again, alone, after a
+// A part whose request got no usable answer (connection cut, no answer
+// within the part timeout, 5xx, 429, or a 400 saying the Worker got it cut
+// short) is sent again, alone, after a
 // backoff (re-sending a part replaces it on the Worker): the parts already
 // stored are not sent again. After the last try, or on another 4xx, the
 // upload is abandoned (`DELETE`) so nothing stays staged.
@@ -50,7 +51,7 @@ export function checkLocalVideo(bytes, file, kind, account) {
  * Stages `bytes` (a checked video) for `account`; `line` shows progress.
  * Returns the Worker's staged media (`{id, type: "video", duration_ms, ...}`).
  */
-export async function stageVideoInParts({ worker, account, auth }, { bytes, file, kind, line, sleep = wait }) {
+export async function stageVideoInParts({ worker, account, auth, partTimeoutMs }, { bytes, file, kind, line, sleep = wait }) {
   const base = `${worker}/api/accounts/${account}/uploads`;
   const { upload } = await answer(await fetch(base, {
     method: 'POST',
@@ -65,7 +66,7 @@ export async function stageVideoInParts({ worker, account, auth }, { bytes, file
     line.update(`uploading ${uploadBar(0, bytes.length)} (${upload.parts} part${upload.parts === 1 ? '' : 's'})`);
     for (let n = 1; n <= upload.parts; n += 1) {
       const body = bytes.subarray((n - 1) * upload.part_size, Math.min(n * upload.part_size, bytes.length));
-      parts.push(await sendPart(`${at}/parts/${n}?${query}`, body, { auth, n, of: upload.parts, line, sleep }));
+      parts.push(await sendPart(`${at}/parts/${n}?${query}`, body, { auth, n, of: upload.parts, line, sleep, timeoutMs: partTimeoutMs }));
       sent += body.length;
       line.update(`uploading ${uploadBar(sent, bytes.length)} (part ${n}/${upload.parts})`);
     }
@@ -82,19 +83,22 @@ export async function stageVideoInParts({ worker, account, auth }, { bytes, file
 }
 
 // One part, re-sent alone after a failure without a usable answer.
-async function sendPart(url, body, { auth, n, of, line, sleep }) {
+async function sendPart(url, body, { auth, n, of, line, sleep, timeoutMs }) {
   for (let attempt = 1; ; attempt += 1) {
     let why;
     let retryAfterMs = null;
     try {
-      const res = await fetch(url, { method: 'PUT', headers: { ...auth, 'content-type': 'application/octet-stream' }, body });
+      const signal = timeoutMs ? AbortSignal.timeout(timeoutMs) : undefined;
+      const res = await fetch(url, { method: 'PUT', headers: { ...auth, 'content-type': 'application/octet-stream' }, body, signal });
       if (res.ok || !(retryable(res.status) || (await cutShort(res)))) return (await answer(res, `uploading part ${n}/${of}`)).part;
       why = res.status === 400 ? 'the Worker received the part cut short' : `the Worker answered ${res.status}`;
       retryAfterMs = retryAfter(res.headers.get('retry-after'));
       await res.body?.cancel();
     } catch (e) {
       if (e instanceof CliError) throw e;
-      why = `the connection failed: ${e.cause?.code ?? e.cause?.message ?? e.message}`;
+      why = e.name === 'TimeoutError'
+        ? `no answer within ${(timeoutMs / 1000).toFixed(1)} s`
+        : `the connection failed: ${e.cause?.code ?? e.cause?.message ?? e.message}`;
     }
     if (attempt >= PART_ATTEMPTS) {
       throw new CliError(`uploading part ${n}/${of}: ${why}, ${PART_ATTEMPTS} times`, { exit: EXIT.FAILED, hint: 'check the connection to the Worker and publish again' });
