@@ -104,7 +104,7 @@ console.log(`file: ${MB.toFixed(1)} MB; best of ${runs} runs each, alternating w
     await rawUpload(id, 0).catch(() => {});
     await (await rawUpload(id, 0)).text();
     const restarted = standin.state.uploadBytes - video.length;
-    console.log(`  cut at ${MiB(cutAt)}, bytes re-sent: resumed at Meta's offset ${resumed}; baseline starting over ${restarted} (${MiB(restarted)})`);
+    console.log(`  cut at ${MiB(cutAt)}, bytes re-sent: ${resumed} (resumed at Meta's offset); baseline starting over ${restarted} (${MiB(restarted)})`);
   } finally {
     await standin.close();
   }

@@ -15,7 +15,7 @@
 #     POST, and the bytes each re-sends after one interruption.
 #   - scripts/profile-worker.mjs --no-profile, 1,200 /health requests per
 #     Worker: each workerd process's CPU per request against the baseline.
-# About 85 s here; the full runs and their figures: README.md, Performance.
+# About 85 s here; the full runs and their figures: docs/performance.md (summary: README.md, Performance).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
