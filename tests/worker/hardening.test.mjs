@@ -15,11 +15,16 @@ startPerFile({ ratelimits: { PENDING_RATE_LIMITER: { simple: { limit: 3, period:
 const W = () => env.worker.origin;
 
 test('a chunked body without Content-Length is refused at the limit, without waiting for its end', async () => {
-  // A body that never ends: read whole, the request would never be answered.
+  // A body that does not end while the test waits: read whole, the request
+  // would not be answered. It ends once the answer is in (`answered`), so
+  // its timer cannot keep the test process alive: undici may go on sending
+  // the body after the response, and an abort then no longer cancels it.
   let sent = 0;
+  let answered = false;
   const endless = new ReadableStream({
     async pull(controller) {
       await new Promise((r) => setTimeout(r, 2));
+      if (answered) return controller.close();
       sent += 16 * 1024;
       controller.enqueue(new Uint8Array(16 * 1024).fill(120));
     },
@@ -28,7 +33,7 @@ test('a chunked body without Content-Length is refused at the limit, without wai
     method: 'POST', body: endless, duplex: 'half',
     headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
     signal: AbortSignal.timeout(15_000),
-  });
+  }).finally(() => { answered = true; });
   assert.equal(r.status, 413);
   assert.equal((await r.json()).error.kind, 'payload_too_large');
   assert.ok(sent < 4 * 1024 * 1024, `${sent} bytes sent before the answer`);
