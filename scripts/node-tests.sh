@@ -8,7 +8,7 @@ name=$1 dir=$2
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-node --test --test-reporter=spec "$dir" >"$log" 2>&1 || status=$?
+node --test --test-force-exit --test-reporter=spec "$dir" >"$log" 2>&1 || status=$?
 grep -E '^(✔|✖)' "$log" | sed -n '1,300p'
 sed -n '/^ℹ tests/,$p' "$log"
 if [ "$status" -ne 0 ]; then

@@ -16,9 +16,10 @@ const W = () => env.worker.origin;
 
 test('a chunked body without Content-Length is refused at the limit, without waiting for its end', async () => {
   // A body that does not end while the test waits: read whole, the request
-  // would not be answered. It ends once the answer is in (`answered`), so
-  // its timer cannot keep the test process alive: undici may go on sending
-  // the body after the response, and an abort then no longer cancels it.
+  // would not be answered. It ends once the answer has been read (not
+  // before: ending the body then can reset the connection under the answer),
+  // so its timer cannot keep the test process alive: undici goes on sending
+  // a body after the response, and an abort then no longer cancels it.
   let sent = 0;
   let answered = false;
   const endless = new ReadableStream({
@@ -29,13 +30,21 @@ test('a chunked body without Content-Length is refused at the limit, without wai
       controller.enqueue(new Uint8Array(16 * 1024).fill(120));
     },
   });
-  const r = await fetch(`${W()}/api/accounts/17841400000000001/publish`, {
-    method: 'POST', body: endless, duplex: 'half',
-    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-    signal: AbortSignal.timeout(15_000),
-  }).finally(() => { answered = true; });
-  assert.equal(r.status, 413);
-  assert.equal((await r.json()).error.kind, 'payload_too_large');
+  let status;
+  let body;
+  try {
+    const r = await fetch(`${W()}/api/accounts/17841400000000001/publish`, {
+      method: 'POST', body: endless, duplex: 'half',
+      headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+      signal: AbortSignal.timeout(15_000),
+    });
+    status = r.status;
+    body = await r.json();
+  } finally {
+    answered = true;
+  }
+  assert.equal(status, 413);
+  assert.equal(body.error.kind, 'payload_too_large');
   assert.ok(sent < 4 * 1024 * 1024, `${sent} bytes sent before the answer`);
 });
 

@@ -12,4 +12,4 @@ if [ ! -f build/index.js ] || [ ! -f build/index_bg.wasm ]; then
 fi
 
 # Each file is a suite; --test-concurrency=1 keeps the machine's 2 cores calm.
-node --test --test-concurrency=1 tests/worker/*.test.mjs
+node --test --test-force-exit --test-concurrency=1 tests/worker/*.test.mjs
