@@ -53,6 +53,17 @@ async function dryRun(name, config) {
   return { outdir, main, size };
 }
 
+/** What every miniflare here shares: no `cf` fetch, a free loopback port, its output drained. */
+const RUNTIME = {
+  cf: false,
+  host: '127.0.0.1',
+  port: 0,
+  handleRuntimeStdio(stdout, stderr) {
+    stdout.resume();
+    stderr.resume();
+  },
+};
+
 /** Options for a fresh miniflare of the bundle in `outdir` (its wasm as CompiledWasm modules). */
 function miniflareOptions(bundle, bindings) {
   return {
@@ -66,13 +77,7 @@ function miniflareOptions(bundle, bindings) {
     // refuses to start work without its binding.
     ...(bindings.objects ? { durableObjects: bindings.objects } : {}),
     bindings: bindings.vars,
-    cf: false,
-    host: '127.0.0.1',
-    port: 0,
-    handleRuntimeStdio(stdout, stderr) {
-      stdout.resume();
-      stderr.resume();
-    },
+    ...RUNTIME,
   };
 }
 
@@ -118,13 +123,7 @@ function reference(name, script, extra = {}) {
       modulesRoot: workers[0].bundle.outdir,
       compatibilityDate: '2026-04-26',
       ...(extra.durableObjects ? { durableObjects: extra.durableObjects } : {}),
-      cf: false,
-      host: '127.0.0.1',
-      port: 0,
-      handleRuntimeStdio(stdout, stderr) {
-        stdout.resume();
-        stderr.resume();
-      },
+      ...RUNTIME,
     },
   };
 }

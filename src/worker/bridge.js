@@ -16,15 +16,21 @@ export function requestHead(request) {
   return head;
 }
 
-/** A Response: `head` is "name\nvalue\n..." (a name may repeat, e.g.
- * Set-Cookie); the body is `stream`, else `text`, else a copy of `bytes`,
- * else none. */
-export function makeResponse(status, head, text, bytes, stream) {
+/** The `Headers` of a head "name\nvalue\n..." (a name may repeat). */
+function headersOf(head) {
   const headers = new Headers();
   if (head) {
     const parts = head.split('\n');
     for (let i = 0; i + 1 < parts.length; i += 2) headers.append(parts[i], parts[i + 1]);
   }
+  return headers;
+}
+
+/** A Response: `head` is "name\nvalue\n..." (a name may repeat, e.g.
+ * Set-Cookie); the body is `stream`, else `text`, else a copy of `bytes`,
+ * else none. */
+export function makeResponse(status, head, text, bytes, stream) {
+  const headers = headersOf(head);
   const body = stream ?? text ?? (bytes === undefined ? null : new Uint8Array(bytes));
   return new Response(body, { status, headers });
 }
@@ -44,11 +50,7 @@ export function makeStreamResponse(status, head, stream) {
 export async function fetchText(url, method, head, text, bytes, timeoutMs) {
   let request;
   try {
-    const headers = new Headers();
-    if (head) {
-      const parts = head.split('\n');
-      for (let i = 0; i + 1 < parts.length; i += 2) headers.append(parts[i], parts[i + 1]);
-    }
+    const headers = headersOf(head);
     const body = text ?? (bytes === undefined ? undefined : new Uint8Array(bytes));
     request = new Request(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
   } catch (e) {

@@ -28,6 +28,32 @@ impl R2Blobs {
     pub fn from_env(env: &Env) -> Option<R2Blobs> {
         env.bucket(MEDIA_BINDING).ok().map(R2Blobs)
     }
+
+    /// The object at `key` (all of it, or `(offset, length)`), body unread.
+    async fn object(
+        &self,
+        key: &str,
+        range: Option<(u64, u64)>,
+    ) -> Result<Option<Object>, ApiError> {
+        let mut get = self.0.get(key);
+        if let Some((offset, length)) = range {
+            get = get.range(Range::OffsetWithLength { offset, length });
+        }
+        get.execute().await.map_err(|e| storage("get", e))
+    }
+
+    /// The object at `key` (or its range) read whole into memory.
+    async fn read(&self, key: &str, range: Option<(u64, u64)>) -> Result<Option<Blob>, ApiError> {
+        let Some(object) = self.object(key, range).await? else {
+            return Ok(None);
+        };
+        let meta = meta_of(&object);
+        let bytes = match object.body() {
+            Some(body) => body.bytes().await.map_err(|e| storage("read", e))?,
+            None => Vec::new(),
+        };
+        Ok(Some(Blob { meta, bytes }))
+    }
 }
 
 fn storage(op: &str, e: worker::Error) -> ApiError {
@@ -98,23 +124,7 @@ impl BlobStore for R2Blobs {
     }
 
     fn get<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<Option<Blob>, ApiError>> {
-        Box::pin(async move {
-            let Some(object) = self
-                .0
-                .get(key)
-                .execute()
-                .await
-                .map_err(|e| storage("get", e))?
-            else {
-                return Ok(None);
-            };
-            let meta = meta_of(&object);
-            let bytes = match object.body() {
-                Some(body) => body.bytes().await.map_err(|e| storage("read", e))?,
-                None => Vec::new(),
-            };
-            Ok(Some(Blob { meta, bytes }))
-        })
+        Box::pin(self.read(key, None))
     }
 
     fn head<'a>(&'a self, key: &'a str) -> LocalBoxFuture<'a, Result<Option<BlobMeta>, ApiError>> {
@@ -153,27 +163,7 @@ impl BlobStore for R2Blobs {
         offset: u64,
         len: u64,
     ) -> LocalBoxFuture<'a, Result<Option<Blob>, ApiError>> {
-        Box::pin(async move {
-            let Some(object) = self
-                .0
-                .get(key)
-                .range(Range::OffsetWithLength {
-                    offset,
-                    length: len,
-                })
-                .execute()
-                .await
-                .map_err(|e| storage("get", e))?
-            else {
-                return Ok(None);
-            };
-            let meta = meta_of(&object);
-            let bytes = match object.body() {
-                Some(body) => body.bytes().await.map_err(|e| storage("read", e))?,
-                None => Vec::new(),
-            };
-            Ok(Some(Blob { meta, bytes }))
-        })
+        Box::pin(self.read(key, Some((offset, len))))
     }
 
     fn open<'a>(
@@ -182,11 +172,7 @@ impl BlobStore for R2Blobs {
         range: Option<(u64, u64)>,
     ) -> LocalBoxFuture<'a, Result<Option<(BlobMeta, BlobBody)>, ApiError>> {
         Box::pin(async move {
-            let mut get = self.0.get(key);
-            if let Some((offset, length)) = range {
-                get = get.range(Range::OffsetWithLength { offset, length });
-            }
-            let Some(object) = get.execute().await.map_err(|e| storage("get", e))? else {
+            let Some(object) = self.object(key, range).await? else {
                 return Ok(None);
             };
             let meta = meta_of(&object);
