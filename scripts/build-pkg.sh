@@ -8,7 +8,8 @@
 #      instagate_login_bg.wasm + instagate_login.js for `instagate/login`;
 #   3. npm binaryen's wasm-opt (-O1 -s 2, see below; never Debian's binaryen:
 #      it breaks the module), and the glue minified with esbuild;
-#   4. pkg-template/ copied over (package.json, entries, api.js, types, README).
+#   4. pkg-template/ copied over (package.json, entries, api.js, types, README),
+#      its run-time .js files and the wasm-bindgen snippets minified too.
 # Downloads nothing. Steps 2-3 are skipped when the wasm, the JS snippets and
 # this script are unchanged since the last run, so a no-change run takes about a second.
 set -euo pipefail
@@ -75,5 +76,13 @@ for pair in instagate:error.js instagate_login:login-error.js; do
   snippet=$(grep -o "snippets/[^'\"]*/src/js/error\.js" "pkg/$glue.js" | head -n1)
   test -n "$snippet" || { echo "build-pkg: no error.js snippet in pkg/$glue.js" >&2; exit 1; }
   echo "export { InstagateError } from './${snippet}';" >"pkg/$file"
+done
+# The JS a runtime loads (entries, api.js, browser-login.js, video-files.js,
+# the snippets) minified like the glue: their comments and names are for
+# readers of pkg-template/ and src/js/, not for the download (about 1.8 KB
+# gzip less for the main entry). Exports and import paths stay; the CLI
+# (cli/*.mjs, not loaded by an entry) stays readable.
+for f in pkg/*.js pkg/snippets/*/src/js/*.js; do
+  "$esbuild" "$f" --minify --format=esm --log-level=warning --outfile="$f.min" && mv "$f.min" "$f"
 done
 echo "pkg/ built ($(wc -c <pkg/instagate_bg.wasm) bytes of wasm; login-only $(wc -c <pkg/instagate_login_bg.wasm))"

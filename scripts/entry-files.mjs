@@ -13,8 +13,9 @@ const visit = (file) => {
   if (!file.endsWith('.js')) return;
   const code = readFileSync(join(root, file), 'utf8');
   const specifiers = [
-    ...code.matchAll(/(?:import|export)\s[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]/g),
-    ...code.matchAll(/import\s*['"](\.{1,2}\/[^'"]+)['"]/g),
+    // `\b...\s*`: minified code writes `import{a}from"./x.js"`.
+    ...code.matchAll(/\b(?:import|export)\s*[^'"]*?from\s*['"](\.{1,2}\/[^'"]+)['"]/g),
+    ...code.matchAll(/\bimport\s*['"](\.{1,2}\/[^'"]+)['"]/g),
     ...code.matchAll(/new URL\(\s*['"](\.{1,2}\/[^'"]+\.wasm)['"]\s*,\s*import\.meta\.url/g),
   ].map((m) => m[1]);
   for (const s of specifiers) visit(normalize(join(dirname(file), s)));
