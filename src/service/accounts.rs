@@ -14,8 +14,9 @@
 //!   token's user ID), so a `signed_request` finds what to delete.
 //!
 //! Write order keeps every state recoverable: the new index entry is written
-//! before the record that points at it (a login writes it with its aliases,
-//! alongside its read of the record it replaces),
+//! before the record that points at it (a login writes its aliases
+//! alongside its read of the record it replaces, and the index entry, when
+//! it moves, after that read),
 //! and the old entry is deleted last (after the answer, for a login),
 //! so a crash in between leaves an extra index entry (the cron drops entries
 //! the record no longer points at), never an account without one. A
@@ -245,29 +246,18 @@ impl<S: KvStore, T: Transport> Accounts<'_, S, T> {
         Ok(())
     }
 
-    /// Writes a login's entries before its record exists, all at once: the
-    /// alias entries and the index entry `due` (see the module docs for
-    /// why they go first). A login calls it alongside its read of the
-    /// existing record, so the index entry is written even when that record
-    /// already had it (an idempotent write, one KV round trip less before
-    /// the redirect).
-    pub async fn put_login_entries(
-        &self,
-        id: &str,
-        aliases: &[String],
-        due: Option<&str>,
-    ) -> Result<(), ApiError> {
-        let alias_keys: Vec<String> = aliases
+    /// Writes a login's alias entries, all at once, before its record (see
+    /// the module docs). They do not depend on the record the login
+    /// replaces, so a login writes them alongside its read of that record.
+    pub async fn put_aliases(&self, id: &str, aliases: &[String]) -> Result<(), ApiError> {
+        let keys: Vec<String> = aliases
             .iter()
             .filter(|a| valid_id(a) && *a != id)
             .map(|a| format!("{}{id}", alias_prefix(a)))
             .collect();
-        let puts = alias_keys
-            .iter()
-            .map(String::as_str)
-            .chain(due)
-            .map(|key| self.store.put(key, "1", None));
-        try_join_all(puts).await.map(|_| ())
+        try_join_all(keys.iter().map(|key| self.store.put(key, "1", None)))
+            .await
+            .map(|_| ())
     }
 
     /// Seals and stores `record` (its entries already written): the commit

@@ -653,9 +653,9 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         })
     }
 
-    /// Stores a completed login. The alias entries and the index entry go
-    /// first, alongside the read of the existing record (they do not depend
-    /// on it), then the record: the record is the commit point, so a
+    /// Stores a completed login. The alias entries go first, alongside the
+    /// read of the existing record (they do not depend on it), then the
+    /// index entry if it moved, then the record: the record is the commit point, so a
     /// failure before it leaves no account behind. Also returns the keys
     /// the record no longer points at (its replaced index entry, aliases
     /// it no longer has), to delete after the answer: a stale index entry
@@ -675,8 +675,8 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             None => (None, None),
         };
         let meta_user = connecting_user(product, &c.ig_user_id, facebook_user_id);
-        // What does not depend on an existing record first: the index entry
-        // is computed from the new token alone.
+        // What does not depend on an existing record first (the index entry
+        // is computed from the new token alone).
         let mut record = AccountRecord {
             id: c.ig_user_id.clone(),
             product,
@@ -708,13 +708,20 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             .due_at(self.config)
             .map(|d| crate::service::accounts::due_key(d, &record.id));
         let accounts = self.accounts();
-        let (existing, entries) = join(
+        let (existing, aliases) = join(
             // A record that no longer decrypts is replaced by this fresh login.
             async { accounts.load(&record.id).await.unwrap_or(None) },
-            accounts.put_login_entries(&record.id, &record.aliases, new_due.as_deref()),
+            accounts.put_aliases(&record.id, &record.aliases),
         )
         .await;
-        entries?;
+        aliases?;
+        // The index entry only when it moves: written alongside the read
+        // whatever it found, the same-day re-login's idempotent put cost
+        // more workerd CPU than the round trip it saved (docs/performance.md).
+        let previous_due = existing.as_ref().and_then(|e| e.due_key.as_ref());
+        if let Some(due) = new_due.as_ref().filter(|k| Some(*k) != previous_due) {
+            self.store.put(due, "1", None).await?;
+        }
         if let Some(e) = &existing {
             record.history = e.history.clone();
             record.connected_at = e.connected_at;
