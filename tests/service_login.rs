@@ -791,30 +791,48 @@ impl instagate::service::store::KvStore for RoundStore<'_> {
     }
 }
 
-#[test]
-fn the_callback_waits_for_four_kv_round_trips_with_its_writes_together() {
-    let w = World::new();
-    let (code, state, cookie) = instagram_login_up_to_the_callback(&w);
-    let store = RoundStore::new(&w.store);
-    let service = instagate::service::Service::new(&w.config, &store, &*w.transport, &w.log);
+/// A callback through `store` (each KV operation one round trip).
+fn callback_through(
+    w: &World,
+    store: &RoundStore,
+    code: &str,
+    state: &str,
+    cookie: &str,
+) -> instagate::service::http::HttpResponse {
+    let service = instagate::service::Service::new(&w.config, store, &*w.transport, &w.log);
     let req = HttpRequest::new(
         "GET",
         &format!("{WORKER}/auth/callback?code={code}&state={state}"),
     )
-    .with_header("cookie", &cookie);
+    .with_header("cookie", cookie);
     let r = instagate::core::testing::block_on(service.handle(req));
     assert_eq!(r.status, 302);
     assert!(r.header("location").unwrap().contains("connected="));
+    r
+}
+
+#[test]
+fn the_callback_waits_for_four_kv_round_trips_three_when_the_index_entry_stays() {
+    let w = World::new();
+    let (code, state, cookie) = instagram_login_up_to_the_callback(&w);
+    let store = RoundStore::new(&w.store);
+    callback_through(&w, &store, &code, &state, &cookie);
     // The used-state check is needed before the exchange (the pending login
-    // itself is in the cookie); the state is marked used alongside the exchange (with Meta answering at once here, it overlaps
-    // the record read that follows); the alias and the index entry are
-    // written together; the record, which points at the index entry, last.
+    // itself is in the cookie); the state is marked used alongside the
+    // exchange (with Meta answering at once here, it overlaps the record
+    // read that follows); the alias does not depend on the existing record,
+    // so it is written alongside its read; the index entry once that read
+    // says it moved; the record, which points at both, last.
     assert_eq!(
         store.rounds(),
         vec![
             vec!["get state".to_owned()],
-            vec!["get token".to_owned(), "put state".to_owned()],
-            vec!["put alias".to_owned(), "put due".to_owned()],
+            vec![
+                "get token".to_owned(),
+                "put alias".to_owned(),
+                "put state".to_owned()
+            ],
+            vec!["put due".to_owned()],
             vec!["put token".to_owned()],
         ]
     );
@@ -826,6 +844,50 @@ fn the_callback_waits_for_four_kv_round_trips_with_its_writes_together() {
     );
     assert_eq!(w.store.keys("due:").len(), 1);
     assert_eq!(w.store.keys("alias:").len(), 1);
+    // Logging in again the same day keeps the index entry: no write for it.
+    let (code, state, cookie) = instagram_login_up_to_the_callback(&w);
+    let store = RoundStore::new(&w.store);
+    callback_through(&w, &store, &code, &state, &cookie);
+    assert_eq!(
+        store.rounds(),
+        vec![
+            vec!["get state".to_owned()],
+            vec![
+                "get token".to_owned(),
+                "put alias".to_owned(),
+                "put state".to_owned()
+            ],
+            vec!["put token".to_owned()],
+        ]
+    );
+}
+
+#[test]
+fn a_facebook_login_stores_its_accounts_together_not_one_after_another() {
+    let w = World::new();
+    w.grant_three_facebook_accounts();
+    let (state, cookie, location) = w.start_login("facebook");
+    let code = w.meta.borrow_mut().issue_code(
+        "facebook",
+        "https://worker.example/auth/callback",
+        query(&location, "code_challenge"),
+    );
+    let store = RoundStore::new(&w.store);
+    let r = callback_through(&w, &store, &code, &state, &cookie);
+    assert_eq!(
+        query(r.header("location").unwrap(), "connected").unwrap(),
+        THREE.join(",")
+    );
+    // Three accounts, and no more rounds than a one-account login: each
+    // account's keys are its own, so nothing waits for another account
+    // (one after another, it took three rounds per account).
+    let rounds = store.rounds();
+    assert!(rounds.len() <= 4, "{rounds:?}");
+    let records = rounds.iter().flatten().filter(|op| *op == "put token");
+    assert_eq!(records.count(), 3, "{rounds:?}");
+    for account in THREE {
+        assert!(record(&w, account).due_key.is_some());
+    }
 }
 
 #[test]
@@ -848,6 +910,7 @@ fn a_login_that_moves_the_index_entry_drops_the_old_one_after_the_answer() {
             Background::Wake {
                 account: IG_USER.to_owned(),
                 due_at: record(&w, IG_USER).due_at(&w.config),
+                connected_at: Some(record(&w, IG_USER).connected_at),
             }
         ]
     );
@@ -951,4 +1014,39 @@ fn a_storage_failure_after_the_exchange_says_to_start_again() {
         .unwrap()
         .contains("start the login again"));
     assert!(w.store.keys("state:").is_empty());
+}
+
+#[test]
+fn a_reconnection_drops_the_aliases_it_no_longer_has_after_the_answer() {
+    use instagate::service::http::Background;
+    let w = World::new();
+    w.connect("instagram");
+    // The stored record names one more alias than Meta will report now.
+    let accounts = instagate::service::accounts::Accounts {
+        store: &w.store,
+        transport: &*w.transport,
+        config: &w.config,
+    };
+    let mut previous = record(&w, IG_USER);
+    previous.aliases.push("777".to_owned());
+    instagate::core::testing::block_on(accounts.save(&mut previous)).unwrap();
+    let stale = format!("alias:777:{IG_USER}");
+    w.store.seed(&stale, "1");
+    w.advance(DAY);
+    let (code, state, cookie) = instagram_login_up_to_the_callback(&w);
+    let r = w.callback(&code, &state, Some(&cookie));
+    assert_eq!(r.status, 302);
+    assert!(!record(&w, IG_USER).aliases.contains(&"777".to_owned()));
+    // The redirect did not wait for the delete: a stale alias deletes
+    // nothing (deletion goes by the records), so it can wait.
+    assert!(r
+        .background
+        .contains(&Background::DropAliasEntry(stale.clone())));
+    assert!(w.store.peek(&stale).is_some());
+    for task in r.background {
+        instagate::core::testing::block_on(w.service().run_background(task));
+    }
+    assert!(w.store.peek(&stale).is_none());
+    let aliases = w.store.keys("alias:");
+    assert_eq!(aliases.len(), 1, "{aliases:?}");
 }

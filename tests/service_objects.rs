@@ -97,6 +97,17 @@ impl<'a> LocalObjects<'a> {
         block_on(object.storage().alarm()).unwrap()
     }
 
+    /// The operations `account`'s object made on its own storage so far.
+    fn storage_ops(&self, account: &str) -> instagate::service::store::KvOps {
+        let object = self
+            .objects
+            .borrow()
+            .get(account)
+            .cloned()
+            .expect("an object");
+        object.storage().ops()
+    }
+
     /// Many requests at once through the Worker (each its own invocation).
     fn call_all(&self, reqs: Vec<HttpRequest>) -> Vec<HttpResponse> {
         block_on(join_all(
@@ -461,6 +472,7 @@ fn a_login_wakes_its_object_which_then_refreshes_the_token_at_its_alarm_without_
     let wake = instagate::service::http::Background::Wake {
         account: id.clone(),
         due_at: Some(due),
+        connected_at: Some(record(&w, &id).connected_at),
     };
     assert_eq!(
         r.background,
@@ -570,6 +582,7 @@ fn connect_with_alarm(w: &World, objects: &LocalObjects) -> String {
     let wake = instagate::service::http::Background::Wake {
         account: id.clone(),
         due_at: record(w, &id).due_at(&w.config),
+        connected_at: Some(record(w, &id).connected_at),
     };
     block_on(objects.service().run_background(wake));
     assert!(objects.alarm_of(&id).is_some());
@@ -737,4 +750,114 @@ fn a_retried_publish_of_staged_media_replays_after_its_object_is_deleted() {
     assert_eq!(fresh[0].json_body()["error"]["field"], "image_media_id");
     assert_eq!(w.meta.borrow().media.len(), 1);
     assert_eq!(w.meta.borrow().graph.containers().len(), 1);
+}
+
+/// A new login of `w`'s Instagram account (already connected): its wake task.
+fn login_again(w: &World) -> instagate::service::http::Background {
+    let (code, state, cookie) = login_up_to_the_callback(w);
+    let r = w.callback(&code, &state, Some(&cookie));
+    assert_eq!(r.status, 302);
+    r.background
+        .into_iter()
+        .find(|t| matches!(t, instagate::service::http::Background::Wake { .. }))
+        .expect("the login wakes its object")
+}
+
+#[test]
+fn a_login_wake_reads_no_kv_and_an_object_reads_its_tombstone_once() {
+    let w = World::new();
+    let objects = LocalObjects::new(&w);
+    let id = connect_with_alarm(&w, &objects);
+    let first_alarm = objects.alarm_of(&id).unwrap();
+    // The same account logs in again a day later: a later due time.
+    w.advance(DAY);
+    let wake = login_again(&w);
+    let (kv, storage) = (w.store.ops(), objects.storage_ops(&id));
+    block_on(objects.service().run_background(wake));
+    assert_eq!(
+        w.store.ops().since(&kv).total(),
+        0,
+        "the login's wake carries what it needs: no record read, no job listing"
+    );
+    let storage = objects.storage_ops(&id).since(&storage);
+    assert_eq!(
+        (storage.gets, storage.puts, storage.deletes, storage.lists),
+        (1, 0, 0, 0),
+        "the alarm read only: the tombstone's absence is known from the first call, and the earlier alarm stays"
+    );
+    assert_eq!(objects.alarm_of(&id), Some(first_alarm));
+    // That earlier alarm finds the token not due yet and moves on to the
+    // new due time; the refresh then happens at it.
+    go_to_alarm(&w, &objects, &id);
+    assert_eq!(refresh_calls(&w), 0);
+    let due = record(&w, &id).due_at(&w.config).unwrap();
+    assert_eq!(objects.alarm_of(&id), Some(due));
+    go_to_alarm(&w, &objects, &id);
+    assert_eq!(refresh_calls(&w), 1);
+}
+
+#[test]
+fn a_scheduled_post_keeps_its_alarm_across_a_new_login_and_goes_live() {
+    // The login's wake does not list the account's jobs: a job's own runs
+    // keep its object's alarm (this pins that they do).
+    let w = World::new();
+    let objects = LocalObjects::new(&w);
+    let id = connect_with_alarm(&w, &objects);
+    let at = w.now().plus(Duration::from_secs(3600));
+    let body = json!({"kind": "image", "image_url": "https://cdn.example/a.jpg", "publish_at": at.to_rfc3339()});
+    let r = objects.call_all(vec![publish_req(&w, &id, &body, None)]);
+    assert_eq!(r[0].status, 202, "{:?}", r[0].json_body());
+    let lead = at.minus(instagate::service::schedule::IMAGE_LEAD);
+    assert_eq!(objects.alarm_of(&id), Some(lead));
+    w.advance(Duration::from_secs(60));
+    block_on(objects.service().run_background(login_again(&w)));
+    assert_eq!(objects.alarm_of(&id), Some(lead), "the job's alarm stays");
+    go_to_alarm(&w, &objects, &id);
+    assert_eq!(objects.alarm_of(&id), Some(at));
+    go_to_alarm(&w, &objects, &id);
+    assert_eq!(w.meta.borrow().media.len(), 1, "published");
+}
+
+#[test]
+fn a_login_after_a_delete_clears_the_tombstone_at_its_wake() {
+    let w = World::new();
+    let objects = LocalObjects::new(&w);
+    let id = connect_with_alarm(&w, &objects);
+    let r = objects.call_all(vec![w.api("DELETE", &format!("/api/accounts/{id}"))]);
+    assert_eq!(r[0].status, 200);
+    let object = objects.objects.borrow().get(&id).cloned().unwrap();
+    assert!(block_on(object.deleted_at()).unwrap().is_some());
+    w.advance(Duration::from_secs(60));
+    let wake = login_again(&w);
+    block_on(objects.service().run_background(wake));
+    assert_eq!(
+        block_on(object.deleted_at()).unwrap(),
+        None,
+        "a later login is a new account"
+    );
+    assert_eq!(
+        block_on(
+            object
+                .storage()
+                .get(instagate::service::account_object::TOMBSTONE)
+        )
+        .unwrap(),
+        None,
+        "gone from storage too"
+    );
+    // The first login's alarm (a minute earlier) stays; it moves on to this
+    // login's due time, where the refresh happens.
+    let due = record(&w, &id).due_at(&w.config).unwrap();
+    assert!(objects.alarm_of(&id).is_some_and(|a| a <= due));
+    go_to_alarm(&w, &objects, &id);
+    if refresh_calls(&w) == 0 {
+        assert_eq!(objects.alarm_of(&id), Some(due));
+        go_to_alarm(&w, &objects, &id);
+    }
+    assert_eq!(
+        refresh_calls(&w),
+        1,
+        "the new account is refreshed at its alarm"
+    );
+    assert!(w.store.peek(&format!("token:{id}")).is_some());
 }

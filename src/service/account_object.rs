@@ -18,7 +18,10 @@
 //!   before the delete, a KV read that has not caught up) finds the
 //!   tombstone and removes any record connected before it instead of
 //!   working on it. A later login is a new account (its `connected_at` is
-//!   after the tombstone), which clears the tombstone.
+//!   after the tombstone), which clears the tombstone. The object is the
+//!   only writer of its storage, so it reads the tombstone once per
+//!   instance and keeps a copy (a login's wake then needs no storage read
+//!   but its alarm's).
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -101,6 +104,10 @@ pub struct AccountObject<St> {
     /// Refreshes finished since the object started, and the last answer.
     refreshes_done: Cell<u64>,
     last_refresh: RefCell<Option<WorkReply>>,
+    /// The tombstone as last read or written here (`None`: not known). The
+    /// object is the only writer of its storage, so after one read every
+    /// piece of work can use this copy: one storage read less per call.
+    tombstone: Cell<Option<Option<Timestamp>>>,
 }
 
 impl<St: ObjectStorage> AccountObject<St> {
@@ -110,6 +117,7 @@ impl<St: ObjectStorage> AccountObject<St> {
             turn: Mutex::new(()),
             refreshes_done: Cell::new(0),
             last_refresh: RefCell::new(None),
+            tombstone: Cell::new(None),
         }
     }
 
@@ -119,12 +127,33 @@ impl<St: ObjectStorage> AccountObject<St> {
 
     /// When the account was deleted, if it was (and not connected again).
     pub async fn deleted_at(&self) -> Result<Option<Timestamp>, ApiError> {
-        Ok(self
+        if let Some(known) = self.tombstone.get() {
+            return Ok(known);
+        }
+        let read = self
             .storage
             .get(TOMBSTONE)
             .await?
             .and_then(|v| v.parse::<u64>().ok())
-            .map(Timestamp::from_millis))
+            .map(Timestamp::from_millis);
+        self.tombstone.set(Some(read));
+        Ok(read)
+    }
+
+    /// Writes (`Some`) or removes the tombstone, keeping the copy in step:
+    /// unknown while the write is in flight or if it failed.
+    async fn set_tombstone(&self, at: Option<Timestamp>) -> Result<(), ApiError> {
+        self.tombstone.set(None);
+        match at {
+            Some(at) => {
+                self.storage
+                    .put(TOMBSTONE, &at.as_millis().to_string())
+                    .await?
+            }
+            None => self.storage.delete(TOMBSTONE).await?,
+        }
+        self.tombstone.set(Some(at));
+        Ok(())
     }
 
     /// Runs `work` in its turn: `perform(work, deleted_at)` does it (the
@@ -246,7 +275,7 @@ impl<St: ObjectStorage> AccountObject<St> {
         let reply = perform(work, deleted_at).await?;
         let reconnected = matches!((deleted_at, reply.connected_at), (Some(d), Some(c)) if c > d);
         if reconnected {
-            self.storage.delete(TOMBSTONE).await?;
+            self.set_tombstone(None).await?;
         }
         Ok(reply)
     }
@@ -263,9 +292,7 @@ impl<St: ObjectStorage> AccountObject<St> {
         F: Fn(AccountWork, Option<Timestamp>) -> Fut,
         Fut: Future<Output = Result<WorkReply, ApiError>>,
     {
-        self.storage
-            .put(TOMBSTONE, &now.as_millis().to_string())
-            .await?;
+        self.set_tombstone(Some(now)).await?;
         for prefix in [IDEMPOTENCY_PREFIX, OUTBOX_PREFIX] {
             for key in self.storage.keys(prefix).await? {
                 self.storage.delete(&key).await?;

@@ -14,14 +14,16 @@
 //!   token's user ID), so a `signed_request` finds what to delete.
 //!
 //! Write order keeps every state recoverable: the new index entry is written
-//! before the record that points at it (alongside a new login's aliases),
+//! before the record that points at it (a login writes its aliases
+//! alongside its read of the record it replaces, and the index entry, when
+//! it moves, after that read),
 //! and the old entry is deleted last (after the answer, for a login),
 //! so a crash in between leaves an extra index entry (the cron drops entries
 //! the record no longer points at), never an account without one. A
 //! refreshed token overwrites the record in one put: the old token is only
 //! dropped by the write that stores the new one.
 
-use futures_util::future::try_join;
+use futures_util::future::try_join_all;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -237,69 +239,49 @@ impl<S: KvStore, T: Transport> Accounts<'_, S, T> {
     /// Stores `record` and moves its index entry (see the module docs for
     /// the order). `record.due_key` is updated to the entry it now has.
     pub async fn save(&self, record: &mut AccountRecord) -> Result<(), ApiError> {
-        if let Some(old) = self.write(record, false).await? {
+        if let Some(old) = self.write(record).await? {
             // A failure here leaves a stale entry that the cron drops.
             let _ = self.store.delete(&old).await;
         }
         Ok(())
     }
 
-    /// Stores a newly connected account: its alias entries and its new
-    /// index entry together, then the record. Returns the index entry the
-    /// record no longer points at, for the caller to delete when it is not
-    /// in a hurry (a stale entry is harmless: the cron drops it).
-    pub async fn save_connected(
-        &self,
-        record: &mut AccountRecord,
-    ) -> Result<Option<String>, ApiError> {
-        self.write(record, true).await
+    /// Writes a login's alias entries, all at once, before its record (see
+    /// the module docs). They do not depend on the record the login
+    /// replaces, so a login writes them alongside its read of that record.
+    pub async fn put_aliases(&self, id: &str, aliases: &[String]) -> Result<(), ApiError> {
+        let keys: Vec<String> = aliases
+            .iter()
+            .filter(|a| valid_id(a) && *a != id)
+            .map(|a| format!("{}{id}", alias_prefix(a)))
+            .collect();
+        try_join_all(keys.iter().map(|key| self.store.put(key, "1", None)))
+            .await
+            .map(|_| ())
     }
 
-    /// The entries first (aliases too when asked), then the sealed record;
-    /// returns the replaced index entry, not yet deleted.
-    async fn write(
-        &self,
-        record: &mut AccountRecord,
-        with_aliases: bool,
-    ) -> Result<Option<String>, ApiError> {
-        let old_due = record.due_key.clone();
-        let new_due = record.due_at(self.config).map(|d| due_key(d, &record.id));
-        let index = async {
-            match &new_due {
-                Some(k) if new_due != old_due => self.store.put(k, "1", None).await,
-                _ => Ok(()),
-            }
-        };
-        let aliases = async {
-            if with_aliases {
-                self.save_aliases(record).await
-            } else {
-                Ok(())
-            }
-        };
-        try_join(index, aliases).await?;
-        record.due_key = new_due.clone();
+    /// Seals and stores `record` (its entries already written): the commit
+    /// point of a write.
+    pub async fn put_record(&self, record: &mut AccountRecord) -> Result<(), ApiError> {
         record.updated_at = self.transport.now();
         let key = token_key(&record.id);
         let plain = serde_json::to_vec(&record)
             .map_err(|e| ApiError::storage(format!("could not encode the account record: {e}")))?;
         let sealed = self.config.keyring.seal_with(self.transport, &plain, &key);
-        self.store.put(&key, &sealed, None).await?;
-        Ok(old_due.filter(|old| Some(old) != new_due.as_ref()))
+        self.store.put(&key, &sealed, None).await
     }
 
-    /// Writes the alias entries of a newly connected account (one or two:
-    /// one after the other, alongside the index entry in `write`).
-    pub async fn save_aliases(&self, record: &AccountRecord) -> Result<(), ApiError> {
-        for alias in record
-            .aliases
-            .iter()
-            .filter(|a| valid_id(a) && **a != record.id)
-        {
-            let key = format!("{}{}", alias_prefix(alias), record.id);
-            self.store.put(&key, "1", None).await?;
+    /// The new index entry first (when it moves), then the sealed record;
+    /// returns the replaced index entry, not yet deleted.
+    async fn write(&self, record: &mut AccountRecord) -> Result<Option<String>, ApiError> {
+        let old_due = record.due_key.clone();
+        let new_due = record.due_at(self.config).map(|d| due_key(d, &record.id));
+        if let Some(k) = new_due.as_ref().filter(|k| Some(*k) != old_due.as_ref()) {
+            self.store.put(k, "1", None).await?;
         }
-        Ok(())
+        record.due_key = new_due.clone();
+        self.put_record(record).await?;
+        Ok(old_due.filter(|old| Some(old) != new_due.as_ref()))
     }
 
     /// Every `alias:{meta_user_id}:` key: the accounts that were connected
@@ -318,22 +300,6 @@ impl<S: KvStore, T: Transport> Accounts<'_, S, T> {
                 Some(c) => cursor = Some(c),
                 None => return Ok(keys),
             }
-        }
-    }
-
-    /// Removes the alias entries `previous` had and `current` no longer
-    /// has (a reconnection, maybe by another Meta user). Best effort: a
-    /// stale entry left behind deletes nothing (see `service::deletion`).
-    pub async fn drop_stale_aliases(&self, previous: &AccountRecord, current: &AccountRecord) {
-        for alias in previous
-            .aliases
-            .iter()
-            .filter(|a| valid_id(a) && !current.aliases.contains(a))
-        {
-            let _ = self
-                .store
-                .delete(&format!("{}{}", alias_prefix(alias), current.id))
-                .await;
         }
     }
 

@@ -149,6 +149,9 @@ pub enum Background {
     Wake {
         account: String,
         due_at: Option<crate::core::time::Timestamp>,
+        /// When the stored record says the account was connected (so the
+        /// object need not read it: see `AccountWork::Connected`).
+        connected_at: Option<crate::core::time::Timestamp>,
     },
     /// Verified webhook events for this account: into its object's outbox.
     Deliver {
@@ -158,6 +161,10 @@ pub enum Background {
     /// Delete an index entry no record points at any more (a login moved
     /// the account's `due:` entry); the cron drops it if this fails.
     DropIndexEntry(String),
+    /// Delete an alias entry a reconnected account's record no longer has
+    /// (a stale alias deletes nothing: `service::deletion` goes by the
+    /// records), after the answer.
+    DropAliasEntry(String),
 }
 
 /// A body the runtime streams to the client instead of `body` (an R2

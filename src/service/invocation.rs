@@ -67,10 +67,16 @@ impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
                     .advance_job_by_id(&account, &job, BACKGROUND_BUDGET)
                     .await;
             }
-            Background::Wake { account, due_at } => {
-                let _ = self
-                    .hand_off(&account, AccountWork::Connected { due_at })
-                    .await;
+            Background::Wake {
+                account,
+                due_at,
+                connected_at,
+            } => {
+                let work = AccountWork::Connected {
+                    due_at,
+                    connected_at,
+                };
+                let _ = self.hand_off(&account, work).await;
             }
             Background::Deliver { account, events } => {
                 let retry_base_ms = self
@@ -84,7 +90,7 @@ impl<'a, S: KvStore, T: Transport> Service<'a, S, T> {
                 };
                 let _ = self.hand_off(&account, work).await;
             }
-            Background::DropIndexEntry(key) => {
+            Background::DropIndexEntry(key) | Background::DropAliasEntry(key) => {
                 let _ = self.store.delete(&key).await;
             }
         }

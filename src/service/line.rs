@@ -60,13 +60,23 @@ pub enum AccountWork {
     /// The object's alarm: advance the jobs whose time has come, refresh
     /// the token if it is due, send what waits in the outbox.
     Wake,
-    /// A login stored the account: as `Wake`, and if the object cannot see
-    /// the new record yet (Workers KV shows a write at other locations only
-    /// within about a minute) the alarm is set from `due_at`, the refresh
-    /// time the login stored, instead of being left to the cron.
+    /// A login stored the account: its alarm is set for `due_at`, the
+    /// refresh time the login stored, and a tombstone older than
+    /// `connected_at` is cleared (a later login is a new account). With
+    /// `connected_at`, that is all, with no KV read: the record is the one
+    /// the login just wrote (which other locations see only within about a
+    /// minute anyway, so reading it here could not be relied on), a fresh
+    /// token is not due for a day at least, and an unfinished publish job
+    /// already set its object's alarm for its next step (every job reply
+    /// carries it: `job_reply`), so nothing needs the account's jobs listed.
+    /// Without `connected_at`, or when the record predates the tombstone (a
+    /// leftover of the deleted account to remove), as `Wake`, the alarm
+    /// falling back to `due_at` if the record is not visible yet.
     Connected {
         #[serde(default)]
         due_at: Option<Timestamp>,
+        #[serde(default)]
+        connected_at: Option<Timestamp>,
     },
     /// Verified webhook events for the account: into the outbox, then sent.
     Deliver {
@@ -156,7 +166,8 @@ impl WorkReply {
                 Background::AdvanceJob { job, .. } => Some(job),
                 Background::Wake { .. }
                 | Background::Deliver { .. }
-                | Background::DropIndexEntry(_) => None,
+                | Background::DropIndexEntry(_)
+                | Background::DropAliasEntry(_) => None,
             })
             .collect();
         reply
@@ -321,6 +332,15 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 )
             });
         }
+        if let AccountWork::Connected {
+            due_at,
+            connected_at: Some(connected_at),
+        } = &work
+        {
+            if deleted_at.is_none_or(|d| *connected_at > d) {
+                return Ok(self.connected(*due_at, *connected_at));
+            }
+        }
         let record = match self.accounts().load(account).await? {
             Some(r) if deleted_at.is_some_and(|d| r.connected_at <= d) => {
                 self.delete_account_data(account).await?;
@@ -351,7 +371,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 Err(e) => WorkReply::error("failed", &e),
             },
             AccountWork::Wake => self.perform_wake(account, record.as_ref()).await?,
-            AccountWork::Connected { due_at } => {
+            AccountWork::Connected { due_at, .. } => {
                 let mut reply = self.perform_wake(account, record.as_ref()).await?;
                 if record.is_none() {
                     // Not visible here yet: wake at the login's due time, or
@@ -437,6 +457,17 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             _ => outcome.record.due_at(self.config).filter(|at| *at > now),
         };
         Ok(reply)
+    }
+
+    /// A login's wake (see `AccountWork::Connected`): the alarm for the
+    /// token's first refresh, no earlier than the record is visible
+    /// everywhere (the alarm's `Wake` reads it).
+    fn connected(&self, due_at: Option<Timestamp>, connected_at: Timestamp) -> WorkReply {
+        let visible = self.transport.now().plus(KV_VISIBLE_WITHIN);
+        let mut reply = WorkReply::new("woke", 200, json!({}));
+        reply.wake_at = due_at.map(|d| d.max(visible));
+        reply.connected_at = Some(connected_at);
+        reply
     }
 
     async fn perform_publish(&self, record: &AccountRecord, job: JobRecord) -> WorkReply {

@@ -46,7 +46,7 @@
 
 use std::time::Duration;
 
-use futures_util::future::join;
+use futures_util::future::{join, join_all};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -60,7 +60,7 @@ use crate::core::oauth::pages::{AccountChoice, SkippedAccount};
 use crate::core::secret::PkceVerifier;
 use crate::core::time::Timestamp;
 use crate::core::token::{TokenKind, TokenRecord};
-use crate::service::accounts::{AccountRecord, RefreshEvent};
+use crate::service::accounts::{alias_prefix, valid_id, AccountRecord, RefreshEvent};
 use crate::service::cookies::{
     clear_cookie, set_cookie, CookieSigner, LoginBinding, Session, LOGIN_COOKIE, LOGIN_PURPOSE,
 };
@@ -620,9 +620,10 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         self.store_login(completed).await.map_err(code_spent)
     }
 
-    /// Stores every account of a completed login, in Meta's order. Each is
-    /// committed on its own (see [`Self::store_connected`]): a failure
-    /// part-way keeps the ones stored, and logging in again completes it.
+    /// Stores every account of a completed login, all at once (each its
+    /// own keys), answered in Meta's order. Each is committed on its own
+    /// (see [`Self::store_connected`]): a failure keeps the ones stored, and
+    /// logging in again completes it.
     pub(crate) async fn store_login(
         &self,
         completed: CompletedLogin,
@@ -633,52 +634,49 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             facebook_user_id,
             skipped,
         } = completed;
-        let mut records = Vec::with_capacity(accounts.len());
-        let mut stale_index = Vec::new();
-        for account in accounts {
-            let (record, stale) = self
-                .store_connected(product, account, facebook_user_id.as_deref())
-                .await?;
+        let stored =
+            join_all(accounts.into_iter().map(|account| {
+                self.store_connected(product, account, facebook_user_id.as_deref())
+            }))
+            .await;
+        let mut records = Vec::with_capacity(stored.len());
+        let mut stale_keys = Vec::new();
+        for result in stored {
+            let (record, stale) = result?;
             records.push(record);
-            stale_index.extend(stale);
+            stale_keys.extend(stale);
         }
         Ok(StoredLogin {
             records,
             skipped,
-            stale_index,
+            stale_keys,
         })
     }
 
-    /// Stores a completed login. The alias entries and the index entry
-    /// first (together), then the record: the record is the commit point,
-    /// so a failure before it leaves no account behind. Also returns the
-    /// index entry the record no longer points at, to delete after the
-    /// answer.
+    /// Stores a completed login. The alias entries go first, alongside the
+    /// read of the existing record (they do not depend on it), then the
+    /// index entry if it moved, then the record: the record is the commit point, so a
+    /// failure before it leaves no account behind. Also returns the keys
+    /// the record no longer points at (its replaced index entry, aliases
+    /// it no longer has), to delete after the answer: a stale index entry
+    /// is dropped by the cron, a stale alias deletes nothing
+    /// (`service::deletion` goes by the records), so losing that delete
+    /// cannot lose data.
     pub(crate) async fn store_connected(
         &self,
         product: Product,
         c: ConnectedAccount,
         facebook_user_id: Option<&str>,
-    ) -> Result<(AccountRecord, Option<String>), ApiError> {
+    ) -> Result<(AccountRecord, Vec<StaleKey>), ApiError> {
         let now = self.transport.now();
         check_storable(c.token.kind)?;
-        // A record that no longer decrypts is replaced by this fresh login.
-        let existing = self.accounts().load(&c.ig_user_id).await.unwrap_or(None);
-        let history = existing
-            .as_ref()
-            .map(|e| e.history.clone())
-            .unwrap_or_default();
         let (page_id, page_name) = match c.page {
             Some(page) => (Some(page.page_id), page.page_name),
             None => (None, None),
         };
         let meta_user = connecting_user(product, &c.ig_user_id, facebook_user_id);
-        // Old sessions stay valid only across a reconnection by the same
-        // Meta user (see `AccountRecord::sessions_valid_after`).
-        let sessions_valid_after = match &existing {
-            Some(e) if e.meta_user == meta_user => e.sessions_valid_after,
-            _ => Some(now),
-        };
+        // What does not depend on an existing record first (the index entry
+        // is computed from the new token alone).
         let mut record = AccountRecord {
             id: c.ig_user_id.clone(),
             product,
@@ -695,27 +693,69 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             page_name,
             aliases: c.aliases,
             facebook_user_id: facebook_user_id.map(str::to_owned),
-            connected_at: existing.as_ref().map_or(now, |e| e.connected_at),
+            connected_at: now,
             updated_at: now,
             needs_reauth: false,
             reauth_reason: None,
             last_checked_at: Some(now),
             consecutive_failures: 0,
-            history,
-            due_key: existing.as_ref().and_then(|e| e.due_key.clone()),
+            history: Vec::new(),
+            due_key: None,
             meta_user,
-            sessions_valid_after,
+            sessions_valid_after: Some(now),
         };
+        let new_due = record
+            .due_at(self.config)
+            .map(|d| crate::service::accounts::due_key(d, &record.id));
+        let accounts = self.accounts();
+        let (existing, aliases) = join(
+            // A record that no longer decrypts is replaced by this fresh login.
+            async { accounts.load(&record.id).await.unwrap_or(None) },
+            accounts.put_aliases(&record.id, &record.aliases),
+        )
+        .await;
+        aliases?;
+        // The index entry only when it moves: written alongside the read
+        // whatever it found, the same-day re-login's idempotent put cost
+        // more workerd CPU than the round trip it saved (docs/performance.md).
+        let previous_due = existing.as_ref().and_then(|e| e.due_key.as_ref());
+        if let Some(due) = new_due.as_ref().filter(|k| Some(*k) != previous_due) {
+            self.store.put(due, "1", None).await?;
+        }
+        if let Some(e) = &existing {
+            record.history = e.history.clone();
+            record.connected_at = e.connected_at;
+            // Old sessions stay valid only across a reconnection by the same
+            // Meta user (see `AccountRecord::sessions_valid_after`).
+            if e.meta_user == record.meta_user {
+                record.sessions_valid_after = e.sessions_valid_after;
+            }
+        }
         record.push_history(RefreshEvent {
             at: now,
             outcome: "connected".into(),
             error_kind: None,
         });
-        let stale_index = self.accounts().save_connected(&mut record).await?;
+        record.due_key = new_due;
+        accounts.put_record(&mut record).await?;
+        let mut stale = Vec::new();
         if let Some(previous) = &existing {
-            self.accounts().drop_stale_aliases(previous, &record).await;
+            stale.extend(
+                previous
+                    .due_key
+                    .clone()
+                    .filter(|old| Some(old) != record.due_key.as_ref())
+                    .map(StaleKey::Index),
+            );
+            stale.extend(
+                previous
+                    .aliases
+                    .iter()
+                    .filter(|a| valid_id(a) && !record.aliases.contains(a))
+                    .map(|a| StaleKey::Alias(format!("{}{}", alias_prefix(a), record.id))),
+            );
         }
-        Ok((record, stale_index))
+        Ok((record, stale))
     }
 }
 
@@ -737,18 +777,27 @@ fn connecting_user(
 pub(crate) struct StoredLogin {
     pub records: Vec<AccountRecord>,
     pub skipped: Vec<SkippedAccount>,
-    /// Index entries the records replaced: deleted after the answer (until
-    /// then the cron drops them as stale).
-    pub stale_index: Vec<String>,
+    /// Keys the records no longer point at: deleted after the answer.
+    pub stale_keys: Vec<StaleKey>,
+}
+
+/// A key a login's record no longer points at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum StaleKey {
+    /// The index entry it replaced (until deleted, the cron drops it).
+    Index(String),
+    /// An alias entry of the previous record that this login's does not
+    /// have (until deleted, it deletes nothing: see `service::deletion`).
+    Alias(String),
 }
 
 impl StoredLogin {
     /// The work left for after the answer.
     pub fn cleanup(&self) -> impl Iterator<Item = Background> + '_ {
-        self.stale_index
-            .iter()
-            .cloned()
-            .map(Background::DropIndexEntry)
+        self.stale_keys.iter().cloned().map(|key| match key {
+            StaleKey::Index(key) => Background::DropIndexEntry(key),
+            StaleKey::Alias(key) => Background::DropAliasEntry(key),
+        })
     }
 
     /// Each connected account's object is woken (after the answer) to set
@@ -760,6 +809,7 @@ impl StoredLogin {
         self.records.iter().map(|r| Background::Wake {
             account: r.id.clone(),
             due_at: r.due_at(config),
+            connected_at: Some(r.connected_at),
         })
     }
 

@@ -126,12 +126,20 @@ impl ObjectStorage for ObjectStore {
 pub struct AccountObject {
     env: Env,
     machine: Machine<ObjectStore>,
+    /// The account id once read from or written to storage: the object is
+    /// the only writer of its storage, so one read per object instance is
+    /// enough (not one per call).
+    account: std::cell::RefCell<Option<String>>,
 }
 
 impl DurableObject for AccountObject {
     fn new(state: State, env: Env) -> Self {
         let machine = Machine::new(ObjectStore(state.storage()));
-        AccountObject { env, machine }
+        AccountObject {
+            env,
+            machine,
+            account: std::cell::RefCell::new(None),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
@@ -154,8 +162,13 @@ impl DurableObject for AccountObject {
     }
 
     async fn alarm(&self) -> worker::Result<Response> {
-        let account = self.machine.storage().get(ACCOUNT_KEY).await.ok().flatten();
+        let known = self.account.borrow().clone();
+        let account = match known {
+            Some(account) => Some(account),
+            None => self.machine.storage().get(ACCOUNT_KEY).await.ok().flatten(),
+        };
         if let Some(account) = account {
+            *self.account.borrow_mut() = Some(account.clone());
             let _ = self.work(&account, AccountWork::Wake).await;
         }
         Response::ok("")
@@ -175,10 +188,7 @@ impl AccountObject {
                 // A finished job deletes the media it staged.
                 service = service.with_blobs(blobs);
             }
-            let storage = self.machine.storage();
-            if storage.get(ACCOUNT_KEY).await?.as_deref() != Some(account) {
-                storage.put(ACCOUNT_KEY, account).await?;
-            }
+            self.remember_account(account).await?;
             self.machine
                 .run(work, transport.now(), |work, deleted_at| {
                     service.perform(account, work, deleted_at)
@@ -187,6 +197,21 @@ impl AccountObject {
         }
         .await;
         result.unwrap_or_else(|e| WorkReply::object_error(&e))
+    }
+}
+
+impl AccountObject {
+    /// Keeps the account id in storage for the alarm (which has no message).
+    async fn remember_account(&self, account: &str) -> Result<(), ApiError> {
+        if self.account.borrow().as_deref() == Some(account) {
+            return Ok(());
+        }
+        let storage = self.machine.storage();
+        if storage.get(ACCOUNT_KEY).await?.as_deref() != Some(account) {
+            storage.put(ACCOUNT_KEY, account).await?;
+        }
+        *self.account.borrow_mut() = Some(account.to_owned());
+        Ok(())
     }
 }
 

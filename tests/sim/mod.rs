@@ -1155,7 +1155,11 @@ impl Sim {
         // due time the login stored when a stale read hides the record).
         if let Some(line) = self.line() {
             let due_at = record.due_at(&self.world.config);
-            if let Err(e) = block_on(line.run(&id, AccountWork::Connected { due_at })) {
+            let work = AccountWork::Connected {
+                due_at,
+                connected_at: Some(record.connected_at),
+            };
+            if let Err(e) = block_on(line.run(&id, work)) {
                 return self.fail(format!("waking the object of {id} after its login: {e:?}"));
             }
         }
