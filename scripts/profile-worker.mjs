@@ -173,7 +173,7 @@ function category(frame) {
   if (f === '(garbage collector)') return 'GC';
   if (f === '(program)' || f === '(root)') return '(program)';
   if (url.startsWith('wasm://')) return 'wasm';
-  if (/index\.js|shim|front-entry/.test(url)) return 'JS glue (wasm-bindgen, worker-build shim)';
+  if (/index\.js|shim|front-entry/.test(url)) return 'JS glue (wasm-bindgen, the entry)';
   if (url.includes('baseline')) return "the Worker's JS";
   if (url === '') return 'runtime APIs (native)';
   return 'other JS';
