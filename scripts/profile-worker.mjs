@@ -6,7 +6,7 @@
 // route one after another, timing them (wall ms per request), while the
 // inspector's CPU profiler samples the Worker's isolate. Prints per Worker
 // the CPU ms per request split by where it ran (wasm code, the wasm-bindgen
-// and worker-build JS glue, the runtime's native APIs, the Worker's own JS,
+// glue and the Worker's JS entry, the runtime's native APIs, the Worker's own JS,
 // GC, V8's unattributed "(program)"), instagate - baseline for each, and the
 // functions with the most self time.
 //

@@ -56,7 +56,12 @@ export function makeEntry(glue) {
   }
 
   const handlers = {
-    fetch(request, env, ctx) {
+    // `async`: the answer is often a Response already (handleFetch answers
+    // without I/O synchronously), yet workerd handles a handler's promise
+    // faster than a Response returned as it is (scripts/profile-worker.mjs
+    // --route health: 3.01 against 3.58 ms wall, 1.23 against 1.31 ms
+    // workerd CPU per request, same run; docs/performance.md).
+    async fetch(request, env, ctx) {
       return guarded(() => glue.handleFetch(request, env, ctx));
     },
     scheduled(event, env, ctx) {

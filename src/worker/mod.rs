@@ -1,15 +1,14 @@
 //! The Cloudflare Worker entry points: a thin adapter from workers-rs to
 //! the pure [`crate::service`], called by the hand-written JavaScript entry
-//! (`entry.mjs`, which owns the wasm instance). `handleFetch` answers
-//! synchronously when the answer needs no I/O (see [`handle_fetch`]).
-//! `fetch` converts the request, builds a
-//! [`Service`] over the KV binding and the isolate's prepared settings and
-//! `fetch`-based transport (`isolate`: parsed once per isolate), answers,
-//! and hands leftover work to `ctx.waitUntil`; `scheduled` runs the cron.
-//! Account work (refresh, publish, delete) goes to the account's Durable
-//! Object (`objects.rs`); staged media lives in the R2 bucket (`bucket.rs`).
-//! Everything else (routes, storage layout, refresh planning) lives in the
-//! service and is tested natively.
+//! (`entry.mjs`, which owns the wasm instance). `handleFetch` converts the
+//! request, builds a [`Service`] over the isolate's bindings and prepared
+//! settings and `fetch`-based transport (`isolate`: read once per
+//! isolate), answers (synchronously when the answer needs no I/O: see
+//! [`handle_fetch`]), and hands leftover work to `ctx.waitUntil`;
+//! `scheduled` runs the cron. Account work (refresh, publish, delete) goes
+//! to the account's Durable Object (`objects.rs`); staged media lives in
+//! the R2 bucket (`bucket.rs`). Everything else (routes, storage layout,
+//! refresh planning) lives in the service and is tested natively.
 
 // The core's error carries Meta's fields by value (see src/service/mod.rs).
 #![allow(clippy::result_large_err)]
@@ -36,8 +35,7 @@ use crate::service::log::emit;
 use crate::service::{misconfigured, Service};
 
 use exchange::{read_request, write_response};
-use objects::DurableLine;
-use settings::{kv_binding, ConsoleLog};
+use settings::ConsoleLog;
 use transport::FetchTransport;
 
 /// The Rate Limiting binding for `POST /auth/pending` (`service::limits`).
@@ -82,7 +80,9 @@ pub fn handle_fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Co
     let mut first = std::task::Context::from_waker(Waker::noop());
     match answer.as_mut().poll(&mut first) {
         Poll::Ready(response) => response,
-        Poll::Pending => wasm_bindgen_futures::future_to_promise(async move { Ok(answer.await) }).into(),
+        Poll::Pending => {
+            wasm_bindgen_futures::future_to_promise(async move { Ok(answer.await) }).into()
+        }
     }
 }
 
@@ -105,35 +105,45 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> JsValue {
 
 // The runtime's own `Request` and `Response` (not workers-rs's wrappers):
 // see exchange.rs.
-async fn answer(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response, JsValue> {
+async fn answer(
+    req: web_sys::Request,
+    env: Env,
+    ctx: Context,
+) -> Result<web_sys::Response, JsValue> {
     let request = match read_request(&req).await {
         Ok(r) => r,
         Err(e) => return write_response(HttpResponse::error(&e)),
     };
-    let prepared = isolate::prepared(&env)
-        .and_then(|p| Ok((p, kv_binding(&env)?, DurableLine::from_env(&env)?)));
-    let (prepared, store, line) = match prepared {
+    let prepared = isolate::prepared(&env).and_then(|p| Ok((p, isolate::bindings(&env)?)));
+    let (prepared, bindings) = match prepared {
         Ok(p) => p,
         Err(e) => {
             let now = FetchTransport::new(std::time::Duration::ZERO).now();
             return write_response(misconfigured(&e, &request, &ConsoleLog, now));
         }
     };
-    let blobs = isolate::blobs(&env);
-    let mut service =
-        Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog).with_line(&line);
-    if let Some(blobs) = &blobs {
+    let mut service = Service::new(
+        &prepared.config,
+        &bindings.kv,
+        &prepared.transport,
+        &ConsoleLog,
+    )
+    .with_line(&bindings.line);
+    if let Some(blobs) = &bindings.blobs {
         service = service.with_blobs(blobs);
     }
     let mut response = service.handle_limited(request, &BindingLimiter(&env)).await;
     for task in std::mem::take(&mut response.background) {
-        let (prepared, store, line, blobs) =
-            (prepared.clone(), store.clone(), line.clone(), blobs.clone());
+        let (prepared, bindings) = (prepared.clone(), bindings.clone());
         ctx.wait_until(async move {
-            let mut service =
-                Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog)
-                    .with_line(&line);
-            if let Some(blobs) = &blobs {
+            let mut service = Service::new(
+                &prepared.config,
+                &bindings.kv,
+                &prepared.transport,
+                &ConsoleLog,
+            )
+            .with_line(&bindings.line);
+            if let Some(blobs) = &bindings.blobs {
                 service = service.with_blobs(blobs);
             }
             service.run_background(task).await;
@@ -156,8 +166,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             return;
         }
     };
-    let bindings = kv_binding(&env).and_then(|kv| Ok((kv, DurableLine::from_env(&env)?)));
-    let (store, line) = match bindings {
+    let bindings = match isolate::bindings(&env) {
         Ok(b) => b,
         Err(e) => {
             emit(
@@ -168,10 +177,14 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             return;
         }
     };
-    let blobs = isolate::blobs(&env);
-    let mut service =
-        Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog).with_line(&line);
-    if let Some(blobs) = &blobs {
+    let mut service = Service::new(
+        &prepared.config,
+        &bindings.kv,
+        &prepared.transport,
+        &ConsoleLog,
+    )
+    .with_line(&bindings.line);
+    if let Some(blobs) = &bindings.blobs {
         service = service.with_blobs(blobs);
     }
     service.run_cron().await;
