@@ -1,8 +1,8 @@
 //! What one Worker isolate keeps between requests: the settings read,
 //! validated and prepared once (the keyring's AES keys expanded, each
 //! product's endpoints built, the upstream transport with its
-//! `appsecret_proof` signing), instead of on every request, and the
-//! Worker's bindings (KV, the account objects, the media bucket).
+//! `appsecret_proof` signing), instead of on every request. The bindings
+//! are kept the same way in `bindings.rs`.
 //!
 //! workerd hands every request of an isolate the same `env` object, so the
 //! common case costs one identity check. Another `env` object (a wrapper
@@ -22,10 +22,6 @@ use crate::core::error::Error;
 use crate::service::config::ServiceConfig;
 use crate::service::config_cache::ConfigCache;
 
-use super::bucket::R2Blobs;
-use super::kv::KvBinding;
-use super::objects::DurableLine;
-use super::settings::kv_binding;
 use super::transport::FetchTransport;
 
 /// The settings and the transport to Meta built over them.
@@ -37,40 +33,6 @@ pub struct Prepared {
 thread_local! {
     // The Workers runtime runs one isolate's wasm on one thread.
     static CACHE: RefCell<ConfigCache<JsValue, Prepared>> = const { RefCell::new(ConfigCache::new()) };
-    // The bindings of the last `env` seen: each read is a property lookup
-    // by a name copied into JavaScript, and workers-rs checks the bucket's
-    // class name, a string copy and compare per request
-    // (`scripts/profile-worker.mjs`).
-    static BINDINGS: RefCell<Option<(JsValue, Rc<Bindings>)>> = const { RefCell::new(None) };
-}
-
-/// The bindings a Worker invocation uses.
-pub struct Bindings {
-    pub kv: KvBinding,
-    pub line: DurableLine,
-    /// `None` without the bucket binding (the media routes answer 503).
-    pub blobs: Option<R2Blobs>,
-}
-
-/// The bindings of `env`, read once per `env` object. A missing KV or
-/// object binding is the configuration error naming it (read again at
-/// every call until it is there).
-pub fn bindings(env: &Env) -> Result<Rc<Bindings>, Error> {
-    let identity: &JsValue = env.as_ref();
-    let seen = BINDINGS.with_borrow(|cached| match cached {
-        Some((seen, bindings)) if seen == identity => Some(bindings.clone()),
-        _ => None,
-    });
-    if let Some(bindings) = seen {
-        return Ok(bindings);
-    }
-    let bindings = Rc::new(Bindings {
-        kv: kv_binding(env)?,
-        line: DurableLine::from_env(env)?,
-        blobs: R2Blobs::from_env(env),
-    });
-    BINDINGS.set(Some((identity.clone(), bindings.clone())));
-    Ok(bindings)
 }
 
 /// A var or secret by name (`Env::var` reads both as text).

@@ -1,9 +1,9 @@
 //! The Cloudflare Worker entry points: a thin adapter from workers-rs to
 //! the pure [`crate::service`], called by the hand-written JavaScript entry
 //! (`entry.mjs`, which owns the wasm instance). `handleFetch` converts the
-//! request, builds a [`Service`] over the isolate's bindings and prepared
-//! settings and `fetch`-based transport (`isolate`: read once per
-//! isolate), answers (synchronously when the answer needs no I/O: see
+//! request, builds a [`Service`] over the isolate's bindings (`bindings`)
+//! and prepared settings and `fetch`-based transport (`isolate`; both read
+//! once per isolate), answers (synchronously when the answer needs no I/O: see
 //! [`handle_fetch`]), and hands leftover work to `ctx.waitUntil`;
 //! `scheduled` runs the cron. Account work (refresh, publish, delete) goes
 //! to the account's Durable Object (`objects.rs`); staged media lives in
@@ -13,6 +13,7 @@
 // The core's error carries Meta's fields by value (see src/service/mod.rs).
 #![allow(clippy::result_large_err)]
 
+mod bindings;
 mod bucket;
 mod exchange;
 mod isolate;
@@ -114,7 +115,7 @@ async fn answer(
         Ok(r) => r,
         Err(e) => return write_response(HttpResponse::error(&e)),
     };
-    let prepared = isolate::prepared(&env).and_then(|p| Ok((p, isolate::bindings(&env)?)));
+    let prepared = isolate::prepared(&env).and_then(|p| Ok((p, bindings::bindings(&env)?)));
     let (prepared, bindings) = match prepared {
         Ok(p) => p,
         Err(e) => {
@@ -166,7 +167,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             return;
         }
     };
-    let bindings = match isolate::bindings(&env) {
+    let bindings = match bindings::bindings(&env) {
         Ok(b) => b,
         Err(e) => {
             emit(
