@@ -13,7 +13,7 @@ export { ROOT };
 
 /** Starts the demo; returns {pageUrl, workerUrl, standin, stop()}. */
 export async function startDemo({ standinPort = 8790, workerPort = 8787, webPort = 5173, persistDir } = {}) {
-  for (const built of ['pkg/package.json', 'build/worker/shim.mjs']) {
+  for (const built of ['pkg/package.json', 'build/index.js']) {
     if (!existsSync(join(ROOT, built))) throw new Error(`${built} is missing: run scripts/demo.sh (it builds first)`);
   }
   const standin = await startStandin({ port: standinPort });

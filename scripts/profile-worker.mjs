@@ -6,7 +6,7 @@
 // route one after another, timing them (wall ms per request), while the
 // inspector's CPU profiler samples the Worker's isolate. Prints per Worker
 // the CPU ms per request split by where it ran (wasm code, the wasm-bindgen
-// and worker-build JS glue, the runtime's native APIs, the Worker's own JS,
+// glue and the Worker's JS entry, the runtime's native APIs, the Worker's own JS,
 // GC, V8's unattributed "(program)"), instagate - baseline for each, and the
 // functions with the most self time.
 //
@@ -173,7 +173,7 @@ function category(frame) {
   if (f === '(garbage collector)') return 'GC';
   if (f === '(program)' || f === '(root)') return '(program)';
   if (url.startsWith('wasm://')) return 'wasm';
-  if (/index\.js|shim|front-entry/.test(url)) return 'JS glue (wasm-bindgen, worker-build shim)';
+  if (/index\.js|shim|front-entry/.test(url)) return 'JS glue (wasm-bindgen, the entry)';
   if (url.includes('baseline')) return "the Worker's JS";
   if (url === '') return 'runtime APIs (native)';
   return 'other JS';

@@ -2,7 +2,8 @@
 # Installs everything instagate's build, tests and demo need on a fresh
 # machine of this kind (Debian + rustup + Node 20), skipping what is there:
 # the wasm32 target, wasm-bindgen-cli at the exact version in Cargo.lock,
-# worker-build, the npm dev dependencies, and Debian's Chromium + driver.
+# the npm dev dependencies, and Debian's Chromium + driver. (The Worker is
+# built without worker-build: scripts/build-worker.sh.)
 # Nothing is downloaded from outside the package registries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,12 +22,6 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wb_version"
   log "installing wasm-bindgen-cli $wb_version (a few minutes)"
   # Not --locked: its lockfile pins a crate version the registry no longer serves.
   cargo install wasm-bindgen-cli --version "$wb_version"
-fi
-
-worker_version=$(awk '/^name = "worker"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
-if [ -n "$worker_version" ] && [ "$(worker-build --version 2>/dev/null | awk '{print $2}')" != "$worker_version" ]; then
-  log "installing worker-build $worker_version (a few minutes)"
-  cargo install worker-build --version "$worker_version" --locked
 fi
 
 if [ ! -x node_modules/.bin/wrangler ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -74,9 +74,9 @@ export default {
       resetCounts();
       return answer;
     }
-    return Worker.prototype.fetch.call({ env: wrap(env), ctx }, request);
+    return Worker.fetch(request, wrap(env), ctx);
   },
   async scheduled(event, env, ctx) {
-    return Worker.prototype.scheduled.call({ env: wrap(env), ctx }, event);
+    return Worker.scheduled(event, wrap(env), ctx);
   },
 };

@@ -25,9 +25,9 @@ export default {
       await upload.abort();
       return new Response(null, { status: 204, headers: { 'x-etag': part.etag } });
     }
-    return Worker.prototype.fetch.call({ env, ctx }, request);
+    return Worker.fetch(request, env, ctx);
   },
   async scheduled(event, env, ctx) {
-    return Worker.prototype.scheduled.call({ env, ctx }, event);
+    return Worker.scheduled(event, env, ctx);
   },
 };

@@ -1,8 +1,8 @@
 //! What one Worker isolate keeps between requests: the settings read,
 //! validated and prepared once (the keyring's AES keys expanded, each
 //! product's endpoints built, the upstream transport with its
-//! `appsecret_proof` signing), instead of on every request, and the media
-//! bucket binding.
+//! `appsecret_proof` signing), instead of on every request. The bindings
+//! are kept the same way in `bindings.rs`.
 //!
 //! workerd hands every request of an isolate the same `env` object, so the
 //! common case costs one identity check. Another `env` object (a wrapper
@@ -22,7 +22,6 @@ use crate::core::error::Error;
 use crate::service::config::ServiceConfig;
 use crate::service::config_cache::ConfigCache;
 
-use super::bucket::R2Blobs;
 use super::transport::FetchTransport;
 
 /// The settings and the transport to Meta built over them.
@@ -34,26 +33,6 @@ pub struct Prepared {
 thread_local! {
     // The Workers runtime runs one isolate's wasm on one thread.
     static CACHE: RefCell<ConfigCache<JsValue, Prepared>> = const { RefCell::new(ConfigCache::new()) };
-    // The media bucket binding of the last `env` seen: workers-rs checks a
-    // binding's class name when it reads it, a string copy and compare per
-    // request (`scripts/profile-worker.mjs`).
-    static BLOBS: RefCell<Option<(JsValue, Option<R2Blobs>)>> = const { RefCell::new(None) };
-}
-
-/// The media bucket of `env` (`None` without the binding), read once per
-/// `env` object.
-pub fn blobs(env: &Env) -> Option<R2Blobs> {
-    BLOBS.with_borrow_mut(|cached| {
-        let identity: &JsValue = env.as_ref();
-        match cached {
-            Some((seen, blobs)) if seen == identity => blobs.clone(),
-            _ => {
-                let blobs = R2Blobs::from_env(env);
-                *cached = Some((identity.clone(), blobs.clone()));
-                blobs
-            }
-        }
-    })
 }
 
 /// A var or secret by name (`Env::var` reads both as text).

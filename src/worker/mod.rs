@@ -1,16 +1,19 @@
 //! The Cloudflare Worker entry points: a thin adapter from workers-rs to
-//! the pure [`crate::service`]. `fetch` converts the request, builds a
-//! [`Service`] over the KV binding and the isolate's prepared settings and
-//! `fetch`-based transport (`isolate`: parsed once per isolate), answers,
-//! and hands leftover work to `ctx.waitUntil`; `scheduled` runs the cron.
-//! Account work (refresh, publish, delete) goes to the account's Durable
-//! Object (`objects.rs`); staged media lives in the R2 bucket (`bucket.rs`).
-//! Everything else (routes, storage layout, refresh planning) lives in the
-//! service and is tested natively.
+//! the pure [`crate::service`], called by the hand-written JavaScript entry
+//! (`entry.mjs`, which owns the wasm instance). `handleFetch` converts the
+//! request, builds a [`Service`] over the isolate's bindings (`bindings`)
+//! and prepared settings and `fetch`-based transport (`isolate`; both read
+//! once per isolate), answers (synchronously when the answer needs no I/O: see
+//! [`handle_fetch`]), and hands leftover work to `ctx.waitUntil`;
+//! `scheduled` runs the cron. Account work (refresh, publish, delete) goes
+//! to the account's Durable Object (`objects.rs`); staged media lives in
+//! the R2 bucket (`bucket.rs`). Everything else (routes, storage layout,
+//! refresh planning) lives in the service and is tested natively.
 
 // The core's error carries Meta's fields by value (see src/service/mod.rs).
 #![allow(clippy::result_large_err)]
 
+mod bindings;
 mod bucket;
 mod exchange;
 mod isolate;
@@ -19,6 +22,10 @@ mod objects;
 mod settings;
 mod transport;
 
+use std::future::Future;
+use std::task::{Poll, Waker};
+
+use wasm_bindgen::prelude::*;
 use worker::worker_sys::web_sys;
 use worker::{event, Context, Env, ScheduleContext, ScheduledEvent};
 
@@ -29,8 +36,7 @@ use crate::service::log::emit;
 use crate::service::{misconfigured, Service};
 
 use exchange::{read_request, write_response};
-use objects::DurableLine;
-use settings::{kv_binding, ConsoleLog};
+use settings::ConsoleLog;
 use transport::FetchTransport;
 
 /// The Rate Limiting binding for `POST /auth/pending` (`service::limits`).
@@ -54,49 +60,97 @@ impl ClientLimiter for BindingLimiter<'_> {
     }
 }
 
+/// The Worker's `fetch` handler (called by `entry.mjs`): the answer as a
+/// `Response` when it is ready at the first poll, else a `Promise` of it.
+///
+/// Answers that need no I/O (`/health`, `GET /auth/login`, CORS
+/// preflights, 404/405, refused credentials ...) are complete after one
+/// poll, so they skip wasm-bindgen's executor (a task, a `queueMicrotask`
+/// and a promise per request); the runtime accepts a `Response` or a
+/// promise of one from a `fetch` handler. The first poll uses a no-op
+/// waker. Handing the same, already-polled future to the executor when it
+/// is pending is sound: a future must register the waker of the context it
+/// was last polled with (the `Future::poll` contract), and the executor
+/// polls it once when the task is spawned, so every pending leaf (a
+/// `JsFuture`, whose promise callbacks were attached when it was created
+/// and whose result waits in it) takes the executor's waker then; a
+/// promise that settled in between is seen at that poll.
+#[wasm_bindgen(js_name = handleFetch)]
+pub fn handle_fetch(req: web_sys::Request, env: Env, ctx: worker::worker_sys::Context) -> JsValue {
+    let mut answer = Box::pin(fetch(req, env, Context::new(ctx)));
+    let mut first = std::task::Context::from_waker(Waker::noop());
+    match answer.as_mut().poll(&mut first) {
+        Poll::Ready(response) => response,
+        Poll::Pending => {
+            wasm_bindgen_futures::future_to_promise(async move { Ok(answer.await) }).into()
+        }
+    }
+}
+
+/// The answer, or a generic 500 when even the `Response` cannot be built
+/// (what workers-rs's `#[event(fetch)]` answered for an error).
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> JsValue {
+    match answer(req, env, ctx).await {
+        Ok(response) => response.into(),
+        Err(e) => {
+            web_sys::console::error_2(&"the response could not be built:".into(), &e);
+            web_sys::Response::new_with_opt_str_and_init(Some("Internal Server Error"), &{
+                let init = web_sys::ResponseInit::new();
+                init.set_status(500);
+                init
+            })
+            .map_or(e, JsValue::from)
+        }
+    }
+}
+
 // The runtime's own `Request` and `Response` (not workers-rs's wrappers):
 // see exchange.rs.
-#[event(fetch)]
-async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> worker::Result<web_sys::Response> {
+async fn answer(
+    req: web_sys::Request,
+    env: Env,
+    ctx: Context,
+) -> Result<web_sys::Response, JsValue> {
     let request = match read_request(&req).await {
         Ok(r) => r,
-        Err(e) => return Ok(write_response(HttpResponse::error(&e))?),
+        Err(e) => return write_response(HttpResponse::error(&e)),
     };
-    let prepared = isolate::prepared(&env)
-        .and_then(|p| Ok((p, kv_binding(&env)?, DurableLine::from_env(&env)?)));
-    let (prepared, store, line) = match prepared {
+    let prepared = isolate::prepared(&env).and_then(|p| Ok((p, bindings::bindings(&env)?)));
+    let (prepared, bindings) = match prepared {
         Ok(p) => p,
         Err(e) => {
             let now = FetchTransport::new(std::time::Duration::ZERO).now();
-            return Ok(write_response(misconfigured(
-                &e,
-                &request,
-                &ConsoleLog,
-                now,
-            ))?);
+            return write_response(misconfigured(&e, &request, &ConsoleLog, now));
         }
     };
-    let blobs = isolate::blobs(&env);
-    let mut service =
-        Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog).with_line(&line);
-    if let Some(blobs) = &blobs {
+    let mut service = Service::new(
+        &prepared.config,
+        &bindings.kv,
+        &prepared.transport,
+        &ConsoleLog,
+    )
+    .with_line(&bindings.line);
+    if let Some(blobs) = &bindings.blobs {
         service = service.with_blobs(blobs);
     }
     let mut response = service.handle_limited(request, &BindingLimiter(&env)).await;
     for task in std::mem::take(&mut response.background) {
-        let (prepared, store, line, blobs) =
-            (prepared.clone(), store.clone(), line.clone(), blobs.clone());
+        let (prepared, bindings) = (prepared.clone(), bindings.clone());
         ctx.wait_until(async move {
-            let mut service =
-                Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog)
-                    .with_line(&line);
-            if let Some(blobs) = &blobs {
+            let mut service = Service::new(
+                &prepared.config,
+                &bindings.kv,
+                &prepared.transport,
+                &ConsoleLog,
+            )
+            .with_line(&bindings.line);
+            if let Some(blobs) = &bindings.blobs {
                 service = service.with_blobs(blobs);
             }
             service.run_background(task).await;
         });
     }
-    Ok(write_response(response)?)
+    write_response(response)
 }
 
 #[event(scheduled)]
@@ -113,8 +167,7 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             return;
         }
     };
-    let bindings = kv_binding(&env).and_then(|kv| Ok((kv, DurableLine::from_env(&env)?)));
-    let (store, line) = match bindings {
+    let bindings = match bindings::bindings(&env) {
         Ok(b) => b,
         Err(e) => {
             emit(
@@ -125,10 +178,14 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             return;
         }
     };
-    let blobs = isolate::blobs(&env);
-    let mut service =
-        Service::new(&prepared.config, &store, &prepared.transport, &ConsoleLog).with_line(&line);
-    if let Some(blobs) = &blobs {
+    let mut service = Service::new(
+        &prepared.config,
+        &bindings.kv,
+        &prepared.transport,
+        &ConsoleLog,
+    )
+    .with_line(&bindings.line);
+    if let Some(blobs) = &bindings.blobs {
         service = service.with_blobs(blobs);
     }
     service.run_cron().await;

@@ -20,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 
-if [ ! -f build/worker/shim.mjs ] || [ ! -f build/index_bg.wasm ]; then
+if [ ! -f build/index.js ] || [ ! -f build/index_bg.wasm ]; then
   bash scripts/build-worker.sh
 fi
 test -f pkg/node.js || bash scripts/build-pkg.sh

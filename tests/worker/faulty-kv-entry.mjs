@@ -50,9 +50,9 @@ export class AccountObject extends BuiltAccountObject {
 
 export default {
   async fetch(request, env, ctx) {
-    return Worker.prototype.fetch.call({ env: wrapOnce(env), ctx }, request);
+    return Worker.fetch(request, wrapOnce(env), ctx);
   },
   async scheduled(event, env, ctx) {
-    return Worker.prototype.scheduled.call({ env: wrapOnce(env), ctx }, event);
+    return Worker.scheduled(event, wrapOnce(env), ctx);
   },
 };
