@@ -64,6 +64,9 @@ export async function fetchText(url, method, head, text, bytes, timeoutMs) {
   return [answer, await response.text()];
 }
 
+/** Resolves after `ms` milliseconds (the transport's sleeps). */
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 // Workers KV with plain arguments: no options object built in wasm, no
 // method looked up per call (src/worker/kv.rs).
 export const kvGet = (kv, key) => kv.get(key);

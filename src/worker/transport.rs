@@ -16,7 +16,6 @@ use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use worker::Delay;
 
 use crate::core::error::{Error, ErrorKind};
 use crate::core::http::{Method, Request, Response, Transport};
@@ -34,6 +33,8 @@ extern "C" {
         bytes: Option<&[u8]>,
         timeout_ms: f64,
     ) -> js_sys::Promise;
+
+    fn sleep(ms: f64) -> js_sys::Promise;
 }
 
 #[derive(Clone)]
@@ -113,8 +114,12 @@ impl Transport for FetchTransport {
         })
     }
 
+    // A promise awaited as a `JsFuture`, which takes the waker of every
+    // poll. Not workers-rs's `Delay`: it keeps the waker of its first poll
+    // only, and `handleFetch` (mod.rs) first polls with a no-op waker, so a
+    // sleep reached in that poll would never wake its request.
     async fn sleep(&self, duration: Duration) {
-        Delay::from(duration).await;
+        let _ = JsFuture::from(sleep(duration.as_millis() as f64)).await;
     }
 
     fn now(&self) -> Timestamp {
