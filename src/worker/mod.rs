@@ -29,13 +29,17 @@ use wasm_bindgen::prelude::*;
 use worker::worker_sys::web_sys;
 use worker::{event, Context, Env, ScheduleContext, ScheduledEvent};
 
+use crate::core::appsecret_proof::SignedGraph;
 use crate::core::http::Transport;
 use crate::service::http::HttpResponse;
 use crate::service::limits::ClientLimiter;
 use crate::service::log::emit;
 use crate::service::{misconfigured, Service};
 
+use bindings::Bindings;
 use exchange::{read_request, write_response};
+use isolate::Prepared;
+use kv::KvBinding;
 use settings::ConsoleLog;
 use transport::FetchTransport;
 
@@ -104,6 +108,25 @@ async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> JsValue {
     }
 }
 
+/// The service over the isolate's prepared settings and its bindings (a
+/// request, its after-answer tasks and the cron each make one).
+fn service_over<'a>(
+    prepared: &'a Prepared,
+    bindings: &'a Bindings,
+) -> Service<'a, KvBinding, SignedGraph<FetchTransport>> {
+    let service = Service::new(
+        &prepared.config,
+        &bindings.kv,
+        &prepared.transport,
+        &ConsoleLog,
+    )
+    .with_line(&bindings.line);
+    match &bindings.blobs {
+        Some(blobs) => service.with_blobs(blobs),
+        None => service,
+    }
+}
+
 // The runtime's own `Request` and `Response` (not workers-rs's wrappers):
 // see exchange.rs.
 async fn answer(
@@ -123,31 +146,15 @@ async fn answer(
             return write_response(misconfigured(&e, &request, &ConsoleLog, now));
         }
     };
-    let mut service = Service::new(
-        &prepared.config,
-        &bindings.kv,
-        &prepared.transport,
-        &ConsoleLog,
-    )
-    .with_line(&bindings.line);
-    if let Some(blobs) = &bindings.blobs {
-        service = service.with_blobs(blobs);
-    }
-    let mut response = service.handle_limited(request, &BindingLimiter(&env)).await;
+    let mut response = service_over(&prepared, &bindings)
+        .handle_limited(request, &BindingLimiter(&env))
+        .await;
     for task in std::mem::take(&mut response.background) {
         let (prepared, bindings) = (prepared.clone(), bindings.clone());
         ctx.wait_until(async move {
-            let mut service = Service::new(
-                &prepared.config,
-                &bindings.kv,
-                &prepared.transport,
-                &ConsoleLog,
-            )
-            .with_line(&bindings.line);
-            if let Some(blobs) = &bindings.blobs {
-                service = service.with_blobs(blobs);
-            }
-            service.run_background(task).await;
+            service_over(&prepared, &bindings)
+                .run_background(task)
+                .await;
         });
     }
     write_response(response)
@@ -178,15 +185,5 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
             return;
         }
     };
-    let mut service = Service::new(
-        &prepared.config,
-        &bindings.kv,
-        &prepared.transport,
-        &ConsoleLog,
-    )
-    .with_line(&bindings.line);
-    if let Some(blobs) = &bindings.blobs {
-        service = service.with_blobs(blobs);
-    }
-    service.run_cron().await;
+    service_over(&prepared, &bindings).run_cron().await;
 }
