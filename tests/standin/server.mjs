@@ -41,7 +41,13 @@ export async function startStandin(options = {}) {
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 1000;
+  // Idle keep-alive connections stay open longer than any client here keeps
+  // them (undici 4 s, workerd's pool): a client must close first. With 1 s,
+  // a pooled connection reused at the moment the stand-in closed it reset
+  // the request (bench-callback saw a callback fail with `transport`, three
+  // Workers taking turns leaving each one's connections idle ~1 s).
+  // server.close() still closes idle connections at once (Node >= 19).
+  server.keepAliveTimeout = 65_000;
 
   const host = '127.0.0.1';
   await new Promise((resolve, reject) => {
