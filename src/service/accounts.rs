@@ -200,6 +200,11 @@ pub fn alias_prefix(alias: &str) -> String {
     format!("alias:{alias}:")
 }
 
+/// The entry saying account `id` was connected under Meta user `alias`.
+pub fn alias_key(alias: &str, id: &str) -> String {
+    format!("{}{id}", alias_prefix(alias))
+}
+
 /// Splits `due:{yyyymmdd}:{id}` into its day and account ID.
 pub fn parse_due_key(key: &str) -> Option<(&str, &str)> {
     let rest = key.strip_prefix("due:")?;
@@ -253,7 +258,7 @@ impl<S: KvStore, T: Transport> Accounts<'_, S, T> {
         let keys: Vec<String> = aliases
             .iter()
             .filter(|a| valid_id(a) && *a != id)
-            .map(|a| format!("{}{id}", alias_prefix(a)))
+            .map(|a| alias_key(a, id))
             .collect();
         try_join_all(keys.iter().map(|key| self.store.put(key, "1", None)))
             .await
@@ -271,9 +276,13 @@ impl<S: KvStore, T: Transport> Accounts<'_, S, T> {
         self.store.put(&key, &sealed, None).await
     }
 
-    /// The new index entry first (when it moves), then the sealed record;
-    /// returns the replaced index entry, not yet deleted.
-    async fn write(&self, record: &mut AccountRecord) -> Result<Option<String>, ApiError> {
+    /// The new index entry first (when it moves away from
+    /// `record.due_key`), then the sealed record; returns the replaced
+    /// index entry, not yet deleted.
+    pub(crate) async fn write(
+        &self,
+        record: &mut AccountRecord,
+    ) -> Result<Option<String>, ApiError> {
         let old_due = record.due_key.clone();
         let new_due = record.due_at(self.config).map(|d| due_key(d, &record.id));
         if let Some(k) = new_due.as_ref().filter(|k| Some(*k) != old_due.as_ref()) {
@@ -337,9 +346,7 @@ impl<S: KvStore, T: Transport> Accounts<'_, S, T> {
                 .iter()
                 .filter(|a| valid_id(a) && Some(a.as_str()) != kept)
             {
-                self.store
-                    .delete(&format!("{}{}", alias_prefix(alias), id))
-                    .await?;
+                self.store.delete(&alias_key(alias, id)).await?;
             }
         }
         self.store.delete(&token_key(id)).await?;

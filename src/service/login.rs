@@ -60,7 +60,7 @@ use crate::core::oauth::pages::{AccountChoice, SkippedAccount};
 use crate::core::secret::PkceVerifier;
 use crate::core::time::Timestamp;
 use crate::core::token::{TokenKind, TokenRecord};
-use crate::service::accounts::{alias_prefix, valid_id, AccountRecord, RefreshEvent};
+use crate::service::accounts::{alias_key, valid_id, AccountRecord, RefreshEvent};
 use crate::service::cookies::{
     clear_cookie, set_cookie, CookieSigner, LoginBinding, Session, LOGIN_COOKIE, LOGIN_PURPOSE,
 };
@@ -667,7 +667,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         product: Product,
         c: ConnectedAccount,
         facebook_user_id: Option<&str>,
-    ) -> Result<(AccountRecord, Vec<StaleKey>), ApiError> {
+    ) -> Result<(AccountRecord, Vec<Background>), ApiError> {
         let now = self.transport.now();
         check_storable(c.token.kind)?;
         let (page_id, page_name) = match c.page {
@@ -675,8 +675,8 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             None => (None, None),
         };
         let meta_user = connecting_user(product, &c.ig_user_id, facebook_user_id);
-        // What does not depend on an existing record first (the index entry
-        // is computed from the new token alone).
+        // The record as this login makes it; what it keeps of a record it
+        // replaces is taken after the read below.
         let mut record = AccountRecord {
             id: c.ig_user_id.clone(),
             product,
@@ -704,9 +704,6 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             meta_user,
             sessions_valid_after: Some(now),
         };
-        let new_due = record
-            .due_at(self.config)
-            .map(|d| crate::service::accounts::due_key(d, &record.id));
         let accounts = self.accounts();
         let (existing, aliases) = join(
             // A record that no longer decrypts is replaced by this fresh login.
@@ -715,13 +712,6 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
         )
         .await;
         aliases?;
-        // The index entry only when it moves: written alongside the read
-        // whatever it found, the same-day re-login's idempotent put cost
-        // more workerd CPU than the round trip it saved (docs/performance.md).
-        let previous_due = existing.as_ref().and_then(|e| e.due_key.as_ref());
-        if let Some(due) = new_due.as_ref().filter(|k| Some(*k) != previous_due) {
-            self.store.put(due, "1", None).await?;
-        }
         if let Some(e) = &existing {
             record.history = e.history.clone();
             record.connected_at = e.connected_at;
@@ -736,23 +726,24 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             outcome: "connected".into(),
             error_kind: None,
         });
-        record.due_key = new_due;
-        accounts.put_record(&mut record).await?;
-        let mut stale = Vec::new();
+        // The index entry only when it moves from the replaced record's,
+        // after the read: written alongside it whatever it found, the
+        // same-day re-login's idempotent put cost more workerd CPU than the
+        // round trip it saved (docs/performance.md).
+        record.due_key = existing.as_ref().and_then(|e| e.due_key.clone());
+        let mut stale: Vec<Background> = accounts
+            .write(&mut record)
+            .await?
+            .map(Background::DropIndexEntry)
+            .into_iter()
+            .collect();
         if let Some(previous) = &existing {
-            stale.extend(
-                previous
-                    .due_key
-                    .clone()
-                    .filter(|old| Some(old) != record.due_key.as_ref())
-                    .map(StaleKey::Index),
-            );
             stale.extend(
                 previous
                     .aliases
                     .iter()
                     .filter(|a| valid_id(a) && !record.aliases.contains(a))
-                    .map(|a| StaleKey::Alias(format!("{}{}", alias_prefix(a), record.id))),
+                    .map(|a| Background::DropAliasEntry(alias_key(a, &record.id))),
             );
         }
         Ok((record, stale))
@@ -777,27 +768,15 @@ fn connecting_user(
 pub(crate) struct StoredLogin {
     pub records: Vec<AccountRecord>,
     pub skipped: Vec<SkippedAccount>,
-    /// Keys the records no longer point at: deleted after the answer.
-    pub stale_keys: Vec<StaleKey>,
-}
-
-/// A key a login's record no longer points at.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum StaleKey {
-    /// The index entry it replaced (until deleted, the cron drops it).
-    Index(String),
-    /// An alias entry of the previous record that this login's does not
-    /// have (until deleted, it deletes nothing: see `service::deletion`).
-    Alias(String),
+    /// Deletes of the keys the records no longer point at (replaced index
+    /// entries, aliases they no longer have): run after the answer.
+    pub stale_keys: Vec<Background>,
 }
 
 impl StoredLogin {
     /// The work left for after the answer.
     pub fn cleanup(&self) -> impl Iterator<Item = Background> + '_ {
-        self.stale_keys.iter().cloned().map(|key| match key {
-            StaleKey::Index(key) => Background::DropIndexEntry(key),
-            StaleKey::Alias(key) => Background::DropAliasEntry(key),
-        })
+        self.stale_keys.iter().cloned()
     }
 
     /// Each connected account's object is woken (after the answer) to set
