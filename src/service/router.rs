@@ -1,6 +1,8 @@
 //! Routing: method + path to a handler, CORS for the allowed front ends,
 //! body size limits, JSON errors, and the one log line per request.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use crate::core::error::Error;
@@ -14,6 +16,9 @@ use crate::service::limits::{over_budget, ClientLimiter, NoLimit};
 use crate::service::log::{emit, LogSink, RequestLog};
 use crate::service::media::uploads::PART_SIZE;
 use crate::service::store::KvStore;
+
+/// A route's work, boxed (see `Service::dispatch`).
+type RouteWork<'a> = Pin<Box<dyn Future<Output = Result<HttpResponse, ApiError>> + 'a>>;
 
 /// The largest body the Worker reads for API and auth routes.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -292,85 +297,96 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             return self.preflight(req);
         }
         let method = req.method.as_str();
-        match (method, route) {
-            ("GET" | "HEAD", Route::Health) => Ok(HttpResponse::json(
-                200,
-                &serde_json::json!({"status": "ok", "time": self.transport.now().to_rfc3339()}),
-            )),
-            ("GET", Route::Login) => self.login(req).await,
-            ("GET", Route::Callback) => self.callback(req, fields).await,
-            ("POST", Route::Pending) => self.register_pending(req).await,
-            ("POST", Route::Exchange) => self.exchange(req, fields).await,
-            ("POST", Route::Logout) => self.logout(req),
-            ("GET", Route::Accounts) => self.list_accounts(req).await,
+        // Each route's work is its own boxed future, so its state machine is
+        // its own function: not inlined into one poll function for every
+        // route (106 KB of wasm in the Worker), which a first request had
+        // to compile whole whatever its route (docs/performance.md).
+        let work: RouteWork<'_> = match (method, route) {
+            ("GET" | "HEAD", Route::Health) => {
+                return Ok(HttpResponse::json(
+                    200,
+                    &serde_json::json!({"status": "ok", "time": self.transport.now().to_rfc3339()}),
+                ))
+            }
+            ("GET", Route::Login) => Box::pin(self.login(req)),
+            ("GET", Route::Callback) => Box::pin(self.callback(req, fields)),
+            ("POST", Route::Pending) => Box::pin(self.register_pending(req)),
+            ("POST", Route::Exchange) => Box::pin(self.exchange(req, fields)),
+            ("POST", Route::Logout) => return self.logout(req),
+            ("GET", Route::Accounts) => Box::pin(self.list_accounts(req)),
             ("GET", Route::Account(id)) => {
                 fields.account_id = Some(id.clone());
-                self.get_account(req, id).await
+                Box::pin(self.get_account(req, id))
             }
             ("DELETE", Route::Account(id)) => {
                 fields.account_id = Some(id.clone());
-                self.delete_account(req, id).await
+                Box::pin(self.delete_account(req, id))
             }
             ("POST", Route::AccountRefresh(id)) => {
                 fields.account_id = Some(id.clone());
-                self.refresh_now(req, id).await
+                Box::pin(self.refresh_now(req, id))
             }
             ("POST", Route::AccountPublish(id)) => {
                 fields.account_id = Some(id.clone());
-                self.publish(req, id, fields).await
+                Box::pin(self.publish(req, id, fields))
             }
             ("GET", Route::AccountQuota(id)) => {
                 fields.account_id = Some(id.clone());
-                self.quota(req, id).await
+                Box::pin(self.quota(req, id))
             }
             ("GET", Route::AccountJobs(id)) => {
                 fields.account_id = Some(id.clone());
-                self.list_jobs(req, id).await
+                Box::pin(self.list_jobs(req, id))
             }
             ("DELETE", Route::AccountSessions(id)) => {
                 fields.account_id = Some(id.clone());
-                self.revoke_sessions(req, id).await
+                Box::pin(self.revoke_sessions(req, id))
             }
             ("POST", Route::AccountMedia(id)) => {
                 fields.account_id = Some(id.clone());
-                self.stage_media(req, id).await
+                Box::pin(self.stage_media(req, id))
             }
             ("POST", Route::AccountUploads(id)) => {
                 fields.account_id = Some(id.clone());
-                self.create_upload(req, id).await
+                Box::pin(self.create_upload(req, id))
             }
             ("PUT", Route::UploadPart(id, upload, n)) => {
                 fields.account_id = Some(id.clone());
-                self.upload_part(req, id, upload, n).await
+                Box::pin(self.upload_part(req, id, upload, n))
             }
             ("POST", Route::UploadComplete(id, upload)) => {
                 fields.account_id = Some(id.clone());
-                self.complete_upload(req, id, upload).await
+                Box::pin(self.complete_upload(req, id, upload))
             }
             ("DELETE", Route::Upload(id, upload)) => {
                 fields.account_id = Some(id.clone());
-                self.abort_upload(req, id, upload).await
+                Box::pin(self.abort_upload(req, id, upload))
             }
-            ("GET" | "HEAD", Route::StagedMedia(segments)) => self.serve_media(req, segments).await,
+            ("GET" | "HEAD", Route::StagedMedia(segments)) => {
+                Box::pin(self.serve_media(req, segments))
+            }
             ("GET", Route::Job(id)) => {
                 fields.job_id = Some(id.clone());
-                self.get_job(req, id, fields).await
+                Box::pin(self.get_job(req, id, fields))
             }
             ("DELETE", Route::Job(id)) => {
                 fields.job_id = Some(id.clone());
-                self.delete_job(req, id, fields).await
+                Box::pin(self.delete_job(req, id, fields))
             }
-            ("GET", Route::Webhook) => self.webhook_verify(req),
-            ("POST", Route::Webhook) => self.webhook_event(req),
-            ("POST", Route::Deauthorize) => self.deauthorize(req, fields).await,
-            ("POST", Route::DataDeletion) => self.data_deletion(req, fields).await,
-            ("GET", Route::DataDeletionStatus) => self.data_deletion_status(req).await,
-            (_, Route::NotFound) => Err(ApiError::not_found(format!(
-                "no route {} {}",
-                req.method, req.path
-            ))),
-            _ => Err(ApiError::method_not_allowed(&req.method, route.pattern())),
-        }
+            ("GET", Route::Webhook) => return self.webhook_verify(req),
+            ("POST", Route::Webhook) => return self.webhook_event(req),
+            ("POST", Route::Deauthorize) => Box::pin(self.deauthorize(req, fields)),
+            ("POST", Route::DataDeletion) => Box::pin(self.data_deletion(req, fields)),
+            ("GET", Route::DataDeletionStatus) => Box::pin(self.data_deletion_status(req)),
+            (_, Route::NotFound) => {
+                return Err(ApiError::not_found(format!(
+                    "no route {} {}",
+                    req.method, req.path
+                )))
+            }
+            _ => return Err(ApiError::method_not_allowed(&req.method, route.pattern())),
+        };
+        work.await
     }
 
     /// Answers a CORS preflight: allowed origins get the methods and
