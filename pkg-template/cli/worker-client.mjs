@@ -13,7 +13,11 @@ export function workerTarget(ctx) {
   if (!account || !/^\d+$/.test(account)) {
     throw usage('which of the Worker\'s accounts?', 'give --account IG_USER_ID (the numeric ID the Worker lists at GET /api/accounts)');
   }
-  return { worker, account, auth: { authorization: `Bearer ${key}` }, partTimeoutMs: partTimeout(ctx.env) };
+  return {
+    worker, account, auth: { authorization: `Bearer ${key}` },
+    partTimeoutMs: millisecondsFrom(ctx.env, 'INSTAGATE_UPLOAD_PART_TIMEOUT_MS', PART_TIMEOUT_MS),
+    requestTimeoutMs: millisecondsFrom(ctx.env, 'INSTAGATE_WORKER_TIMEOUT_MS', REQUEST_TIMEOUT_MS),
+  };
 }
 
 /** How long one part of a video upload may take before it counts as
@@ -21,18 +25,54 @@ export function workerTarget(ctx) {
  * would otherwise wait forever): 2 minutes for 8 MiB is ~70 KB/s. */
 export const PART_TIMEOUT_MS = 120_000;
 
-function partTimeout(env) {
-  const v = env.INSTAGATE_UPLOAD_PART_TIMEOUT_MS;
-  if (v === undefined || v === '') return PART_TIMEOUT_MS;
-  if (!/^\d+$/.test(v) || Number(v) === 0) throw usage(`INSTAGATE_UPLOAD_PART_TIMEOUT_MS must be a whole number of milliseconds, got "${v}"`);
+/** How long any other call to the Worker may take, its answer read
+ * (publishing waits for the job's first steps: tens of seconds at most). */
+export const REQUEST_TIMEOUT_MS = 120_000;
+
+function millisecondsFrom(env, name, fallback) {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  if (!/^\d+$/.test(v) || Number(v) === 0) throw usage(`${name} must be a whole number of milliseconds, got "${v}"`);
   return Number(v);
 }
 
+/**
+ * One call to the Worker and its answer as JSON (see `answer`), within
+ * `target.requestTimeoutMs`: a connection that stalls without closing
+ * would otherwise wait forever. `what` names the step in errors;
+ * `unanswered` is the hint when no answer came (did the step happen?).
+ */
+export async function callWorker(target, url, init, what, unanswered = null) {
+  const timeoutMs = target.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const seconds = `${(timeoutMs / 1000).toFixed(1)} s`;
+  const noAnswer = (e) => new CliError(
+    e?.name === 'TimeoutError'
+      ? `${what}: the Worker did not answer within ${seconds}`
+      : `${what}: the Worker could not be reached (${e?.cause?.code ?? e?.cause?.message ?? e?.message})`,
+    { exit: EXIT.FAILED, hint: unanswered ?? `try again (INSTAGATE_WORKER_TIMEOUT_MS raises the ${seconds} limit)` },
+  );
+  const signal = AbortSignal.timeout(timeoutMs);
+  let res;
+  try {
+    res = await fetch(url, { ...init, signal });
+  } catch (e) {
+    throw noAnswer(e);
+  }
+  // The deadline covers the body too: an answer cut off by it is no answer.
+  let text;
+  try {
+    text = await res.text();
+  } catch (e) {
+    throw noAnswer(signal.aborted ? signal.reason : e);
+  }
+  return answer(res, what, text);
+}
+
 /** The Worker's answer as JSON, or a CliError carrying its error (4xx but 429: a usage error). */
-export async function answer(res, what) {
+export async function answer(res, what, text = undefined) {
   let body;
   try {
-    body = await res.json();
+    body = JSON.parse(text ?? await res.text());
   } catch {
     body = {};
   }

@@ -155,6 +155,49 @@ test('publish reel ./clip.mp4 --worker: a part that hangs (connection open, no a
   assert.deepEqual((await worker.worker.bucket.list()).objects, []);
 });
 
+test('publish image ./photo.jpg --worker: a publish call that gets no answer ends at INSTAGATE_WORKER_TIMEOUT_MS (exit 1) and points at the jobs list', { timeout: 60_000 }, async (t) => {
+  const { s, worker, file, env } = await withWorker(t);
+  const photo = await file('photo.jpg', jpeg(1080, 1350));
+  const proxy = await startCuttingProxy(worker.worker.origin);
+  t.after(() => proxy.close());
+  proxy.stall(/^POST .*\/publish$/, 1);
+  const started = Date.now();
+  const r = await s.run(['publish', 'image', photo, '--worker', proxy.origin, '--account', IG_BIZ],
+    { env: { ...env, INSTAGATE_WORKER_TIMEOUT_MS: '1500' } });
+  assert.equal(r.code, 1, fail(r));
+  assert.ok(Date.now() - started < 30_000, 'it gave up at the timeout, not at the test timeout');
+  assert.match(r.stderr, /publishing: the Worker did not answer within 1\.5 s/);
+  assert.match(r.stderr, new RegExp(`may still be published: see ${proxy.origin}/api/accounts/${IG_BIZ}/jobs`));
+  assert.deepEqual(proxy.requests.map((q) => [q.method, q.stalled]), [['POST', false], ['POST', true]]);
+  assert.equal(r.stdout, '');
+});
+
+test('publish image ./photo.jpg --worker: staging that gets no answer ends at the timeout (exit 1); a Worker that cannot be reached is named as such', { timeout: 60_000 }, async (t) => {
+  const { s, worker, file, env } = await withWorker(t);
+  const photo = await file('photo.jpg', jpeg(1080, 1350));
+  const proxy = await startCuttingProxy(worker.worker.origin);
+  proxy.stall(/^POST .*\/media\?use=feed$/, 1);
+  const r = await s.run(['publish', 'image', photo, '--worker', proxy.origin, '--account', IG_BIZ],
+    { env: { ...env, INSTAGATE_WORKER_TIMEOUT_MS: '1000' } });
+  assert.equal(r.code, 1, fail(r));
+  assert.match(r.stderr, /staging .*photo\.jpg: the Worker did not answer within 1\.0 s/);
+  assert.deepEqual(proxy.requests.map((q) => q.method), ['POST'], 'nothing was published');
+  await proxy.close();
+  const gone = await s.run(['publish', 'image', photo, '--worker', proxy.origin, '--account', IG_BIZ], { env });
+  assert.equal(gone.code, 1, fail(gone));
+  assert.match(gone.stderr, /staging .*photo\.jpg: the Worker could not be reached \(ECONNREFUSED\)/);
+});
+
+test('INSTAGATE_WORKER_TIMEOUT_MS that is not a whole number of milliseconds: exit 2 before anything is sent', async (t) => {
+  const { s, worker, file, env } = await withWorker(t);
+  const photo = await file('photo.jpg', jpeg(1080, 1350));
+  const r = await s.run(['publish', 'image', photo, '--worker', worker.worker.origin, '--account', IG_BIZ],
+    { env: { ...env, INSTAGATE_WORKER_TIMEOUT_MS: '-5' } });
+  assert.equal(r.code, 2, fail(r));
+  assert.match(r.stderr, /INSTAGATE_WORKER_TIMEOUT_MS must be a whole number of milliseconds, got "-5"/);
+  assert.deepEqual((await worker.worker.bucket.list()).objects, []);
+});
+
 test('INSTAGATE_UPLOAD_PART_TIMEOUT_MS that is not a whole number of milliseconds: exit 2 before anything is sent', async (t) => {
   const { s, worker, file, env } = await withWorker(t);
   const clip = await file('clip.mp4', sampleMp4(5_000, 20_000));

@@ -9,7 +9,7 @@
 import { readFile } from 'node:fs/promises';
 import { EXIT, CliError, usage } from '../errors.mjs';
 import { out, err, progressLine } from '../output.mjs';
-import { answer, jsonHeaders, workerTarget } from '../worker-client.mjs';
+import { callWorker, jsonHeaders, workerTarget } from '../worker-client.mjs';
 import { checkLocalVideo, isLocalVideo, stageVideoInParts } from './worker-upload.mjs';
 
 export const isLocalJpeg = (path) => /\.(jpe?g)$/i.test(path) && !/^https?:\/\//i.test(path);
@@ -50,9 +50,9 @@ export async function publishThroughWorker(ctx, kind, file) {
     for (const [flag, field] of Object.entries(FLAGS[kind])) {
       if (ctx.flags[flag] !== undefined) body[field] = ctx.flags[flag];
     }
-    const job = await followJob(target, await answer(await fetch(`${worker}/api/accounts/${account}/publish`, {
+    const job = await followJob(target, await callWorker(target, `${worker}/api/accounts/${account}/publish`, {
       method: 'POST', headers: jsonHeaders(target.auth), body: JSON.stringify(body),
-    }), 'publishing'), line);
+    }, 'publishing', `the post may still be published: see ${worker}/api/accounts/${account}/jobs before publishing again`), line);
     line.done(`published as ${job.media_id}`);
     if (ctx.flags.json) out(JSON.stringify({ kind, igUserId: account, mediaId: job.media_id, permalink: job.permalink, jobId: job.id }));
     else out(`${job.media_id} ${job.permalink ?? ''}`.trimEnd());
@@ -98,22 +98,23 @@ async function stage(target, { file, bytes, video, use }, line) {
     return { video_media_id: staged.id };
   }
   line.update(`staging ${file} (${bytes.length} bytes)`);
-  const { media } = await answer(await fetch(`${worker}/api/accounts/${account}/media?use=${use === 'story' ? 'story' : 'feed'}`, {
+  const { media } = await callWorker(target, `${worker}/api/accounts/${account}/media?use=${use === 'story' ? 'story' : 'feed'}`, {
     method: 'POST', headers: { ...auth, 'content-type': 'image/jpeg' }, body: bytes,
-  }), `staging ${file}`);
+  }, `staging ${file}`);
   line.update(`staged as ${media.id} (${media.width}x${media.height})`);
   return { image_media_id: media.id };
 }
 
 // Reads the job until it is published or failed (at most 10 minutes).
-async function followJob({ worker, auth }, { job: first }, line) {
+async function followJob(target, { job: first }, line) {
+  const { worker, auth } = target;
   let job = first;
   const deadline = Date.now() + 10 * 60_000;
   while (job.status === 'processing' || job.status === 'scheduled') {
     if (Date.now() > deadline) throw new CliError(`job ${job.id} is still ${job.status}; follow it at ${worker}/api/jobs/${job.id}`);
     line.update(`job ${job.id}: ${job.phase}…`);
     await new Promise((r) => setTimeout(r, 1000));
-    ({ job } = await answer(await fetch(`${worker}/api/jobs/${job.id}`, { headers: auth }), 'reading the job'));
+    ({ job } = await callWorker(target, `${worker}/api/jobs/${job.id}`, { headers: auth }, 'reading the job'));
   }
   if (job.status === 'failed') {
     throw new CliError(`Instagram refused the post: ${job.error?.message} (kind ${job.error?.kind}${job.error?.code ? `, code ${job.error.code}` : ''})`);

@@ -16,7 +16,7 @@
 import { inspectVideo, createPublishJob, InstagateError } from '../../node.js';
 import { CliError, EXIT, usage } from '../errors.mjs';
 import { uploadBar } from '../output.mjs';
-import { answer, jsonHeaders } from '../worker-client.mjs';
+import { REQUEST_TIMEOUT_MS, answer, callWorker, jsonHeaders } from '../worker-client.mjs';
 
 export const isLocalVideo = (path) => /\.(mp4|mov|m4v)$/i.test(path) && !/^https?:\/\//i.test(path);
 const contentTypeOf = (path) => (/\.mov$/i.test(path) ? 'video/quicktime' : 'video/mp4');
@@ -51,13 +51,14 @@ export function checkLocalVideo(bytes, file, kind, account) {
  * Stages `bytes` (a checked video) for `account`; `line` shows progress.
  * Returns the Worker's staged media (`{id, type: "video", duration_ms, ...}`).
  */
-export async function stageVideoInParts({ worker, account, auth, partTimeoutMs }, { bytes, file, kind, line, sleep = wait }) {
+export async function stageVideoInParts(target, { bytes, file, kind, line, sleep = wait }) {
+  const { worker, account, auth, partTimeoutMs } = target;
   const base = `${worker}/api/accounts/${account}/uploads`;
-  const { upload } = await answer(await fetch(base, {
+  const { upload } = await callWorker(target, base, {
     method: 'POST',
     headers: jsonHeaders(auth),
     body: JSON.stringify({ use: kind, content_type: contentTypeOf(file), size: bytes.length }),
-  }), 'opening the upload');
+  }, 'opening the upload');
   const query = `upload_id=${encodeURIComponent(upload.upload_id)}`;
   const at = `${base}/${encodeURIComponent(upload.id)}`;
   try {
@@ -70,13 +71,14 @@ export async function stageVideoInParts({ worker, account, auth, partTimeoutMs }
       sent += body.length;
       line.update(`uploading ${uploadBar(sent, bytes.length)} (part ${n}/${upload.parts})`);
     }
-    const { media } = await answer(await fetch(`${at}/complete`, {
+    const { media } = await callWorker(target, `${at}/complete`, {
       method: 'POST', headers: jsonHeaders(auth), body: JSON.stringify({ upload_id: upload.upload_id, parts }),
-    }), 'completing the upload');
+    }, 'completing the upload');
     return media;
   } catch (e) {
     // Nothing half-uploaded is left in the Worker's bucket (best effort: its sweep takes the rest).
-    await fetch(`${at}?${query}`, { method: 'DELETE', headers: auth }).then((r) => r.body?.cancel(), () => {});
+    await fetch(`${at}?${query}`, { method: 'DELETE', headers: auth, signal: AbortSignal.timeout(target.requestTimeoutMs ?? REQUEST_TIMEOUT_MS) })
+      .then((r) => r.body?.cancel(), () => {});
     line.done(`the upload was abandoned: nothing stays staged on the Worker`);
     throw e;
   }
