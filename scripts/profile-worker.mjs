@@ -21,9 +21,11 @@
 // so it is the steadier figure here. --no-profile leaves the inspector off
 // (its sampling costs CPU too) and prints that figure alone.
 //
-// --workers: a comma-separated list of `baseline`, `instagate` (build/) or
+// --workers: a comma-separated list of `baseline`, `instagate` (build/),
 // `LABEL=DIR` (an instagate build kept in DIR, e.g. a copy of build/ from
-// before a change, to compare two builds in one run). The difference column
+// before a change, to compare two builds in one run), or, for /health,
+// `floor` / `floor-log` (a JS Worker answering the same JSON and nothing
+// else / plus the one log line: the least CPU any Worker can take there). The difference column
 // is the first Worker minus the second.
 //
 // Wasm functions have names only in a build that keeps the name section:
@@ -255,6 +257,23 @@ try {
       workers.push(await startWorker('baseline', [
         { type: 'ESModule', path: join(ROOT, 'build/baseline.mjs'), contents: await baselineScript() },
       ], (origin) => baselineVars(standin.url, origin), { kvNamespaces: ['KV'] }));
+      continue;
+    }
+    // The floor for /health: a Worker that answers the same JSON and does
+    // nothing else (`floor`), or also writes the one log line every Worker
+    // here writes (`floor-log`). No Worker that routes and logs can take
+    // less CPU per request than `floor-log`.
+    if (label === 'floor' || label === 'floor-log') {
+      if (opts.route !== 'health') throw new Error(`${label} answers /health only`);
+      const log = label === 'floor-log'
+        ? "console.log(JSON.stringify({ event: 'request', method: req.method, route: '/health', status: 200, duration_ms: 0, ts: time }));"
+        : '';
+      workers.push(await startWorker(label, [{
+        type: 'ESModule', path: join(ROOT, `build/${label}.mjs`), contents: `export default { async fetch(req) {
+  const time = new Date().toISOString();
+  ${log}
+  return new Response(JSON.stringify({ status: 'ok', time }), { headers: { 'content-type': 'application/json' } });
+} };` }], () => ({})));
       continue;
     }
     // An instagate build: build/ or the directory given as label=DIR.
