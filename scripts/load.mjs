@@ -4,12 +4,17 @@
 // so the figure that matters is the ratio (the machine's own speed cancels).
 //
 //   node scripts/load.mjs [--seconds 60] [--connections 8] [--routes health,login,callback]
-//                         [--pool N] [--check] [--json FILE]
+//                         [--rounds 4] [--pool N] [--check] [--json FILE]
 //
 // Per route and Worker: requests/s, p50/p99 latency and errors, from a Node
 // closed-loop generator (node:http with a keep-alive agent of exactly
 // --connections sockets; each connection sends its next request when the last
-// answer is read). Routes, run Worker after Worker so they never compete:
+// answer is read). Each route's --seconds are split into --rounds rounds,
+// Worker after Worker (so they never compete), the order reversed every
+// other round, after an untimed warm-up of every Worker: a Worker timed
+// first, right after the start-up, ran up to 1.4x slower than the same
+// Worker timed last (the run's order decided a ratio more than the Workers
+// did). Routes:
 //   /health          200
 //   /auth/login      302 to the stand-in's authorize URL + the login cookie
 //   /auth/callback   302 to the app with ?connected=: each request needs its
@@ -19,6 +24,10 @@
 //                    consent turns them into callback URLs. A callback phase
 //                    that uses its pool up ends early; its req/s is over the
 //                    time it ran.
+// /health also runs a third Worker, the floor (benches/load-baseline/floor.js:
+// the same JSON and the same log line, nothing else), and prints
+// baseline/floor: how much faster than the baseline any Worker that answers
+// and logs could be here.
 // --check exits 1 when any request failed or a phase made no requests (the CI
 // smoke test, tests/load/run.sh). The generator, both Workers and the
 // stand-in share this machine's cores: compare ratios, not absolute figures.
@@ -37,6 +46,7 @@ function options() {
       connections: { type: 'string', default: '8' },
       routes: { type: 'string', default: ROUTES.join(',') },
       pool: { type: 'string' },
+      rounds: { type: 'string', default: '4' },
       check: { type: 'boolean', default: false },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -58,7 +68,9 @@ function options() {
   // Enough for a callback rate well above what these Workers reach here.
   const pool = values.pool === undefined ? Math.ceil(seconds * 400) : Number(values.pool);
   if (!(Number.isInteger(pool) && pool >= 1)) throw new Error(`--pool must be a positive integer, got ${values.pool}`);
-  return { seconds, connections, routes, pool, check: values.check, json: values.json };
+  const rounds = Number(values.rounds);
+  if (!(Number.isInteger(rounds) && rounds >= 1 && rounds <= 100)) throw new Error(`--rounds must be an integer from 1 to 100, got ${values.rounds}`);
+  return { seconds, connections, routes, pool, rounds, check: values.check, json: values.json };
 }
 
 /** `wrangler dev` for one Worker (`name` labels its results); resolves when /health answers. */
@@ -130,16 +142,22 @@ async function phase({ seconds, connections, next, ok, onAnswer }) {
   }));
   const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
-  latencies.sort((a, b) => a - b);
+  return { latencies, seconds: elapsed, errors, samples, exhausted };
+}
+
+/** The rounds of one Worker on one route as one result. */
+function merge(rounds) {
+  const latencies = rounds.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const seconds = rounds.reduce((t, r) => t + r.seconds, 0);
   return {
     requests: latencies.length,
-    seconds: elapsed,
-    rps: latencies.length / elapsed,
+    seconds,
+    rps: latencies.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
-    errors,
-    samples,
-    exhausted,
+    errors: rounds.reduce((t, r) => t + r.errors, 0),
+    samples: rounds.flatMap((r) => r.samples).slice(0, 3),
+    exhausted: rounds.some((r) => r.exhausted),
   };
 }
 
@@ -188,20 +206,30 @@ async function main() {
         STANDIN_ORIGIN: standin.url, REDIRECT_URI: `${origin}/auth/callback`, APP_RETURN_URL: 'http://127.0.0.1:5173/',
       }),
     }));
-    console.log(`load: ${opts.seconds} s per route and Worker, ${opts.connections} connections, Node generator (node:http keep-alive); started in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    if (opts.routes.includes('health')) {
+      workers.push(await wranglerDev('floor', { config: join(ROOT, 'benches/load-baseline/floor.toml') }));
+    }
+    console.log(`load: ${opts.seconds} s per route and Worker in ${opts.rounds} alternating rounds, ${opts.connections} connections, Node generator (node:http keep-alive); started in ${((Date.now() - began) / 1000).toFixed(1)} s`);
+    // Untimed: the Workers' and wrangler's start-up work settles, and the
+    // generator's and each isolate's code is compiled, before any round.
+    for (const w of workers) {
+      await phase({ seconds: 1, connections: opts.connections, next: () => ({ url: `${w.origin}/health`, headers: {} }), ok: () => true });
+    }
 
     const results = [];
     const pools = new Map(workers.map((w) => [w.name, []]));
     for (const route of opts.routes) {
       if (route === 'callback') {
-        for (const w of workers) {
+        for (const w of workers.filter((x) => x.name !== 'floor')) {
           const t0 = Date.now();
           const minted = await mintCallbacks(pools.get(w.name), opts.connections);
           pools.set(w.name, minted);
           console.log(`load: ${minted.length} callback URLs for ${w.name} minted in ${((Date.now() - t0) / 1000).toFixed(1)} s (not timed)`);
         }
       }
+      const specs = [];
       for (const w of workers) {
+        if (w.name === 'floor' && route !== 'health') continue;
         let spec;
         if (route === 'health') {
           spec = { next: () => ({ url: `${w.origin}/health`, headers: {} }), ok: (a) => a.status === 200 };
@@ -222,7 +250,15 @@ async function main() {
             ok: (a) => a.status === 302 && /[?&]connected=17841400000000001(&|$)/.test(a.headers.location ?? ''),
           };
         }
-        const r = await phase({ seconds: opts.seconds, connections: opts.connections, ...spec });
+        specs.push({ w, spec, rounds: [] });
+      }
+      for (let round = 0; round < opts.rounds; round++) {
+        for (const one of round % 2 ? [...specs].reverse() : specs) {
+          one.rounds.push(await phase({ seconds: opts.seconds / opts.rounds, connections: opts.connections, ...one.spec }));
+        }
+      }
+      for (const { w, rounds } of specs) {
+        const r = merge(rounds);
         results.push({ route: route === 'health' ? '/health' : `/auth/${route}`, worker: w.name, ...r });
         const note = r.exhausted ? ' (pool used up)' : '';
         console.log(`load: ${w.name} ${route}: ${r.requests} requests in ${r.seconds.toFixed(1)} s${note}, ${r.errors} errors${r.samples.length ? ` e.g. ${r.samples.join(' | ')}` : ''}`);
@@ -241,6 +277,13 @@ async function main() {
       const base = results.find((r) => r.route === route && r.worker === 'baseline');
       ratios[route] = { rps: ours.rps / base.rps, p50: ours.p50 / base.p50, p99: ours.p99 / base.p99 };
       console.log(`ratio instagate/baseline ${route.padEnd(15)} req/s ${fmt(ratios[route].rps, 2)}  p50 ${fmt(ratios[route].p50, 2)}  p99 ${fmt(ratios[route].p99, 2)}`);
+    }
+    const floor = results.find((r) => r.worker === 'floor');
+    if (floor) {
+      const base = results.find((r) => r.route === '/health' && r.worker === 'baseline');
+      const ours = results.find((r) => r.route === '/health' && r.worker === 'instagate');
+      ratios.floor = { baseline: floor.rps / base.rps, instagate: ours.rps / floor.rps };
+      console.log(`ratio floor/baseline    /health         req/s ${fmt(ratios.floor.baseline, 2)}  (the most any Worker that answers and logs could be ahead of the baseline here); instagate/floor ${fmt(ratios.floor.instagate, 2)}`);
     }
     console.log(`load: done in ${((Date.now() - began) / 1000).toFixed(1)} s`);
     if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ options: opts, results, ratios }, null, 2)}\n`);
