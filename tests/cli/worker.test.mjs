@@ -1,7 +1,9 @@
 // `publish image|story ./photo.jpg --worker URL`: a local JPEG goes through the
 // instagate Worker (built, under miniflare) to the stand-in, which fetches it
 // from the Worker's signed URL as Meta would; and the refusals: no Worker set,
-// no API key, no account, a file Meta would refuse (the Worker's 4xx).
+// no API key, no account, a file Meta would refuse (the Worker's 4xx); and
+// a Worker that does not answer (every call ends at its timeout) or cannot
+// be reached.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
@@ -188,23 +190,19 @@ test('publish image ./photo.jpg --worker: staging that gets no answer ends at th
   assert.match(gone.stderr, /staging .*photo\.jpg: the Worker could not be reached \(ECONNREFUSED\)/);
 });
 
-test('INSTAGATE_WORKER_TIMEOUT_MS that is not a whole number of milliseconds: exit 2 before anything is sent', async (t) => {
+test('INSTAGATE_WORKER_TIMEOUT_MS or INSTAGATE_UPLOAD_PART_TIMEOUT_MS that is not a whole number of milliseconds: exit 2 before anything is sent', async (t) => {
   const { s, worker, file, env } = await withWorker(t);
   const photo = await file('photo.jpg', jpeg(1080, 1350));
-  const r = await s.run(['publish', 'image', photo, '--worker', worker.worker.origin, '--account', IG_BIZ],
-    { env: { ...env, INSTAGATE_WORKER_TIMEOUT_MS: '-5' } });
-  assert.equal(r.code, 2, fail(r));
-  assert.match(r.stderr, /INSTAGATE_WORKER_TIMEOUT_MS must be a whole number of milliseconds, got "-5"/);
-  assert.deepEqual((await worker.worker.bucket.list()).objects, []);
-});
-
-test('INSTAGATE_UPLOAD_PART_TIMEOUT_MS that is not a whole number of milliseconds: exit 2 before anything is sent', async (t) => {
-  const { s, worker, file, env } = await withWorker(t);
   const clip = await file('clip.mp4', sampleMp4(5_000, 20_000));
-  const r = await s.run(['publish', 'reel', clip, '--worker', worker.worker.origin, '--account', IG_BIZ],
-    { env: { ...env, INSTAGATE_UPLOAD_PART_TIMEOUT_MS: '2s' } });
-  assert.equal(r.code, 2, fail(r));
-  assert.match(r.stderr, /INSTAGATE_UPLOAD_PART_TIMEOUT_MS must be a whole number of milliseconds, got "2s"/);
+  for (const [name, value, kind, path] of [
+    ['INSTAGATE_WORKER_TIMEOUT_MS', '-5', 'image', photo],
+    ['INSTAGATE_UPLOAD_PART_TIMEOUT_MS', '2s', 'reel', clip],
+  ]) {
+    const r = await s.run(['publish', kind, path, '--worker', worker.worker.origin, '--account', IG_BIZ],
+      { env: { ...env, [name]: value } });
+    assert.equal(r.code, 2, fail(r));
+    assert.match(r.stderr, new RegExp(`${name} must be a whole number of milliseconds, got "${value}"`));
+  }
   assert.deepEqual((await worker.worker.bucket.list()).objects, []);
 });
 
