@@ -861,3 +861,50 @@ fn a_login_after_a_delete_clears_the_tombstone_at_its_wake() {
     );
     assert!(w.store.peek(&format!("token:{id}")).is_some());
 }
+
+#[test]
+fn a_login_after_a_delete_that_reads_a_stale_copy_of_the_deleted_record_stays_connected() {
+    // The login's KV read can return the deleted record (another location
+    // has not seen the delete yet), and a reconnection keeps the record's
+    // `connected_at`: the new record then looks connected before the
+    // tombstone. Its login time is what the object compares, so neither the
+    // wake nor a later alarm takes it for a leftover of the deleted account.
+    for lose_the_wake in [false, true] {
+        let w = World::new();
+        let objects = LocalObjects::new(&w);
+        let id = connect_with_alarm(&w, &objects);
+        let stale = w.store.peek(&format!("token:{id}")).unwrap();
+        w.advance(Duration::from_secs(60));
+        let r = objects.call_all(vec![w.api("DELETE", &format!("/api/accounts/{id}"))]);
+        assert_eq!(r[0].status, 200);
+        w.advance(Duration::from_secs(60));
+        w.store.seed(&format!("token:{id}"), &stale);
+        let wake = login_again(&w);
+        assert!(
+            record(&w, &id).connected_at < w.now().minus(Duration::from_secs(60)),
+            "the stale copy's connected_at was kept"
+        );
+        if !lose_the_wake {
+            block_on(objects.service().run_background(wake));
+        }
+        w.advance(DAY * 31);
+        let r = objects.call_all(vec![w.api("POST", &format!("/api/accounts/{id}/refresh"))]);
+        assert_eq!(
+            r[0].status,
+            200,
+            "lost wake {lose_the_wake}: {:?}",
+            r[0].json_body()
+        );
+        assert_eq!(r[0].json_body()["outcome"], "refreshed");
+        assert!(
+            w.store.peek(&format!("token:{id}")).is_some(),
+            "lost wake {lose_the_wake}"
+        );
+        let object = objects.objects.borrow().get(&id).cloned().unwrap();
+        assert_eq!(
+            block_on(object.deleted_at()).unwrap(),
+            None,
+            "lost wake {lose_the_wake}: the tombstone is cleared"
+        );
+    }
+}

@@ -16,9 +16,11 @@
 //! - **tombstone**: a delete first writes `deleted_at` here, then removes
 //!   the account's KV keys. Later work (a cron run that listed the index
 //!   before the delete, a KV read that has not caught up) finds the
-//!   tombstone and removes any record connected before it instead of
-//!   working on it. A later login is a new account (its `connected_at` is
-//!   after the tombstone), which clears the tombstone. The object is the
+//!   tombstone and removes any record last stored by a login before it
+//!   instead of working on it. A later login is a new account (its login
+//!   time, `AccountRecord::last_login`, is after the tombstone, even when
+//!   it read a stale copy of the deleted record and kept its
+//!   `connected_at`), which clears the tombstone. The object is the
 //!   only writer of its storage, so it reads the tombstone once per
 //!   instance and keeps a copy (a login's wake then needs no storage read
 //!   but its alarm's).

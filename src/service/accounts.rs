@@ -79,6 +79,13 @@ pub struct AccountRecord {
     #[serde(default)]
     pub facebook_user_id: Option<String>,
     pub connected_at: Timestamp,
+    /// The last login that stored this record (a reconnection keeps
+    /// `connected_at`). The account object compares it, not
+    /// `connected_at`, with its deletion tombstone (`last_login`): a login
+    /// after a delete that read a stale copy of the deleted record keeps
+    /// that copy's `connected_at`, yet is a new account.
+    #[serde(default)]
+    pub logged_in_at: Option<Timestamp>,
     pub updated_at: Timestamp,
     /// The token stopped working; the owner must log in again.
     #[serde(default)]
@@ -110,6 +117,15 @@ pub struct AccountRecord {
 }
 
 impl AccountRecord {
+    /// When a login last stored this record (records from before
+    /// `logged_in_at` existed: `connected_at`). A record whose last login
+    /// is not after the object's deletion tombstone is a leftover of the
+    /// deleted account.
+    pub fn last_login(&self) -> Timestamp {
+        self.logged_in_at
+            .map_or(self.connected_at, |at| at.max(self.connected_at))
+    }
+
     /// When the cron should next look at this account; `None` when it
     /// never should (needs re-login). A refreshable token is due when the
     /// core's refresh policy says so (`REFRESH_WINDOW_DAYS` before expiry,

@@ -149,8 +149,9 @@ pub enum Background {
     Wake {
         account: String,
         due_at: Option<crate::core::time::Timestamp>,
-        /// When the stored record says the account was connected (so the
-        /// object need not read it: see `AccountWork::Connected`).
+        /// The login's time as the stored record has it
+        /// (`AccountRecord::last_login`, so the object need not read it:
+        /// see `AccountWork::Connected`).
         connected_at: Option<crate::core::time::Timestamp>,
     },
     /// Verified webhook events for this account: into its object's outbox.

@@ -62,7 +62,8 @@ pub enum AccountWork {
     Wake,
     /// A login stored the account: its alarm is set for `due_at`, the
     /// refresh time the login stored, and a tombstone older than
-    /// `connected_at` is cleared (a later login is a new account). With
+    /// `connected_at` (the login's time: `AccountRecord::last_login`) is
+    /// cleared (a later login is a new account). With
     /// `connected_at`, that is all, with no KV read: the record is the one
     /// the login just wrote (which other locations see only within about a
     /// minute anyway, so reading it here could not be relied on), a fresh
@@ -122,8 +123,9 @@ pub struct WorkReply {
     /// KV operations made.
     #[serde(default)]
     pub kv_ops: u64,
-    /// When the account worked on was connected (the object compares it
-    /// with its deletion tombstone: a later login is a new account).
+    /// When a login last stored the account worked on
+    /// (`AccountRecord::last_login`; the object compares it with its
+    /// deletion tombstone: a later login is a new account).
     #[serde(default)]
     pub connected_at: Option<Timestamp>,
     /// The publish job this answer is about (idempotent replays).
@@ -342,7 +344,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             }
         }
         let record = match self.accounts().load(account).await? {
-            Some(r) if deleted_at.is_some_and(|d| r.connected_at <= d) => {
+            Some(r) if deleted_at.is_some_and(|d| r.last_login() <= d) => {
                 self.delete_account_data(account).await?;
                 None
             }
@@ -391,7 +393,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                 unreachable!("handled above")
             }
         };
-        reply.connected_at = record.map(|r| r.connected_at);
+        reply.connected_at = record.map(|r| r.last_login());
         Ok(reply)
     }
 

@@ -694,6 +694,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             aliases: c.aliases,
             facebook_user_id: facebook_user_id.map(str::to_owned),
             connected_at: now,
+            logged_in_at: Some(now),
             updated_at: now,
             needs_reauth: false,
             reauth_reason: None,
@@ -788,7 +789,7 @@ impl StoredLogin {
         self.records.iter().map(|r| Background::Wake {
             account: r.id.clone(),
             due_at: r.due_at(config),
-            connected_at: Some(r.connected_at),
+            connected_at: Some(r.last_login()),
         })
     }
 

@@ -688,6 +688,7 @@ pub fn seed_instagram_account(w: &World, id: &str, issued_at: Timestamp) -> Stri
         aliases: vec![],
         facebook_user_id: None,
         connected_at: issued_at,
+        logged_in_at: Some(issued_at),
         updated_at: issued_at,
         needs_reauth: false,
         reauth_reason: None,

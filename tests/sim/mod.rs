@@ -1127,6 +1127,7 @@ impl Sim {
             connected_at: existing
                 .as_ref()
                 .map_or(Timestamp::from_millis(now), |e| e.connected_at),
+            logged_in_at: Some(Timestamp::from_millis(now)),
             updated_at: Timestamp::from_millis(now),
             needs_reauth: false,
             reauth_reason: None,
