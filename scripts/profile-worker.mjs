@@ -259,21 +259,16 @@ try {
       ], (origin) => baselineVars(standin.url, origin), { kvNamespaces: ['KV'] }));
       continue;
     }
-    // The floor for /health: a Worker that answers the same JSON and does
-    // nothing else (`floor`), or also writes the one log line every Worker
-    // here writes (`floor-log`). No Worker that routes and logs can take
-    // less CPU per request than `floor-log`.
+    // The floor for /health (benches/load-baseline/floor.js): a Worker that
+    // answers the same JSON and writes the one log line every Worker here
+    // writes (`floor-log`), or does not even log (`floor`, its QUIET
+    // variable set). No Worker that answers and logs can take less CPU per
+    // request than `floor-log`.
     if (label === 'floor' || label === 'floor-log') {
       if (opts.route !== 'health') throw new Error(`${label} answers /health only`);
-      const log = label === 'floor-log'
-        ? "console.log(JSON.stringify({ event: 'request', method: req.method, route: '/health', status: 200, duration_ms: 0, ts: time }));"
-        : '';
-      workers.push(await startWorker(label, [{
-        type: 'ESModule', path: join(ROOT, `build/${label}.mjs`), contents: `export default { async fetch(req) {
-  const time = new Date().toISOString();
-  ${log}
-  return new Response(JSON.stringify({ status: 'ok', time }), { headers: { 'content-type': 'application/json' } });
-} };` }], () => ({})));
+      workers.push(await startWorker(label, [
+        { type: 'ESModule', path: join(ROOT, 'benches/load-baseline/floor.js') },
+      ], () => (label === 'floor' ? { QUIET: '1' } : {}), { modulesRoot: join(ROOT, 'benches/load-baseline') }));
       continue;
     }
     // An instagate build: build/ or the directory given as label=DIR.
