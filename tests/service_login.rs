@@ -917,7 +917,10 @@ fn a_login_that_moves_the_index_entry_drops_the_old_one_after_the_answer() {
     // The wake carries this login's time, not the first connection's (the
     // object compares it with a deletion tombstone).
     let stored = record(&w, IG_USER);
-    assert!(stored.last_login() >= stored.connected_at.plus(2 * DAY), "{stored:?}");
+    assert!(
+        stored.last_login() >= stored.connected_at.plus(2 * DAY),
+        "{stored:?}"
+    );
     // The answer did not wait for the delete; the record already points at
     // the new entry, so the old one is only stale until the task runs.
     let both = w.store.keys("due:");

@@ -36,6 +36,10 @@ function millisecondsFrom(env, name, fallback) {
   return Number(v);
 }
 
+/** The deadline of one call to the Worker (a target built by hand, as
+ * scripts/bench-upload.mjs does, gets the default). */
+export const requestTimeout = (target) => target.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+
 /**
  * One call to the Worker and its answer as JSON (see `answer`), within
  * `target.requestTimeoutMs`: a connection that stalls without closing
@@ -43,7 +47,7 @@ function millisecondsFrom(env, name, fallback) {
  * `unanswered` is the hint when no answer came (did the step happen?).
  */
 export async function callWorker(target, url, init, what, unanswered = null) {
-  const timeoutMs = target.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  const timeoutMs = requestTimeout(target);
   const seconds = `${(timeoutMs / 1000).toFixed(1)} s`;
   const noAnswer = (e) => new CliError(
     e?.name === 'TimeoutError'

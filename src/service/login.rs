@@ -390,8 +390,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
                     HttpResponse::redirect(&append_query(&return_to, "connected", &ids.join(",")))
                         .with_header("set-cookie", &clear_login)
                         .with_header("set-cookie", &self.session_cookie(session));
-                response.background.extend(stored.cleanup());
-                response.background.extend(stored.wakes(self.config));
+                response.background.extend(stored.after_answer(self.config));
                 Ok(response)
             }
             Err(e) => {
@@ -556,8 +555,7 @@ impl<S: KvStore, T: Transport> Service<'_, S, T> {
             }),
         )
         .with_header("set-cookie", &self.session_cookie(session));
-        response.background.extend(stored.cleanup());
-        response.background.extend(stored.wakes(self.config));
+        response.background.extend(stored.after_answer(self.config));
         Ok(response)
     }
 
@@ -775,22 +773,19 @@ pub(crate) struct StoredLogin {
 }
 
 impl StoredLogin {
-    /// The work left for after the answer.
-    pub fn cleanup(&self) -> impl Iterator<Item = Background> + '_ {
-        self.stale_keys.iter().cloned()
-    }
-
-    /// Each connected account's object is woken (after the answer) to set
-    /// its alarm for the token's first refresh, whose time goes along.
-    pub fn wakes<'a>(
+    /// The work left for after the answer: the stale keys' deletes, then
+    /// each connected account's object woken to set its alarm for the
+    /// token's first refresh, whose time goes along.
+    pub fn after_answer<'a>(
         &'a self,
         config: &'a crate::service::config::ServiceConfig,
     ) -> impl Iterator<Item = Background> + 'a {
-        self.records.iter().map(|r| Background::Wake {
+        let wakes = self.records.iter().map(|r| Background::Wake {
             account: r.id.clone(),
             due_at: r.due_at(config),
             connected_at: Some(r.last_login()),
-        })
+        });
+        self.stale_keys.iter().cloned().chain(wakes)
     }
 
     /// The stored account IDs, in Meta's order.

@@ -16,7 +16,7 @@
 import { inspectVideo, createPublishJob, InstagateError } from '../../node.js';
 import { CliError, EXIT, usage } from '../errors.mjs';
 import { uploadBar } from '../output.mjs';
-import { REQUEST_TIMEOUT_MS, answer, callWorker, jsonHeaders } from '../worker-client.mjs';
+import { answer, callWorker, jsonHeaders, requestTimeout } from '../worker-client.mjs';
 
 export const isLocalVideo = (path) => /\.(mp4|mov|m4v)$/i.test(path) && !/^https?:\/\//i.test(path);
 const contentTypeOf = (path) => (/\.mov$/i.test(path) ? 'video/quicktime' : 'video/mp4');
@@ -77,7 +77,7 @@ export async function stageVideoInParts(target, { bytes, file, kind, line, sleep
     return media;
   } catch (e) {
     // Nothing half-uploaded is left in the Worker's bucket (best effort: its sweep takes the rest).
-    await fetch(`${at}?${query}`, { method: 'DELETE', headers: auth, signal: AbortSignal.timeout(target.requestTimeoutMs ?? REQUEST_TIMEOUT_MS) })
+    await fetch(`${at}?${query}`, { method: 'DELETE', headers: auth, signal: AbortSignal.timeout(requestTimeout(target)) })
       .then((r) => r.body?.cancel(), () => {});
     line.done(`the upload was abandoned: nothing stays staged on the Worker`);
     throw e;
