@@ -80,9 +80,10 @@ export async function kvList(kv, prefix, cursor, limit) {
 }
 
 /** Sends one message (JSON text) to the account object named `name` and
- * reads its answer's text (src/worker/objects.rs). */
+ * resolves its answer's text (src/worker/objects.rs): a Workers RPC call of
+ * the object's `work` method, a string each way. */
 export async function callObject(namespace, name, message) {
-  const stub = namespace.get(namespace.idFromName(name));
-  const answer = await stub.fetch('https://account-object/work', { method: 'POST', body: message });
-  return answer.text();
+  // `async`: the stub's answer is a thenable, not a `Promise` (wasm
+  // awaits it as one).
+  return namespace.get(namespace.idFromName(name)).work(message);
 }

@@ -33,8 +33,11 @@
 /**
  * @param {object} glue the wasm-bindgen module: handleFetch, scheduled,
  *   AccountObject, __worker_init_state, __wbg_reset_state
+ * @param {Function} DurableObjectBase `DurableObject` from
+ *   `cloudflare:workers` (its subclasses' methods are callable over RPC);
+ *   tests pass a plain class
  */
-export function makeEntry(glue) {
+export function makeEntry(glue, DurableObjectBase) {
   // workers-rs's { criticalError, instanceId } (the same object across
   // instances: it lives in the glue's JS).
   const initState = glue.__worker_init_state();
@@ -70,14 +73,16 @@ export function makeEntry(glue) {
   };
 
   /** The account's Durable Object: the Rust object, rebuilt after the
-   * instance that made it was replaced. */
-  class AccountObject {
+   * instance that made it was replaced. The Worker calls `work` over RPC
+   * (bridge.js `callObject`). */
+  class AccountObject extends DurableObjectBase {
     #state;
     #env;
     #inner;
     #instance;
 
     constructor(state, env) {
+      super(state, env);
       this.#state = state;
       this.#env = env;
       this.#current();
@@ -99,9 +104,19 @@ export function makeEntry(glue) {
       return this.#inner;
     }
 
-    fetch(request) {
+    /** One `{account, work}` message (JSON text) → the reply's JSON text;
+     * the Rust half answers every failure with an error reply. */
+    work(message) {
       const inner = this.#current();
-      return guarded(() => inner.fetch(request));
+      return guarded(() => inner.work(message));
+    }
+
+    /** The same message as a POST body: how a Worker of an earlier version
+     * (before `work` was called over RPC) reaches the object during a
+     * deploy. */
+    async fetch(request) {
+      const reply = await this.work(await request.text());
+      return new Response(reply, { headers: { 'content-type': 'application/json' } });
     }
 
     alarm() {

@@ -1,17 +1,25 @@
 //! The account's Durable Object (`AccountObject`, one per account id, SQLite
 //! storage) and the line that hands work to it. The object's rules live in
 //! [`crate::service::account_object`]; this file binds them: its storage
-//! is the object's transactional storage, its `fetch` takes one
-//! `{account, work}` message and answers the [`WorkReply`], and its alarm
-//! wakes it when a scheduled job's time comes or its token is next due (so
-//! that work uses the object's own invocation and subrequest budget, not
-//! the cron's).
+//! is the object's transactional storage, its `work` method takes one
+//! `{account, work}` message and answers the [`WorkReply`], both as JSON
+//! text, and its alarm wakes it when a scheduled job's time comes or its
+//! token is next due (so that work uses the object's own invocation and
+//! subrequest budget, not the cron's).
+//!
+//! The Worker calls `work` over Workers RPC (`bridge.js` `callObject`), not
+//! through the object's `fetch`: no `Request` or `Response` is built, sent
+//! or read as a stream on either side (docs/performance.md). The
+//! JavaScript class the runtime instantiates (`entry-core.mjs`) extends
+//! `DurableObject`, which RPC needs, and forwards to this one; it also keeps
+//! a `fetch` that takes the same message as a POST body, for a Worker of an
+//! earlier version calling during a deploy.
 
 use futures_util::future::LocalBoxFuture;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use worker::{durable_object, DurableObject, Env, Request, Response, State, Storage};
+use worker::{Env, State, Storage};
 
 use crate::core::http::Transport;
 use crate::core::time::Timestamp;
@@ -33,8 +41,7 @@ const ACCOUNT_KEY: &str = "account";
 #[wasm_bindgen(module = "/src/worker/bridge.js")]
 extern "C" {
     /// One message to the named object, its answer's text back, in one
-    /// call (workers-rs's `Request`, stub `fetch` and `Response::json` read
-    /// the answer through a stream reader, chunk by chunk).
+    /// call: the object's `work` method over Workers RPC.
     #[wasm_bindgen(js_name = callObject, catch)]
     fn call_object(
         namespace: &JsValue,
@@ -122,7 +129,7 @@ impl ObjectStorage for ObjectStore {
     }
 }
 
-#[durable_object(alarm)]
+#[wasm_bindgen]
 pub struct AccountObject {
     env: Env,
     machine: Machine<ObjectStore>,
@@ -132,9 +139,11 @@ pub struct AccountObject {
     account: std::cell::RefCell<Option<String>>,
 }
 
-impl DurableObject for AccountObject {
-    fn new(state: State, env: Env) -> Self {
-        let machine = Machine::new(ObjectStore(state.storage()));
+#[wasm_bindgen]
+impl AccountObject {
+    #[wasm_bindgen(constructor)]
+    pub fn new(state: worker::worker_sys::DurableObjectState, env: Env) -> AccountObject {
+        let machine = Machine::new(ObjectStore(State::from(state).storage()));
         AccountObject {
             env,
             machine,
@@ -142,26 +151,27 @@ impl DurableObject for AccountObject {
         }
     }
 
-    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        // The text and serde_json: fewer calls into JavaScript than
-        // `req.json()`, which walks the parsed object field by field.
-        let message = req
-            .text()
-            .await
-            .ok()
-            .and_then(|text| serde_json::from_str::<Message>(&text).ok());
-        let message = match message {
-            Some(m) => m,
-            None => {
-                let e = ApiError::invalid_input("work", "not an account work message");
-                return Response::from_json(&WorkReply::object_error(&e));
-            }
+    /// One `{account, work}` message, as JSON text, answered with the
+    /// [`WorkReply`]'s JSON text. Never rejects: a message that cannot be
+    /// read, like any failure of the work, is an error reply.
+    #[wasm_bindgen(js_name = work)]
+    pub async fn work_message(&self, message: String) -> String {
+        // serde_json over the text: the caller sends a string, so nothing
+        // is walked field by field across the boundary.
+        let reply = match serde_json::from_str::<Message>(&message) {
+            Ok(message) => self.work(&message.account, message.work).await,
+            Err(_) => WorkReply::object_error(&ApiError::invalid_input(
+                "work",
+                "not an account work message",
+            )),
         };
-        let reply = self.work(&message.account, message.work).await;
-        Response::from_json(&reply)
+        // Cannot fail (every map key is a string); were it to, the caller
+        // refuses the empty answer as unreadable.
+        serde_json::to_string(&reply).unwrap_or_default()
     }
 
-    async fn alarm(&self) -> worker::Result<Response> {
+    /// The object's alarm: the account's due work ([`AccountWork::Wake`]).
+    pub async fn alarm(&self) {
         let known = self.account.borrow().clone();
         let account = match known {
             Some(account) => Some(account),
@@ -171,7 +181,6 @@ impl DurableObject for AccountObject {
             *self.account.borrow_mut() = Some(account.clone());
             let _ = self.work(&account, AccountWork::Wake).await;
         }
-        Response::ok("")
     }
 }
 

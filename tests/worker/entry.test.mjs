@@ -49,9 +49,10 @@ function fakeGlue() {
         this.instance = initState.instanceId;
         glue.built.push({ state, env, instance: this.instance });
       }
-      fetch(request) {
-        glue.enter('object.fetch');
-        return Promise.resolve({ object: this.instance, request });
+      // The Rust half answers JSON text.
+      work(message) {
+        glue.enter('object.work');
+        return Promise.resolve(JSON.stringify({ object: this.instance, message }));
       }
       alarm() {
         glue.enter();
@@ -64,9 +65,20 @@ function fakeGlue() {
 
 const quiet = (t) => t.mock.method(console, 'error', () => {});
 
+/** Stands in for `DurableObject` from `cloudflare:workers`. */
+class FakeDurableObject {
+  constructor(ctx, env) {
+    this.ctx = ctx;
+    this.env = env;
+  }
+}
+
+/** The object's `work` answer, read. */
+const worked = async (object, message) => JSON.parse(await object.work(message));
+
 test('answers pass through, ready or pending', async () => {
   const { glue } = fakeGlue();
-  const { handlers } = makeEntry(glue);
+  const { handlers } = makeEntry(glue, FakeDurableObject);
   assert.deepEqual(await handlers.fetch({ sync: true, path: '/health' }, {}, {}), { answer: '/health' });
   assert.deepEqual(await handlers.fetch({ sync: false, path: '/auth/callback' }, {}, {}), { answer: '/auth/callback' });
   await handlers.scheduled({}, {}, {});
@@ -76,7 +88,7 @@ test('answers pass through, ready or pending', async () => {
 test('a trap fails that request, and the next one is served by a fresh instance', async (t) => {
   quiet(t);
   const { glue, initState } = fakeGlue();
-  const { handlers } = makeEntry(glue);
+  const { handlers } = makeEntry(glue, FakeDurableObject);
   glue.trapNext = true;
   await assert.rejects(handlers.fetch({ sync: true, path: '/boom' }, {}, {}), WebAssembly.RuntimeError);
   assert.equal(glue.instances, 2, 'a fresh instance right after the trap');
@@ -88,21 +100,24 @@ test('a trap fails that request, and the next one is served by a fresh instance'
 test('the Durable Object is rebuilt with its state and env in the instance that replaced its own', async (t) => {
   quiet(t);
   const { glue } = fakeGlue();
-  const { handlers, AccountObject } = makeEntry(glue);
+  const { handlers, AccountObject } = makeEntry(glue, FakeDurableObject);
   const state = { id: 'account-1' };
   const env = { ACCOUNT_OBJECTS: {} };
   const object = new AccountObject(state, env);
-  assert.equal((await object.fetch('a')).object, 1);
+  assert.ok(object instanceof FakeDurableObject, 'extends the runtime class (RPC needs it)');
+  assert.equal(object.ctx, state);
+  assert.equal(object.env, env);
+  assert.deepEqual(await worked(object, 'a'), { object: 1, message: 'a' });
   // The Worker's fetch traps: the object's Rust half belongs to the dead instance.
   glue.trapNext = true;
   await assert.rejects(handlers.fetch({ sync: true, path: '/boom' }, {}, {}));
-  assert.equal((await object.fetch('b')).object, 2, 'rebuilt in the new instance');
+  assert.equal((await worked(object, 'b')).object, 2, 'rebuilt in the new instance');
   assert.equal(glue.built.length, 2);
   assert.equal(glue.built[1].state, state);
   assert.equal(glue.built[1].env, env);
   // A trap in the object's own call restarts too, and the alarm runs on the next instance.
-  glue.trapNext = 'object.fetch';
-  assert.throws(() => object.fetch('c'), WebAssembly.RuntimeError);
+  glue.trapNext = 'object.work';
+  assert.throws(() => object.work('c'), WebAssembly.RuntimeError);
   assert.equal(await object.alarm(), 'alarm');
   assert.equal(glue.built.at(-1).instance, 3);
 });
@@ -110,12 +125,23 @@ test('the Durable Object is rebuilt with its state and env in the instance that 
 test('an instance the glue refuses ("Module terminated") is replaced, not kept', async (t) => {
   quiet(t);
   const { glue } = fakeGlue();
-  const { handlers, AccountObject } = makeEntry(glue);
+  const { handlers, AccountObject } = makeEntry(glue, FakeDurableObject);
   const object = new AccountObject({}, {});
   // A trap whose abort handler failed: the glue refuses every call from now on.
   glue.terminated = true;
-  assert.equal((await object.fetch('x')).object, 2, "the object's call goes to a fresh instance");
+  assert.equal((await worked(object, 'x')).object, 2, "the object's call goes to a fresh instance");
   glue.terminated = true;
   await assert.rejects(handlers.fetch({ sync: true, path: '/x' }, {}, {}), /Module terminated/);
   assert.deepEqual(await handlers.fetch({ sync: true, path: '/health' }, {}, {}), { answer: '/health' });
+});
+
+test("the object's fetch takes the message as a POST body (a Worker of an earlier version, mid-deploy)", async () => {
+  const { glue } = fakeGlue();
+  const { AccountObject } = makeEntry(glue, FakeDurableObject);
+  const object = new AccountObject({}, {});
+  const message = '{"account":"17841400000000001","work":{"work":"wake"}}';
+  const answer = await object.fetch(new Request('https://account-object/work', { method: 'POST', body: message }));
+  assert.equal(answer.status, 200);
+  assert.equal(answer.headers.get('content-type'), 'application/json');
+  assert.deepEqual(await answer.json(), { object: 1, message });
 });
