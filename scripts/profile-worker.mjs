@@ -10,7 +10,7 @@
 // GC, V8's unattributed "(program)"), instagate - baseline for each, and the
 // functions with the most self time.
 //
-//   node scripts/profile-worker.mjs [--route health|login|callback] [--requests 500]
+//   node scripts/profile-worker.mjs [--route health|login|callback|object] [--requests 500]
 //                                   [--top 25] [--save DIR] [--workers instagate,baseline]
 //                                   [--rounds 6] [--no-profile]
 //
@@ -20,6 +20,10 @@
 // core), it does not grow when other work on this machine takes the cores,
 // so it is the steadier figure here. --no-profile leaves the inspector off
 // (its sampling costs CPU too) and prints that figure alone.
+//
+// --route object: "refresh now" of a token a login just stored, which the
+// account's Durable Object refuses (409) after one KV read and no call to
+// Meta: the Worker -> object hop and little else (instagate builds only).
 //
 // --workers: a comma-separated list of `baseline`, `instagate` (build/),
 // `LABEL=DIR` (an instagate build kept in DIR, e.g. a copy of build/ from
@@ -39,6 +43,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
+import { seedIgAccounts } from '../tests/standin/seeds.mjs';
 import { startStandin } from '../tests/standin/server.mjs';
 import { baselineScript, baselineVars } from './lib/baseline-worker.mjs';
 import { ROOT, devVarsExample, freePort } from './lib/wrangler-dev.mjs';
@@ -57,8 +62,8 @@ const { values: opts } = parseArgs({
 const requests = Number(opts.requests);
 const top = Number(opts.top);
 const rounds = Number(opts.rounds);
-if (!['health', 'login', 'callback'].includes(opts.route) || !(Number.isInteger(requests) && requests >= 1)) {
-  console.error('usage: node scripts/profile-worker.mjs [--route health|login|callback] [--requests N>=1] [--top N] [--save DIR]');
+if (!['health', 'login', 'callback', 'object'].includes(opts.route) || !(Number.isInteger(requests) && requests >= 1)) {
+  console.error('usage: node scripts/profile-worker.mjs [--route health|login|callback|object] [--requests N>=1] [--top N] [--save DIR]');
   process.exit(2);
 }
 
@@ -139,6 +144,25 @@ async function requestsFor(worker, standin, count) {
   if (opts.route === 'health') return Array.from({ length: count }, () => ({ url: `${worker.origin}/health`, headers: {}, ok: 200 }));
   if (opts.route === 'login') return Array.from({ length: count }, () => ({ url: `${worker.origin}/auth/login`, headers: {}, ok: 302 }));
   standin.control.consent({ decision: 'allow', account: 'biz' });
+  if (opts.route === 'object') {
+    // One login (untimed), then "refresh now" of its fresh token: the
+    // Worker hands it to the account's object, which refuses it (409) after
+    // one KV read, before any call to Meta. What is left is the hop.
+    if (!worker.connected) {
+      const [callback] = await callbacks(worker, 1);
+      const answer = await fetch(callback.url, { headers: callback.headers, redirect: 'manual' });
+      if (answer.status !== 302) throw new Error(`the object route's login answered ${answer.status}`);
+      worker.connected = true;
+    }
+    const headers = { authorization: `Bearer ${dev.API_KEY}` };
+    const account = seedIgAccounts().find((a) => a.key === 'biz').user_id;
+    return Array.from({ length: count }, () => ({ url: `${worker.origin}/api/accounts/${account}/refresh`, method: 'POST', headers, ok: 409 }));
+  }
+  return callbacks(worker, count);
+}
+
+/** `count` callbacks ready to send, each after its own login and consent. */
+async function callbacks(worker, count) {
   const out = [];
   for (let i = 0; i < count; i++) {
     const login = await fetch(`${worker.origin}/auth/login`, { redirect: 'manual' });
@@ -152,7 +176,7 @@ async function requestsFor(worker, standin, count) {
 async function run(specs) {
   const t0 = performance.now();
   for (const s of specs) {
-    const r = await fetch(s.url, { headers: s.headers, redirect: 'manual' });
+    const r = await fetch(s.url, { method: s.method ?? 'GET', headers: s.headers, redirect: 'manual' });
     await r.arrayBuffer();
     if (r.status !== s.ok) throw new Error(`${s.url} answered ${r.status}, expected ${s.ok}`);
   }
@@ -254,6 +278,7 @@ try {
   for (const spec of opts.workers.split(',')) {
     const [label, dir] = spec.split('=');
     if (label === 'baseline') {
+      if (opts.route === 'object') throw new Error('the baseline has no account objects: --route object compares instagate builds');
       workers.push(await startWorker('baseline', [
         { type: 'ESModule', path: join(ROOT, 'build/baseline.mjs'), contents: await baselineScript() },
       ], (origin) => baselineVars(standin.url, origin), { kvNamespaces: ['KV'] }));
@@ -333,7 +358,7 @@ try {
   for (const r of results) Object.assign(r, merge(r.parts, r.count), { wall: r.wallSum / r.count, cpu: r.cpuSum / r.count });
 
   const f = (ms) => ms.toFixed(3);
-  console.log(`profile: GET ${opts.route === 'health' ? '/health' : `/auth/${opts.route}`}, ${results[0].count} requests one after another per Worker in ${rounds} alternating rounds, miniflare + stand-in (latency 0); ms per request`);
+  console.log(`profile: ${{ health: 'GET /health', object: 'POST /api/accounts/{id}/refresh (the object hop)' }[opts.route] ?? `GET /auth/${opts.route}`}, ${results[0].count} requests one after another per Worker in ${rounds} alternating rounds, miniflare + stand-in (latency 0); ms per request`);
   const cats = [...new Set(results.flatMap((r) => [...r.byCategory.keys()]))].filter((c) => c !== 'idle').sort();
   console.log(`| | ${results.map((r) => r.name).join(' | ')} |${results.length > 1 ? ` ${results[0].name} - ${results[1].name} |` : ''}`);
   console.log(`|---|${results.map(() => '---:|').join('')}${results.length > 1 ? '---:|' : ''}`);
