@@ -129,6 +129,8 @@ impl ObjectStorage for ObjectStore {
     }
 }
 
+/// The object's Rust half: the class the runtime instantiates
+/// (`entry-core.mjs`) builds one and forwards `work` and `alarm` to it.
 #[wasm_bindgen]
 pub struct AccountObject {
     env: Env,

@@ -5,7 +5,9 @@
 // overlapping cron runs make one media_publish; an account deleted (API,
 // deauthorize, data deletion) while its refresh or publish is in flight ends
 // deleted with no key left; a retried publish with the same Idempotency-Key
-// makes one post.
+// makes one post. The object also answers a message POSTed to its `fetch`
+// (a Worker of the previous version, mid-deploy) as it answers the Worker's
+// RPC call.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -128,4 +130,34 @@ test('a retried publish with the same Idempotency-Key makes one post; another bo
   assert.equal(other.status, 409);
   assert.equal((await other.json()).error.kind, 'idempotency_conflict');
   assert.equal(publishCalls(), 1);
+});
+
+test("the object answers a message POSTed to its fetch as it answers the Worker's RPC call (a Worker of the previous version, mid-deploy), and refuses one it cannot read", async () => {
+  const { params } = await login(env, { account: 'biz' });
+  assert.equal(params.get('connected'), IG_BIZ, params.toString());
+  const refreshesBefore = refreshCalls();
+  // Through the Worker (RPC): "refresh now" of a token stored a moment ago is refused.
+  const viaWorker = await refreshNow(IG_BIZ);
+  assert.equal(viaWorker.status, 409);
+  const workerAnswer = await viaWorker.json();
+  // The same work POSTed to the object's fetch.
+  const namespace = await env.worker.mf.getDurableObjectNamespace('ACCOUNT_OBJECTS');
+  const stub = namespace.get(namespace.idFromName(IG_BIZ));
+  const post = (body) => stub.fetch('https://account-object/work', { method: 'POST', body });
+  const answer = await post(JSON.stringify({ account: IG_BIZ, work: { work: 'refresh', forced: true } }));
+  assert.equal(answer.status, 200);
+  assert.equal(answer.headers.get('content-type'), 'application/json');
+  const reply = await answer.json();
+  assert.equal(reply.status, 409);
+  assert.deepEqual(reply.body, workerAnswer, 'the reply the Worker turned into its answer');
+  assert.equal(refreshCalls(), refreshesBefore, 'no call to Meta either way');
+  // A message it cannot read: an error reply naming it, nothing done.
+  for (const body of ['not json', JSON.stringify({ account: IG_BIZ, work: { work: 'launch' } })]) {
+    const refused = await (await post(body)).json();
+    assert.equal(refused.outcome, 'error', body);
+    assert.equal(refused.status, 400, body);
+    assert.equal(refused.body.error.kind, 'invalid_input', body);
+    assert.match(refused.body.error.message, /not an account work message/, body);
+  }
+  assert.ok((await keysOf(IG_BIZ)).length > 0, 'the account is still stored');
 });
