@@ -10,11 +10,15 @@
 // both alike; the login before each timed callback is not timed.
 //
 //   node scripts/bench-callback.mjs [--runs 15] [--latency 0,50,200] [--compare LABEL=DIR]
+//                                   [--with-wake]
 //
 // --compare runs a second instagate build (DIR holding index.js and
 // index_bg.wasm, e.g. a copy of build/ from before a change) beside the
 // two, and prints this build's median against it, so a change is measured
-// before/after in one run.
+// before/after in one run. --with-wake also runs `baseline-wake`, the
+// baseline that after each login's answer wakes the account's Durable
+// Object as instagate's Worker does (benches/load-baseline/worker.ts), and
+// prints instagate against it: the same work, the wake included.
 // Prints, per L: each Worker's median and p90, instagate - baseline, and
 // the targets: instagate's median <= 2L + 5 ms, and at L = 0 (the fixed cost
 // of a callback: KV, crypto, the Worker itself) within 2 ms of the
@@ -29,18 +33,21 @@ const arg = (name, fallback) => {
 const runs = Number(arg('runs', '15'));
 const latencies = arg('latency', '0,50,200').split(',').map(Number);
 const compare = arg('compare', undefined)?.split('=');
+const withWake = process.argv.includes('--with-wake');
 if (!(Number.isInteger(runs) && runs >= 1) || latencies.some((l) => !(l >= 0))) {
-  console.error('usage: node scripts/bench-callback.mjs [--runs N>=1] [--latency L,L,...]');
+  console.error('usage: node scripts/bench-callback.mjs [--runs N>=1] [--latency L,L,...] [--compare LABEL=DIR] [--with-wake]');
   process.exit(2);
 }
 
 const env = await start();
 const baseline = await startBaseline(env.standin.url);
 const other = compare ? await start({ standin: env.standin, build: compare[1] }) : undefined;
+const waking = withWake ? await startBaseline(env.standin.url, { wake: true }) : undefined;
 const workers = [
   { name: 'instagate', origin: env.worker.origin },
   { name: 'baseline', origin: baseline.origin },
   ...(other ? [{ name: compare[0], origin: other.worker.origin }] : []),
+  ...(waking ? [{ name: 'baseline-wake', origin: waking.origin }] : []),
 ];
 
 /** Logs in (untimed) up to the callback, then times the callback alone. */
@@ -80,6 +87,7 @@ try {
 } finally {
   env.standin.control.latency(0);
   await baseline.close();
+  await waking?.close();
   await other?.close();
   await env.close();
 }
@@ -101,6 +109,12 @@ if (other) {
   for (const r of rows) {
     const [ours, theirs] = [r.instagate.median, r[compare[0]].median];
     console.log(`callback L=${r.latency} ms: instagate ${f(ours)} against ${compare[0]} ${f(theirs)} (medians): ${ours - theirs >= 0 ? '+' : ''}${f(ours - theirs)}, ratio ${(ours / theirs).toFixed(2)}`);
+  }
+}
+if (waking) {
+  for (const r of rows) {
+    const [ours, theirs] = [r.instagate.median, r['baseline-wake'].median];
+    console.log(`callback L=${r.latency} ms: instagate ${f(ours)} against baseline-wake ${f(theirs)} (medians; p90 ${f(r.instagate.p90)} against ${f(r['baseline-wake'].p90)}): ${ours - theirs >= 0 ? '+' : ''}${f(ours - theirs)}, ratio ${(ours / theirs).toFixed(2)}`);
   }
 }
 const zero = rows.find((r) => r.latency === 0);

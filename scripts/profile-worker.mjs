@@ -25,7 +25,9 @@
 // account's Durable Object refuses (409) after one KV read and no call to
 // Meta: the Worker -> object hop and little else (instagate builds only).
 //
-// --workers: a comma-separated list of `baseline`, `instagate` (build/),
+// --workers: a comma-separated list of `baseline`, `baseline-wake` (the
+// baseline that also wakes an account object after each login, as
+// instagate does), `instagate` (build/),
 // `LABEL=DIR` (an instagate build kept in DIR, e.g. a copy of build/ from
 // before a change, to compare two builds in one run), or, for /health,
 // `floor` / `floor-log` (a JS Worker answering the same JSON and nothing
@@ -45,7 +47,7 @@ import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
 import { seedIgAccounts } from '../tests/standin/seeds.mjs';
 import { startStandin } from '../tests/standin/server.mjs';
-import { baselineScript, baselineVars } from './lib/baseline-worker.mjs';
+import { BASELINE_WAKE_OBJECTS, baselineScript, baselineVars } from './lib/baseline-worker.mjs';
 import { ROOT, devVarsExample, freePort } from './lib/wrangler-dev.mjs';
 
 const { values: opts } = parseArgs({
@@ -277,11 +279,14 @@ const workers = [];
 try {
   for (const spec of opts.workers.split(',')) {
     const [label, dir] = spec.split('=');
-    if (label === 'baseline') {
+    // `baseline-wake`: the baseline with its account objects, woken after
+    // each login as instagate wakes its own (benches/load-baseline/worker.ts).
+    if (label === 'baseline' || label === 'baseline-wake') {
       if (opts.route === 'object') throw new Error('the baseline has no account objects: --route object compares instagate builds');
-      workers.push(await startWorker('baseline', [
+      const objects = label === 'baseline-wake' ? { durableObjects: BASELINE_WAKE_OBJECTS } : {};
+      workers.push(await startWorker(label, [
         { type: 'ESModule', path: join(ROOT, 'build/baseline.mjs'), contents: await baselineScript() },
-      ], (origin) => baselineVars(standin.url, origin), { kvNamespaces: ['KV'] }));
+      ], (origin) => baselineVars(standin.url, origin), { kvNamespaces: ['KV'], ...objects }));
       continue;
     }
     // The floor for /health (benches/load-baseline/floor.js): a Worker that

@@ -26,10 +26,17 @@
 // data), keys imported once per isolate, the same upstream round trips and
 // one JSON log line per request. What it skips, on purpose: the error pages
 // and error kinds, Facebook Login, key rotation, refresh history, the input
-// checks beyond what the happy path needs, and the work instagate leaves
-// for after a login's answer (waking the account's Durable Object to set
-// its refresh alarm: a Durable Object call and its storage, in the
-// background). Not for production.
+// checks beyond what the happy path needs, and, unless its ACCOUNT_OBJECTS
+// binding is given, the work instagate leaves for after a login's answer.
+// With the binding (the `baseline-wake` Worker of scripts/profile-worker.mjs
+// and scripts/bench-callback.mjs --with-wake) it does that too: after the
+// answer, one RPC call to the account's Durable Object
+// (`BaselineAccountObject`), which keeps the account id, clears an older
+// deletion tombstone and sets the refresh alarm, as instagate's account
+// object does for a login's wake. Not for production.
+
+/// <reference path="./cloudflare-workers.d.ts" />
+import { DurableObject } from 'cloudflare:workers';
 
 interface KV {
   get(key: string): Promise<string | null>;
@@ -48,6 +55,13 @@ interface Env {
   GRAPH_VERSION: string;
   /** `id:base64key[,...]`: the first key seals. */
   TOKEN_KEYS: string;
+  /** Optional: the account objects woken after a login's answer. */
+  ACCOUNT_OBJECTS?: DurableObjectNamespace<BaselineAccountObject>;
+}
+
+interface DurableObjectNamespace<T> {
+  idFromName(name: string): unknown;
+  get(id: unknown): T;
 }
 
 interface Ctx {
@@ -201,7 +215,8 @@ async function callback(req: Request, env: Env, ctx: Ctx): Promise<Response> {
   const id = String(me.user_id);
   const now = Date.now();
   const expiresAt = now + long.expires_in * 1000;
-  const day = new Date(Math.max(expiresAt - 30 * DAY_MS, now + DAY_MS)).toISOString().slice(0, 10).replace(/-/g, '');
+  const dueAt = Math.max(expiresAt - 30 * DAY_MS, now + DAY_MS);
+  const day = new Date(dueAt).toISOString().slice(0, 10).replace(/-/g, '');
   const dueKey = `due:${day}:${id}`;
   const tokenKey = `token:${id}`;
   const existing = await open<{ due_key?: string; connected_at?: number }>(env, tokenKey, await env.KV.get(tokenKey));
@@ -215,6 +230,10 @@ async function callback(req: Request, env: Env, ctx: Ctx): Promise<Response> {
     issued_at: now, expires_at: expiresAt, connected_at: existing?.connected_at ?? now, due_key: dueKey,
   }));
   if (existing?.due_key && existing.due_key !== dueKey) ctx.waitUntil(env.KV.delete(existing.due_key));
+  if (env.ACCOUNT_OBJECTS) {
+    const objects = env.ACCOUNT_OBJECTS;
+    ctx.waitUntil(objects.get(objects.idFromName(id)).connected(id, dueAt, now));
+  }
 
   const headers = new Headers({ location: `${env.APP_RETURN_URL}?connected=${id}`, 'cache-control': 'no-store' });
   headers.append('set-cookie', `${LOGIN_COOKIE}=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax`);
@@ -245,3 +264,27 @@ export default {
     return response;
   },
 };
+
+/** The account's object, for the wake after a login (with ACCOUNT_OBJECTS
+ * only): what instagate's object does for it, in its own storage. */
+export class BaselineAccountObject extends DurableObject {
+  #account?: string;
+  #tombstone?: number | null;
+
+  async connected(account: string, dueAt: number, loggedInAt: number): Promise<void> {
+    const storage = this.ctx.storage;
+    if (this.#account !== account) {
+      if ((await storage.get('account')) !== account) await storage.put('account', account);
+      this.#account = account;
+    }
+    this.#tombstone ??= (await storage.get<number>('deleted_at')) ?? null;
+    if (this.#tombstone !== null && this.#tombstone < loggedInAt) {
+      await storage.delete('deleted_at');
+      this.#tombstone = null;
+    }
+    const current = await storage.getAlarm();
+    if (current === null || current > dueAt) await storage.setAlarm(dueAt);
+  }
+
+  async alarm(): Promise<void> {}
+}

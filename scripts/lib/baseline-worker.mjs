@@ -18,6 +18,7 @@ export async function baselineScript() {
     format: 'esm',
     target: 'es2022',
     write: false,
+    external: ['cloudflare:*'],
     logLevel: 'error',
   }).then((r) => r.outputFiles[0].text);
   return bundled;
@@ -38,14 +39,20 @@ export function baselineVars(standinUrl, origin) {
   };
 }
 
-/** Starts the baseline under miniflare (in-memory KV); returns {origin, mf, close}. */
-export async function startBaseline(standinUrl) {
+/** The miniflare binding that turns on the baseline's wake after a login
+ * (its `BaselineAccountObject`, as instagate wakes its account object). */
+export const BASELINE_WAKE_OBJECTS = { ACCOUNT_OBJECTS: { className: 'BaselineAccountObject', useSQLite: true } };
+
+/** Starts the baseline under miniflare (in-memory KV); returns {origin, mf,
+ * close}. `wake`: with its account objects, woken after each login. */
+export async function startBaseline(standinUrl, { wake = false } = {}) {
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   const mf = new Miniflare({
     modules: [{ type: 'ESModule', path: join(ROOT, 'build/baseline.mjs'), contents: await baselineScript() }],
     compatibilityDate: '2026-04-26',
     kvNamespaces: ['KV'],
+    ...(wake ? { durableObjects: BASELINE_WAKE_OBJECTS } : {}),
     bindings: baselineVars(standinUrl, origin),
     cf: false,
     host: '127.0.0.1',

@@ -30,7 +30,7 @@ node_modules/.bin/tsc --noEmit --strict --target es2022 --lib es2022,dom --modul
   --moduleResolution bundler benches/load-baseline/worker.ts
 
 node scripts/load.mjs --seconds "${LOAD_SECONDS:-3}" --connections 4 --check
-node scripts/bench-callback.mjs --runs 3 --latency 0,50
+node scripts/bench-callback.mjs --runs 3 --latency 0,50 --with-wake
 node scripts/bench-coldstart.mjs --runs 3
 node scripts/bench-objects.mjs --runs 3
 node scripts/bench-upload.mjs --mb 16 --runs 1
