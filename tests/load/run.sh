@@ -5,7 +5,8 @@
 #     overrides) against instagate's Worker and the TypeScript baseline
 #     (benches/load-baseline), both under `wrangler dev` with the stand-in;
 #     fails on any failed request or a phase without requests;
-#   - scripts/bench-callback.mjs, 3 runs at stand-in latency 0 and 50 ms;
+#   - scripts/bench-callback.mjs, 3 runs at stand-in latency 0 and 50 ms,
+#     also against the baseline that wakes an account object (--with-wake);
 #   - scripts/bench-coldstart.mjs, 3 fresh isolates per Worker, and the
 #     Worker's upload size;
 #   - scripts/bench-objects.mjs, 3 runs: the account object's cost per request
