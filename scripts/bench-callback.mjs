@@ -105,18 +105,16 @@ for (const r of rows) {
   const verdict = r.instagate.median <= target ? 'within' : 'OVER';
   console.log(`callback L=${r.latency} ms: instagate median ${f(r.instagate.median)}, ${verdict} 2L+5 = ${target} ms`);
 }
-if (other) {
+/** instagate against the Worker named `label`, per L. */
+const against = (label) => {
   for (const r of rows) {
-    const [ours, theirs] = [r.instagate.median, r[compare[0]].median];
-    console.log(`callback L=${r.latency} ms: instagate ${f(ours)} against ${compare[0]} ${f(theirs)} (medians): ${ours - theirs >= 0 ? '+' : ''}${f(ours - theirs)}, ratio ${(ours / theirs).toFixed(2)}`);
+    const [ours, theirs] = [r.instagate, r[label]];
+    const diff = ours.median - theirs.median;
+    console.log(`callback L=${r.latency} ms: instagate ${f(ours.median)} against ${label} ${f(theirs.median)} (medians; p90 ${f(ours.p90)} against ${f(theirs.p90)}): ${diff >= 0 ? '+' : ''}${f(diff)}, ratio ${(ours.median / theirs.median).toFixed(2)}`);
   }
-}
-if (waking) {
-  for (const r of rows) {
-    const [ours, theirs] = [r.instagate.median, r['baseline-wake'].median];
-    console.log(`callback L=${r.latency} ms: instagate ${f(ours)} against baseline-wake ${f(theirs)} (medians; p90 ${f(r.instagate.p90)} against ${f(r['baseline-wake'].p90)}): ${ours - theirs >= 0 ? '+' : ''}${f(ours - theirs)}, ratio ${(ours / theirs).toFixed(2)}`);
-  }
-}
+};
+if (other) against(compare[0]);
+if (waking) against('baseline-wake');
 const zero = rows.find((r) => r.latency === 0);
 if (zero) {
   const diff = zero.instagate.median - zero.baseline.median;

@@ -47,7 +47,7 @@ import { Miniflare } from 'miniflare';
 import WebSocket from 'ws';
 import { seedIgAccounts } from '../tests/standin/seeds.mjs';
 import { startStandin } from '../tests/standin/server.mjs';
-import { BASELINE_WAKE_OBJECTS, baselineScript, baselineVars } from './lib/baseline-worker.mjs';
+import { baselineBindings, baselineScript, baselineVars } from './lib/baseline-worker.mjs';
 import { ROOT, devVarsExample, freePort } from './lib/wrangler-dev.mjs';
 
 const { values: opts } = parseArgs({
@@ -151,9 +151,7 @@ async function requestsFor(worker, standin, count) {
     // Worker hands it to the account's object, which refuses it (409) after
     // one KV read, before any call to Meta. What is left is the hop.
     if (!worker.connected) {
-      const [callback] = await callbacks(worker, 1);
-      const answer = await fetch(callback.url, { headers: callback.headers, redirect: 'manual' });
-      if (answer.status !== 302) throw new Error(`the object route's login answered ${answer.status}`);
+      await run(await callbacks(worker, 1));
       worker.connected = true;
     }
     const headers = { authorization: `Bearer ${dev.API_KEY}` };
@@ -283,10 +281,9 @@ try {
     // each login as instagate wakes its own (benches/load-baseline/worker.ts).
     if (label === 'baseline' || label === 'baseline-wake') {
       if (opts.route === 'object') throw new Error('the baseline has no account objects: --route object compares instagate builds');
-      const objects = label === 'baseline-wake' ? { durableObjects: BASELINE_WAKE_OBJECTS } : {};
       workers.push(await startWorker(label, [
         { type: 'ESModule', path: join(ROOT, 'build/baseline.mjs'), contents: await baselineScript() },
-      ], (origin) => baselineVars(standin.url, origin), { kvNamespaces: ['KV'], ...objects }));
+      ], (origin) => baselineVars(standin.url, origin), baselineBindings({ wake: label === 'baseline-wake' })));
       continue;
     }
     // The floor for /health (benches/load-baseline/floor.js): a Worker that

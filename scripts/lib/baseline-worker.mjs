@@ -39,9 +39,13 @@ export function baselineVars(standinUrl, origin) {
   };
 }
 
-/** The miniflare binding that turns on the baseline's wake after a login
- * (its `BaselineAccountObject`, as instagate wakes its account object). */
-export const BASELINE_WAKE_OBJECTS = { ACCOUNT_OBJECTS: { className: 'BaselineAccountObject', useSQLite: true } };
+/** The baseline's miniflare bindings besides its variables: its KV and,
+ * with `wake`, its account objects (`BaselineAccountObject`), which it then
+ * wakes after each login as instagate wakes its own. */
+export function baselineBindings({ wake = false } = {}) {
+  const objects = { ACCOUNT_OBJECTS: { className: 'BaselineAccountObject', useSQLite: true } };
+  return { kvNamespaces: ['KV'], ...(wake ? { durableObjects: objects } : {}) };
+}
 
 /** Starts the baseline under miniflare (in-memory KV); returns {origin, mf,
  * close}. `wake`: with its account objects, woken after each login. */
@@ -51,8 +55,7 @@ export async function startBaseline(standinUrl, { wake = false } = {}) {
   const mf = new Miniflare({
     modules: [{ type: 'ESModule', path: join(ROOT, 'build/baseline.mjs'), contents: await baselineScript() }],
     compatibilityDate: '2026-04-26',
-    kvNamespaces: ['KV'],
-    ...(wake ? { durableObjects: BASELINE_WAKE_OBJECTS } : {}),
+    ...baselineBindings({ wake }),
     bindings: baselineVars(standinUrl, origin),
     cf: false,
     host: '127.0.0.1',

@@ -43,20 +43,13 @@ class DurableObjectNamespace {
   }
   get(id, options) {
     const stub = this.inner.get(id, options);
-    return {
-      id: stub.id,
-      name: stub.name,
-      // The Worker calls the object's `work` over RPC (src/worker/bridge.js);
-      // builds from before that called its `fetch`.
-      work: (message) => {
-        counts.object_calls += 1;
-        return stub.work(message);
-      },
-      fetch: (...args) => {
-        counts.object_calls += 1;
-        return stub.fetch(...args);
-      },
+    const call = (method) => (...args) => {
+      counts.object_calls += 1;
+      return stub[method](...args);
     };
+    // The Worker calls the object's `work` over RPC (src/worker/bridge.js);
+    // builds from before that called its `fetch`.
+    return { id: stub.id, name: stub.name, work: call('work'), fetch: call('fetch') };
   }
 }
 
